@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (after `npm ci`): typecheck, lint, unit tests, build, then the
+# end-to-end tests that drive dist/autosentry. The last line is always `N passed, N failed`.
+# Each bun test file counts its tests; typecheck, lint and build count as one test each.
+#
+#   AUTOSENTRY_TEST_ONLY=unit|e2e   run just one part (after the checks)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+passed=0
+failed=0
+failures=()
+
+step() { # name, command...
+  local name=$1; shift
+  echo "=== $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); echo "=== FAILED: $name"; fi
+}
+
+bun_suite() { # name, bun test args...
+  local name=$1; shift
+  local log; log=$(mktemp)
+  echo "=== $name"
+  bun test "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local p f
+  p=$(grep -E '^ *[0-9]+ pass$' "$log" | awk '{s += $1} END {print s + 0}')
+  f=$(grep -E '^ *[0-9]+ fail$' "$log" | awk '{s += $1} END {print s + 0}')
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$f" -gt 0 ]; then failures+=("$name ($f)"); fi
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); failures+=("$name (runner exit $rc)"); fi
+  rm -f "$log"
+}
+
+step typecheck tsc --noEmit -p .
+step lint biome check .
+if [ "${AUTOSENTRY_TEST_ONLY:-}" != e2e ]; then
+  bun_suite "unit tests" src
+fi
+if [ "${AUTOSENTRY_TEST_ONLY:-}" != unit ]; then
+  step build npm run --silent build
+  if [ -x dist/autosentry ]; then
+    bun_suite "end-to-end tests" --timeout 180000 tests/e2e
+  fi
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then printf 'failed: %s\n' "${failures[@]}"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

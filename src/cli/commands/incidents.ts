@@ -1,0 +1,15 @@
+/**
+ * @module
+ * `autosentry incidents`: placeholder registered by the skeleton; replaced by the real command.
+ */
+import type { Command } from "@commander-js/extra-typings";
+
+export function register(program: Command): void {
+  program
+    .command("incidents")
+    .description("(not built yet)")
+    .action(() => {
+      process.stderr.write("autosentry incidents: not built yet\n");
+      process.exitCode = 1;
+    });
+}

@@ -1,0 +1,15 @@
+/**
+ * @module
+ * `autosentry scan`: placeholder registered by the skeleton; replaced by the real command.
+ */
+import type { Command } from "@commander-js/extra-typings";
+
+export function register(program: Command): void {
+  program
+    .command("scan")
+    .description("(not built yet)")
+    .action(() => {
+      process.stderr.write("autosentry scan: not built yet\n");
+      process.exitCode = 1;
+    });
+}

@@ -1,0 +1,714 @@
+/**
+ * @module
+ * The configuration schema (`.autosentry/autosentry.yaml`). One zod schema is the single source for
+ * validation, defaults, the exported JSON Schema (`autosentry config schema`) and the config
+ * reference in README.md (kept in sync by a test).
+ *
+ * Names and defaults follow the Python tool (inventory §3) except where its default was one of
+ * the flaws we do not copy; every such difference is listed in docs/compat.md. Keys whose
+ * behaviour arrives in a later issue are parsed and validated already.
+ *
+ * Objects are strict: an unknown key is an error (with a did-you-mean), never silently ignored.
+ * Nested objects use `.prefault({})` so that their inner defaults apply when the key is absent.
+ */
+import { z } from "zod";
+
+// ---------------------------------------------------------------------------------------------
+// small building blocks
+
+/** A string; YAML scalars such as `64` or `true` are accepted and kept as their text. */
+const scalarString = z.preprocess(
+  (v) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v),
+  z.string(),
+);
+
+/** A map of env var names to values; `env:` with no children (null) means `{}`. */
+const envMap = z.preprocess((v) => (v === null ? {} : v), z.record(z.string(), scalarString));
+
+/** A list that may be written as null (`detectors:` with no children). */
+const nullableList = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (v === null ? [] : v), z.array(item));
+
+/**
+ * An argv. A YAML list is taken as is; a single string is split the way a POSIX shell splits words
+ * (quotes and backslashes), without running a shell.
+ */
+export const argv = z.preprocess(
+  (v) => (typeof v === "string" ? splitShellWords(v) : v),
+  z.array(scalarString),
+);
+
+const seconds = (d: number, desc: string) => z.number().finite().min(0).default(d).describe(desc);
+
+/**
+ * A byte size: a number of bytes or a string with a unit (`50MB`, `64KiB`, `1G`).
+ * Units are powers of 1024 whether or not the `i` is written.
+ */
+export const byteSize = z.preprocess((v) => {
+  if (typeof v !== "string") return v;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$/i.exec(v);
+  if (!m) return v;
+  const mult = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase()] ?? 1;
+  return Math.round(Number(m[1]) * mult);
+}, z.number().int().positive());
+
+/** Split a command line into words like a POSIX shell would (no expansion, no shell). */
+export function splitShellWords(line: string): string[] {
+  const words: string[] = [];
+  let cur = "";
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quote === "'") {
+      if (ch === "'") quote = null;
+      else cur += ch;
+    } else if (quote === '"') {
+      if (ch === '"') quote = null;
+      else if (ch === "\\" && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!)) cur += line[++i];
+      else cur += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      inWord = true;
+    } else if (ch === "\\" && i + 1 < line.length) {
+      cur += line[++i];
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(cur);
+      cur = "";
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(cur);
+  return words;
+}
+
+// ---------------------------------------------------------------------------------------------
+// process
+
+export const Lifecycle = z
+  .enum(["restart_on_failure", "one_shot", "restart_always"])
+  .describe(
+    "What a clean exit (code 0) means: restart_on_failure stops the monitor with success, " +
+      "one_shot stops after any exit, restart_always relaunches (a clean relaunch is not charged to max_restarts).",
+  );
+
+export const RestartPolicy = z
+  .strictObject({
+    max_restarts: z
+      .number()
+      .int()
+      .default(50)
+      .describe("Give up after this many consecutive unverified restarts. 0 or less = unlimited."),
+    max_identical_failures: z
+      .number()
+      .int()
+      .min(0)
+      .default(5)
+      .describe(
+        "Give up when this many consecutive failures have the same signature (detector, kind and message with digits removed). 0 = off.",
+      ),
+    max_restarts_in_window: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe("Refuse a launch when this many launches happened within restart_window_seconds. 0 = off."),
+    restart_window_seconds: z
+      .number()
+      .finite()
+      .positive()
+      .default(3600)
+      .describe("Window for max_restarts_in_window."),
+    backoff: z
+      .enum(["fixed", "exponential"])
+      .default("exponential")
+      .describe(
+        "How the wait grows between consecutive restarts: fixed waits cooldown_seconds each time, exponential doubles it up to backoff_max_seconds.",
+      ),
+    cooldown_seconds: seconds(
+      60,
+      "Base wait before a restart. A healer's first restart of a failure sequence is immediate; later ones and restart-policy fallbacks wait.",
+    ),
+    backoff_max_seconds: seconds(900, "Upper bound of the exponential wait."),
+    backoff_reset_seconds: seconds(
+      600,
+      "A child that runs this long without failing ends the failure sequence: the wait and the unverified-restart count start over.",
+    ),
+    no_retry_exit_codes: z
+      .array(z.number().int())
+      .default([])
+      .describe(
+        "Exit codes that mean 'do not try again' (e.g. 78 for a configuration error): the monitor stops instead of restarting.",
+      ),
+  })
+  .describe("When and how often a failed child is relaunched, and when autosentry gives up.");
+export type RestartPolicy = z.infer<typeof RestartPolicy>;
+
+/** Kind-specific settings (`process.extra`). Only the keys of the configured kind are used. */
+export const ProcessExtra = z
+  .strictObject({
+    // slurm
+    log_pattern: z
+      .string()
+      .optional()
+      .describe(
+        "slurm: path of the job's output file; {job_id} is replaced. Default: the sbatch --output file.",
+      ),
+    status_command: argv.optional().describe("slurm: override for the status query ({job_id} is replaced)."),
+    cancel_command: argv.optional().describe("slurm: override for cancelling ({job_id} is replaced)."),
+    sacct_command: argv
+      .optional()
+      .describe("slurm: override for the accounting query ({job_id} is replaced)."),
+    poll_interval_seconds: z
+      .number()
+      .finite()
+      .positive()
+      .default(15)
+      .describe("slurm: how often squeue is asked about the job."),
+    timeout_requeues: z
+      .number()
+      .int()
+      .min(0)
+      .default(3)
+      .describe(
+        "slurm: how many TIMEOUT endings are resubmitted before giving up (separate from max_restarts).",
+      ),
+    // docker
+    container_name: z
+      .string()
+      .optional()
+      .describe("docker: container name; {name} in the command is replaced. Default autosentry-<8 hex>."),
+    log_stream_command: argv.optional().describe("docker: override for following logs ({name} is replaced)."),
+    stop_command: argv.optional().describe("docker: override for stopping ({name} is replaced)."),
+    remove_command: argv.optional().describe("docker: override for removing ({name} is replaced)."),
+    // attach
+    pid: z.number().int().positive().optional().describe("attach: the pid to watch."),
+    pid_file: z
+      .string()
+      .optional()
+      .describe("attach: file whose first token is the pid; re-read every tick."),
+    log_path: z.string().optional().describe("attach: log file to follow from its end."),
+    allow_kill: z
+      .boolean()
+      .default(false)
+      .describe("attach: allow abort to signal the attached process (otherwise autosentry only watches)."),
+  })
+  .describe("Settings for the slurm, docker and attach backends.");
+
+export const StageSpec = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, "must match [A-Za-z0-9_-]+")
+    .describe("Unique stage name."),
+  command: argv.pipe(z.array(z.string()).min(1)).describe("The stage's argv."),
+  cwd: z.string().optional().describe("Working directory (default: process.cwd)."),
+  env: envMap.default({}).describe("Merged over process.env."),
+  restart_policy: RestartPolicy.optional().describe(
+    "Replaces process.restart_policy as a whole for this stage.",
+  ),
+  lifecycle: Lifecycle.optional(),
+  max_stage_seconds: z.number().finite().min(0).optional().describe("Deadline for this stage; 0 = none."),
+  required_executables: z.array(z.string()).default([]),
+  required_env: z.array(z.string()).default([]),
+});
+export type StageSpec = z.infer<typeof StageSpec>;
+
+export const ProcessConfig = z
+  .strictObject({
+    kind: z
+      .enum(["local", "slurm", "docker", "attach"])
+      .default("local")
+      .describe("Which backend runs the work."),
+    command: argv
+      .default([])
+      .describe(
+        "The command to supervise, as an argv list (no shell). A string is split into words like a shell would, without running one.",
+      ),
+    cwd: z.string().default(".").describe("Working directory of the child, relative to the project root."),
+    env: envMap.default({}).describe("Variables set for the child on top of the monitor's environment."),
+    lifecycle: Lifecycle.default("restart_on_failure"),
+    stop_grace_seconds: seconds(
+      30,
+      "On stop: SIGTERM to the process group, wait this long, then SIGKILL to the group.",
+    ),
+    max_stage_seconds: seconds(0, "Pipeline stage deadline; 0 = off."),
+    stage_stop_grace_seconds: z
+      .number()
+      .finite()
+      .positive()
+      .default(5)
+      .describe("Grace period for cancelled stages."),
+    required_executables: z
+      .array(z.string())
+      .default([])
+      .describe("Executables that must resolve before launch (run --check)."),
+    required_env: z
+      .array(z.string())
+      .default([])
+      .describe("Environment variables that must be non-empty before launch."),
+    restart_policy: RestartPolicy.prefault({}),
+    stages: nullableList(StageSpec)
+      .default([])
+      .describe("Pipeline stages, run in order. Exclusive with command."),
+    extra: z
+      .preprocess((v) => (v === null ? {} : v), ProcessExtra)
+      .prefault({})
+      .describe("Backend-specific settings."),
+  })
+  .superRefine((p, ctx) => {
+    if (p.command.length > 0 && p.stages.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["stages"],
+        message: "process.command and process.stages are exclusive",
+      });
+    }
+    const seen = new Set<string>();
+    p.stages.forEach((s, i) => {
+      if (seen.has(s.name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["stages", i, "name"],
+          message: `duplicate stage name "${s.name}"`,
+        });
+      }
+      seen.add(s.name);
+    });
+  });
+export type ProcessConfig = z.infer<typeof ProcessConfig>;
+
+// ---------------------------------------------------------------------------------------------
+// monitor
+
+export const MonitorConfig = z.strictObject({
+  poll_interval_seconds: z
+    .number()
+    .finite()
+    .positive()
+    .default(30)
+    .describe(
+      "How often backends without their own setting are polled for status. Time-based checks (stall, watchdog, verification) run every second regardless.",
+    ),
+  stall_timeout_seconds: seconds(
+    1800,
+    "A monitor whose heartbeat is older than this is reported stale (probe).",
+  ),
+  heartbeat_seconds: z
+    .number()
+    .finite()
+    .positive()
+    .default(5)
+    .describe(
+      "state.json is rewritten when something changes, and at most this often for the heartbeat alone.",
+    ),
+  log_dir: z.string().default(".autosentry/logs").describe("autosentry.log, process.log, events.jsonl."),
+  log_tail_lines: z
+    .number()
+    .int()
+    .min(0)
+    .default(2000)
+    .describe("Lines of process.log that explain includes."),
+  log_excerpt_lines: z
+    .number()
+    .int()
+    .min(0)
+    .default(200)
+    .describe("Lines before a failure copied into the incident's log_excerpt.txt."),
+  log_excerpt_after_lines: z
+    .number()
+    .int()
+    .min(0)
+    .default(50)
+    .describe("Lines after a failure (from the same child) appended to log_excerpt.txt."),
+  settle_seconds: seconds(
+    2,
+    "After a first detection, how long to gather related detections of the same failure (a traceback, then the exit) before deciding. The child's exit ends the wait early.",
+  ),
+  dead_child_grace_seconds: seconds(
+    900,
+    "Stop the monitor when no child has been alive this long and nothing is scheduled to start one; 0 = off.",
+  ),
+  max_line_length: z
+    .number()
+    .int()
+    .min(256)
+    .default(65536)
+    .describe("Longer lines are cut to this many characters with a marker; memory stays bounded."),
+  process_log_max_bytes: byteSize
+    .default(50 * 1024 * 1024)
+    .describe("Rotate process.log at this size (50MB)."),
+  process_log_backups: z
+    .number()
+    .int()
+    .min(0)
+    .default(5)
+    .describe("Rotated process.log files kept (process.log.1 … .N)."),
+});
+export type MonitorConfig = z.infer<typeof MonitorConfig>;
+
+// ---------------------------------------------------------------------------------------------
+// source_explode
+
+export const SourceExplodeConfig = z.strictObject({
+  enabled: z.boolean().default(true).describe("Render the source around each stack frame into the incident."),
+  context_lines: z
+    .number()
+    .int()
+    .min(0)
+    .default(10)
+    .describe("Lines either side of the frame's line when no enclosing scope is found."),
+  scope_window_lines: z
+    .number()
+    .int()
+    .min(5)
+    .default(60)
+    .describe("A longer enclosing function is cut to this many lines around the frame's line."),
+  languages: z
+    .array(z.enum(["python", "javascript", "typescript", "tsx", "go", "rust", "java"]))
+    .default(["python", "javascript", "typescript", "tsx", "go", "rust", "java"])
+    .describe("Languages parsed with tree-sitter; others get a plain line window."),
+  skip_paths: z
+    .array(z.string())
+    .default(["site-packages/", ".venv/", "node_modules/", "/usr/lib/"])
+    .describe("Frames whose path contains one of these are listed but not rendered (library code)."),
+  max_frames: z.number().int().min(0).default(20).describe("Rendered frames per incident, innermost first."),
+});
+
+// ---------------------------------------------------------------------------------------------
+// detectors and rules
+
+/** A user regex. Python spellings (`(?P<name>…)`, a leading `(?i)`) are accepted; see src/config/regex.ts. */
+const regexSource = z.string().min(1);
+
+export const DetectorSpec = z
+  .strictObject({
+    kind: z.enum(["pattern", "traceback", "stall", "exit_code"]).describe("What the detector watches."),
+    name: z
+      .string()
+      .optional()
+      .describe("Name used by rules and reports. Default: pattern_<index> for pattern, else the kind."),
+    regex: regexSource.optional().describe("pattern: a line matching this regex fires."),
+    stream: z
+      .enum(["any", "stdout", "stderr"])
+      .default("any")
+      .describe("pattern: only look at lines from this stream."),
+    metric_regex: regexSource
+      .optional()
+      .describe(
+        "stall: group 1 (or the whole match) is a progress number; it must advance, not merely change. Without it, any output counts as progress.",
+      ),
+    no_progress_seconds: z
+      .preprocess((v) => (v === null ? undefined : v), z.number().finite().positive().default(1800))
+      .describe("stall: fire after this long without progress while the child is alive."),
+    nonzero_only: z.boolean().default(true).describe("exit_code: ignore exits with code 0."),
+    cooldown_seconds: z
+      .number()
+      .finite()
+      .min(0)
+      .optional()
+      .describe("Minimum time between two detections of this detector. Default 60 (exit_code: 0)."),
+  })
+  .superRefine((d, ctx) => {
+    if (d.kind === "pattern" && !d.regex) {
+      ctx.addIssue({ code: "custom", path: ["regex"], message: "a pattern detector needs a regex" });
+    }
+    if (d.kind !== "pattern" && d.regex) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["regex"],
+        message: `regex is only used by pattern detectors (this one is ${d.kind})`,
+      });
+    }
+    if (d.kind !== "stall" && d.metric_regex) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["metric_regex"],
+        message: "metric_regex is only used by stall detectors",
+      });
+    }
+  });
+export type DetectorSpec = z.infer<typeof DetectorSpec>;
+
+export const ActionSpec = z
+  .strictObject({
+    kind: z
+      .enum(["restart", "restart_with_env", "pause", "abort", "custom_command"])
+      .describe("What to do when the rule matches."),
+    set: envMap
+      .default({})
+      .describe(
+        "restart_with_env: variables to set; a value may be `half` or `double` of the current value.",
+      ),
+    command: argv.default([]).describe("custom_command: argv to run (no shell)."),
+    timeout_seconds: z
+      .number()
+      .finite()
+      .positive()
+      .default(300)
+      .describe("custom_command: kill the command (and its process group) after this long."),
+    notify: z.boolean().default(true).describe("Send a notification when the action is applied."),
+  })
+  .superRefine((a, ctx) => {
+    if (a.kind === "restart_with_env" && Object.keys(a.set).length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["set"],
+        message: "restart_with_env needs at least one variable in set",
+      });
+    }
+    if (a.kind === "custom_command" && a.command.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["command"], message: "custom_command needs a command" });
+    }
+  });
+export type ActionSpec = z.infer<typeof ActionSpec>;
+
+export const RuleSpec = z.strictObject({
+  name: z
+    .string()
+    .optional()
+    .describe("Name shown in reports and the ledger. Default: the matched detector's name."),
+  match: z
+    .strictObject({
+      detector: z.string().optional().describe("Detector name that must have fired."),
+      message_regex: regexSource.optional().describe("Regex searched in the detection's message."),
+      exception_type: z
+        .string()
+        .optional()
+        .describe(
+          "Exception type in the trace (final or chained), e.g. torch.OutOfMemoryError; a name without dots also matches the last part.",
+        ),
+    })
+    .refine(
+      (m) => m.detector !== undefined || m.message_regex !== undefined || m.exception_type !== undefined,
+      {
+        message: "match needs at least one of detector, message_regex, exception_type",
+      },
+    ),
+  action: ActionSpec,
+});
+export type RuleSpec = z.infer<typeof RuleSpec>;
+
+// ---------------------------------------------------------------------------------------------
+// healing
+
+export const ClaudeConfig = z.strictObject({
+  enabled: z
+    .union([z.boolean(), z.literal("auto")])
+    .default("auto")
+    .describe("Use a coding agent when no rule matches: true, false or auto (when one is available)."),
+  mode: z
+    .enum(["auto", "subprocess", "interactive", "session", "api", "langgraph"])
+    .default("auto")
+    .describe(
+      "subprocess runs the claude CLI; interactive waits for `autosentry healer respond`; session hands incidents to a Claude Code session; api calls the Messages API directly (langgraph is accepted as api).",
+    ),
+  command: argv
+    .default(["claude"])
+    .describe("subprocess: the agent CLI (its flags are added by autosentry)."),
+  max_turns: z.number().int().positive().default(30).describe("subprocess: turn cap passed to the CLI."),
+  timeout_seconds: z
+    .number()
+    .finite()
+    .positive()
+    .default(600)
+    .describe("Kill the agent (its whole process group) or stop waiting after this long."),
+  prompt_template: z
+    .string()
+    .default(".autosentry/prompts/recovery.md")
+    .describe("Prompt template; the built-in one is used when the file is missing."),
+  include_in_context: z
+    .array(z.enum(["state", "last_incident", "config_snapshots"]))
+    .default(["state", "last_incident", "config_snapshots"])
+    .describe("Evidence put in the prompt."),
+  request_path: z.string().default(".autosentry/recovery_request.md").describe("interactive: request file."),
+  response_path: z
+    .string()
+    .default(".autosentry/recovery_response.md")
+    .describe("interactive: response file."),
+  subagents: z
+    .record(
+      z.string(),
+      z.strictObject({
+        type: z.string().default("general-purpose"),
+        description: z.string().default("Diagnose an autosentry incident"),
+      }),
+    )
+    .default({})
+    .describe("interactive: subagent hint per detector name (or `default`)."),
+  api: z
+    .strictObject({
+      base_url: z.string().default("https://api.anthropic.com").describe("api: Messages API base URL."),
+      model: z.string().default("claude-sonnet-4-5").describe("api: model name."),
+      api_key_env: z.string().default("ANTHROPIC_API_KEY").describe("api: env var holding the key."),
+      max_steps: z
+        .number()
+        .int()
+        .positive()
+        .default(8)
+        .describe("api: tool-use rounds before it must answer."),
+      request_timeout_seconds: z.number().finite().positive().default(120),
+    })
+    .prefault({}),
+});
+
+export const HealingConfig = z.strictObject({
+  claude: ClaudeConfig.prefault({}),
+  langgraph: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      provider: z.enum(["anthropic", "openai", "google"]).default("anthropic"),
+      model: z.string().default("claude-haiku-4-5"),
+      temperature: z.number().default(0),
+      max_steps: z.number().int().positive().default(3),
+      request_timeout_seconds: z.number().finite().positive().default(120),
+      cross_check: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          provider: z.enum(["anthropic", "openai", "google"]).default("openai"),
+          model: z.string().default("gpt-4o-mini"),
+        })
+        .prefault({}),
+    })
+    .prefault({})
+    .describe("Accepted for compatibility with the Python tool; enabled: true selects the api mode."),
+  git: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe("Put agent fixes on their own branch."),
+      branch_prefix: z.string().default("autosentry/fix-"),
+      auto_merge: z
+        .boolean()
+        .default(false)
+        .describe("Bring a kept fix onto your branch (only when that is clean)."),
+      write_enabled: z.boolean().default(true).describe("false: record the diff but create no branch."),
+    })
+    .prefault({}),
+  github: z
+    .strictObject({
+      open_pr: z.boolean().default(false).describe("Push a kept fix and open a pull request."),
+      api_url: z.string().default("https://api.github.com").describe("GitHub (Enterprise) API base URL."),
+      token_env: z.string().default("GITHUB_TOKEN"),
+      remote: z.string().default("origin"),
+    })
+    .prefault({}),
+  budget: z
+    .strictObject({
+      max_attempts_per_detector_per_hour: z
+        .number()
+        .int()
+        .default(60)
+        .describe(
+          "Healing attempts per detector per rolling hour; past it healing pauses for that detector. 0 = off.",
+        ),
+      max_wall_seconds_per_incident: z.number().finite().positive().default(7200),
+    })
+    .prefault({}),
+  verify_window_seconds: seconds(
+    600,
+    "An action is kept when the same failure does not come back within this window.",
+  ),
+  verify_match: z
+    .enum(["fingerprint", "detector"])
+    .default("fingerprint")
+    .describe("What counts as the same failure: same detector and fingerprint, or the same detector alone."),
+  regression_action: z.enum(["revert", "escalate", "ignore"]).default("revert"),
+  escalate_to_claude_after: z
+    .preprocess((v) => (v === null ? undefined : v), z.number().int().default(2))
+    .describe("Hand a failure to the agent after this many unverified restarts (0 or less means 2)."),
+  escalate_on_rule_regression: z.boolean().default(true),
+});
+
+// ---------------------------------------------------------------------------------------------
+// notifiers, dispatch, vault, redaction
+
+export const NotifierSpec = z
+  .strictObject({
+    kind: z.enum(["log", "slack_outbox", "discord_outbox", "webhook"]),
+    outbox_path: z
+      .string()
+      .optional()
+      .describe("Outbox file (default .autosentry/slack_outbox.jsonl or .autosentry/discord_outbox.jsonl)."),
+    channel: z.string().optional(),
+    thread_key: z.string().optional(),
+    url: z.string().optional().describe("webhook: URL to POST to."),
+    headers: z.record(z.string(), z.string()).default({}).describe("webhook: extra request headers."),
+    timeout_seconds: z.number().finite().positive().default(10).describe("webhook: per-request timeout."),
+    retries: z.number().int().min(0).default(3).describe("webhook: retries with backoff after a failure."),
+    events: z
+      .array(z.enum(["start", "anomaly", "recovery", "milestone", "exit", "heartbeat"]))
+      .optional()
+      .describe("Only these notification kinds (default: all)."),
+  })
+  .superRefine((n, ctx) => {
+    if (n.kind === "webhook" && !n.url)
+      ctx.addIssue({ code: "custom", path: ["url"], message: "a webhook notifier needs a url" });
+    if (n.url !== undefined && !/^https?:\/\//.test(n.url)) {
+      ctx.addIssue({ code: "custom", path: ["url"], message: "url must start with http:// or https://" });
+    }
+  });
+export type NotifierSpec = z.infer<typeof NotifierSpec>;
+
+export const DispatchConfig = z.strictObject({
+  mode: z.enum(["builtin", "session"]).default("builtin"),
+  request_marker: z.string().default(".autosentry/session_dispatch_request"),
+  cursor_path: z.string().default(".autosentry/session_dispatch_cursor"),
+  action_queue_path: z.string().default(".autosentry/session_actions.jsonl"),
+  action_cursor_path: z.string().default(".autosentry/session_action_cursor"),
+});
+
+export const VaultConfig = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe("Write Obsidian-compatible notes of runs, incidents and patterns."),
+  path: z.string().default(".autosentry/vault"),
+  pattern_threshold: z.number().int().positive().default(3),
+  similarity_threshold: z.number().min(0).max(1).default(0.3),
+  narratives: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      provider: z.enum(["anthropic", "openai", "google"]).default("anthropic"),
+      model: z.string().default("claude-haiku-4-5"),
+      request_timeout_seconds: z.number().finite().positive().default(30),
+    })
+    .prefault({}),
+});
+
+export const RedactionConfig = z.strictObject({
+  extra_patterns: z
+    .array(regexSource)
+    .default([])
+    .describe("More regexes whose matches (or group 1) are replaced by [REDACTED]."),
+  allow: z.array(z.string()).default([]).describe("Values that are never redacted."),
+});
+
+// ---------------------------------------------------------------------------------------------
+// the whole file
+
+export const Config = z.strictObject({
+  process: ProcessConfig.prefault({}),
+  monitor: MonitorConfig.prefault({}),
+  source_explode: SourceExplodeConfig.prefault({}),
+  detectors: nullableList(DetectorSpec)
+    .default([])
+    .describe("What to watch for. An exit_code detector is implied."),
+  rules: nullableList(RuleSpec).default([]).describe("Known answers, tried top-down; the first match wins."),
+  healing: HealingConfig.prefault({}),
+  dispatch: DispatchConfig.prefault({}),
+  notifiers: nullableList(NotifierSpec).default([
+    { kind: "log", headers: {}, timeout_seconds: 10, retries: 3 },
+  ]),
+  vault: VaultConfig.prefault({}),
+  redaction: RedactionConfig.prefault({}),
+  config_snapshots: nullableList(z.string())
+    .default([])
+    .describe("Files copied (redacted) into every incident."),
+  state_path: z.string().default(".autosentry/state.json"),
+  incidents_dir: z.string().default(".autosentry/incidents"),
+});
+
+/** The validated configuration as the program uses it. */
+export type ConfigData = z.infer<typeof Config>;

@@ -1,0 +1,169 @@
+/**
+ * @module
+ * The values that cross layer boundaries. Every layer may import this file; it imports nothing.
+ *
+ * The seams between layers are small on purpose: a supervisor produces {@link LogLine}s and
+ * {@link ChildExit}s, detectors turn them into {@link Detection}s, healers turn a detection into a
+ * {@link HealerOutcome} carrying an {@link Action}, the monitor applies it and the incident store
+ * records all of it. Field names of values that are written to disk use the on-disk (snake_case)
+ * spelling of the Python tool so the files stay compatible.
+ */
+
+/** Where a line came from. `log` is a line read back from a file that does not say which stream wrote it. */
+export type Stream = "stdout" | "stderr" | "log";
+
+/** One line of the supervised work's output, without its line terminator. */
+export interface LogLine {
+  text: string;
+  stream: Stream;
+  /** Epoch milliseconds when the monitor received the line. */
+  at: number;
+  /** Which launch of the child produced it (1 for the first launch, +1 per restart). */
+  generation: number;
+}
+
+/** The supervisor backends. */
+export type ProcessKind = "local" | "slurm" | "docker" | "attach";
+
+/**
+ * How a child ended, from the monitor's point of view.
+ * - `success`: exit code 0 reported by something that really knows (never assumed).
+ * - `failure`: a non-zero exit code.
+ * - `signal`: killed by a signal that the monitor did not send.
+ * - `stopped`: the monitor (or an operator through it) stopped it.
+ * - `preempted`, `node_fail`, `timeout`, `oom`, `cancelled`: scheduler outcomes (SLURM).
+ * - `unknown`: it is gone and nobody can say how (attach, a re-adopted child without an exit file).
+ */
+export type ExitClass =
+  | "success"
+  | "failure"
+  | "signal"
+  | "stopped"
+  | "preempted"
+  | "node_fail"
+  | "timeout"
+  | "oom"
+  | "cancelled"
+  | "unknown";
+
+export interface ChildExit {
+  /** Exit code when one is known; for a signal death, 128 + signal number. */
+  code: number | null;
+  /** Signal name (`SIGKILL`) when the child died of a signal. */
+  signal: string | null;
+  exitClass: ExitClass;
+  /** Epoch milliseconds. */
+  at: number;
+  generation: number;
+  /** Free text from the backend, e.g. `slurm state TIMEOUT` or `exit file missing`. */
+  detail?: string;
+}
+
+/** Kinds of detector. */
+export type DetectorKind = "pattern" | "traceback" | "stall" | "exit_code";
+
+/** `error` detections are failures; `anomaly` detections are warnings about a live child (a stall). */
+export type DetectionKind = "error" | "anomaly";
+
+/** Languages whose tracebacks the traceback detector understands. */
+export type TraceLanguage = "python" | "node" | "go" | "rust" | "java";
+
+/** One stack frame, as parsed from a trace. */
+export interface Frame {
+  file: string;
+  /** 1-based line number. */
+  line: number;
+  /** 1-based column when the trace gives one. */
+  column?: number;
+  /** Function or method name as the trace spells it (`Trainer.step`, `main.main`, `<module>`). */
+  function: string | null;
+  /** The trace line(s) the frame was read from, prefix removed. */
+  raw: string;
+}
+
+/** One exception of a (possibly chained) trace. */
+export interface TraceException {
+  /** `ValueError`, `TypeError`, `java.lang.IllegalStateException`, `panic`, … */
+  type: string | null;
+  message: string;
+  /** Innermost first. */
+  frames: Frame[];
+}
+
+/** A parsed stack trace. */
+export interface Trace {
+  language: TraceLanguage;
+  /** The trace's lines with log prefixes (timestamps, `[rank3]:`) removed, joined by `\n`. */
+  text: string;
+  /**
+   * Every exception in the order the program raised them: for Python's "During handling …" and
+   * Java's "Caused by:", `exceptions[0]` is the first (root) error and the last one is the final
+   * error that ended the program. A trace without chaining has exactly one entry.
+   */
+  exceptions: TraceException[];
+}
+
+/** What a detector reports. */
+export interface Detection {
+  /** The detector's configured name (`oom`, `traceback`, `exit_code`, …). */
+  detector: string;
+  detectorKind: DetectorKind;
+  kind: DetectionKind;
+  /**
+   * One line a person (or a rule's `message_regex`) can read: for a traceback the exception type
+   * and message (`torch.OutOfMemoryError: CUDA out of memory…`), never a trace header.
+   */
+  message: string;
+  /** The final exception's type, when the detection comes from a trace or names one. */
+  exceptionType?: string | undefined;
+  trace?: Trace | undefined;
+  /** The detector's own recent lines, oldest first. */
+  context: string[];
+  meta: Record<string, string | number | boolean | null>;
+  /** Epoch milliseconds. */
+  at: number;
+  generation: number;
+}
+
+/** The actions a rule, an agent or an operator can ask for. Shape of `fix/action.json`. */
+export type ActionKind = "restart" | "restart_with_env" | "pause" | "abort" | "custom_command";
+
+export interface Action {
+  kind: ActionKind;
+  /** Env overlay for `restart_with_env`; values are literals or `half` / `double`. */
+  set: Record<string, string>;
+  /** argv for `custom_command`. */
+  command: string[];
+  /** Seconds before a `custom_command` is killed. */
+  timeout_seconds?: number;
+  notify: boolean;
+}
+
+/** Who decided an outcome. */
+export type OutcomeSource = "rule" | "claude" | "manual" | "policy";
+
+/** What a healer decided for one incident. */
+export interface HealerOutcome {
+  action: Action;
+  source: OutcomeSource;
+  /** The rule's name when `source` is `rule`. */
+  ruleName?: string | undefined;
+  /** The detection the outcome answers (a rule may match a related detection, not the first one). */
+  detection: Detection;
+  /** Why, in words, for the report. */
+  rationale?: string | undefined;
+  /** Full agent reply, when an agent produced the outcome. */
+  response?: string | undefined;
+  /** Unified diff of the agent's edits, when there were any. */
+  diff?: string | undefined;
+}
+
+/** A notification handed to every configured notifier. */
+export type NotificationKind = "start" | "anomaly" | "recovery" | "milestone" | "exit" | "heartbeat";
+
+export interface Notification {
+  kind: NotificationKind;
+  title: string;
+  body: string;
+  incident_id: string | null;
+}

@@ -1,0 +1,26 @@
+/**
+ * @module
+ * The Detector seam. A detector sees every line of the child's output, the child's exits and a
+ * clock tick, and returns a {@link Detection} when something is wrong. Detectors are synchronous
+ * and cheap: they run on the ingest hot path (target: over a million lines per second for the
+ * default set). Cooldowns are applied by {@link DetectorSet}, not by each detector.
+ */
+import type { ChildExit, Detection, DetectorKind, Stream } from "../core/types.ts";
+
+export interface Detector {
+  /** Configured name; rules match on it. */
+  readonly name: string;
+  readonly kind: DetectorKind;
+  /** Minimum milliseconds between two detections that are passed on. */
+  readonly cooldownMs: number;
+  /** One line of output (no terminator, already cut to the line-length bound). */
+  observeLine(text: string, stream: Stream, at: number, generation: number): Detection | null;
+  /** The child ended. Called after its last line has been observed and after {@link flush}. */
+  observeExit?(exit: ChildExit): Detection | null;
+  /** Clock tick, about once a second. `childAlive` is false while no child runs. */
+  observeTick?(now: number, childAlive: boolean, generation: number): Detection | null;
+  /** The child's output ended: close whatever is open (a trace without a terminating line). */
+  flush?(at: number, generation: number): Detection | null;
+  /** A new child was started: forget per-child state (stall clocks, open traces). */
+  onChildStart?(generation: number, at: number): void;
+}

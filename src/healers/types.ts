@@ -1,0 +1,23 @@
+/**
+ * @module
+ * The Healer seam. A healer gets a detection (and the detections that arrived with it) after its
+ * incident folder exists, and answers with an outcome or null ("I don't know").
+ */
+import type { Detection, HealerOutcome } from "../core/types.ts";
+
+export interface HealContext {
+  incidentId: string;
+  /** Absolute path of the incident folder (report.md, trace.txt, … already written). */
+  incidentDir: string;
+  /** The first detection of the failure. */
+  detection: Detection;
+  /** Every detection gathered for this failure, in arrival order (includes `detection`). */
+  related: Detection[];
+  /** Aborted when the monitor stops or the failure is superseded. */
+  signal: AbortSignal;
+}
+
+export interface Healer {
+  readonly name: string;
+  heal(ctx: HealContext): Promise<HealerOutcome | null>;
+}

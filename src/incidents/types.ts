@@ -1,0 +1,65 @@
+/**
+ * @module
+ * The IncidentStore seam: one folder per incident (inventory §4.9) plus `index.jsonl`.
+ * The folder is created before any healer runs; the outcome is recorded afterwards.
+ */
+import type { Detection, HealerOutcome, ProcessKind } from "../core/types.ts";
+
+/** Everything known when the incident is opened. */
+export interface NewIncident {
+  /** The first detection of this failure. */
+  detection: Detection;
+  /** All detections gathered for it, in arrival order (includes `detection`). */
+  related: Detection[];
+  /** The rolling buffer of log lines before (and during) the failure, oldest first. */
+  logExcerpt: string[];
+  /** The monitor's state at detection time (written as state.json in the folder). */
+  state: unknown;
+  process: { kind: ProcessKind; argv: string[]; cwd: string; pid: number | null };
+  restarts: number;
+  /** 0 = unlimited (rendered ∞). */
+  maxRestarts: number;
+  /** Absolute paths of config_snapshots entries; missing files are noted, not fatal. */
+  configSnapshots: string[];
+}
+
+/** What happened after the healer chain answered. */
+export interface AppliedOutcome {
+  outcome: HealerOutcome | null;
+  /** Env values actually used for restart_with_env (`half` resolved to a number). */
+  resolvedEnv?: Record<string, string>;
+  /** custom_command: exit code and output (stdout+stderr interleaved, bounded). */
+  commandResult?: { argv: string[]; exitCode: number | null; timedOut: boolean; output: string };
+  /** Why nothing was applied, or what failed while applying. */
+  note?: string;
+}
+
+/** One line of index.jsonl. Readers keep the last line per id (a line is appended on create and on outcome). */
+export interface IndexEntry {
+  id: string;
+  time: string;
+  kind: string;
+  detector: string;
+  message: string;
+  exception_type: string | null;
+  rule: string | null;
+  action: string | null;
+  source: string | null;
+  generation: number;
+}
+
+export interface IncidentRef {
+  id: string;
+  /** Absolute path of the folder. */
+  dir: string;
+}
+
+export interface IncidentStore {
+  create(input: NewIncident): Promise<IncidentRef>;
+  /** Record the outcome: rule_match.json, fix/action.json, command output, re-rendered report.md, index line. */
+  recordOutcome(id: string, applied: AppliedOutcome): Promise<void>;
+  /** Append lines that arrived after the failure to log_excerpt.txt. */
+  appendAfterLines(id: string, lines: string[]): Promise<void>;
+  /** Newest last; `limit` keeps the newest N. Entries merged by id (last line wins). */
+  list(limit?: number): Promise<IndexEntry[]>;
+}

@@ -1,0 +1,68 @@
+/**
+ * @module
+ * The Supervisor seam: one backend (local, slurm, docker, attach) that launches, follows and stops
+ * the supervised work. A supervisor reports lines and exits to a {@link SupervisorSink}; it never
+ * decides anything. Everything it needs to find its child again after the monitor itself died is
+ * in the {@link ChildRecord} it returns, which the monitor persists in state.json.
+ */
+import type { ChildExit, ProcessKind, Stream } from "../core/types.ts";
+
+/** Where a supervisor delivers what it observes. Calls arrive in order for one generation. */
+export interface SupervisorSink {
+  line(text: string, stream: Stream, generation: number): void;
+  /** The child of `exit.generation` is gone. Called once per generation, after its last line. */
+  exit(exit: ChildExit): void;
+}
+
+/** What to launch. The monitor resolves env overlays (`half`, `double`) before calling start. */
+export interface LaunchSpec {
+  generation: number;
+  argv: string[];
+  /** Absolute working directory. */
+  cwd: string;
+  /** The child's complete environment (monitor env + process.env + overlay). */
+  env: Record<string, string>;
+  /** Only the variables autosentry sets (process.env + overlay): what docker passes with -e. */
+  envOverrides: Record<string, string>;
+}
+
+/** Enough to re-adopt a running child after a monitor restart. Stored as JSON in state.json. */
+export interface ChildRecord {
+  kind: ProcessKind;
+  generation: number;
+  /** The workload's pid (SLURM: null; docker: null). */
+  pid: number | null;
+  /** Process group to signal (local: the capture shim's pid, which leads the group). */
+  pgid: number | null;
+  /** Epoch ms. */
+  startedAt: number;
+  /** Kind-specific details (shim pid and its /proc start time, exit file, job id, container…). */
+  details: Record<string, string | number | boolean | null>;
+  /** File the output can be followed from when no pipe is available, and how far it was read. */
+  logPath: string | null;
+  logOffset: number;
+}
+
+export type StopReason = "restart" | "pause" | "abort" | "shutdown";
+
+export interface Supervisor {
+  readonly kind: ProcessKind;
+  /** What this backend can do; the monitor refuses actions a backend cannot honour. */
+  readonly capabilities: { restart: boolean; stop: boolean };
+  /** Launch a new child. Rejects with an Error whose message says what failed. */
+  start(spec: LaunchSpec): Promise<ChildRecord>;
+  /** Follow a child launched by an earlier monitor. Resolves false when it is already gone. */
+  adopt(record: ChildRecord): Promise<boolean>;
+  /**
+   * Stop the child: SIGTERM (or the backend's equivalent) to the whole group, wait up to
+   * `graceSeconds`, then SIGKILL the group, and make sure no member survives. Resolves after the
+   * sink has received the exit (with exitClass `stopped` when it died of our signals).
+   */
+  stop(reason: StopReason, graceSeconds: number): Promise<void>;
+  /** Stop following without touching the child (the monitor is exiting and leaves it running). */
+  detach(): Promise<void>;
+  /** The current child's record (its log offset moves as lines are read), or null. */
+  record(): ChildRecord | null;
+  /** True while a child of this supervisor is alive. */
+  running(): boolean;
+}
