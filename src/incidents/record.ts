@@ -1,0 +1,123 @@
+/**
+ * @module
+ * `incident.json`: everything report.md is rendered from, already redacted. The store writes it on
+ * create and updates it when the outcome is recorded, so report.md can be re-rendered by any
+ * process (a restarted monitor, `incidents show`) without the monitor's memory.
+ */
+import type {
+  Action,
+  Detection,
+  DetectionKind,
+  DetectorKind,
+  OutcomeSource,
+  ProcessKind,
+  Trace,
+} from "../core/types.ts";
+import type { RenderedFrame } from "./frames-section.ts";
+import type { AppliedOutcome } from "./types.ts";
+
+/** One detection as listed in detections.json and under `## Related detections`. */
+export interface DetectionSummary {
+  detector: string;
+  detector_kind: DetectorKind;
+  kind: DetectionKind;
+  message: string;
+  exception_type: string | null;
+  /** ISO 8601 UTC. */
+  at: string;
+  generation: number;
+}
+
+/** One `config_snapshots` entry. */
+export interface ConfigSnapshotNote {
+  /** The configured (absolute) path. */
+  source: string;
+  /** Path inside the incident folder (`configs/run.yaml`), null when nothing was copied. */
+  snapshot: string | null;
+  /** Why nothing (or not everything) was copied. */
+  note?: string;
+}
+
+/** What was decided and applied; null fields mean "not applicable". */
+export interface OutcomeSummary {
+  /** ISO 8601 UTC. */
+  recorded_at: string;
+  /** Null when no healer produced an outcome. */
+  source: OutcomeSource | null;
+  rule: string | null;
+  action: Action | null;
+  /** Detector of the detection the outcome answered (a rule may match a related detection). */
+  answered_detector: string | null;
+  rationale: string | null;
+  has_response: boolean;
+  has_diff: boolean;
+  /** restart_with_env: the values actually used, and (for the report) what was asked for. */
+  resolved_env: Record<string, string> | null;
+  command: { argv: string[]; exit_code: number | null; timed_out: boolean } | null;
+  note: string | null;
+}
+
+export interface IncidentRecord {
+  schema_version: 1;
+  id: string;
+  /** ISO 8601 UTC, when the incident was opened. */
+  time: string;
+  kind: DetectionKind;
+  detector: string;
+  detector_kind: DetectorKind;
+  message: string;
+  exception_type: string | null;
+  generation: number;
+  process: { kind: ProcessKind; argv: string[]; cwd: string; pid: number | null };
+  restarts: number;
+  /** 0 or less = unlimited. */
+  max_restarts: number;
+  trace: Trace | null;
+  frames: RenderedFrame[];
+  /** Every detection gathered for the failure (includes the first one). */
+  related: DetectionSummary[];
+  configs: ConfigSnapshotNote[];
+  log_excerpt: {
+    /** Lines of log before the failure in log_excerpt.txt. */
+    lines: number;
+    /** The last few of them, for the report. */
+    tail: string[];
+  };
+  /** Null until the outcome is recorded. */
+  outcome: OutcomeSummary | null;
+}
+
+/** How many excerpt lines report.md shows inline. */
+export const REPORT_TAIL_LINES = 20;
+
+/** A detection as summarised on disk. */
+export function summarizeDetection(d: Detection): DetectionSummary {
+  return {
+    detector: d.detector,
+    detector_kind: d.detectorKind,
+    kind: d.kind,
+    message: d.message,
+    exception_type: d.exceptionType ?? null,
+    at: new Date(d.at).toISOString(),
+    generation: d.generation,
+  };
+}
+
+/** The outcome as recorded in incident.json. */
+export function summarizeOutcome(applied: AppliedOutcome, atMs: number): OutcomeSummary {
+  const o = applied.outcome;
+  const cr = applied.commandResult;
+  return {
+    recorded_at: new Date(atMs).toISOString(),
+    source: o?.source ?? null,
+    rule: o?.source === "rule" ? (o.ruleName ?? o.detection.detector) : null,
+    action: o ? { ...o.action } : null,
+    answered_detector: o?.detection.detector ?? null,
+    rationale: o?.rationale ?? null,
+    has_response: o?.response !== undefined && o.response !== "",
+    has_diff: o?.diff !== undefined && o.diff !== "",
+    resolved_env: applied.resolvedEnv ? { ...applied.resolvedEnv } : null,
+    command: cr ? { argv: [...cr.argv], exit_code: cr.exitCode, timed_out: cr.timedOut } : null,
+    note: applied.note ?? null,
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * @module
+ * report.md (inventory §4.9), rendered from an {@link IncidentRecord} and nothing else. Compared
+ * with the Python tool it puts the exception up front, shows the first and the final error of a
+ * chained trace, quotes the tail of the log excerpt inline, and prints the env values a restart
+ * really used (`BATCH_SIZE=32 (from half)`), never the literal `half` (inventory §6 item 28).
+ */
+import type { TraceException } from "../core/types.ts";
+import { code, fenced, oneLine, shellJoin } from "./markdown.ts";
+import type { IncidentRecord, OutcomeSummary } from "./record.ts";
+
+/** `2026-11-22 03:04:05 UTC` from an ISO timestamp. */
+function humanTime(iso: string): string {
+  return `${iso.slice(0, 19).replace("T", " ")} UTC`;
+}
+
+function capText(max: number): string {
+  return max <= 0 ? "∞" : String(max);
+}
+
+function resolution(o: OutcomeSummary | null): string {
+  if (o === null) return "*(pending)*";
+  if (o.action === null) return "*(none)*";
+  if (o.source === "rule") return `rule ${code(o.rule ?? "?")} → ${o.action.kind}`;
+  return `${o.source} → ${o.action.kind}`;
+}
+
+function exceptionText(e: TraceException): string {
+  return e.type ? `${e.type}: ${e.message}` : e.message;
+}
+
+/**
+ * `**Label:** \`text\``, or the label then a fenced block when the text has several lines. The
+ * label also keeps a long backtick run from opening a code fence at the start of a line.
+ */
+function labelled(label: string, text: string, suffix = ""): string {
+  const t = text.trimEnd();
+  if (/\r|\n/.test(t)) return `**${label}:**${suffix}\n\n${fenced(t)}`;
+  return `**${label}:** ${code(t.trim())}${suffix}`;
+}
+
+function summary(r: IncidentRecord): string[] {
+  const out: string[] = [];
+  const chain = r.trace?.exceptions ?? [];
+  const final = chain[chain.length - 1];
+  if (final && (final.type || final.message)) {
+    if (chain.length > 1) {
+      out.push(
+        labelled("Error", exceptionText(final), " (the final error, which ended the program)"),
+        "",
+        labelled(
+          "First error",
+          exceptionText(chain[0]!),
+          ` (the first of ${chain.length} chained exceptions)`,
+        ),
+      );
+    } else {
+      out.push(labelled("Error", exceptionText(final)));
+    }
+    if (oneLine(r.message) !== oneLine(exceptionText(final)))
+      out.push("", labelled("Detector message", r.message));
+  } else {
+    out.push(labelled("Message", r.message));
+  }
+  const o = r.outcome;
+  if (o?.rationale) out.push("", `**Rationale:** ${oneLine(o.rationale)}`);
+  return out;
+}
+
+function frames(r: IncidentRecord): string[] {
+  if (r.frames.length === 0) return ["*(no stack frames)*"];
+  const out: string[] = [];
+  for (const f of r.frames) out.push(`### ${f.title}`, "", f.body, "");
+  out.pop();
+  return out;
+}
+
+function related(r: IncidentRecord): string[] {
+  return r.related.map((d) => {
+    const t = d.at.slice(11, 19);
+    return `- ${t} ${code(d.detector)} (${d.detector_kind}, ${d.kind}) — ${oneLine(d.message, 200)}`;
+  });
+}
+
+function configs(r: IncidentRecord): string[] {
+  if (r.configs.length === 0) return ["*(no config_snapshots configured)*"];
+  return r.configs.map((c) => {
+    const head = `- ${code(c.source)} — `;
+    if (c.snapshot === null) return `${head}not copied: ${c.note ?? "missing"}`;
+    return `${head}snapshot: ${code(c.snapshot)}${c.note ? ` (${c.note})` : ""}`;
+  });
+}
+
+function logExcerpt(r: IncidentRecord): string[] {
+  const out = [
+    `See ${code("log_excerpt.txt")}: ${r.log_excerpt.lines} line(s) before the failure, then the detector's own context, then any lines that arrived after it.`,
+  ];
+  if (r.log_excerpt.tail.length > 0) {
+    out.push(
+      "",
+      `Last ${r.log_excerpt.tail.length} line(s) before the failure:`,
+      "",
+      fenced(r.log_excerpt.tail.join("\n")),
+    );
+  }
+  return out;
+}
+
+function envOverrides(a: OutcomeSummary): string {
+  const asked = a.action?.set ?? {};
+  const used = a.resolved_env ?? {};
+  const keys = [...new Set([...Object.keys(used), ...Object.keys(asked)])];
+  const parts = keys
+    .filter((k) => k in used)
+    .map((k) => {
+      const from = asked[k];
+      return `${code(`${k}=${used[k]}`)}${from !== undefined && from !== used[k] ? ` (from ${code(from)})` : ""}`;
+    });
+  return parts.length > 0 ? parts.join(", ") : "*(none)*";
+}
+
+function fixApplied(r: IncidentRecord): string[] {
+  const o = r.outcome;
+  if (o === null) return ["*(pending — no outcome recorded yet)*"];
+  const out: string[] = [];
+  if (o.action === null) {
+    out.push("*(no fix applied)*");
+    if (o.note) out.push("", oneLine(o.note));
+    return out;
+  }
+  const a = o.action;
+  let lead: string;
+  if (o.source === "rule") lead = `Rule ${code(o.rule ?? "?")} matched.`;
+  else if (o.source === "claude") lead = "Claude was invoked.";
+  else if (o.source === "manual") lead = "An operator decided.";
+  else lead = "The restart policy decided.";
+  let what: string;
+  if (a.kind === "restart_with_env") {
+    what =
+      o.resolved_env !== null
+        ? `Restarted with overrides: ${envOverrides(o)}.`
+        : `Requested overrides ${Object.entries(a.set)
+            .map(([k, v]) => code(`${k}=${v}`))
+            .join(", ")} were not applied.`;
+  } else if (a.kind === "custom_command") {
+    const c = o.command;
+    if (c) {
+      const status = c.timed_out
+        ? `timed out${c.exit_code !== null ? ` (exit code ${c.exit_code})` : ""}`
+        : `exit code ${c.exit_code ?? "unknown"}`;
+      what = `Ran ${code(shellJoin(c.argv))}: ${status}. Output in ${code("fix/command_output.txt")}.`;
+    } else {
+      what = `Action ${code("custom_command")} ${code(shellJoin(a.command))} was not run.`;
+    }
+  } else {
+    what = `Applied action ${code(a.kind)}.`;
+  }
+  out.push(`${lead} ${what}`);
+  if (o.answered_detector !== null && o.answered_detector !== r.detector) {
+    out.push("", `The outcome answered the related detection ${code(o.answered_detector)}.`);
+  }
+  if (o.has_response) out.push("", `See ${code("fix/claude_response.md")} for the agent's reply.`);
+  if (o.has_diff) out.push("", `File edits captured in ${code("fix/diff.patch")}.`);
+  if (o.note) out.push("", `Note: ${oneLine(o.note)}`);
+  return out;
+}
+
+/** report.md for `r`. A pure function: the same record always renders the same text. */
+export function renderReport(r: IncidentRecord): string {
+  const p = r.process;
+  const lines: string[] = [
+    `# Incident — ${humanTime(r.time)} — ${r.kind} / ${r.detector}`,
+    "",
+    `**Process:** ${p.kind} · ${code(shellJoin(p.argv))}  `,
+    `**PID:** ${p.pid ?? "—"}  `,
+    `**Restart #:** ${r.restarts}/${capText(r.max_restarts)}  `,
+    `**Detector:** ${code(r.detector)} (${r.detector_kind})  `,
+    `**Resolution:** ${resolution(r.outcome)}`,
+    "",
+    "---",
+    "",
+    "## Summary",
+    "",
+    ...summary(r),
+    "",
+    "## Source frames",
+    "",
+    ...frames(r),
+    "",
+    "## Stack trace",
+    "",
+    r.trace ? fenced(r.trace.text) : "*(no stack trace)*",
+    "",
+  ];
+  if (r.related.length > 1) lines.push("## Related detections", "", ...related(r), "");
+  lines.push(
+    "## Configs at incident",
+    "",
+    ...configs(r),
+    "",
+    "## State at incident",
+    "",
+    `See ${code("state.json")}.`,
+    "",
+    "## Log excerpt",
+    "",
+    ...logExcerpt(r),
+    "",
+    "## Fix applied",
+    "",
+    ...fixApplied(r),
+    "",
+  );
+  return lines.join("\n");
+}

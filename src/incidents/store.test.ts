@@ -1,0 +1,404 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { HealerOutcome } from "../core/types.ts";
+import { MemoryLogger } from "../util/logger.ts";
+import { readIncident, readIndex } from "./read.ts";
+import type { IncidentRecord } from "./record.ts";
+import { AFTER_FAILURE_MARKER, DETECTOR_CONTEXT_MARKER, FsIncidentStore, snapshotName } from "./store.ts";
+import { exitDetection, newIncident, T0, tracebackDetection } from "./test-fixtures.ts";
+
+let tmp: string;
+let incidentsDir: string;
+
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-incidents-"));
+  incidentsDir = path.join(tmp, ".autosentry", "incidents");
+});
+afterEach(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function store(extra: Partial<ConstructorParameters<typeof FsIncidentStore>[0]> = {}) {
+  return new FsIncidentStore({ dir: incidentsDir, logger: new MemoryLogger(), now: () => T0, ...extra });
+}
+
+const read = (dir: string, rel: string) => fs.readFileSync(path.join(dir, rel), "utf8");
+
+function allFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).flatMap((e) => {
+    if (!e.isFile()) return [];
+    return [path.relative(dir, path.join(e.parentPath, e.name))];
+  });
+}
+
+function ruleOutcome(): HealerOutcome {
+  return {
+    source: "rule",
+    ruleName: "oom_halve_batch",
+    detection: tracebackDetection(),
+    action: {
+      kind: "restart_with_env",
+      set: { BATCH_SIZE: "half", MODE: "safe" },
+      command: [],
+      notify: true,
+    },
+  };
+}
+
+describe("FsIncidentStore.create", () => {
+  test("writes the folder layout of inventory §4.9 for a traceback with frames", async () => {
+    const s = store();
+    const { id, dir } = await s.create(newIncident());
+    expect(id).toBe("2026-03-04T05-06-07Z-error-traceback");
+    expect(dir).toBe(path.join(incidentsDir, id));
+    expect(allFiles(dir).sort()).toEqual([
+      "detections.json",
+      "frames/01-model-step.py.md",
+      "frames/02-train.py.md",
+      "incident.json",
+      "log_excerpt.txt",
+      "report.md",
+      "state.json",
+      "trace.txt",
+    ]);
+    expect(fs.statSync(path.join(dir, "fix")).isDirectory()).toBe(true);
+    expect(fs.readdirSync(path.join(dir, "fix"))).toEqual([]);
+
+    expect(read(dir, "trace.txt")).toBe(`${tracebackDetection().trace!.text}\n`);
+    const excerpt = read(dir, "log_excerpt.txt").split("\n");
+    expect(excerpt.slice(0, 2)).toEqual(["log line 1", "log line 2"]);
+    expect(excerpt.slice(29)).toEqual([
+      "log line 30",
+      DETECTOR_CONTEXT_MARKER,
+      "ctx line 1",
+      "ctx line 2",
+      "",
+    ]);
+
+    const frame1 = read(dir, "frames/01-model-step.py.md");
+    expect(frame1.split("\n")[0]).toBe("# Frame 1 — `/work/proj/lib/model step.py:7` (python)");
+    expect(frame1).toContain("**Function:** `Trainer.step`");
+    expect(read(dir, "frames/02-train.py.md")).toStartWith("# Frame 2 — `/work/proj/train.py:40` (python)");
+
+    expect(JSON.parse(read(dir, "state.json"))).toEqual({ pid: 4242, restarts: 3, user: { note: "hello" } });
+    expect(read(dir, "state.json")).toContain('\n  "pid": 4242'); // pretty
+    expect(JSON.parse(read(dir, "detections.json"))).toEqual([
+      {
+        detector: "traceback",
+        detector_kind: "traceback",
+        kind: "error",
+        message: "ValueError: bad batch ``7``",
+        exception_type: "ValueError",
+        at: new Date(T0 - 500).toISOString(),
+        generation: 2,
+      },
+      {
+        detector: "exit_code",
+        detector_kind: "exit_code",
+        kind: "error",
+        message: "process exited with code 1",
+        exception_type: null,
+        at: new Date(T0).toISOString(),
+        generation: 2,
+      },
+    ]);
+    const report = read(dir, "report.md");
+    expect(report).toStartWith("# Incident — 2026-03-04 05:06:07 UTC — error / traceback\n");
+    expect(report).toContain("**Resolution:** *(pending)*");
+
+    expect(await s.list()).toEqual([
+      {
+        id,
+        time: new Date(T0).toISOString(),
+        kind: "error",
+        detector: "traceback",
+        message: "ValueError: bad batch ``7``",
+        exception_type: "ValueError",
+        rule: null,
+        action: null,
+        source: null,
+        generation: 2,
+      },
+    ]);
+  });
+
+  test("a detection without a trace gets no trace.txt and no frames", async () => {
+    const det = exitDetection();
+    const { id, dir } = await store().create(newIncident({ detection: det, related: [det] }));
+    expect(id).toBe("2026-03-04T05-06-07Z-error-exit_code");
+    expect(fs.existsSync(path.join(dir, "trace.txt"))).toBe(false);
+    expect(fs.readdirSync(path.join(dir, "frames"))).toEqual([]);
+    expect(read(dir, "report.md")).toContain("*(no stack trace)*");
+  });
+
+  test("same-second incidents get -0001, -0002 suffixes", async () => {
+    const s = store();
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await s.create(newIncident())).id);
+    expect(ids).toEqual([
+      "2026-03-04T05-06-07Z-error-traceback",
+      "2026-03-04T05-06-07Z-error-traceback-0001",
+      "2026-03-04T05-06-07Z-error-traceback-0002",
+    ]);
+    expect((await s.list()).map((e) => e.id)).toEqual(ids);
+    expect((await s.list(2)).map((e) => e.id)).toEqual(ids.slice(1));
+  });
+
+  test("concurrent creates in the same second never share a folder", async () => {
+    const s = store();
+    const refs = await Promise.all(Array.from({ length: 8 }, () => s.create(newIncident())));
+    expect(new Set(refs.map((r) => r.id)).size).toBe(8);
+  });
+
+  test("the slug replaces odd characters in the detector name", async () => {
+    const det = tracebackDetection({ detector: "my det/ector!!", kind: "anomaly" });
+    const { id } = await store().create(newIncident({ detection: det, related: [det] }));
+    expect(id).toBe("2026-03-04T05-06-07Z-anomaly-my-det-ector");
+  });
+
+  test("copies config snapshots, disambiguates equal names and notes missing files", async () => {
+    const proj = path.join(tmp, "proj");
+    fs.mkdirSync(path.join(proj, "configs"), { recursive: true });
+    fs.writeFileSync(path.join(proj, "run.yaml"), "lr: 1\n");
+    fs.writeFileSync(path.join(proj, "train.yaml"), "epochs: 2\n");
+    fs.writeFileSync(path.join(proj, "configs", "train.yaml"), "epochs: 3\n");
+    fs.writeFileSync(path.join(proj, ".env"), "A=1\n");
+    const snaps = [
+      path.join(proj, "run.yaml"),
+      path.join(proj, "train.yaml"),
+      path.join(proj, "configs", "train.yaml"),
+      path.join(proj, "gone.yaml"),
+      path.join(proj, ".env"),
+    ];
+    const logger = new MemoryLogger();
+    const { dir } = await store({ logger }).create(newIncident({ configSnapshots: snaps }));
+    expect(fs.readdirSync(path.join(dir, "configs")).sort()).toEqual([
+      ".env",
+      "configs__train.yaml",
+      "run.yaml",
+      "train.yaml",
+    ]);
+    expect(read(dir, "configs/train.yaml")).toBe("epochs: 2\n");
+    expect(read(dir, "configs/configs__train.yaml")).toBe("epochs: 3\n");
+    const report = read(dir, "report.md");
+    expect(report).toContain(`- \`${snaps[2]}\` — snapshot: \`configs/configs__train.yaml\``);
+    expect(report).toContain(`- \`${snaps[3]}\` — not copied: missing at incident time`);
+    expect(logger.lines.some((l) => l.startsWith("[WARN]") && l.includes("gone.yaml"))).toBe(true);
+  });
+
+  test("snapshotName falls back to a numeric suffix when every parent form is taken", () => {
+    const taken = new Set(["a.yaml", "x__a.yaml"]);
+    expect(snapshotName("/x/a.yaml", taken)).toBe("x__a.yaml.2");
+  });
+
+  test("the redactor is applied to every file written", async () => {
+    const SECRET = "hunter2-s3cr3t";
+    const cfg = path.join(tmp, "secret.env");
+    fs.writeFileSync(cfg, `TOKEN=${SECRET}\n`);
+    const det = tracebackDetection({
+      message: `ValueError: token ${SECRET}`,
+      context: [`ctx ${SECRET}`],
+      trace: {
+        language: "python",
+        text: `Traceback\n  File "/p/${SECRET}.py", line 1, in f\nValueError: token ${SECRET}`,
+        exceptions: [
+          {
+            type: "ValueError",
+            message: `token ${SECRET}`,
+            frames: [
+              { file: `/p/${SECRET}.py`, line: 1, function: `f_${SECRET}`, raw: `File "/p/${SECRET}.py"` },
+            ],
+          },
+        ],
+      },
+    });
+    const s = store({ redact: (t) => t.replaceAll(SECRET, "[REDACTED]") });
+    const { id, dir } = await s.create(
+      newIncident({
+        detection: det,
+        related: [det],
+        logExcerpt: [`line with ${SECRET}`],
+        state: { user: { [`set_${SECRET}`]: SECRET } },
+        process: { kind: "local", argv: ["run", `--key=${SECRET}`], cwd: "/p", pid: 1 },
+        configSnapshots: [cfg],
+      }),
+    );
+    await s.recordOutcome(id, {
+      outcome: {
+        source: "claude",
+        detection: det,
+        action: { kind: "custom_command", set: { K: SECRET }, command: ["fix", SECRET], notify: true },
+        response: `I found ${SECRET}`,
+        diff: `+ key = "${SECRET}"`,
+        rationale: `because ${SECRET}`,
+      },
+      commandResult: { argv: ["fix", SECRET], exitCode: 0, timedOut: false, output: `echo ${SECRET}\n` },
+      note: `note ${SECRET}`,
+    });
+    await s.appendAfterLines(id, [`after ${SECRET}`]);
+    const files = allFiles(dir);
+    expect(files.filter((f) => f.includes(SECRET))).toEqual([]);
+    expect(files).toContain("fix/claude_response.md");
+    expect(files).toContain("fix/diff.patch");
+    expect(files).toContain("fix/command_output.txt");
+    expect(files).toContain("configs/secret.env");
+    for (const f of [...files, "../index.jsonl"]) {
+      const text = read(dir, f);
+      expect({ file: f, leaked: text.includes(SECRET) }).toEqual({ file: f, leaked: false });
+    }
+    expect(read(dir, "configs/secret.env")).toBe("TOKEN=[REDACTED]\n");
+    // JSON files stay valid JSON after redaction.
+    expect(JSON.parse(read(dir, "state.json"))).toEqual({ user: { "set_[REDACTED]": "[REDACTED]" } });
+  });
+
+  test("a redactor keyed on names sees a JSON string together with its key", async () => {
+    const redact = (t: string) => t.replace(/(password:\s*)\S+/g, "$1[REDACTED]");
+    const { dir } = await store({ redact }).create(
+      newIncident({ state: { password: "pw123", other: "pw123" } }),
+    );
+    expect(JSON.parse(read(dir, "state.json"))).toEqual({ password: "[REDACTED]", other: "pw123" });
+  });
+});
+
+describe("FsIncidentStore.recordOutcome", () => {
+  test("records a rule's restart_with_env with the resolved values", async () => {
+    const s = store();
+    const { id, dir } = await s.create(newIncident());
+    await s.recordOutcome(id, { outcome: ruleOutcome(), resolvedEnv: { BATCH_SIZE: "32", MODE: "safe" } });
+    expect(JSON.parse(read(dir, "rule_match.json"))).toEqual({ rule: "oom_halve_batch", source: "rule" });
+    expect(JSON.parse(read(dir, "fix/action.json"))).toEqual({
+      kind: "restart_with_env",
+      set: { BATCH_SIZE: "half", MODE: "safe" },
+      command: [],
+      notify: true,
+    });
+    const report = read(dir, "report.md");
+    expect(report).toContain("**Resolution:** rule `oom_halve_batch` → restart_with_env");
+    expect(report).toContain(
+      "Rule `oom_halve_batch` matched. Restarted with overrides: `BATCH_SIZE=32` (from `half`), `MODE=safe`.",
+    );
+    expect(report).not.toContain("`BATCH_SIZE=half`");
+    const record = JSON.parse(read(dir, "incident.json")) as IncidentRecord;
+    expect(record.outcome?.resolved_env).toEqual({ BATCH_SIZE: "32", MODE: "safe" });
+
+    // index.jsonl has two lines for the id; readers keep the last.
+    const raw = read(incidentsDir, "index.jsonl").trim().split("\n");
+    expect(raw.length).toBe(2);
+    expect(await s.list()).toMatchObject([
+      { id, rule: "oom_halve_batch", action: "restart_with_env", source: "rule" },
+    ]);
+  });
+
+  test("custom_command writes its output; a later non-rule outcome removes rule_match.json", async () => {
+    const s = store();
+    const { id, dir } = await s.create(newIncident());
+    await s.recordOutcome(id, { outcome: ruleOutcome(), resolvedEnv: { BATCH_SIZE: "32" } });
+    await s.recordOutcome(id, {
+      outcome: {
+        source: "manual",
+        detection: tracebackDetection(),
+        action: {
+          kind: "custom_command",
+          set: {},
+          command: ["sh", "-c", "echo hi"],
+          timeout_seconds: 5,
+          notify: false,
+        },
+      },
+      commandResult: { argv: ["sh", "-c", "echo hi"], exitCode: null, timedOut: true, output: "hi\n" },
+    });
+    expect(fs.existsSync(path.join(dir, "rule_match.json"))).toBe(false);
+    expect(read(dir, "fix/command_output.txt")).toBe(
+      "$ sh -c 'echo hi'\nexit code: none\ntimed out: yes\n\nhi\n",
+    );
+    expect(JSON.parse(read(dir, "fix/action.json"))).toEqual({
+      kind: "custom_command",
+      set: {},
+      command: ["sh", "-c", "echo hi"],
+      timeout_seconds: 5,
+      notify: false,
+    });
+    const report = read(dir, "report.md");
+    expect(report).toContain("Ran `sh -c 'echo hi'`: timed out. Output in `fix/command_output.txt`.");
+    expect((await s.list())[0]).toMatchObject({ rule: null, action: "custom_command", source: "manual" });
+  });
+
+  test("no outcome: the report says so and gives the note", async () => {
+    const s = store();
+    const { id, dir } = await s.create(newIncident());
+    await s.recordOutcome(id, { outcome: null, note: "no rule matched and the agent is disabled" });
+    expect(fs.existsSync(path.join(dir, "fix/action.json"))).toBe(false);
+    const report = read(dir, "report.md");
+    expect(report).toContain("**Resolution:** *(none)*");
+    expect(report).toContain("*(no fix applied)*\n\nno rule matched and the agent is disabled");
+  });
+
+  test("an unknown or invalid id is refused", async () => {
+    const s = store();
+    await s.create(newIncident());
+    await expect(s.recordOutcome("nope", { outcome: null })).rejects.toThrow(/no incident "nope"/);
+    await expect(s.recordOutcome("../x", { outcome: null })).rejects.toThrow(/no incident/);
+  });
+});
+
+describe("FsIncidentStore.appendAfterLines", () => {
+  test("appends under one marker, also across store instances", async () => {
+    const s = store();
+    const { id, dir } = await s.create(newIncident({ logExcerpt: ["before"] }));
+    await Promise.all([s.appendAfterLines(id, ["after 1"]), s.appendAfterLines(id, ["after 2"])]);
+    await s.appendAfterLines(id, []);
+    await store().appendAfterLines(id, ["after 3"]);
+    expect(read(dir, "log_excerpt.txt")).toBe(
+      [
+        "before",
+        DETECTOR_CONTEXT_MARKER,
+        "ctx line 1",
+        "ctx line 2",
+        AFTER_FAILURE_MARKER,
+        "after 1",
+        "after 2",
+        "after 3",
+        "",
+      ].join("\n"),
+    );
+  });
+});
+
+describe("index.jsonl", () => {
+  test("merges by id, keeps open order, skips malformed lines and a torn last line", async () => {
+    const s = store();
+    const a = await s.create(newIncident());
+    const b = await s.create(newIncident());
+    await s.recordOutcome(a.id, { outcome: ruleOutcome(), resolvedEnv: { BATCH_SIZE: "4" } });
+    const idx = path.join(incidentsDir, "index.jsonl");
+    fs.appendFileSync(idx, 'not json\n[1,2]\n{"id": "../evil"}\n');
+    fs.appendFileSync(idx, `{"id": "${b.id}", "rule": "torn`);
+    const entries = await s.list();
+    expect(entries.map((e) => e.id)).toEqual([a.id, b.id]);
+    expect(entries[0]).toMatchObject({ rule: "oom_halve_batch" });
+    expect(entries[1]).toMatchObject({ rule: null });
+    expect(readIndex(path.join(tmp, "nowhere"))).toEqual([]);
+  });
+});
+
+describe("readIncident", () => {
+  test("reads a folder and refuses ids outside the incidents dir", async () => {
+    const { id } = await store().create(newIncident());
+    const got = readIncident(incidentsDir, id);
+    expect(got.ok).toBe(true);
+    if (!got.ok) return;
+    expect(got.incident.report).toStartWith("# Incident — ");
+    expect(got.incident.entry?.id).toBe(id);
+    expect(got.incident.files).toContain("frames/01-model-step.py.md");
+
+    fs.mkdirSync(path.join(tmp, "outside"));
+    fs.writeFileSync(path.join(tmp, "outside", "report.md"), "secret");
+    fs.symlinkSync(path.join(tmp, "outside"), path.join(incidentsDir, "link"));
+    expect(readIncident(incidentsDir, "link")).toEqual({ ok: false, error: "not_found" });
+    expect(readIncident(incidentsDir, "..")).toEqual({ ok: false, error: "invalid_id" });
+    expect(readIncident(incidentsDir, "../outside")).toEqual({ ok: false, error: "invalid_id" });
+    expect(readIncident(incidentsDir, "nope")).toEqual({ ok: false, error: "not_found" });
+  });
+});

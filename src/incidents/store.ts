@@ -1,0 +1,365 @@
+/**
+ * @module
+ * The file-system incident store (inventory §4.9): one folder per incident under `incidents_dir`,
+ * written before any healer runs, completed when the outcome is known, and one line per change in
+ * `index.jsonl`.
+ *
+ * Everything written passes through the redactor first: trace, log excerpt, frames, config copies,
+ * state, detections, the outcome files, the report and the index line (inventory §6 item 29).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { writeFileAtomic } from "../util/atomic-write.ts";
+import { appendJsonl } from "../util/jsonl.ts";
+import type { Logger } from "../util/logger.ts";
+import { type FrameRenderInput, frameFileText, type RenderedFrame, renderFrames } from "./frames-section.ts";
+import { shellJoin } from "./markdown.ts";
+import { resolveIncidentDir } from "./paths.ts";
+import { indexPath, newestEntries, readIndex } from "./read.ts";
+import {
+  type ConfigSnapshotNote,
+  type IncidentRecord,
+  REPORT_TAIL_LINES,
+  summarizeDetection,
+  summarizeOutcome,
+} from "./record.ts";
+import { type Redact, redactJson } from "./redact-value.ts";
+import { renderReport } from "./report.ts";
+import { baseIncidentId, slugify, withCollisionSuffix } from "./slug.ts";
+import type { AppliedOutcome, IncidentRef, IncidentStore, IndexEntry, NewIncident } from "./types.ts";
+
+/** Separates the log lines from the detector's own context in log_excerpt.txt. */
+export const DETECTOR_CONTEXT_MARKER = "--- detector context ---";
+/** Precedes the lines that arrived after the failure in log_excerpt.txt (written once). */
+export const AFTER_FAILURE_MARKER = "--- after the failure ---";
+/** A config snapshot is cut at this size: a huge file listed by mistake must not fill the disk. */
+export const MAX_CONFIG_SNAPSHOT_BYTES = 1024 * 1024;
+/** Same-second folders get `-0001` … up to this suffix. */
+const MAX_COLLISIONS = 9999;
+
+export interface FsIncidentStoreOptions {
+  /** `incidents_dir`, absolute. */
+  dir: string;
+  logger: Logger;
+  /** Applied to every text written (default: identity). */
+  redact?: Redact;
+  /** Frames rendered per incident, innermost first (`source_explode.max_frames`, default 20). */
+  maxFrames?: number;
+  /** The frame renderer (default: frames-section.ts); a source-rendering one plugs in here. */
+  renderFrames?: (input: FrameRenderInput) => Promise<RenderedFrame[]>;
+  /** Clock, epoch ms (tests pin it to provoke same-second folders). */
+  now?: () => number;
+}
+
+/** Pretty JSON with a trailing newline. */
+function pretty(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** A JSON-safe deep copy: drops functions, turns Dates into strings; a cycle becomes a note. */
+function plain(value: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(value ?? null)) as unknown;
+  } catch (err) {
+    return { error: `state could not be serialised: ${(err as Error).message}` };
+  }
+}
+
+function lines(text: string[]): string {
+  return text.length === 0 ? "" : `${text.join("\n")}\n`;
+}
+
+/**
+ * The name of a config copy under `configs/`: its base name, or when that is taken, the name with
+ * its parent directories joined by `__` (`configs__train.yaml`), or at last a numeric suffix.
+ */
+export function snapshotName(source: string, taken: Set<string>): string {
+  const parts = path
+    .resolve(source)
+    .split(/[\\/]+/)
+    .filter((p) => p !== "")
+    .map((p) => slugify(p, 60, "_"));
+  if (parts.length === 0) parts.push("config");
+  for (let k = 1; k <= parts.length; k++) {
+    const name = parts.slice(-k).join("__");
+    if (!taken.has(name)) return name;
+  }
+  const base = parts.join("__");
+  for (let n = 2; ; n++) {
+    const name = `${base}.${n}`;
+    if (!taken.has(name)) return name;
+  }
+}
+
+/** Read at most `max` bytes of a regular file; null + why when it cannot be copied. */
+function readSnapshot(file: string, max: number): { text: string; cut: boolean } | { error: string } {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { error: code === "ENOENT" ? "missing at incident time" : `unreadable: ${code ?? String(err)}` };
+  }
+  if (!st.isFile()) return { error: "not a regular file" };
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, "r");
+    const buf = Buffer.alloc(Math.min(st.size, max));
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    return { text: buf.subarray(0, n).toString("utf8"), cut: st.size > max };
+  } catch (err) {
+    return { error: `unreadable: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** {@link IncidentStore} on the local file system. */
+export class FsIncidentStore implements IncidentStore {
+  readonly dir: string;
+  private readonly logger: Logger;
+  private readonly redact: Redact;
+  private readonly maxFrames: number;
+  private readonly render: (input: FrameRenderInput) => Promise<RenderedFrame[]>;
+  private readonly now: () => number;
+  /** Incidents whose log_excerpt.txt already has the after-the-failure marker. */
+  private readonly afterMarked = new Set<string>();
+  /** Per-incident queue: outcome and after-lines writes of one incident never interleave. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(opts: FsIncidentStoreOptions) {
+    this.dir = path.resolve(opts.dir);
+    this.logger = opts.logger;
+    this.redact = opts.redact ?? ((t) => t);
+    this.maxFrames = opts.maxFrames ?? 20;
+    this.render = opts.renderFrames ?? renderFrames;
+    this.now = opts.now ?? Date.now;
+  }
+
+  async create(input: NewIncident): Promise<IncidentRef> {
+    const det = input.detection;
+    const at = this.now();
+    const { id, dir } = await this.claimFolder(baseIncidentId(at, det.kind, det.detector));
+    const r = this.redact;
+
+    if (det.trace) await this.writeText(dir, "trace.txt", lines([det.trace.text]));
+    await this.writeText(
+      dir,
+      "log_excerpt.txt",
+      lines([...input.logExcerpt, DETECTOR_CONTEXT_MARKER, ...det.context]),
+    );
+
+    const frames = (
+      await this.render({ trace: det.trace, cwd: input.process.cwd, maxFrames: this.maxFrames })
+    ).map((f) => ({ file: slugify(r(f.file), 120, "frame.md"), title: r(f.title), body: r(f.body) }));
+    await fs.promises.mkdir(path.join(dir, "frames"));
+    for (const f of frames) await this.writeText(dir, `frames/${f.file}`, frameFileText(f));
+
+    const configs = await this.copyConfigs(dir, input.configSnapshots);
+    await this.writeJson(dir, "state.json", input.state);
+    await fs.promises.mkdir(path.join(dir, "fix"));
+
+    const related = input.related.includes(det) ? input.related : [det, ...input.related];
+    await this.writeJson(dir, "detections.json", related.map(summarizeDetection));
+
+    const record: IncidentRecord = redactJson(
+      {
+        schema_version: 1,
+        id,
+        time: new Date(at).toISOString(),
+        kind: det.kind,
+        detector: det.detector,
+        detector_kind: det.detectorKind,
+        message: det.message,
+        exception_type: det.exceptionType ?? null,
+        generation: det.generation,
+        process: {
+          kind: input.process.kind,
+          argv: [...input.process.argv],
+          cwd: input.process.cwd,
+          pid: input.process.pid,
+        },
+        restarts: input.restarts,
+        max_restarts: input.maxRestarts,
+        trace: det.trace ? (plain(det.trace) as IncidentRecord["trace"]) : null,
+        frames: [],
+        related: related.map(summarizeDetection),
+        configs,
+        log_excerpt: { lines: input.logExcerpt.length, tail: input.logExcerpt.slice(-REPORT_TAIL_LINES) },
+        outcome: null,
+      } satisfies IncidentRecord,
+      r,
+    );
+    record.frames = frames; // already redacted, and must not be offered to the redactor with keys
+    await this.writeRecord(dir, record);
+    this.appendIndex(record);
+    return { id, dir };
+  }
+
+  recordOutcome(id: string, applied: AppliedOutcome): Promise<void> {
+    return this.serial(id, async () => {
+      const dir = this.folder(id, "record the outcome");
+      const record = await this.readRecord(dir, id);
+      const summary = redactJson(summarizeOutcome(applied, this.now()), this.redact);
+      const o = applied.outcome;
+
+      const ruleMatch = path.join(dir, "rule_match.json");
+      if (summary.source === "rule")
+        await this.writeJson(dir, "rule_match.json", { rule: summary.rule, source: "rule" });
+      else await fs.promises.rm(ruleMatch, { force: true });
+
+      await fs.promises.mkdir(path.join(dir, "fix"), { recursive: true });
+      if (summary.action) await this.writeJson(dir, "fix/action.json", summary.action);
+      if (o?.response) await this.writeText(dir, "fix/claude_response.md", o.response);
+      if (o?.diff) await this.writeText(dir, "fix/diff.patch", o.diff);
+      const cr = applied.commandResult;
+      if (cr) {
+        const head = [
+          `$ ${shellJoin(cr.argv)}`,
+          `exit code: ${cr.exitCode ?? "none"}`,
+          `timed out: ${cr.timedOut ? "yes" : "no"}`,
+          "",
+        ];
+        await this.writeText(dir, "fix/command_output.txt", lines([...head, cr.output.replace(/\n$/, "")]));
+      }
+
+      record.outcome = summary;
+      await this.writeRecord(dir, record);
+      this.appendIndex(record);
+    });
+  }
+
+  appendAfterLines(id: string, afterLines: string[]): Promise<void> {
+    if (afterLines.length === 0) return Promise.resolve();
+    return this.serial(id, async () => {
+      const dir = this.folder(id, "append lines after the failure");
+      const file = path.join(dir, "log_excerpt.txt");
+      if (!this.afterMarked.has(id)) {
+        // A previous monitor process may have written the marker already.
+        let text = "";
+        try {
+          text = await fs.promises.readFile(file, "utf8");
+        } catch {}
+        const ctx = text.lastIndexOf(`\n${DETECTOR_CONTEXT_MARKER}\n`);
+        const hasMarker = text.indexOf(`\n${AFTER_FAILURE_MARKER}\n`, Math.max(0, ctx)) !== -1;
+        if (!hasMarker) afterLines = [AFTER_FAILURE_MARKER, ...afterLines];
+        this.afterMarked.add(id);
+      }
+      await fs.promises.appendFile(file, this.redact(lines(afterLines)));
+    });
+  }
+
+  async list(limit?: number): Promise<IndexEntry[]> {
+    return newestEntries(readIndex(this.dir), limit);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Create the folder with a non-recursive mkdir: whoever creates it owns the name. */
+  private async claimFolder(base: string): Promise<IncidentRef> {
+    await fs.promises.mkdir(this.dir, { recursive: true });
+    for (let n = 0; n <= MAX_COLLISIONS; n++) {
+      const id = withCollisionSuffix(base, n);
+      const dir = path.join(this.dir, id);
+      try {
+        await fs.promises.mkdir(dir);
+        return { id, dir };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+    }
+    throw new Error(`Cannot create incident folder: ${base} and ${MAX_COLLISIONS} suffixes exist`);
+  }
+
+  private folder(id: string, what: string): string {
+    const dir = resolveIncidentDir(this.dir, id);
+    if (dir === null) throw new Error(`Cannot ${what}: no incident ${JSON.stringify(id)} in ${this.dir}`);
+    return dir;
+  }
+
+  private async writeText(dir: string, rel: string, text: string): Promise<void> {
+    await writeFileAtomic(path.join(dir, rel), this.redact(text));
+  }
+
+  /** JSON is redacted value by value (see redact-value.ts), never as text. */
+  private async writeJson(dir: string, rel: string, value: unknown): Promise<void> {
+    await writeFileAtomic(path.join(dir, rel), pretty(redactJson(plain(value), this.redact)));
+  }
+
+  private async copyConfigs(dir: string, sources: string[]): Promise<ConfigSnapshotNote[]> {
+    const notes: ConfigSnapshotNote[] = [];
+    const taken = new Set<string>();
+    if (sources.length > 0) await fs.promises.mkdir(path.join(dir, "configs"));
+    for (const source of sources) {
+      const got = readSnapshot(source, MAX_CONFIG_SNAPSHOT_BYTES);
+      if ("error" in got) {
+        this.logger.warn(`config snapshot ${source}: ${got.error}`);
+        notes.push({ source, snapshot: null, note: got.error });
+        continue;
+      }
+      const name = snapshotName(this.redact(source), taken);
+      taken.add(name);
+      const cutNote = `cut at ${MAX_CONFIG_SNAPSHOT_BYTES} bytes`;
+      await this.writeText(
+        dir,
+        `configs/${name}`,
+        got.cut ? `${got.text}\n[autosentry: ${cutNote}]\n` : got.text,
+      );
+      notes.push(
+        got.cut
+          ? { source, snapshot: `configs/${name}`, note: cutNote }
+          : { source, snapshot: `configs/${name}` },
+      );
+    }
+    return notes;
+  }
+
+  private async readRecord(dir: string, id: string): Promise<IncidentRecord> {
+    try {
+      return JSON.parse(
+        await fs.promises.readFile(path.join(dir, "incident.json"), "utf8"),
+      ) as IncidentRecord;
+    } catch (err) {
+      throw new Error(`Cannot read incident ${id}: incident.json: ${(err as Error).message}`);
+    }
+  }
+
+  /** incident.json, then report.md rendered from it. */
+  private async writeRecord(dir: string, record: IncidentRecord): Promise<void> {
+    await writeFileAtomic(path.join(dir, "incident.json"), pretty(record));
+    await this.writeText(dir, "report.md", renderReport(record));
+  }
+
+  private appendIndex(record: IncidentRecord): void {
+    const o = record.outcome;
+    const entry: IndexEntry = {
+      id: record.id,
+      time: record.time,
+      kind: record.kind,
+      detector: record.detector,
+      message: record.message,
+      exception_type: record.exception_type,
+      rule: o?.rule ?? null,
+      action: o?.action?.kind ?? null,
+      source: o?.source ?? null,
+      generation: record.generation,
+    };
+    try {
+      appendJsonl(indexPath(this.dir), entry, true);
+    } catch (err) {
+      // The folder is complete; only `incidents list` misses it.
+      this.logger.error(`Cannot append to ${indexPath(this.dir)}: ${(err as Error).message}`);
+    }
+  }
+
+  private serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => {});
+    this.queues.set(id, tail);
+    void tail.then(() => {
+      if (this.queues.get(id) === tail) this.queues.delete(id);
+    });
+    return next;
+  }
+}
