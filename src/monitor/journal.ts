@@ -1,0 +1,112 @@
+/**
+ * @module
+ * The events journal (`<log_dir>/events.jsonl`, inventory §4.11): one JSON object per line,
+ * `{schema_version: 1, time, run_id, stage, event, …details}`, appended in one write and fsynced so
+ * that `explain` and post-mortems can trust it after a crash. Writing never throws: a journal that
+ * cannot be written must not take the monitor down, so failures are counted (and reported once).
+ */
+import { appendJsonl } from "../util/jsonl.ts";
+
+/** Events the monitor writes (the Python tool's names, plus ours). */
+export type MonitorEvent =
+  | "monitor_started"
+  | "child_start_requested"
+  | "child_started"
+  | "child_adopted"
+  | "child_exited"
+  | "detection"
+  | "incident"
+  | "recovery_started"
+  | "recovery_applied"
+  | "recovery_failed"
+  | "recovery_verified"
+  | "recovery_regressed"
+  | "restart_scheduled"
+  | "restart_rate_limited"
+  | "repeat_failure_limit"
+  | "gave_up"
+  | "paused"
+  | "resumed"
+  | "operator_command"
+  | "session_action_applied"
+  | "session_action_failed"
+  | "dead_child_timeout"
+  | "monitor_stopped";
+
+/** Events a pipeline controller writes to the run's journal. */
+export type PipelineEvent =
+  | "pipeline_started"
+  | "stage_reused"
+  | "stage_started"
+  | "preflight"
+  | "stage_finished"
+  | "pipeline_finished";
+
+export type JournalEvent = MonitorEvent | PipelineEvent;
+
+/** One journal line. */
+export interface JournalRecord {
+  schema_version: 1;
+  /** ISO 8601 UTC. */
+  time: string;
+  run_id: string;
+  stage: string | null;
+  event: JournalEvent;
+  [detail: string]: unknown;
+}
+
+const RESERVED = new Set(["schema_version", "time", "run_id", "stage", "event"]);
+
+export interface JournalOptions {
+  runId: string;
+  stage?: string | null;
+  /** Called with a message the first time a write fails (later failures are only counted). */
+  onError?: (message: string) => void;
+  /** Clock, epoch ms. */
+  now?: () => number;
+}
+
+export class Journal {
+  private readonly runId: string;
+  private readonly stage: string | null;
+  private readonly onError: ((message: string) => void) | undefined;
+  private readonly now: () => number;
+  private failures = 0;
+
+  constructor(
+    readonly file: string,
+    opts: JournalOptions,
+  ) {
+    this.runId = opts.runId;
+    this.stage = opts.stage ?? null;
+    this.onError = opts.onError;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Writes that failed so far. */
+  get errors(): number {
+    return this.failures;
+  }
+
+  /** Append one event. Detail keys that would overwrite the envelope are dropped. Never throws. */
+  write(event: JournalEvent, details: Record<string, unknown> = {}): void {
+    const rec: JournalRecord = {
+      schema_version: 1,
+      time: new Date(this.now()).toISOString(),
+      run_id: this.runId,
+      stage: this.stage,
+      event,
+    };
+    for (const [k, v] of Object.entries(details)) if (!RESERVED.has(k) && v !== undefined) rec[k] = v;
+    try {
+      appendJsonl(this.file, rec, true);
+    } catch (err) {
+      this.failures++;
+      if (this.failures === 1) {
+        try {
+          this.onError?.(`Cannot write journal ${this.file}: ${(err as Error).message}`);
+        } catch {}
+      }
+    }
+  }
+}
