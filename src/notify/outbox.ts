@@ -1,0 +1,81 @@
+/**
+ * @module
+ * The `slack_outbox` / `discord_outbox` notifiers: each notification becomes one line appended to a
+ * JSON Lines outbox that a dispatcher delivers later (inventory §4.12, same line shape as the
+ * Python tool so its dispatcher and ours read the same file):
+ * `{"id": "<unix time, 6 decimals>", "channel", "thread_key", "kind", "title", "body", "incident_id", "sent": false}`.
+ * The line is appended in one write, so a concurrent reader never sees half of it.
+ */
+import type { Notification } from "../core/types.ts";
+import { appendJsonl } from "../util/jsonl.ts";
+import type { Logger } from "../util/logger.ts";
+import type { Notifier } from "./types.ts";
+
+export type OutboxPlatform = "slack" | "discord";
+
+export interface OutboxLine {
+  id: string;
+  channel: string | null;
+  thread_key: string | null;
+  kind: Notification["kind"];
+  title: string;
+  body: string;
+  incident_id: string | null;
+  sent: false;
+}
+
+export interface OutboxNotifierOptions {
+  platform: OutboxPlatform;
+  /** Absolute path of the outbox file. */
+  path: string;
+  channel?: string | undefined;
+  threadKey?: string | undefined;
+  logger: Logger;
+  /** Clock, epoch ms with a fraction (default: performance clock, microsecond resolution). */
+  now?: () => number;
+}
+
+/** Last id (µs) written per outbox file by this process. */
+const lastIds = new Map<string, number>();
+
+/** Unix seconds with 6 decimals, strictly increasing per file within this process (the dispatcher keys on it). */
+function nextId(file: string, nowMs: number): string {
+  let micros = Math.floor(nowMs * 1000);
+  const last = lastIds.get(file) ?? 0;
+  if (micros <= last) micros = last + 1;
+  lastIds.set(file, micros);
+  return `${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, "0")}`;
+}
+
+export class OutboxNotifier implements Notifier {
+  readonly name: string;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: OutboxNotifierOptions) {
+    this.name = `${opts.platform}_outbox`;
+    this.now = opts.now ?? (() => performance.timeOrigin + performance.now());
+  }
+
+  notify(n: Notification): void {
+    const line: OutboxLine = {
+      id: nextId(this.opts.path, this.now()),
+      channel: this.opts.channel ?? null,
+      thread_key: this.opts.threadKey ?? null,
+      kind: n.kind,
+      title: n.title,
+      body: n.body,
+      incident_id: n.incident_id,
+      sent: false,
+    };
+    try {
+      appendJsonl(this.opts.path, line);
+      this.opts.logger.log("SLACK", `[${this.opts.platform}] queued [${n.kind}] ${n.title}`);
+    } catch (err) {
+      try {
+        this.opts.logger.error(`${this.name}: cannot append to ${this.opts.path}: ${(err as Error).message}`);
+      } catch {}
+    }
+  }
+
+  async close(_timeoutMs: number): Promise<void> {}
+}
