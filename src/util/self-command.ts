@@ -1,0 +1,28 @@
+/**
+ * @module
+ * How to run this program again (the capture shim, background helpers).
+ *
+ * In the compiled binary the entry point lives in Bun's embedded filesystem (`/$bunfs/root/…`) and
+ * `process.execPath` is the binary itself, so `[execPath]` re-invokes it. Under `bun main.ts`,
+ * `process.execPath` is bun and main.ts has to be named; `Bun.main` cannot be used for that because
+ * under `bun test` it is the test file. `--no-env-file` keeps bun from loading a `.env` from the
+ * working directory into a process whose environment must be exactly what the monitor passed.
+ */
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** True when running as the `bun build --compile` executable. */
+export function isCompiled(): boolean {
+  return Bun.main.startsWith("/$bunfs/") || import.meta.path.startsWith("/$bunfs/");
+}
+
+/** Absolute path of main.ts when running from source. */
+export function sourceEntry(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../main.ts");
+}
+
+/** argv prefix that runs this program again; append its arguments (`__shim …`, a command). */
+export function selfCommand(): string[] {
+  if (isCompiled()) return [process.execPath];
+  return [process.execPath, "--no-env-file", sourceEntry()];
+}
