@@ -1,8 +1,366 @@
 /**
  * @module
- * Placeholder for the capture shim (built by the local supervisor work).
+ * The capture shim (`autosentry __shim …`): the small process between a supervised child and the
+ * monitor. The monitor starts it in a new session, so it leads the child's process group; it starts
+ * the child in that group, writes every line of the child's output to process.log (rotated by size)
+ * and forwards the lines to the monitor as frames on its stdout (see protocol.ts).
+ *
+ * Why a separate process: when the monitor dies the shim keeps reading and logging, so the child never
+ * writes into a broken pipe, and a new monitor re-adopts it by following process.log from the offset
+ * the last `Z` frame reported. The shim ignores SIGTERM/SIGINT/SIGHUP so that a signal sent to the
+ * group stops the child while the shim lives on to drain the last output and record the exit.
+ *
+ * Keep the imports small: this file is loaded before (and instead of) the CLI.
  */
-export async function runShim(_args: string[]): Promise<number> {
-  process.stderr.write("autosentry __shim: not built yet\n");
-  return 1;
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { writeFileAtomicSync } from "../../util/atomic-write.ts";
+import { LineSplitter } from "../../util/lines.ts";
+import { groupMembers, killGroupGracefully, readProcStat, signalNumber } from "../../util/proc.ts";
+import { parseShimArgs, type ShimExit, type ShimOptions, startBanner, stopBanner } from "./protocol.ts";
+
+/** After the child exits, how long its pipes may stay open (held by grandchildren) before we act. */
+const DRAIN_MS = 1000;
+/** Grace for processes left in the group after the child exited. */
+const LEFTOVER_GRACE_MS = 2000;
+/** Bytes of frames kept while the monitor is not reading; beyond this lines are dropped (and counted). */
+const FORWARD_QUEUE_MAX = 8 * 1024 * 1024;
+/** How long the final frames may wait for a slow monitor before the shim exits anyway. */
+const FINAL_FLUSH_MS = 2000;
+const O_NONBLOCK = 0o4000;
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** process.log, appended a batch at a time and rotated by size (file → file.1 → … → file.N). */
+export class ProcessLog {
+  private fd: number | null = null;
+  /** Inode and size of the current file: what `Z` frames report. */
+  ino = 0;
+  size = 0;
+  private failing = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly maxBytes: number,
+    private readonly backups: number,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  write(text: string): void {
+    try {
+      if (this.fd === null) this.open();
+      this.size += fs.writeSync(this.fd!, text);
+      this.failing = false;
+      if (this.size >= this.maxBytes) this.rotate();
+    } catch (err) {
+      // Disk full or the directory vanished: keep forwarding, say so once, retry on the next batch.
+      if (!this.failing) this.warn(`Cannot write ${this.file}: ${message(err)}`);
+      this.failing = true;
+      this.close();
+    }
+  }
+
+  close(): void {
+    if (this.fd !== null) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {}
+      this.fd = null;
+    }
+  }
+
+  private open(): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    this.fd = fs.openSync(this.file, "a");
+    const st = fs.fstatSync(this.fd);
+    this.ino = st.ino;
+    this.size = st.size;
+  }
+
+  private rotate(): void {
+    if (this.backups === 0) {
+      fs.ftruncateSync(this.fd!, 0);
+      this.size = 0;
+      return;
+    }
+    this.close();
+    for (let i = this.backups - 1; i >= 1; i--) {
+      try {
+        fs.renameSync(`${this.file}.${i}`, `${this.file}.${i + 1}`);
+      } catch {}
+    }
+    fs.renameSync(this.file, `${this.file}.1`);
+    this.open();
+  }
+}
+
+/**
+ * Frames to fd 1 without ever blocking the child: writes are non-blocking where the fd allows it,
+ * what does not fit is queued up to a bound, and beyond the bound whole batches are dropped and
+ * counted (`D` frame). After EPIPE (the monitor is gone) everything is discarded.
+ */
+export class FrameWriter {
+  private readonly queue: Buffer[] = [];
+  private head = 0;
+  private queued = 0;
+  private dropped = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  /** The reader is gone (EPIPE or another write error). */
+  broken = false;
+
+  constructor(
+    private readonly fd: number,
+    private readonly maxQueued: number,
+  ) {}
+
+  /** Queue a batch of frames holding `lines` child lines; dropped when the queue is full. */
+  send(frames: string, lines: number): void {
+    if (this.broken) return;
+    if (this.queued >= this.maxQueued) {
+      this.dropped += lines;
+      return;
+    }
+    if (this.dropped > 0) {
+      frames = `D${this.dropped}\n${frames}`;
+      this.dropped = 0;
+    }
+    this.push(frames);
+  }
+
+  /** Queue frames that must not be dropped (start, exit, warnings). */
+  sendAlways(frames: string): void {
+    if (this.broken) return;
+    this.push(frames);
+  }
+
+  /** Wait until everything queued is written, the reader is gone, or `timeoutMs` passed. */
+  async flush(timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    this.write();
+    while (this.queue.length > 0 && !this.broken && Date.now() < end) {
+      await Bun.sleep(5);
+      this.write();
+    }
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private push(frames: string): void {
+    const buf = Buffer.from(frames, "utf8");
+    this.queue.push(buf);
+    this.queued += buf.length;
+    if (this.queue.length === 1) this.write();
+  }
+
+  private write(): void {
+    while (this.queue.length > 0) {
+      const buf = this.queue[0]!;
+      let n: number;
+      try {
+        n = fs.writeSync(this.fd, buf, this.head, buf.length - this.head);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "EAGAIN" || code === "EWOULDBLOCK") {
+          this.schedule();
+          return;
+        }
+        this.broken = true;
+        this.queue.length = 0;
+        this.queued = 0;
+        return;
+      }
+      this.head += n;
+      this.queued -= n;
+      if (this.head === buf.length) {
+        this.queue.shift();
+        this.head = 0;
+      }
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.write();
+    }, 5);
+  }
+}
+
+/**
+ * Make fd 1 non-blocking. Bun sets O_NONBLOCK on the stdout socket the first time `process.stdout`
+ * is touched (verified on Bun 1.4.5); the flag belongs to the shim's own end of the monitor's
+ * socketpair, so nobody else is affected. If a later Bun stops doing this, writes simply block,
+ * which is slower when the monitor stalls but still correct. Returns whether fd 1 is non-blocking.
+ */
+function nonBlockingStdout(): boolean {
+  void process.stdout.fd;
+  try {
+    const info = fs.readFileSync("/proc/self/fdinfo/1", "latin1");
+    const m = /^flags:\s*([0-7]+)/m.exec(info);
+    return m !== null && (Number.parseInt(m[1]!, 8) & O_NONBLOCK) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads one of the child's streams, splits it into lines and hands each batch to `deliver`. */
+class StreamPump {
+  readonly done: Promise<void>;
+  private readonly reader: { cancel(reason?: unknown): Promise<void> };
+
+  constructor(
+    stream: ReadableStream<Uint8Array>,
+    tag: string,
+    maxLineLength: number,
+    deliver: (logText: string, frames: string, lines: number) => void,
+  ) {
+    const reader = stream.getReader();
+    this.reader = reader;
+    const decoder = new TextDecoder("utf-8");
+    const splitter = new LineSplitter(maxLineLength);
+    let logText = "";
+    let frames = "";
+    let lines = 0;
+    const emit = (line: string): void => {
+      logText += line + "\n";
+      frames += tag + line + "\n";
+      lines++;
+    };
+    const flush = (): void => {
+      if (lines === 0) return;
+      deliver(logText, frames, lines);
+      logText = "";
+      frames = "";
+      lines = 0;
+    };
+    this.done = (async () => {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          splitter.push(decoder.decode(value, { stream: true }), emit);
+          flush();
+        }
+      } catch {
+        // Cancelled, or the pipe failed: end the stream with what was read.
+      }
+      splitter.push(decoder.decode(), emit);
+      splitter.end(emit);
+      flush();
+    })();
+  }
+
+  cancel(): void {
+    this.reader.cancel().catch(() => {});
+  }
+}
+
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `autosentry __shim …`: run the child, capture it, return its exit code (128+n for signal n). */
+export async function runShim(args: string[]): Promise<number> {
+  let opts: ShimOptions;
+  try {
+    opts = parseShimArgs(args);
+  } catch (err) {
+    process.stderr.write(`autosentry __shim: ${message(err)}\n`);
+    return 2;
+  }
+  const ignore = (): void => {};
+  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, ignore);
+
+  nonBlockingStdout();
+  const out = new FrameWriter(1, FORWARD_QUEUE_MAX);
+  const warn = (msg: string): void => {
+    try {
+      fs.writeSync(2, `autosentry __shim: ${msg}\n`);
+    } catch {}
+    out.sendAlways(`W${msg.replace(/[\r\n]+/g, " ")}\n`);
+  };
+  const log = new ProcessLog(opts.logPath, opts.logMaxBytes, opts.logBackups, warn);
+  const offsetFrame = (): string => `Z${log.ino}:${log.size}\n`;
+
+  let child: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  try {
+    child = Bun.spawn(opts.argv, {
+      cwd: process.cwd(),
+      env: process.env,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+  } catch (err) {
+    const why = message(err).replace(/[\r\n]+/g, " ");
+    log.write(
+      `===== autosentry: cannot start ${new Date().toISOString()} gen=${opts.generation}: ${why} =====\n`,
+    );
+    log.close();
+    out.sendAlways(`F${why}\n`);
+    await out.flush(FINAL_FLUSH_MS);
+    return 127;
+  }
+
+  log.write(`${startBanner(Date.now(), opts.generation, child.pid)}\n`);
+  out.sendAlways(`P${child.pid}\n${offsetFrame()}`);
+
+  const deliver = (logText: string, frames: string, lines: number): void => {
+    log.write(logText);
+    out.send(frames + offsetFrame(), lines);
+  };
+  const pumps = [
+    new StreamPump(child.stdout, "O", opts.maxLineLength, deliver),
+    new StreamPump(child.stderr, "E", opts.maxLineLength, deliver),
+  ];
+  const drained = Promise.all(pumps.map((p) => p.done));
+
+  await child.exited;
+  const at = Date.now();
+  const code = child.exitCode;
+  const signal = typeof child.signalCode === "string" ? child.signalCode : null;
+
+  // Grandchildren may hold the pipes open after the child exited. Whatever is left in the group once
+  // the child is gone is killed: leftovers of a finished job keep GPUs and ports busy and would
+  // collide with the next start. Only when we really lead the group (never signal someone else's).
+  let done = await within(drained, DRAIN_MS);
+  let leftovers = 0;
+  if (readProcStat(process.pid)?.pgrp === process.pid) {
+    const others = groupMembers(process.pid).filter((p) => p !== process.pid);
+    leftovers = others.length;
+    if (leftovers > 0) {
+      warn(`${leftovers} process(es) left in the group after the child exited; killing them`);
+      await killGroupGracefully(process.pid, LEFTOVER_GRACE_MS, { spare: process.pid });
+    }
+  }
+  if (!done) done = await within(drained, DRAIN_MS);
+  if (!done) {
+    for (const p of pumps) p.cancel();
+    await drained;
+  }
+
+  const exit: ShimExit = { generation: opts.generation, pid: child.pid, code, signal, at, leftovers };
+  try {
+    writeFileAtomicSync(opts.exitFile, `${JSON.stringify(exit)}\n`);
+  } catch (err) {
+    warn(`Cannot write exit file ${opts.exitFile}: ${message(err)}`);
+  }
+  const status = code ?? 128 + (signalNumber(signal ?? "") ?? 0);
+  log.write(`${stopBanner(Date.now(), status)}\n`);
+  log.close();
+  out.sendAlways(`${offsetFrame()}X${JSON.stringify(exit)}\n`);
+  await out.flush(FINAL_FLUSH_MS);
+  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.off(sig, ignore);
+  return status;
 }
