@@ -90,20 +90,29 @@ function keyOf(p: unknown): string | undefined {
   return isPair(p) && isScalar(p.key) ? String(p.key.value) : undefined;
 }
 
+/** Maps whose keys are the user's own names (variables, detector names): nothing is added to them. */
+const USER_KEYED_MAPS = new Set(["process.env", "healing.claude.subagents"]);
+
+/** Keys that must not be added when the user has the other one: they are exclusive. */
+const EXCLUSIVE: Record<string, string> = { "process.command": "stages" };
+
 function mergeMissing(user: YAMLMap, tpl: YAMLMap, path: string[], added: string[]): void {
   let insertAt = 0;
   tpl.items.forEach((tp, tplIndex) => {
     const key = keyOf(tp);
     if (key === undefined) return;
+    const dotted = [...path, key].join(".");
     const idx = user.items.findIndex((p) => keyOf(p) === key);
     if (idx >= 0) {
       const up = user.items[idx]!;
-      if (isMap(up.value) && isMap(tp.value)) {
+      if (isMap(up.value) && isMap(tp.value) && !USER_KEYED_MAPS.has(dotted)) {
         mergeMissing(up.value as YAMLMap, tp.value as YAMLMap, [...path, key], added);
       }
       insertAt = idx + 1;
       return;
     }
+    const other = EXCLUSIVE[dotted];
+    if (other !== undefined && user.items.some((p) => keyOf(p) === other)) return;
     const clone = tp.clone() as Pair;
     // The comment above a mapping's first key is stored on the mapping (the document's first key
     // carries the file header); move it onto the key so it travels with it.
@@ -117,6 +126,6 @@ function mergeMissing(user: YAMLMap, tpl: YAMLMap, path: string[], added: string
     if (isScalar(clone.key)) clone.key.commentBefore = comment ?? null;
     user.items.splice(insertAt, 0, clone);
     insertAt++;
-    added.push([...path, key].join("."));
+    added.push(dotted);
   });
 }

@@ -1,15 +1,55 @@
 /**
  * @module
- * `autosentry config`: placeholder registered by the skeleton; replaced by the real command.
+ * `autosentry config schema|validate|show`: the config's JSON Schema, a check of the config file,
+ * and the effective config with every default filled in.
  */
+import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
+import { stringify } from "yaml";
+import { configJsonSchema } from "../../config/json-schema.ts";
+import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 
 export function register(program: Command): void {
-  program
-    .command("config")
-    .description("(not built yet)")
+  const config = program.command("config").description("Inspect and check the configuration");
+
+  config
+    .command("schema")
+    .description("Print the JSON Schema of .autosentry/autosentry.yaml")
     .action(() => {
-      process.stderr.write("autosentry config: not built yet\n");
-      process.exitCode = 1;
+      process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
     });
+
+  addConfigOption(
+    config.command("validate").description("Check the config file; errors come with file:line:col"),
+  ).action((opts) => {
+    const loaded = loadConfigForCli(opts);
+    const shown = displayPath(loaded.path ?? "");
+    const d = loaded.data.detectors.length;
+    const r = loaded.data.rules.length;
+    process.stdout.write(
+      `ok: ${shown} (${d} detector${d === 1 ? "" : "s"}, ${r} rule${r === 1 ? "" : "s"})\n`,
+    );
+  });
+
+  addConfigOption(
+    config.command("show").description("Print the effective config: defaults filled in, paths absolute"),
+  )
+    .option("--json", "print JSON instead of YAML")
+    .action((opts) => {
+      const loaded = loadConfigForCli(opts, { allowMissing: true });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(loaded.data, null, 2)}\n`);
+        return;
+      }
+      const source = loaded.path
+        ? `# effective config of ${displayPath(loaded.path)} (project root ${loaded.root})`
+        : `# no config file found: the defaults (project root ${loaded.root})`;
+      process.stdout.write(`${source}\n${stringify(loaded.data, { lineWidth: 0 })}`);
+    });
+}
+
+/** A path relative to the cwd when it is inside it, else absolute. */
+function displayPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
 }
