@@ -57,7 +57,7 @@ export function readIndex(incidentsDir: string): IndexEntry[] {
 }
 
 /** The newest `limit` entries (all when undefined), newest last. */
-export function newestEntries(entries: IndexEntry[], limit?: number): IndexEntry[] {
+export function newestEntries<T>(entries: T[], limit?: number): T[] {
   if (limit === undefined) return entries;
   return limit <= 0 ? [] : entries.slice(-limit);
 }

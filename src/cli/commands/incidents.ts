@@ -1,15 +1,142 @@
 /**
  * @module
- * `autosentry incidents`: placeholder registered by the skeleton; replaced by the real command.
+ * `autosentry incidents list [-n N] [--json] [--group]` and `autosentry incidents show ID [--json]`:
+ * the recorded incidents, read from `index.jsonl` and the incident folders. Both work while the
+ * monitor runs or is down; neither writes anything. `show` validates the id and never reads
+ * outside the incidents directory (inventory §6 item 34).
  */
-import type { Command } from "@commander-js/extra-typings";
+import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { newestEntries, readIncident, readIndex } from "../../incidents/read.ts";
+import type { IndexEntry } from "../../incidents/types.ts";
+import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { CliExit, EXIT } from "../exit.ts";
+import { clip, table } from "../format.ts";
+
+/** The incidents directory of the config in use (defaults when there is no config file). */
+function incidentsDirFor(opts: { config?: string | undefined }): string {
+  return loadConfigForCli(opts, { allowMissing: true }).data.incidents_dir;
+}
+
+function count(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number");
+  return Number(value);
+}
+
+const dash = (v: string | null | undefined) => (v === null || v === undefined || v === "" ? "-" : v);
+
+/** One group of incidents that look like the same failure. */
+export interface IncidentGroup {
+  count: number;
+  first_id: string;
+  last_id: string;
+  kind: string;
+  detector: string;
+  exception_type: string | null;
+  /** The newest incident's message. */
+  message: string;
+  ids: string[];
+}
+
+/**
+ * What makes two incidents "the same failure" for `--group`: detector, kind, exception type and
+ * the message with digits removed (the restart policy's identical-failure signature).
+ */
+export function groupKey(e: IndexEntry): string {
+  return JSON.stringify([e.detector, e.kind, e.exception_type, e.message.replace(/\d+/g, "#")]);
+}
+
+/** Group entries (oldest first) by {@link groupKey}; groups ordered by their newest incident, newest last. */
+export function groupEntries(entries: IndexEntry[]): IncidentGroup[] {
+  const groups = new Map<string, IncidentGroup>();
+  for (const e of entries) {
+    const key = groupKey(e);
+    const g = groups.get(key);
+    if (g) {
+      groups.delete(key); // re-inserted below so the map stays ordered by newest incident
+      g.count++;
+      g.last_id = e.id;
+      g.message = e.message;
+      g.ids.push(e.id);
+      groups.set(key, g);
+    } else {
+      groups.set(key, {
+        count: 1,
+        first_id: e.id,
+        last_id: e.id,
+        kind: e.kind,
+        detector: e.detector,
+        exception_type: e.exception_type,
+        message: e.message,
+        ids: [e.id],
+      });
+    }
+  }
+  return [...groups.values()];
+}
+
+export interface ListOptions {
+  limit: number;
+  json?: boolean | undefined;
+  group?: boolean | undefined;
+}
+
+/** The output of `incidents list` for the incidents under `dir`. */
+export function renderList(dir: string, opts: ListOptions): string {
+  const all = readIndex(dir);
+  if (opts.group) {
+    const groups = newestEntries(groupEntries(all), opts.limit);
+    if (opts.json) return groups.map((g) => `${JSON.stringify(g)}\n`).join("");
+    if (groups.length === 0) return `No incidents recorded in ${dir}\n`;
+    const rows = [["count", "last id", "kind", "detector", "message"]];
+    for (const g of groups) rows.push([String(g.count), g.last_id, g.kind, g.detector, clip(g.message, 80)]);
+    return `${table(rows)}\n`;
+  }
+  const entries = newestEntries(all, opts.limit);
+  if (opts.json) return entries.map((e) => `${JSON.stringify(e)}\n`).join("");
+  if (entries.length === 0) return `No incidents recorded in ${dir}\n`;
+  const rows = [["id", "kind", "detector", "rule", "action", "message"]];
+  for (const e of entries) {
+    rows.push([e.id, dash(e.kind), dash(e.detector), dash(e.rule), dash(e.action), clip(e.message, 80)]);
+  }
+  return `${table(rows)}\n`;
+}
+
+/** The output of `incidents show`; throws {@link CliExit} (1) for an invalid or unknown id. */
+export function renderShow(dir: string, id: string, opts: { json?: boolean | undefined }): string {
+  const got = readIncident(dir, id);
+  if (!got.ok) {
+    throw new CliExit(
+      EXIT.failure,
+      got.error === "invalid_id"
+        ? `Cannot show incident: ${JSON.stringify(id)} is not an incident id (letters, digits, . _ : -)`
+        : `Cannot show incident: no incident ${id} in ${dir} (see \`autosentry incidents list\`)`,
+    );
+  }
+  const inc = got.incident;
+  if (opts.json) {
+    return `${JSON.stringify({ id: inc.id, dir: inc.dir, entry: inc.entry, files: inc.files }, null, 2)}\n`;
+  }
+  if (inc.report === null) {
+    throw new CliExit(EXIT.failure, `Cannot show incident ${id}: report.md is missing in ${inc.dir}`);
+  }
+  return inc.report.endsWith("\n") ? inc.report : `${inc.report}\n`;
+}
 
 export function register(program: Command): void {
-  program
-    .command("incidents")
-    .description("(not built yet)")
-    .action(() => {
-      process.stderr.write("autosentry incidents: not built yet\n");
-      process.exitCode = 1;
+  const incidents = program.command("incidents").description("List and show recorded incidents");
+
+  addConfigOption(incidents.command("list").description("Table of the newest incidents, newest last"))
+    .option("-n, --limit <n>", "how many incidents (or groups)", count, 20)
+    .option("--json", "one JSON object per line (the index entries)")
+    .option("--group", "group incidents that look like the same failure (detector, kind, message)")
+    .action((opts) => {
+      process.stdout.write(renderList(incidentsDirFor(opts), opts));
+    });
+
+  addConfigOption(incidents.command("show").description("Print an incident's report.md"))
+    .argument("<id>", "incident id (the folder name, as `incidents list` shows it)")
+    .option("--json", "print the index entry and the files of the folder as JSON")
+    .action((id, opts) => {
+      process.stdout.write(renderShow(incidentsDirFor(opts), id, opts));
     });
 }

@@ -1,0 +1,178 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Detection } from "../../core/types.ts";
+import { FsIncidentStore } from "../../incidents/store.ts";
+import { newIncident, T0, tracebackDetection } from "../../incidents/test-fixtures.ts";
+import { MemoryLogger } from "../../util/logger.ts";
+import { CliExit } from "../exit.ts";
+import { groupEntries, renderList, renderShow } from "./incidents.ts";
+
+const MAIN = path.resolve(import.meta.dir, "../../../main.ts");
+
+let tmp: string;
+let dir: string;
+
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-cli-incidents-"));
+  dir = path.join(tmp, ".autosentry", "incidents");
+});
+afterEach(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Open incidents one second apart; returns their ids. */
+async function seed(dets: Detection[]): Promise<string[]> {
+  let t = T0;
+  const s = new FsIncidentStore({ dir, logger: new MemoryLogger(), now: () => (t += 1000) });
+  const ids: string[] = [];
+  for (const d of dets) ids.push((await s.create(newIncident({ detection: d, related: [d] }))).id);
+  return ids;
+}
+
+function run(args: string[]) {
+  const p = Bun.spawnSync([process.execPath, MAIN, ...args], {
+    cwd: tmp,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
+
+describe("renderList", () => {
+  test("a table of the newest N with id, kind, detector, rule, action and a clipped message", async () => {
+    const long = `RuntimeError: ${"x".repeat(200)}`;
+    const ids = await seed([
+      tracebackDetection({ message: "ValueError: a" }),
+      tracebackDetection({ message: long }),
+      tracebackDetection({ detector: "oom", detectorKind: "pattern", message: "CUDA out of memory" }),
+    ]);
+    const s = new FsIncidentStore({ dir, logger: new MemoryLogger() });
+    await s.recordOutcome(ids[2]!, {
+      outcome: {
+        source: "rule",
+        ruleName: "halve",
+        detection: tracebackDetection(),
+        action: { kind: "restart_with_env", set: { BS: "half" }, command: [], notify: true },
+      },
+      resolvedEnv: { BS: "8" },
+    });
+    const lines = renderList(dir, { limit: 2 }).trimEnd().split("\n");
+    expect(lines.length).toBe(3);
+    expect(lines[0]!.split(/\s{2,}/)).toEqual(["id", "kind", "detector", "rule", "action", "message"]);
+    expect(lines[1]!.split(/\s{2,}/)).toEqual([
+      ids[1],
+      "error",
+      "traceback",
+      "-",
+      "-",
+      `RuntimeError: ${"x".repeat(65)}…`,
+    ]);
+    expect(lines[2]!.split(/\s{2,}/)).toEqual([
+      ids[2],
+      "error",
+      "oom",
+      "halve",
+      "restart_with_env",
+      "CUDA out of memory",
+    ]);
+  });
+
+  test("--json prints one index entry per line; an empty index says so", async () => {
+    expect(renderList(dir, { limit: 20 })).toBe(`No incidents recorded in ${dir}\n`);
+    expect(renderList(dir, { limit: 20, json: true })).toBe("");
+    const ids = await seed([tracebackDetection(), tracebackDetection()]);
+    const out = renderList(dir, { limit: 20, json: true }).trimEnd().split("\n");
+    expect(out.map((l) => JSON.parse(l).id)).toEqual(ids);
+    expect(JSON.parse(out[0]!)).toMatchObject({ kind: "error", detector: "traceback", rule: null });
+  });
+
+  test("--group counts incidents that differ only in numbers", async () => {
+    const ids = await seed([
+      tracebackDetection({ message: "Timeout after 30s on rank 1" }),
+      tracebackDetection({ detector: "oom", message: "CUDA out of memory" }),
+      tracebackDetection({ message: "Timeout after 31s on rank 7" }),
+    ]);
+    const groups = groupEntries(await listAll());
+    expect(groups.map((g) => [g.count, g.first_id, g.last_id])).toEqual([
+      [1, ids[1], ids[1]],
+      [2, ids[0], ids[2]],
+    ]);
+    const text = renderList(dir, { limit: 1, group: true }).trimEnd().split("\n");
+    expect(text.length).toBe(2);
+    expect(text[1]!.split(/\s{2,}/)).toEqual([
+      "2",
+      ids[2],
+      "error",
+      "traceback",
+      "Timeout after 31s on rank 7",
+    ]);
+  });
+});
+
+async function listAll() {
+  return new FsIncidentStore({ dir, logger: new MemoryLogger() }).list();
+}
+
+describe("renderShow", () => {
+  test("prints report.md; --json gives the entry and the files", async () => {
+    const [id] = await seed([tracebackDetection()]);
+    expect(renderShow(dir, id!, {})).toBe(fs.readFileSync(path.join(dir, id!, "report.md"), "utf8"));
+    const j = JSON.parse(renderShow(dir, id!, { json: true }));
+    expect(j.id).toBe(id);
+    expect(j.dir).toBe(path.join(dir, id!));
+    expect(j.entry).toMatchObject({ id, detector: "traceback" });
+    expect(j.files).toContain("report.md");
+    expect(j.files).toContain("frames/01-model-step.py.md");
+  });
+
+  test("an invalid, unknown or escaping id ends with exit 1 and a clear message", async () => {
+    await seed([tracebackDetection()]);
+    const err = (id: string) => {
+      try {
+        renderShow(dir, id, {});
+      } catch (e) {
+        return e as CliExit;
+      }
+      throw new Error("expected CliExit");
+    };
+    expect(err("../../etc")).toBeInstanceOf(CliExit);
+    expect(err("../../etc").code).toBe(1);
+    expect(err("../../etc").message).toBe(
+      'Cannot show incident: "../../etc" is not an incident id (letters, digits, . _ : -)',
+    );
+    expect(err("2020-01-01T00-00-00Z-error-x").message).toBe(
+      `Cannot show incident: no incident 2020-01-01T00-00-00Z-error-x in ${dir} (see \`autosentry incidents list\`)`,
+    );
+    expect(err("..").message).toContain("is not an incident id");
+  });
+});
+
+describe("autosentry incidents (CLI)", () => {
+  test("list and show with default paths (no config file, project root = cwd)", async () => {
+    const [id] = await seed([tracebackDetection()]);
+    const list = run(["incidents", "list", "-n", "5"]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(id!);
+    const show = run(["incidents", "show", id!]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toStartWith("# Incident — ");
+    const bad = run(["incidents", "show", "../outside"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe("");
+    expect(bad.stderr).toContain("is not an incident id");
+    expect(run(["incidents", "list", "-n", "many"]).code).toBe(2);
+  });
+
+  test("-c names a config whose incidents_dir is used", async () => {
+    const other = path.join(tmp, "elsewhere");
+    const cfg = path.join(tmp, "custom.yaml");
+    fs.writeFileSync(cfg, `incidents_dir: elsewhere\n`);
+    const s = new FsIncidentStore({ dir: other, logger: new MemoryLogger(), now: () => T0 });
+    const { id } = await s.create(newIncident());
+    const out = run(["incidents", "list", "--json", "-c", cfg]);
+    expect(out.stderr).toBe("");
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout.trim()).id).toBe(id);
+  });
+});
