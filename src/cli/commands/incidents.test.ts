@@ -61,7 +61,7 @@ describe("renderList", () => {
     expect(lines.length).toBe(3);
     expect(lines[0]!.split(/\s{2,}/)).toEqual(["id", "kind", "detector", "rule", "action", "message"]);
     expect(lines[1]!.split(/\s{2,}/)).toEqual([
-      ids[1],
+      ids[1]!,
       "error",
       "traceback",
       "-",
@@ -69,7 +69,7 @@ describe("renderList", () => {
       `RuntimeError: ${"x".repeat(65)}…`,
     ]);
     expect(lines[2]!.split(/\s{2,}/)).toEqual([
-      ids[2],
+      ids[2]!,
       "error",
       "oom",
       "halve",
@@ -95,14 +95,14 @@ describe("renderList", () => {
     ]);
     const groups = groupEntries(await listAll());
     expect(groups.map((g) => [g.count, g.first_id, g.last_id])).toEqual([
-      [1, ids[1], ids[1]],
-      [2, ids[0], ids[2]],
+      [1, ids[1]!, ids[1]!],
+      [2, ids[0]!, ids[2]!],
     ]);
     const text = renderList(dir, { limit: 1, group: true }).trimEnd().split("\n");
     expect(text.length).toBe(2);
     expect(text[1]!.split(/\s{2,}/)).toEqual([
       "2",
-      ids[2],
+      ids[2]!,
       "error",
       "traceback",
       "Timeout after 31s on rank 7",
