@@ -260,6 +260,31 @@ describe("FsIncidentStore.create", () => {
     );
     expect(JSON.parse(read(dir, "state.json"))).toEqual({ password: "[REDACTED]", other: "pw123" });
   });
+
+  test("a JSON-aware redactor, when given, is used for the JSON files", async () => {
+    const hide = (v: unknown, key = ""): unknown => {
+      if (key === "token") return "[HIDDEN]";
+      if (Array.isArray(v)) return v.map((x) => hide(x));
+      if (v !== null && typeof v === "object") {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, hide(x, k)]));
+      }
+      return v;
+    };
+    const s = store({ redactJson: (v) => hide(v) });
+    const { id, dir } = await s.create(newIncident({ state: { token: "abc", n: 1 } }));
+    await s.recordOutcome(id, {
+      outcome: {
+        ...ruleOutcome(),
+        action: { kind: "restart_with_env", set: { token: "t" }, command: [], notify: true },
+      },
+      resolvedEnv: { token: "t" },
+    });
+    expect(JSON.parse(read(dir, "state.json"))).toEqual({ token: "[HIDDEN]", n: 1 });
+    expect(JSON.parse(read(dir, "fix/action.json")).set).toEqual({ token: "[HIDDEN]" });
+    expect((JSON.parse(read(dir, "incident.json")) as IncidentRecord).outcome?.resolved_env).toEqual({
+      token: "[HIDDEN]",
+    });
+  });
 });
 
 describe("FsIncidentStore.recordOutcome", () => {

@@ -43,6 +43,11 @@ export interface FsIncidentStoreOptions {
   logger: Logger;
   /** Applied to every text written (default: identity). */
   redact?: Redact;
+  /**
+   * Applied to every JSON value written (a redactor's `redactJson`, which knows secret keys and
+   * argv flags). Default: `redact` on each string and key, see redact-value.ts.
+   */
+  redactJson?: (value: unknown) => unknown;
   /** Frames rendered per incident, innermost first (`source_explode.max_frames`, default 20). */
   maxFrames?: number;
   /** The frame renderer (default: frames-section.ts); a source-rendering one plugs in here. */
@@ -119,6 +124,7 @@ export class FsIncidentStore implements IncidentStore {
   readonly dir: string;
   private readonly logger: Logger;
   private readonly redact: Redact;
+  private readonly redactValue: <T>(value: T) => T;
   private readonly maxFrames: number;
   private readonly render: (input: FrameRenderInput) => Promise<RenderedFrame[]>;
   private readonly now: () => number;
@@ -130,7 +136,12 @@ export class FsIncidentStore implements IncidentStore {
   constructor(opts: FsIncidentStoreOptions) {
     this.dir = path.resolve(opts.dir);
     this.logger = opts.logger;
-    this.redact = opts.redact ?? ((t) => t);
+    const redact = opts.redact ?? ((t: string) => t);
+    this.redact = redact;
+    const custom = opts.redactJson;
+    this.redactValue = custom
+      ? <T>(v: T) => custom(plain(v)) as T
+      : <T>(v: T) => redactJson(plain(v) as T, redact);
     this.maxFrames = opts.maxFrames ?? 20;
     this.render = opts.renderFrames ?? renderFrames;
     this.now = opts.now ?? Date.now;
@@ -162,34 +173,31 @@ export class FsIncidentStore implements IncidentStore {
     const related = input.related.includes(det) ? input.related : [det, ...input.related];
     await this.writeJson(dir, "detections.json", related.map(summarizeDetection));
 
-    const record: IncidentRecord = redactJson(
-      {
-        schema_version: 1,
-        id,
-        time: new Date(at).toISOString(),
-        kind: det.kind,
-        detector: det.detector,
-        detector_kind: det.detectorKind,
-        message: det.message,
-        exception_type: det.exceptionType ?? null,
-        generation: det.generation,
-        process: {
-          kind: input.process.kind,
-          argv: [...input.process.argv],
-          cwd: input.process.cwd,
-          pid: input.process.pid,
-        },
-        restarts: input.restarts,
-        max_restarts: input.maxRestarts,
-        trace: det.trace ? (plain(det.trace) as IncidentRecord["trace"]) : null,
-        frames: [],
-        related: related.map(summarizeDetection),
-        configs,
-        log_excerpt: { lines: input.logExcerpt.length, tail: input.logExcerpt.slice(-REPORT_TAIL_LINES) },
-        outcome: null,
-      } satisfies IncidentRecord,
-      r,
-    );
+    const record: IncidentRecord = this.redactValue({
+      schema_version: 1,
+      id,
+      time: new Date(at).toISOString(),
+      kind: det.kind,
+      detector: det.detector,
+      detector_kind: det.detectorKind,
+      message: det.message,
+      exception_type: det.exceptionType ?? null,
+      generation: det.generation,
+      process: {
+        kind: input.process.kind,
+        argv: [...input.process.argv],
+        cwd: input.process.cwd,
+        pid: input.process.pid,
+      },
+      restarts: input.restarts,
+      max_restarts: input.maxRestarts,
+      trace: det.trace ? (plain(det.trace) as IncidentRecord["trace"]) : null,
+      frames: [],
+      related: related.map(summarizeDetection),
+      configs,
+      log_excerpt: { lines: input.logExcerpt.length, tail: input.logExcerpt.slice(-REPORT_TAIL_LINES) },
+      outcome: null,
+    } satisfies IncidentRecord);
     record.frames = frames; // already redacted, and must not be offered to the redactor with keys
     await this.writeRecord(dir, record);
     this.appendIndex(record);
@@ -200,7 +208,7 @@ export class FsIncidentStore implements IncidentStore {
     return this.serial(id, async () => {
       const dir = this.folder(id, "record the outcome");
       const record = await this.readRecord(dir, id);
-      const summary = redactJson(summarizeOutcome(applied, this.now()), this.redact);
+      const summary = this.redactValue(summarizeOutcome(applied, this.now()));
       const o = applied.outcome;
 
       const ruleMatch = path.join(dir, "rule_match.json");
@@ -283,7 +291,7 @@ export class FsIncidentStore implements IncidentStore {
 
   /** JSON is redacted value by value (see redact-value.ts), never as text. */
   private async writeJson(dir: string, rel: string, value: unknown): Promise<void> {
-    await writeFileAtomic(path.join(dir, rel), pretty(redactJson(plain(value), this.redact)));
+    await writeFileAtomic(path.join(dir, rel), pretty(this.redactValue(value)));
   }
 
   private async copyConfigs(dir: string, sources: string[]): Promise<ConfigSnapshotNote[]> {
