@@ -171,6 +171,24 @@ describe("buildNotifiers", () => {
     expect(read("custom/out.jsonl")).toEqual(["exit"]);
   });
 
+  test("the redactor sees title and body before any notifier; a failing one withholds the text", () => {
+    const logger = new MemoryLogger();
+    const [n] = buildNotifiers(specs([{ kind: "log" }]), {
+      logger,
+      project: "demo",
+      redact: (t) => {
+        if (t.includes("explode")) throw new Error("bad");
+        return t.replaceAll("pw123", "[REDACTED]");
+      },
+    });
+    n!.notify(note("anomaly", { title: "login pw123", body: "password=pw123" }));
+    n!.notify(note("anomaly", { title: "explode pw123", body: "pw123" }));
+    expect(logger.lines).toEqual([
+      "[ANOMALY] login [REDACTED] — password=[REDACTED]",
+      "[ANOMALY] [notification withheld: redaction failed]",
+    ]);
+  });
+
   test("buildFanout wraps them all", async () => {
     const logger = new MemoryLogger();
     const f = buildFanout(specs([{ kind: "log", events: ["recovery"] }]), { logger, project: "demo" });

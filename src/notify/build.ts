@@ -7,7 +7,7 @@
 import * as path from "node:path";
 import type { NotifierSpec } from "../config/schema.ts";
 import type { Logger } from "../util/logger.ts";
-import { Fanout, FilteredNotifier } from "./fanout.ts";
+import { Fanout, FilteredNotifier, RedactingNotifier } from "./fanout.ts";
 import { LogNotifier } from "./log.ts";
 import { OutboxNotifier } from "./outbox.ts";
 import type { Notifier } from "./types.ts";
@@ -21,6 +21,8 @@ export interface BuildNotifiersOptions {
   root?: string;
   /** Host name for webhook payloads (default: os.hostname()). */
   host?: string;
+  /** Applied to every title and body before any notifier sees it (default: identity). */
+  redact?: (text: string) => string;
 }
 
 /** Default outbox file per platform, relative to the project root. */
@@ -59,11 +61,12 @@ function buildOne(spec: NotifierSpec, opts: BuildNotifiersOptions): Notifier {
   }
 }
 
-/** One notifier per spec, each wrapped in its `events` filter when it has one. */
+/** One notifier per spec, each wrapped in its `events` filter when it has one, then in the redactor. */
 export function buildNotifiers(specs: NotifierSpec[], opts: BuildNotifiersOptions): Notifier[] {
   return specs.map((spec) => {
-    const n = buildOne(spec, opts);
-    return spec.events ? new FilteredNotifier(n, spec.events) : n;
+    let n = buildOne(spec, opts);
+    if (spec.events) n = new FilteredNotifier(n, spec.events);
+    return opts.redact ? new RedactingNotifier(n, opts.redact) : n;
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * @module
- * Fan-out to several notifiers, and the per-notifier `events` filter. One notifier failing (even
+ * Fan-out to several notifiers, the per-notifier `events` filter, and redaction of what leaves. One notifier failing (even
  * throwing, against the seam's contract) never keeps a notification from the others.
  */
 import type { Notification, NotificationKind } from "../core/types.ts";
@@ -22,6 +22,33 @@ export class FilteredNotifier implements Notifier {
 
   notify(n: Notification): void {
     if (this.events.has(n.kind)) this.inner.notify(n);
+  }
+
+  close(timeoutMs: number): Promise<void> {
+    return this.inner.close(timeoutMs);
+  }
+}
+
+/** Passes title and body through `redact` before the inner notifier sees them. */
+export class RedactingNotifier implements Notifier {
+  readonly name: string;
+
+  constructor(
+    private readonly inner: Notifier,
+    private readonly redact: (text: string) => string,
+  ) {
+    this.name = inner.name;
+  }
+
+  notify(n: Notification): void {
+    let safe: Notification;
+    try {
+      safe = { ...n, title: this.redact(n.title), body: this.redact(n.body) };
+    } catch {
+      // A redactor that fails must not let the unredacted text through.
+      safe = { ...n, title: "[notification withheld: redaction failed]", body: "" };
+    }
+    this.inner.notify(safe);
   }
 
   close(timeoutMs: number): Promise<void> {
