@@ -20,9 +20,23 @@ type Json = Record<string, unknown>;
 
 interface DefLike {
   type: string;
-  in?: { _zod: { def: { type: string } } };
-  out?: { _zod: { def: { type: string } } };
+  in?: SchemaLike;
+  out?: SchemaLike;
   defaultValue?: unknown;
+  shape?: Record<string, SchemaLike>;
+}
+interface SchemaLike {
+  _zod: { def: DefLike };
+}
+
+/** Whether a key with this schema may be left out of the file. */
+function optionalInput(s: SchemaLike): boolean {
+  const def = s._zod.def;
+  if (def.type === "optional" || def.type === "default" || def.type === "prefault") return true;
+  if (def.type === "pipe" && def.in && def.out) {
+    return def.in._zod.def.type === "transform" ? optionalInput(def.out) : optionalInput(def.in);
+  }
+  return false;
 }
 
 function replace(target: Json, next: Json): void {
@@ -41,6 +55,14 @@ export function configJsonSchema(): Json {
     override(ctx) {
       const def = ctx.zodSchema._zod.def as unknown as DefLike;
       const json = ctx.jsonSchema as Json;
+      if (def.type === "object" && def.shape) {
+        // zod counts a preprocessed key as optional in input mode; only wrappers make a key optional.
+        const required = Object.entries(def.shape)
+          .filter(([, v]) => !optionalInput(v))
+          .map(([k]) => k);
+        if (required.length > 0) json.required = required;
+        else delete json.required;
+      }
       if (def.type === "default" && !("default" in json)) {
         // zod leaves out the default of a preprocessed value in input mode; editors want it.
         json.default = def.defaultValue;

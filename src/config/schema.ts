@@ -212,8 +212,11 @@ export const StageSpec = z.strictObject({
   ),
   lifecycle: Lifecycle.optional(),
   max_stage_seconds: z.number().finite().min(0).optional().describe("Deadline for this stage; 0 = none."),
-  required_executables: z.array(z.string()).default([]),
-  required_env: z.array(z.string()).default([]),
+  required_executables: z
+    .array(z.string())
+    .default([])
+    .describe("Added to process.required_executables for this stage."),
+  required_env: z.array(z.string()).default([]).describe("Added to process.required_env for this stage."),
 });
 export type StageSpec = z.infer<typeof StageSpec>;
 
@@ -533,8 +536,11 @@ export const ClaudeConfig = z.strictObject({
     .record(
       z.string(),
       z.strictObject({
-        type: z.string().default("general-purpose"),
-        description: z.string().default("Diagnose an autosentry incident"),
+        type: z.string().default("general-purpose").describe("Subagent type to ask for."),
+        description: z
+          .string()
+          .default("Diagnose an autosentry incident")
+          .describe("Task description given to the subagent."),
       }),
     )
     .default({})
@@ -550,7 +556,12 @@ export const ClaudeConfig = z.strictObject({
         .positive()
         .default(8)
         .describe("api: tool-use rounds before it must answer."),
-      request_timeout_seconds: z.number().finite().positive().default(120),
+      request_timeout_seconds: z
+        .number()
+        .finite()
+        .positive()
+        .default(120)
+        .describe("api: timeout of one request."),
     })
     .prefault({}),
 });
@@ -559,17 +570,33 @@ export const HealingConfig = z.strictObject({
   claude: ClaudeConfig.prefault({}),
   langgraph: z
     .strictObject({
-      enabled: z.boolean().default(false),
-      provider: z.enum(["anthropic", "openai", "google"]).default("anthropic"),
-      model: z.string().default("claude-haiku-4-5"),
-      temperature: z.number().default(0),
-      max_steps: z.number().int().positive().default(3),
-      request_timeout_seconds: z.number().finite().positive().default(120),
+      enabled: z.boolean().default(false).describe("true selects the api mode."),
+      provider: z
+        .enum(["anthropic", "openai", "google"])
+        .default("anthropic")
+        .describe("LLM provider of the Python tool's LangGraph healer."),
+      model: z.string().default("claude-haiku-4-5").describe("Model of the LangGraph healer."),
+      temperature: z.number().default(0).describe("Sampling temperature of the LangGraph healer."),
+      max_steps: z
+        .number()
+        .int()
+        .positive()
+        .default(3)
+        .describe("Diagnose and cross-check rounds of the LangGraph healer."),
+      request_timeout_seconds: z
+        .number()
+        .finite()
+        .positive()
+        .default(120)
+        .describe("Timeout of one LLM call of the LangGraph healer."),
       cross_check: z
         .strictObject({
-          enabled: z.boolean().default(false),
-          provider: z.enum(["anthropic", "openai", "google"]).default("openai"),
-          model: z.string().default("gpt-4o-mini"),
+          enabled: z.boolean().default(false).describe("Have a second model check the diagnosis."),
+          provider: z
+            .enum(["anthropic", "openai", "google"])
+            .default("openai")
+            .describe("Provider of the cross-checking model."),
+          model: z.string().default("gpt-4o-mini").describe("The cross-checking model."),
         })
         .prefault({}),
     })
@@ -578,7 +605,10 @@ export const HealingConfig = z.strictObject({
   git: z
     .strictObject({
       enabled: z.boolean().default(true).describe("Put agent fixes on their own branch."),
-      branch_prefix: z.string().default("autosentry/fix-"),
+      branch_prefix: z
+        .string()
+        .default("autosentry/fix-")
+        .describe("Fix branches are named this prefix followed by the incident id."),
       auto_merge: z
         .boolean()
         .default(false)
@@ -590,8 +620,8 @@ export const HealingConfig = z.strictObject({
     .strictObject({
       open_pr: z.boolean().default(false).describe("Push a kept fix and open a pull request."),
       api_url: z.string().default("https://api.github.com").describe("GitHub (Enterprise) API base URL."),
-      token_env: z.string().default("GITHUB_TOKEN"),
-      remote: z.string().default("origin"),
+      token_env: z.string().default("GITHUB_TOKEN").describe("Env var holding the GitHub token."),
+      remote: z.string().default("origin").describe("Git remote that fix branches are pushed to."),
     })
     .prefault({}),
   budget: z
@@ -603,7 +633,12 @@ export const HealingConfig = z.strictObject({
         .describe(
           "Healing attempts per detector per rolling hour; past it healing pauses for that detector. 0 = off.",
         ),
-      max_wall_seconds_per_incident: z.number().finite().positive().default(7200),
+      max_wall_seconds_per_incident: z
+        .number()
+        .finite()
+        .positive()
+        .default(7200)
+        .describe("Upper bound on the time spent healing one incident."),
     })
     .prefault({}),
   verify_window_seconds: seconds(
@@ -614,11 +649,19 @@ export const HealingConfig = z.strictObject({
     .enum(["fingerprint", "detector"])
     .default("fingerprint")
     .describe("What counts as the same failure: same detector and fingerprint, or the same detector alone."),
-  regression_action: z.enum(["revert", "escalate", "ignore"]).default("revert"),
+  regression_action: z
+    .enum(["revert", "escalate", "ignore"])
+    .default("revert")
+    .describe(
+      "When an agent fix's failure comes back within the window: revert discards the fix branch, escalate pauses healing for the detector and notifies, ignore does nothing.",
+    ),
   escalate_to_claude_after: z
     .preprocess((v) => (v === null ? undefined : v), z.number().int().default(2))
     .describe("Hand a failure to the agent after this many unverified restarts (0 or less means 2)."),
-  escalate_on_rule_regression: z.boolean().default(true),
+  escalate_on_rule_regression: z
+    .boolean()
+    .default(true)
+    .describe("When a rule's action does not hold, hand that detector's next failure to the agent."),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -626,13 +669,17 @@ export const HealingConfig = z.strictObject({
 
 export const NotifierSpec = z
   .strictObject({
-    kind: z.enum(["log", "slack_outbox", "discord_outbox", "webhook"]),
+    kind: z
+      .enum(["log", "slack_outbox", "discord_outbox", "webhook"])
+      .describe(
+        "log writes to autosentry.log; slack_outbox and discord_outbox append to a JSONL outbox that `autosentry dispatcher run` delivers; webhook POSTs JSON.",
+      ),
     outbox_path: z
       .string()
       .optional()
       .describe("Outbox file (default .autosentry/slack_outbox.jsonl or .autosentry/discord_outbox.jsonl)."),
-    channel: z.string().optional(),
-    thread_key: z.string().optional(),
+    channel: z.string().optional().describe("slack_outbox, discord_outbox: channel id."),
+    thread_key: z.string().optional().describe("slack_outbox, discord_outbox: logical thread label."),
     url: z.string().optional().describe("webhook: URL to POST to."),
     headers: z.record(z.string(), z.string()).default({}).describe("webhook: extra request headers."),
     timeout_seconds: z.number().finite().positive().default(10).describe("webhook: per-request timeout."),
@@ -652,11 +699,28 @@ export const NotifierSpec = z
 export type NotifierSpec = z.infer<typeof NotifierSpec>;
 
 export const DispatchConfig = z.strictObject({
-  mode: z.enum(["builtin", "session"]).default("builtin"),
-  request_marker: z.string().default(".autosentry/session_dispatch_request"),
-  cursor_path: z.string().default(".autosentry/session_dispatch_cursor"),
-  action_queue_path: z.string().default(".autosentry/session_actions.jsonl"),
-  action_cursor_path: z.string().default(".autosentry/session_action_cursor"),
+  mode: z
+    .enum(["builtin", "session"])
+    .default("builtin")
+    .describe(
+      "builtin: autosentry heals incidents itself; session: a Claude Code session does (autosentry probe, session apply).",
+    ),
+  request_marker: z
+    .string()
+    .default(".autosentry/session_dispatch_request")
+    .describe("session: file touched when an incident waits for the session."),
+  cursor_path: z
+    .string()
+    .default(".autosentry/session_dispatch_cursor")
+    .describe("session: the last incident the session has taken."),
+  action_queue_path: z
+    .string()
+    .default(".autosentry/session_actions.jsonl")
+    .describe("session: JSONL queue of actions written by `autosentry session apply`."),
+  action_cursor_path: z
+    .string()
+    .default(".autosentry/session_action_cursor")
+    .describe("session: the last queued action the monitor applied."),
 });
 
 export const VaultConfig = z.strictObject({
@@ -664,15 +728,30 @@ export const VaultConfig = z.strictObject({
     .boolean()
     .default(true)
     .describe("Write Obsidian-compatible notes of runs, incidents and patterns."),
-  path: z.string().default(".autosentry/vault"),
-  pattern_threshold: z.number().int().positive().default(3),
-  similarity_threshold: z.number().min(0).max(1).default(0.3),
+  path: z.string().default(".autosentry/vault").describe("Where the notes go."),
+  pattern_threshold: z
+    .number()
+    .int()
+    .positive()
+    .default(3)
+    .describe("Similar incidents of one detector needed before a pattern note is written."),
+  similarity_threshold: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.3)
+    .describe("How different (edit distance / length) two messages may be and still be one pattern."),
   narratives: z
     .strictObject({
-      enabled: z.boolean().default(false),
-      provider: z.enum(["anthropic", "openai", "google"]).default("anthropic"),
-      model: z.string().default("claude-haiku-4-5"),
-      request_timeout_seconds: z.number().finite().positive().default(30),
+      enabled: z.boolean().default(false).describe("Have an LLM write a short narrative into notes."),
+      provider: z.enum(["anthropic", "openai", "google"]).default("anthropic").describe("LLM provider."),
+      model: z.string().default("claude-haiku-4-5").describe("LLM model."),
+      request_timeout_seconds: z
+        .number()
+        .finite()
+        .positive()
+        .default(30)
+        .describe("Timeout of one LLM call."),
     })
     .prefault({}),
 });
@@ -698,16 +777,22 @@ export const Config = z.strictObject({
   rules: nullableList(RuleSpec).default([]).describe("Known answers, tried top-down; the first match wins."),
   healing: HealingConfig.prefault({}),
   dispatch: DispatchConfig.prefault({}),
-  notifiers: nullableList(NotifierSpec).default([
-    { kind: "log", headers: {}, timeout_seconds: 10, retries: 3 },
-  ]),
+  notifiers: nullableList(NotifierSpec)
+    .default([{ kind: "log", headers: {}, timeout_seconds: 10, retries: 3 }])
+    .describe("Where notifications go."),
   vault: VaultConfig.prefault({}),
   redaction: RedactionConfig.prefault({}),
   config_snapshots: nullableList(z.string())
     .default([])
     .describe("Files copied (redacted) into every incident."),
-  state_path: z.string().default(".autosentry/state.json"),
-  incidents_dir: z.string().default(".autosentry/incidents"),
+  state_path: z
+    .string()
+    .default(".autosentry/state.json")
+    .describe("The monitor's state file (read by status and probe)."),
+  incidents_dir: z
+    .string()
+    .default(".autosentry/incidents")
+    .describe("Incident folders and their index.jsonl."),
 });
 
 /** The validated configuration as the program uses it. */
