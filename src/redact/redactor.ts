@@ -1,0 +1,146 @@
+/**
+ * @module
+ * The one redactor that config snapshots, log excerpts, traces, state.json copies, source frames
+ * and everything sent to an agent or a chat pass through.
+ *
+ * Passes, in order: PEM private-key blocks (whole text), then per line: credentials in URLs,
+ * values of secret-looking keys (see key-value.ts and secret-key.ts), `--password value` flags,
+ * known token shapes (prefixes, webhooks, JWT, bearer); last, the user's extra patterns over the
+ * whole text. Each pass leaves `[REDACTED]` behind and skips values that already contain it, so
+ * redacting twice changes nothing. Allow-listed values are never replaced.
+ */
+import { redactFlags, redactKnownShapes, redactPem, redactUrlCredentials } from "./free-text.ts";
+import { redactBlockLine, redactKeyValues } from "./key-value.ts";
+import { isSecretKey } from "./secret-key.ts";
+import { isHarmless, type KeepFn, REDACTED } from "./values.ts";
+
+export { isSecretKey } from "./secret-key.ts";
+export { REDACTED } from "./values.ts";
+
+export interface RedactorOptions {
+  /** More patterns: the whole match, or group 1 when the pattern has one, is replaced. */
+  extraPatterns?: RegExp[];
+  /** Values that are never replaced (exact match), e.g. a published test key. */
+  allow?: string[];
+}
+
+export interface Redactor {
+  /** Free text (logs, traces, config files, .env, YAML, JSON text). */
+  redact(text: string): string;
+  /** An environment: values of secret-looking names are replaced whole, others redacted as text. */
+  redactEnv(env: Record<string, string>): Record<string, string>;
+  /** A parsed JSON value: secret-keyed values replaced, every other string redacted as text. */
+  redactJson(value: unknown): unknown;
+}
+
+const MAX_DEPTH = 64;
+const FLAG_NAME = /^--?[A-Za-z][\w-]*$/;
+const AUTH_SCHEME = /^([A-Za-z][A-Za-z0-9-]*[ \t]+)\S/;
+
+/** Build a redactor; `opts` usually comes from the `redaction` section of the config. */
+export function createRedactor(opts: RedactorOptions = {}): Redactor {
+  const allow = new Set(opts.allow ?? []);
+  const keep: KeepFn = (v) => allow.has(v);
+  const extra = (opts.extraPatterns ?? []).map((re) => {
+    const flags = new Set(re.flags.split(""));
+    flags.add("g");
+    flags.add("d");
+    flags.delete("y");
+    return new RegExp(re.source, [...flags].join(""));
+  });
+
+  function applyExtra(text: string, re: RegExp): string {
+    let out = "";
+    let last = 0;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      const span = m.indices?.[1] ?? m.indices?.[0];
+      if (!span || span[0] < last) continue;
+      const value = text.slice(span[0], span[1]);
+      if (value.length === 0 || value === REDACTED || keep(value)) continue;
+      out += text.slice(last, span[0]) + REDACTED;
+      last = span[1];
+    }
+    return out + text.slice(last);
+  }
+
+  function redact(text: string): string {
+    if (text.length === 0) return text;
+    const lines = redactPem(text).split("\n");
+    let blockIndent: number | null = null;
+    for (let i = 0; i < lines.length; i++) {
+      let line = lines[i]!;
+      if (blockIndent !== null) {
+        const indent = /^\s*/.exec(line)![0].length;
+        if (line.trim().length === 0) continue;
+        if (indent > blockIndent) {
+          lines[i] = redactBlockLine(line);
+          continue;
+        }
+        blockIndent = null;
+      }
+      line = redactUrlCredentials(line, keep);
+      const kv = redactKeyValues(line, keep);
+      line = kv.line;
+      blockIndent = kv.blockIndent;
+      line = redactFlags(line, keep);
+      lines[i] = redactKnownShapes(line, keep);
+    }
+    let out = lines.join("\n");
+    for (const re of extra) out = applyExtra(out, re);
+    return out;
+  }
+
+  /** The whole value of a secret key: keep an auth scheme (`Bearer `), hide the rest. */
+  function redactSecretString(key: string, value: string): string {
+    if (isHarmless(value) || keep(value)) return value;
+    if (/authorization$/i.test(key)) {
+      const scheme = AUTH_SCHEME.exec(value);
+      if (scheme) return isHarmless(value.slice(scheme[1]!.length)) ? value : scheme[1] + REDACTED;
+    }
+    return REDACTED;
+  }
+
+  function redactEnv(env: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(env)) out[k] = isSecretKey(k) ? redactSecretString(k, v) : redact(v);
+    return out;
+  }
+
+  /** Everything under a secret key: strings and numbers hidden, structure kept. */
+  function hideLeaves(key: string, value: unknown, depth: number): unknown {
+    if (typeof value === "string") return redactSecretString(key, value);
+    if (typeof value === "number" || typeof value === "bigint") return REDACTED;
+    if (depth > MAX_DEPTH || value === null || typeof value !== "object") return value;
+    if (Array.isArray(value)) return value.map((v) => hideLeaves(key, v, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = hideLeaves(k, v, depth + 1);
+    return out;
+  }
+
+  function walk(value: unknown, depth: number): unknown {
+    if (typeof value === "string") return redact(value);
+    if (depth > MAX_DEPTH || value === null || typeof value !== "object") return value;
+    if (Array.isArray(value)) {
+      // argv arrays: ["--token", "abc"] hides the element after a secret flag.
+      return value.map((v, i) => {
+        const prev = value[i - 1];
+        if (typeof v === "string" && typeof prev === "string" && FLAG_NAME.test(prev) && isSecretKey(prev)) {
+          return redactSecretString(prev, v);
+        }
+        return walk(v, depth + 1);
+      });
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = isSecretKey(k) ? hideLeaves(k, v, depth + 1) : walk(v, depth + 1);
+    }
+    return out;
+  }
+
+  return { redact, redactEnv, redactJson: (value) => walk(value, 0) };
+}
