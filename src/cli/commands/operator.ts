@@ -1,15 +1,137 @@
 /**
  * @module
- * `autosentry operator`: placeholder registered by the skeleton; replaced by the real command.
+ * `autosentry pause | resume | abort`: operator commands. With a monitor running they go through
+ * its inbox (`.autosentry/control.jsonl`) and the command waits until the monitor has applied them;
+ * without one, pause and resume set the durable desired state in state.json (the next `run`
+ * honours it) and abort stops a child left running by a dead monitor.
  */
+
+import * as fs from "node:fs";
+import * as os from "node:os";
 import type { Command } from "@commander-js/extra-typings";
+import { type ControlVerb, sendControl } from "../../monitor/control.ts";
+import { acquireLock, LockHeldError, ownerAlive, readLock } from "../../monitor/lock.ts";
+import { monitorPaths } from "../../monitor/paths.ts";
+import { emptyState, type MonitorState, readState } from "../../monitor/state.ts";
+import { writeJsonAtomicSync } from "../../util/atomic-write.ts";
+import { killGroupGracefully, pidAlive } from "../../util/proc.ts";
+import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { CliExit } from "../exit.ts";
+
+const ACK_TIMEOUT_MS = 15_000;
+
+async function waitForAck(
+  statePath: string,
+  controlPath: string,
+  verb: ControlVerb,
+): Promise<MonitorState | null> {
+  const target = fs.statSync(controlPath).size;
+  const deadline = Date.now() + ACK_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    await Bun.sleep(200);
+    let st: MonitorState | null = null;
+    try {
+      st = readState(statePath);
+    } catch {
+      continue;
+    }
+    if (!st || st.control_offset < target) continue;
+    if (verb === "pause" && st.phase !== "paused") continue;
+    if (verb === "resume" && st.phase === "paused") continue;
+    if (verb === "abort" && !["aborted", "stopping"].includes(st.phase)) continue;
+    return st;
+  }
+  return null;
+}
+
+async function operate(
+  verb: ControlVerb,
+  opts: { config?: string; reason?: string; wait: boolean },
+): Promise<void> {
+  const cfg = loadConfigForCli(opts, { allowMissing: true });
+  const paths = monitorPaths(cfg.data);
+  const lock = readLock(paths.lock);
+  const who = process.env.USER ?? os.userInfo().username;
+  if (lock && ownerAlive(lock)) {
+    sendControl(paths.control, verb, opts.reason ?? null);
+    if (!opts.wait) {
+      process.stdout.write(`${verb} sent to the monitor (pid ${lock.pid})\n`);
+      return;
+    }
+    const st = await waitForAck(paths.state, paths.control, verb);
+    if (!st)
+      throw new CliExit(
+        1,
+        `autosentry ${verb}: the monitor (pid ${lock.pid}) did not confirm within ${ACK_TIMEOUT_MS / 1000}s`,
+      );
+    const what = {
+      pause: "paused: the child is stopped until `autosentry resume`",
+      resume: "resumed",
+      abort: "aborted",
+    }[verb];
+    process.stdout.write(`${what} (monitor pid ${lock.pid})\n`);
+    return;
+  }
+  // No monitor: change the durable state ourselves, holding the lock so no monitor starts meanwhile.
+  let held: { release: () => void };
+  try {
+    held = acquireLock(paths.lock);
+  } catch (err) {
+    if (err instanceof LockHeldError) throw new CliExit(1, `autosentry ${verb}: ${err.message}; try again`);
+    throw err;
+  }
+  try {
+    const st = readState(paths.state) ?? emptyState();
+    if (verb === "pause") {
+      st.desired = "paused";
+      st.paused_at = new Date().toISOString();
+      st.paused_by = who;
+      writeJsonAtomicSync(paths.state, st);
+      process.stdout.write(
+        "paused: no monitor is running; the next `autosentry run` will wait for `autosentry resume`\n",
+      );
+    } else if (verb === "resume") {
+      st.desired = "running";
+      st.paused_at = null;
+      st.paused_by = null;
+      if (st.phase === "paused") st.phase = "stopped";
+      writeJsonAtomicSync(paths.state, st);
+      process.stdout.write("resumed: no monitor is running; start one with `autosentry run`\n");
+    } else {
+      const pgid = st.child?.pgid ?? null;
+      if (pgid !== null && pidAlive(pgid)) {
+        const r = await killGroupGracefully(pgid, 10_000);
+        process.stdout.write(
+          `aborted: stopped the child left running by the previous monitor (process group ${pgid}${r.forced ? ", forced" : ""})\n`,
+        );
+      } else {
+        process.stdout.write("nothing to abort: no monitor and no child are running\n");
+      }
+      st.phase = "aborted";
+      st.stop_reason = `Operator abort from '${who}'`;
+      st.child = null;
+      st.child_running = false;
+      writeJsonAtomicSync(paths.state, st);
+    }
+  } finally {
+    held.release();
+  }
+}
 
 export function register(program: Command): void {
-  program
-    .command("operator")
-    .description("(not built yet)")
-    .action(() => {
-      process.stderr.write("autosentry operator: not built yet\n");
-      process.exitCode = 1;
+  const verbs: Array<[ControlVerb, string]> = [
+    ["pause", "stop the child and keep it stopped (across monitor restarts) until resume"],
+    ["resume", "start the child again after a pause"],
+    ["abort", "stop the child and the monitor (exit code 130)"],
+  ];
+  for (const [verb, description] of verbs) {
+    const cmd = program
+      .command(verb)
+      .description(description)
+      .option("-m, --reason <text>", "why (recorded in the journal)")
+      .option("--no-wait", "return without waiting for the monitor to confirm");
+    addConfigOption(cmd).action(async (opts) => {
+      await operate(verb, opts);
     });
+  }
 }

@@ -1,15 +1,172 @@
 /**
  * @module
- * `autosentry status`: placeholder registered by the skeleton; replaced by the real command.
+ * `autosentry status [--json]`: what the monitor and its child are doing, read from state.json and
+ * the monitor lock. It never talks to the monitor, so it works while the monitor is down.
  */
 import type { Command } from "@commander-js/extra-typings";
+import { ownerAlive, readLock } from "../../monitor/lock.ts";
+import { monitorPaths } from "../../monitor/paths.ts";
+import { restartsLabel } from "../../monitor/policy.ts";
+import { type MonitorState, readState } from "../../monitor/state.ts";
+import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { CliExit } from "../exit.ts";
+import { clip, humanDuration, keyValues, table, whenAgo } from "../format.ts";
+
+export interface StatusReport {
+  schema_version: 1;
+  state_path: string;
+  monitor: { running: boolean; pid: number | null; since: string | null; host: string | null };
+  phase: string;
+  desired: string;
+  stop_reason: string | null;
+  exit_code: number | null;
+  child: {
+    running: boolean;
+    pid: number | null;
+    generation: number;
+    started_at: string | null;
+    dead_since: string | null;
+    last_exit_code: number | null;
+    last_exit_class: string | null;
+  };
+  restarts: number;
+  max_restarts: number;
+  restarts_total: number;
+  next_restart_at: string | null;
+  env_overlay: Record<string, string>;
+  pending_verifications: number;
+  last_incident_id: string | null;
+  last_heartbeat: string | null;
+  state: MonitorState;
+}
+
+/** Build the status report from files on disk. */
+export function statusReport(statePath: string, lockPath: string, state: MonitorState): StatusReport {
+  const lock = readLock(lockPath);
+  const running = lock !== null && ownerAlive(lock);
+  return {
+    schema_version: 1,
+    state_path: statePath,
+    monitor: {
+      running,
+      pid: running ? lock!.pid : (state.monitor?.pid ?? null),
+      since: running ? lock!.started_at : (state.monitor?.started_at ?? null),
+      host: lock?.host ?? state.monitor?.host ?? null,
+    },
+    phase: running ? state.phase : monitorDownPhase(state.phase),
+    desired: state.desired,
+    stop_reason: state.stop_reason,
+    exit_code: state.exit_code,
+    child: {
+      running: state.child_running,
+      pid: state.pid,
+      generation: state.generation,
+      started_at: state.child_started_at,
+      dead_since: state.child_dead_since,
+      last_exit_code: state.last_exit_code,
+      last_exit_class: state.last_exit_class,
+    },
+    restarts: state.restarts,
+    max_restarts: state.max_restarts,
+    restarts_total: state.restarts_total,
+    next_restart_at: state.next_restart_at,
+    env_overlay: state.env_overlay,
+    pending_verifications: state.pending_verifications.length,
+    last_incident_id: state.last_incident_id,
+    last_heartbeat: state.last_heartbeat,
+    state,
+  };
+}
+
+/** A non-terminal phase without a live monitor means the monitor died mid-run. */
+function monitorDownPhase(phase: string): string {
+  return ["completed", "gave_up", "aborted", "stopped", "detached"].includes(phase)
+    ? phase
+    : `${phase} (monitor not running)`;
+}
+
+function renderHuman(r: StatusReport): string {
+  const s = r.state;
+  const now = Date.now();
+  const child = r.child.running
+    ? `running, pid ${r.child.pid ?? "?"} (generation ${r.child.generation}), up ${r.child.started_at ? humanDuration(now - Date.parse(r.child.started_at)) : "?"}`
+    : r.child.dead_since
+      ? `none since ${whenAgo(r.child.dead_since, now)}`
+      : "none";
+  const pairs: Array<[string, string]> = [
+    [
+      "monitor",
+      r.monitor.running
+        ? `running, pid ${r.monitor.pid} since ${whenAgo(r.monitor.since, now)}`
+        : "not running",
+    ],
+    [
+      "phase",
+      r.phase +
+        (r.desired === "paused"
+          ? ` (paused since ${whenAgo(s.paused_at, now)} by ${s.paused_by ?? "?"})`
+          : ""),
+    ],
+    ["child", child],
+    [
+      "last exit",
+      r.child.last_exit_code === null && !r.child.last_exit_class
+        ? "-"
+        : `${r.child.last_exit_code ?? "?"} (${r.child.last_exit_class ?? "?"})`,
+    ],
+    ["restarts", `${restartsLabel(r.restarts, r.max_restarts)} unverified, ${r.restarts_total} in all`],
+  ];
+  if (r.next_restart_at) pairs.push(["next restart", whenAgo(r.next_restart_at, now)]);
+  if (Object.keys(r.env_overlay).length) {
+    pairs.push([
+      "env overrides",
+      Object.entries(r.env_overlay)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" "),
+    ]);
+  }
+  if (r.pending_verifications)
+    pairs.push(["verifying", `${r.pending_verifications} fix(es) inside their window`]);
+  pairs.push(["anomalies", String(s.anomalies.length)]);
+  if (r.last_incident_id) pairs.push(["last incident", r.last_incident_id]);
+  pairs.push(["heartbeat", whenAgo(r.last_heartbeat, now)]);
+  if (r.stop_reason) pairs.push(["stop reason", r.stop_reason]);
+  if (r.exit_code !== null) pairs.push(["exit code", String(r.exit_code)]);
+  let out = keyValues(pairs);
+  const recent = s.restart_history.slice(-5);
+  if (recent.length) {
+    out += `\n\nlast restarts:\n${table([
+      ["time", "rule", "reason"],
+      ...recent.map((h) => [h.time.slice(0, 19).replace("T", " "), h.rule ?? "-", clip(h.reason, 80)]),
+    ])}`;
+  }
+  return out;
+}
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("status")
-    .description("(not built yet)")
-    .action(() => {
-      process.stderr.write("autosentry status: not built yet\n");
-      process.exitCode = 1;
-    });
+    .description("show what the monitor and its child are doing (from state.json)")
+    .option("--json", "print JSON");
+  addConfigOption(cmd).action((opts) => {
+    const cfg = loadConfigForCli(opts, { allowMissing: true });
+    const paths = monitorPaths(cfg.data);
+    let state: MonitorState | null;
+    try {
+      state = readState(paths.state);
+    } catch (err) {
+      throw new CliExit(1, `autosentry status: ${(err as Error).message}`);
+    }
+    if (!state) {
+      if (opts.json)
+        process.stdout.write(
+          `${JSON.stringify({ schema_version: 1, state_path: paths.state, state: null })}\n`,
+        );
+      else
+        process.stdout.write(`No state yet: autosentry has not run here (${paths.state} does not exist).\n`);
+      return;
+    }
+    const report = statusReport(paths.state, paths.lock, state);
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderHuman(report)}\n`);
+  });
 }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# npm run demo: build the binary and supervise the bundled example job (examples/oom-train) in a
+# scratch copy, so the repository stays clean. The job runs out of (simulated) GPU memory at
+# BATCH_SIZE=64; the rule oom_halve_batch restarts it with BATCH_SIZE=32 and it completes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+ROOT=$PWD
+echo "== building dist/autosentry"
+npm run --silent build >/dev/null
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/autosentry-demo.XXXXXX")
+cp -R examples/oom-train/. "$WORK/"
+cd "$WORK"
+echo "== supervising the example job in $WORK"
+echo
+set +e
+"$ROOT/dist/autosentry" run
+rc=$?
+set -e
+echo
+echo "== autosentry run exited with $rc"
+"$ROOT/dist/autosentry" status
+echo
+"$ROOT/dist/autosentry" incidents list
+INCIDENT=$("$ROOT/dist/autosentry" incidents list --json | tail -n 1 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).id))')
+echo
+echo "== incident folder: $WORK/.autosentry/incidents/$INCIDENT"
+ls -R "$WORK/.autosentry/incidents/$INCIDENT"
+echo
+echo "== report.md"
+cat "$WORK/.autosentry/incidents/$INCIDENT/report.md"
+exit "$rc"

@@ -1,0 +1,69 @@
+/**
+ * @module
+ * The operator inbox: `autosentry pause|resume|abort` append one JSON line to
+ * `.autosentry/control.jsonl`; the running monitor reads what is new each tick (by byte offset,
+ * which state.json records, so nothing is applied twice across monitor restarts).
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { appendJsonl } from "../util/jsonl.ts";
+
+export type ControlVerb = "pause" | "resume" | "abort";
+
+export interface ControlCommand {
+  id: string;
+  time: string;
+  command: ControlVerb;
+  user: string;
+  reason: string | null;
+}
+
+/** Append a command for the monitor to pick up. */
+export function sendControl(
+  file: string,
+  command: ControlVerb,
+  reason: string | null = null,
+): ControlCommand {
+  const cmd: ControlCommand = {
+    id: `${Date.now()}-${Math.random().toString(16).slice(2, 10)}`,
+    time: new Date().toISOString(),
+    command,
+    user: process.env.USER ?? os.userInfo().username,
+    reason,
+  };
+  appendJsonl(file, cmd, true);
+  return cmd;
+}
+
+/** Read complete lines after `offset`. Returns the commands and the offset after the last complete line. */
+export function readControl(file: string, offset: number): { commands: ControlCommand[]; offset: number } {
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    return { commands: [], offset: 0 };
+  }
+  if (size < offset) offset = 0; // truncated or replaced: start over
+  if (size === offset) return { commands: [], offset };
+  const fd = fs.openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(size - offset);
+    fs.readSync(fd, buf, 0, buf.length, offset);
+    const text = buf.toString("utf8");
+    const end = text.lastIndexOf("\n");
+    if (end === -1) return { commands: [], offset };
+    const commands: ControlCommand[] = [];
+    for (const line of text.slice(0, end).split("\n")) {
+      if (!line.trim()) continue;
+      try {
+        const v = JSON.parse(line) as ControlCommand;
+        if (v.command === "pause" || v.command === "resume" || v.command === "abort") commands.push(v);
+      } catch {
+        // a malformed line is skipped; the offset still moves past it
+      }
+    }
+    return { commands, offset: offset + Buffer.byteLength(text.slice(0, end + 1)) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,79 @@
+import { describe, expect, test } from "bun:test";
+import { RestartPolicy } from "../config/schema.ts";
+import type { Detection } from "../core/types.ts";
+import {
+  failureSignature,
+  isStable,
+  pruneWindow,
+  rateLimited,
+  restartDelaySeconds,
+  restartsExhausted,
+  restartsLabel,
+} from "./policy.ts";
+
+const policy = (over: Partial<RestartPolicy> = {}) => RestartPolicy.parse({ cooldown_seconds: 10, ...over });
+
+describe("restartDelaySeconds()", () => {
+  test("a healer's first restart is immediate, later ones double from the cooldown", () => {
+    const p = policy();
+    expect([1, 2, 3, 4].map((k) => restartDelaySeconds(p, k, "healer"))).toEqual([0, 10, 20, 40]);
+  });
+  test("fallback restarts always wait, doubling, capped at backoff_max_seconds", () => {
+    const p = policy({ backoff_max_seconds: 50 });
+    expect([1, 2, 3, 4, 5].map((k) => restartDelaySeconds(p, k, "fallback"))).toEqual([10, 20, 40, 50, 50]);
+  });
+  test("fixed backoff waits the cooldown every time after a healer's first restart", () => {
+    const p = policy({ backoff: "fixed" });
+    expect([1, 2, 3].map((k) => restartDelaySeconds(p, k, "healer"))).toEqual([0, 10, 10]);
+    expect([1, 2].map((k) => restartDelaySeconds(p, k, "fallback"))).toEqual([10, 10]);
+  });
+});
+
+describe("give-up rules", () => {
+  test("max_restarts 0 is unlimited and labelled ∞", () => {
+    expect(restartsExhausted(policy({ max_restarts: 0 }), 10_000)).toBe(false);
+    expect(restartsLabel(3, 0)).toBe("3/∞");
+    expect(restartsExhausted(policy({ max_restarts: 3 }), 3)).toBe(true);
+    expect(restartsExhausted(policy({ max_restarts: 3 }), 2)).toBe(false);
+  });
+  test("the launch-rate window forgets old launches and caps new ones", () => {
+    const p = policy({ max_restarts_in_window: 2, restart_window_seconds: 60 });
+    const now = Date.parse("2026-01-01T00:10:00Z");
+    const window = ["2026-01-01T00:00:00Z", "2026-01-01T00:09:30Z", "2026-01-01T00:09:50Z"];
+    const kept = pruneWindow(window, p, now);
+    expect(kept).toEqual(["2026-01-01T00:09:30Z", "2026-01-01T00:09:50Z"]);
+    expect(rateLimited(p, kept)).toBe(true);
+    expect(rateLimited(policy({ max_restarts_in_window: 0 }), kept)).toBe(false);
+  });
+  test("a child that ran backoff_reset_seconds is stable", () => {
+    const p = policy({ backoff_reset_seconds: 600 });
+    expect(isStable(p, 0, 599_999)).toBe(false);
+    expect(isStable(p, 0, 600_000)).toBe(true);
+  });
+});
+
+describe("failureSignature()", () => {
+  const det = (message: string, over: Partial<Detection> = {}): Detection => ({
+    detector: "traceback",
+    detectorKind: "traceback",
+    kind: "error",
+    message,
+    context: [],
+    meta: {},
+    at: 0,
+    generation: 1,
+    ...over,
+  });
+  test("ignores digits so changing steps and pids still match", () => {
+    expect(failureSignature(det("OOM at step 100 pid 4242"))).toBe(
+      failureSignature(det("OOM at step 2000 pid 7")),
+    );
+  });
+  test("differs by detector, exception type and words", () => {
+    const a = failureSignature(det("ValueError: x", { exceptionType: "ValueError" }));
+    expect(failureSignature(det("KeyError: x", { exceptionType: "KeyError" }))).not.toBe(a);
+    expect(failureSignature(det("ValueError: x", { exceptionType: "ValueError", detector: "oom" }))).not.toBe(
+      a,
+    );
+  });
+});

@@ -1,0 +1,277 @@
+/**
+ * @module
+ * state.json: the monitor's durable state, readable by `status`, `probe`, tools and people.
+ *
+ * Field names of the Python tool are kept (pid, started_at, restarts, restart_history, …) so its
+ * readers keep working; autosentry adds the monitor's own identity, the run's phase, the child
+ * record needed to re-adopt it, the env overlay, pending verifications and the restart schedule.
+ *
+ * Writes are atomic (temp file, fsync, rename), happen when something changed (coalesced), and
+ * otherwise at most every `heartbeat_seconds` for the heartbeat. A failing write backs off
+ * (0.5 s doubling to 60 s) and logs once per new error, never once per attempt.
+ */
+import * as fs from "node:fs";
+import type { ChildRecord } from "../supervisors/types.ts";
+import { writeFileAtomic } from "../util/atomic-write.ts";
+import type { Logger } from "../util/logger.ts";
+
+/** Where the run is. Terminal phases end the run: the next `run` starts a new one. */
+export type Phase =
+  | "starting"
+  | "running"
+  | "backoff"
+  | "paused"
+  | "stopping"
+  | "completed"
+  | "gave_up"
+  | "aborted"
+  | "stopped"
+  | "detached";
+
+export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(["completed", "gave_up", "aborted", "stopped"]);
+
+export interface RestartRecord {
+  time: string;
+  reason: string;
+  rule: string | null;
+  new_pid: number | null;
+  incident_id: string | null;
+  delay_seconds?: number;
+}
+
+export interface AnomalyRecord {
+  time: string;
+  detector: string;
+  message: string;
+  incident_id: string | null;
+}
+
+export interface PendingVerification {
+  incident_id: string;
+  detector: string;
+  fingerprint: string;
+  source: string;
+  rule: string | null;
+  action: string;
+  /** ISO time the window closes. */
+  deadline: string;
+  generation: number;
+  branch?: string | null;
+}
+
+export interface MonitorState {
+  schema_version: 1;
+  run_id: string | null;
+  phase: Phase;
+  /** What the operator wants: `paused` survives monitor restarts until `resume`. */
+  desired: "running" | "paused";
+  paused_at: string | null;
+  paused_by: string | null;
+  monitor: {
+    pid: number;
+    started_at: string;
+    proc_start: string | null;
+    version: string;
+    host: string;
+  } | null;
+  // --- Python-compatible fields
+  pid: number | null;
+  started_at: string | null;
+  last_heartbeat: string | null;
+  last_exit_code: number | null;
+  stop_reason: string | null;
+  child_running: boolean;
+  child_started_at: string | null;
+  child_dead_since: string | null;
+  stage: string | null;
+  stage_index: number | null;
+  stage_count: number | null;
+  restarts: number;
+  restarts_total: number;
+  max_restarts: number;
+  last_restart_at: string | null;
+  restart_history: RestartRecord[];
+  restart_window: string[];
+  reset_history: unknown[];
+  anomalies: AnomalyRecord[];
+  user: Record<string, unknown>;
+  // --- autosentry additions
+  exit_code: number | null;
+  generation: number;
+  child: ChildRecord | null;
+  last_exit_class: string | null;
+  env_overlay: Record<string, string>;
+  /** Restarts in the current failure sequence (drives the backoff); reset by a stable child. */
+  consecutive_failures: number;
+  next_restart_at: string | null;
+  identical: { signature: string | null; count: number };
+  pending_verifications: PendingVerification[];
+  /** Healing attempts per detector (ISO times) for the hourly budget. */
+  attempts_by_detector: Record<string, string[]>;
+  last_incident_id: string | null;
+  /** Bytes of control.jsonl already applied. */
+  control_offset: number;
+}
+
+const HISTORY_CAP = 200;
+
+export function emptyState(): MonitorState {
+  return {
+    schema_version: 1,
+    run_id: null,
+    phase: "stopped",
+    desired: "running",
+    paused_at: null,
+    paused_by: null,
+    monitor: null,
+    pid: null,
+    started_at: null,
+    last_heartbeat: null,
+    last_exit_code: null,
+    stop_reason: null,
+    child_running: false,
+    child_started_at: null,
+    child_dead_since: null,
+    stage: null,
+    stage_index: null,
+    stage_count: null,
+    restarts: 0,
+    restarts_total: 0,
+    max_restarts: 0,
+    last_restart_at: null,
+    restart_history: [],
+    restart_window: [],
+    reset_history: [],
+    anomalies: [],
+    user: {},
+    exit_code: null,
+    generation: 0,
+    child: null,
+    last_exit_class: null,
+    env_overlay: {},
+    consecutive_failures: 0,
+    next_restart_at: null,
+    identical: { signature: null, count: 0 },
+    pending_verifications: [],
+    attempts_by_detector: {},
+    last_incident_id: null,
+    control_offset: 0,
+  };
+}
+
+/** Read state.json; missing → null; unparseable → throws with the path in the message. */
+export function readState(file: string): MonitorState | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`Cannot read ${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new Error(`Cannot read ${file}: expected a JSON object`);
+  }
+  // Missing fields take their defaults, so older files (and the Python tool's) load.
+  return { ...emptyState(), ...(parsed as Partial<MonitorState>) } as MonitorState;
+}
+
+/** Append to a capped history list (newest last). */
+export function pushCapped<T>(list: T[], item: T, cap = HISTORY_CAP): void {
+  list.push(item);
+  if (list.length > cap) list.splice(0, list.length - cap);
+}
+
+/** Owns the in-memory state and its persistence. */
+export class StateStore {
+  readonly state: MonitorState;
+  private dirty = false;
+  private writing: Promise<void> | null = null;
+  private lastWriteAt = 0;
+  private retryAt = 0;
+  private failDelayMs = 0;
+  private lastError: string | null = null;
+  private suppressed = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    readonly file: string,
+    initial: MonitorState,
+    private readonly logger: Logger,
+    private readonly heartbeatMs: number,
+  ) {
+    this.state = initial;
+  }
+
+  /** Something changed: write soon (coalescing bursts of changes into one write). */
+  changed(): void {
+    this.dirty = true;
+    if (this.flushTimer === null) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        void this.flush();
+      }, 50);
+    }
+  }
+
+  /** Called every tick: writes the heartbeat when it is due, or pending changes. */
+  tick(now: number): void {
+    if (now - this.lastWriteAt >= this.heartbeatMs) this.dirty = true;
+    if (this.dirty) void this.flush();
+  }
+
+  /** Write now if dirty (or `force`); resolves when written or when the write failed (logged). */
+  async flush(force = false): Promise<void> {
+    if (force) this.dirty = true;
+    if (this.writing) {
+      await this.writing;
+      if (!this.dirty) return;
+    }
+    if (!this.dirty) return;
+    const now = Date.now();
+    if (!force && now < this.retryAt) {
+      this.suppressed++;
+      return;
+    }
+    this.dirty = false;
+    this.state.last_heartbeat = new Date(now).toISOString();
+    const text = `${JSON.stringify(this.state, null, 2)}\n`;
+    this.writing = writeFileAtomic(this.file, text).then(
+      () => {
+        this.lastWriteAt = Date.now();
+        if (this.lastError !== null) {
+          this.logger.info(`state.json writes recovered (${this.suppressed} skipped while failing)`);
+        }
+        this.lastError = null;
+        this.failDelayMs = 0;
+        this.retryAt = 0;
+        this.suppressed = 0;
+      },
+      (err: unknown) => {
+        this.dirty = true;
+        const msg = err instanceof Error ? err.message : String(err);
+        const capped = this.failDelayMs >= 60_000;
+        this.failDelayMs = Math.min(60_000, this.failDelayMs === 0 ? 500 : this.failDelayMs * 2);
+        this.retryAt = Date.now() + this.failDelayMs;
+        if (msg !== this.lastError || (capped && this.suppressed > 0)) {
+          this.logger.error(`Cannot write ${this.file}: ${msg} (retrying in ${this.failDelayMs / 1000}s)`);
+        }
+        this.lastError = msg;
+      },
+    );
+    const w = this.writing;
+    await w;
+    if (this.writing === w) this.writing = null;
+  }
+
+  /** Stop the coalescing timer (the caller flushes before exit). */
+  dispose(): void {
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+  }
+}
