@@ -611,10 +611,9 @@ export class Monitor {
     const s = this.s;
     const action = outcome.action;
     const label = outcome.ruleName ?? outcome.source;
-    pushCapped(
-      s.attempts_by_detector[primary.detector] ?? (s.attempts_by_detector[primary.detector] = []),
-      new Date().toISOString(),
-    );
+    const attempts = s.attempts_by_detector[primary.detector] ?? [];
+    s.attempts_by_detector[primary.detector] = attempts;
+    pushCapped(attempts, new Date().toISOString());
     this.deps.journal.write("recovery_started", {
       incident_id: incident?.id ?? null,
       action: action.kind,

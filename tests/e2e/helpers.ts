@@ -118,6 +118,7 @@ export async function waitFor<T>(
 }
 
 /** Parsed `.autosentry/state.json` of a project, or null. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON fields
 export function readState(dir: string): Record<string, any> | null {
   try {
     return JSON.parse(fs.readFileSync(path.join(dir, ".autosentry", "state.json"), "utf8"));
@@ -142,6 +143,7 @@ export function readFile(dir: string, rel: string): string {
 }
 
 /** Events of the project's journal. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON fields
 export function journal(dir: string): Array<Record<string, any>> {
   const f = path.join(dir, ".autosentry", "logs", "events.jsonl");
   if (!fs.existsSync(f)) return [];
