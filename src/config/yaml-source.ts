@@ -98,6 +98,8 @@ export function locate(
       keyNode = (pair.key as Node | null) ?? null;
       node = pair.value as Node | null;
     } else if (isSeq(node) && typeof seg === "number" && seg < node.items.length) {
+      // A missing key inside a list item is reported at the item, not at the list's key.
+      keyNode = null;
       node = node.items[seg] as Node | null;
     } else {
       break;
