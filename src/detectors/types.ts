@@ -23,4 +23,10 @@ export interface Detector {
   flush?(at: number, generation: number): Detection | null;
   /** A new child was started: forget per-child state (stall clocks, open traces). */
   onChildStart?(generation: number, at: number): void;
+  /**
+   * Detections produced beyond the one a call returned (several traces closing on one tick or
+   * flush). {@link DetectorSet} drains it after every call that returned a detection and after
+   * every tick, flush and exit.
+   */
+  takePending?(): Detection | null;
 }

@@ -1,0 +1,48 @@
+/**
+ * @module
+ * Detectors from their config specs.
+ */
+import { resolveDetectorName } from "../config/detector-names.ts";
+import { compileRegex } from "../config/regex.ts";
+import type { DetectorSpec } from "../config/schema.ts";
+import { ExitCodeDetector } from "./exit-code.ts";
+import { PatternDetector } from "./pattern.ts";
+import { StallDetector } from "./stall.ts";
+import { TracebackDetector } from "./traceback/detector.ts";
+import type { Detector } from "./types.ts";
+
+/** Seconds between two passed-on detections of one detector, unless its spec says otherwise. */
+export const DEFAULT_COOLDOWN_SECONDS = 60;
+
+/**
+ * One detector per spec, plus an `exit_code` detector when no spec has that kind (so a crash is
+ * never ignored). Throws when a regex does not compile (the config loader reports it earlier).
+ */
+export function buildDetectors(specs: DetectorSpec[]): Detector[] {
+  const out = specs.map((s, i) => buildDetector(s, i));
+  if (!specs.some((s) => s.kind === "exit_code")) out.push(new ExitCodeDetector("exit_code", true, 0));
+  return out;
+}
+
+/** The detector for one spec; `index` is its position in the config's list. */
+export function buildDetector(spec: DetectorSpec, index: number): Detector {
+  const name = resolveDetectorName(spec, index);
+  const cooldownMs =
+    (spec.cooldown_seconds ?? (spec.kind === "exit_code" ? 0 : DEFAULT_COOLDOWN_SECONDS)) * 1000;
+  switch (spec.kind) {
+    case "pattern":
+      if (!spec.regex) throw new Error(`detector ${name}: a pattern detector needs a regex`);
+      return new PatternDetector(name, compileRegex(spec.regex), spec.stream ?? "any", cooldownMs);
+    case "traceback":
+      return new TracebackDetector(name, cooldownMs);
+    case "stall":
+      return new StallDetector(
+        name,
+        spec.metric_regex ? compileRegex(spec.metric_regex) : null,
+        (spec.no_progress_seconds ?? 1800) * 1000,
+        cooldownMs,
+      );
+    case "exit_code":
+      return new ExitCodeDetector(name, spec.nonzero_only ?? true, cooldownMs);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * @module
+ * The pattern detector: a regex searched in every line (optionally of one stream only). Message
+ * `pattern matched: <match, ≤200 chars>` as in the Python tool; meta `line` (the whole line, ≤500
+ * chars) and `group1`…`groupN` for the capture groups that took part in the match.
+ *
+ * Lines read back from a file (`log`) have no stream, so a stream filter lets them through.
+ */
+import type { Detection, Stream } from "../core/types.ts";
+import { LineRing } from "./ring.ts";
+import type { Detector } from "./types.ts";
+
+const CONTEXT_LINES = 50;
+
+export class PatternDetector implements Detector {
+  readonly kind = "pattern" as const;
+  private readonly ring = new LineRing(CONTEXT_LINES);
+  private lineNo = 0;
+
+  constructor(
+    readonly name: string,
+    readonly regex: RegExp,
+    readonly stream: "any" | "stdout" | "stderr",
+    readonly cooldownMs: number,
+  ) {}
+
+  observeLine(text: string, stream: Stream, at: number, generation: number): Detection | null {
+    this.lineNo++;
+    if (this.stream !== "any" && stream !== this.stream && stream !== "log") return null;
+    this.ring.push(text);
+    if (!this.regex.test(text)) return null;
+    return this.detect(text, at, generation);
+  }
+
+  /**
+   * The line is known not to match (a combined pre-test said so): only remember it. Same effect as
+   * {@link observeLine} returning null, without running the regex.
+   */
+  observeNonMatching(text: string, stream: Stream): void {
+    this.lineNo++;
+    if (this.stream !== "any" && stream !== this.stream && stream !== "log") return;
+    this.ring.push(text);
+  }
+
+  onChildStart(): void {
+    this.ring.clear();
+    this.lineNo = 0;
+  }
+
+  private detect(text: string, at: number, generation: number): Detection {
+    this.regex.lastIndex = 0;
+    const m = this.regex.exec(text)!;
+    const meta: Detection["meta"] = {
+      line: text.length > 500 ? text.slice(0, 500) : text,
+      line_no: this.lineNo,
+    };
+    for (let i = 1; i < m.length; i++) {
+      const g = m[i];
+      if (g !== undefined) meta[`group${i}`] = g;
+    }
+    return {
+      detector: this.name,
+      detectorKind: "pattern",
+      kind: "error",
+      message: `pattern matched: ${m[0].slice(0, 200)}`,
+      context: this.ring.toArray(),
+      meta,
+      at,
+      generation,
+    };
+  }
+}

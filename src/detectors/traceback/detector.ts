@@ -1,0 +1,279 @@
+/**
+ * @module
+ * The traceback detector: finds stack traces of Python, Node, Go, Rust and Java in the output,
+ * whatever log prefixes are in front of them, and reports each as one detection whose message is
+ * the final exception (`KeyError: 'batch_size'`), with the parsed {@link Trace} attached.
+ *
+ * Hot path: a line that cannot start a trace, while no trace is open, costs a few substring
+ * searches ({@link mayStartTrace}) and one ring-buffer store. Everything else (prefix parsing,
+ * per-source state) happens only on the rare lines that may matter.
+ *
+ * Each source (a stream plus the rank/task/service label of the line's prefix) has its own open
+ * trace, so ranks that print their traces line-interleaved are parsed separately. An open trace
+ * ends when a line of its source does not belong to it, after {@link QUIET_MS} without a line of
+ * its source (on a tick), at {@link MAX_TRACE_LINES} lines, or on {@link TracebackDetector.flush}.
+ */
+import type { Detection, Stream } from "../../core/types.ts";
+import type { Detector } from "../types.ts";
+import { GoTrace } from "./go.ts";
+import { JAVA_FRAME, JavaTrace } from "./java.ts";
+import { GO_HEADER, isPythonChainMarker, mayStartTrace } from "./markers.ts";
+import { NodeTrace } from "./node.ts";
+import { type PrefixResult, parsePrefix } from "./prefix.ts";
+import { PythonTrace } from "./python.ts";
+import { RustTrace } from "./rust.ts";
+import { DONE, isBlank, TAKE, type TraceParser } from "./types.ts";
+
+/** An open trace closes after this long without a line of its source (checked on ticks). */
+export const QUIET_MS = 1000;
+/** A trace is cut (and reported) at this many lines. */
+export const MAX_TRACE_LINES = 1000;
+/** Recent lines kept: the detection's context, and the look-back for Node/Java error lines. */
+const RING = 100;
+/** Lines looked back over (of the same source) when a frame line opens a trace. */
+const LOOKBACK = 24;
+/** More open traces than this at once are not started (bounded memory under garbage input). */
+const MAX_OPEN = 256;
+/** Longest detection message. */
+const MAX_MESSAGE = 1000;
+
+const STREAM_CODE: Record<Stream, number> = { stdout: 0, stderr: 1, log: 2 };
+
+interface OpenTrace {
+  parser: TraceParser;
+  key: string;
+  source: string;
+  residual: string;
+  firstLineNo: number;
+  lastLineNo: number;
+  lastAt: number;
+  generation: number;
+  bodyStamped: boolean;
+  fed: number;
+}
+
+export class TracebackDetector implements Detector {
+  readonly kind = "traceback" as const;
+  private lineNo = 0;
+  private readonly ringText: string[] = new Array<string>(RING).fill("");
+  private readonly ringStream = new Uint8Array(RING);
+  private ringPos = 0;
+  private ringFill = 0;
+  private readonly open = new Map<string, OpenTrace>();
+  private readonly pending: Detection[] = [];
+  private readonly scratch: PrefixResult = { key: "", text: "", stamped: false, labelled: false };
+
+  constructor(
+    readonly name: string,
+    readonly cooldownMs: number,
+  ) {}
+
+  observeLine(text: string, stream: Stream, at: number, generation: number): Detection | null {
+    const no = ++this.lineNo;
+    const pos = this.ringPos;
+    this.ringText[pos] = text;
+    this.ringStream[pos] = STREAM_CODE[stream];
+    this.ringPos = pos + 1 === RING ? 0 : pos + 1;
+    if (this.ringFill < RING) this.ringFill++;
+    if (this.open.size === 0 && !mayStartTrace(text)) return null;
+    return this.slowPath(text, stream, at, generation, no);
+  }
+
+  observeTick(now: number, _childAlive: boolean, _generation: number): Detection | null {
+    if (this.open.size === 0) return this.takePending();
+    for (const [k, st] of this.open) {
+      if (now - st.lastAt >= QUIET_MS) {
+        this.open.delete(k);
+        const d = this.close(st);
+        if (d) this.pending.push(d);
+      }
+    }
+    return this.takePending();
+  }
+
+  flush(_at: number, _generation: number): Detection | null {
+    for (const st of this.open.values()) {
+      const d = this.close(st);
+      if (d) this.pending.push(d);
+    }
+    this.open.clear();
+    return this.takePending();
+  }
+
+  onChildStart(_generation: number, _at: number): void {
+    this.open.clear();
+    this.pending.length = 0;
+    this.lineNo = 0;
+    this.ringFill = 0;
+  }
+
+  /** Detections produced beyond the one a call returned (several traces closing on one tick). */
+  takePending(): Detection | null {
+    return this.pending.length > 0 ? this.pending.shift()! : null;
+  }
+
+  /** True while a trace is open (tests and the monitor's settle logic may ask). */
+  get hasOpenTrace(): boolean {
+    return this.open.size > 0;
+  }
+
+  private slowPath(
+    raw: string,
+    stream: Stream,
+    at: number,
+    generation: number,
+    no: number,
+  ): Detection | null {
+    let p = parsePrefix(raw, true, this.scratch);
+    let key = `${STREAM_CODE[stream]}${p.key}`;
+    let st = this.open.get(key);
+    if (p.labelled && st === undefined) {
+      // `   3: path::fn` is a Rust backtrace frame, not an srun task label, while a Rust trace is open
+      const q = parsePrefix(raw, false);
+      const k2 = `${STREAM_CODE[stream]}${q.key}`;
+      const st2 = this.open.get(k2);
+      if (st2 !== undefined && st2.parser.lang === "rust") {
+        p = q;
+        key = k2;
+        st = st2;
+      }
+    }
+    const source = p.key;
+    const text = p.text;
+    const stamped = p.stamped;
+    let result: Detection | null = null;
+    if (st !== undefined) {
+      let t = text;
+      if (st.residual !== "" && t.startsWith(st.residual)) t = t.slice(st.residual.length);
+      if (st.fed++ === 0 && st.bodyStamped && !stamped) st.bodyStamped = false;
+      const r = st.parser.feed(t, stamped && !st.bodyStamped);
+      if (r === TAKE || r === DONE) {
+        st.lastAt = at;
+        st.lastLineNo = no;
+        if (r === TAKE && st.parser.lines.length < MAX_TRACE_LINES) return null;
+        this.open.delete(key);
+        return this.close(st);
+      }
+      this.open.delete(key);
+      result = this.close(st);
+    }
+    if (this.open.size < MAX_OPEN) this.tryStart(text, stamped, key, source, stream, at, generation, no);
+    return result;
+  }
+
+  private tryStart(
+    t: string,
+    stamped: boolean,
+    key: string,
+    source: string,
+    stream: Stream,
+    at: number,
+    generation: number,
+    no: number,
+  ): void {
+    let parser: TraceParser | null = null;
+    let residual = "";
+    let taken = 0;
+    if (t.indexOf("Traceback (") !== -1 || t.startsWith('  File "')) {
+      const s = PythonTrace.start(t);
+      if (s) {
+        parser = s.parser;
+        residual = s.residual;
+      }
+    } else if (t.indexOf("above exception") !== -1 && isPythonChainMarker(t)) {
+      const earlier = this.earlier(key, stream, 4);
+      let k = earlier.length - 1;
+      while (k >= 0 && isBlank(earlier[k]!)) k--;
+      if (k >= 0) {
+        parser = PythonTrace.fromChainMarker(earlier[k]!, t);
+        taken = earlier.length - k;
+      }
+    } else if (GO_HEADER.test(t)) {
+      parser = GoTrace.start(t);
+    } else if (t.indexOf("panicked at") !== -1) {
+      const s = RustTrace.start(t);
+      if (s) {
+        parser = s.parser;
+        residual = s.residual;
+      }
+    } else if (t.indexOf("Exception in thread") !== -1) {
+      const s = JavaTrace.start(t);
+      if (s) {
+        parser = s.parser;
+        residual = s.residual;
+      }
+    } else if (t.startsWith("[UnhandledPromise")) {
+      parser = NodeTrace.startLegacy(t);
+    } else if (t.indexOf("at ") !== -1) {
+      if (JAVA_FRAME.test(t)) {
+        const s = JavaTrace.fromFrame(t, this.earlier(key, stream, LOOKBACK));
+        parser = s.parser;
+        taken = s.taken;
+      } else if (NodeTrace.isLocatedFrame(t)) {
+        const s = NodeTrace.fromFrame(t, this.earlier(key, stream, LOOKBACK));
+        if (s) {
+          parser = s.parser;
+          taken = s.taken;
+        }
+      }
+    }
+    if (parser === null) return;
+    this.open.set(key, {
+      parser,
+      key,
+      source,
+      residual,
+      firstLineNo: no - taken,
+      lastLineNo: no,
+      lastAt: at,
+      generation,
+      bodyStamped: stamped,
+      fed: taken > 0 ? 1 : 0,
+    });
+  }
+
+  /** The last `max` lines before the current one from the same source, prefixes removed, oldest first. */
+  private earlier(key: string, stream: Stream, max: number): string[] {
+    const out: string[] = [];
+    const code = STREAM_CODE[stream];
+    const r: PrefixResult = { key: "", text: "", stamped: false, labelled: false };
+    for (let n = 1; n < this.ringFill && out.length < max; n++) {
+      const idx = (this.ringPos - 1 - n + 2 * RING) % RING;
+      if (this.ringStream[idx] !== code) continue;
+      parsePrefix(this.ringText[idx]!, true, r);
+      if (`${code}${r.key}` === key) out.push(r.text);
+    }
+    return out.reverse();
+  }
+
+  private close(st: OpenTrace): Detection | null {
+    const parsed = st.parser.finish();
+    if (parsed === null) return null;
+    const message =
+      parsed.headline.length > MAX_MESSAGE ? `${parsed.headline.slice(0, MAX_MESSAGE)}…` : parsed.headline;
+    return {
+      detector: this.name,
+      detectorKind: "traceback",
+      kind: "error",
+      message,
+      exceptionType: parsed.exceptionType ?? undefined,
+      trace: { language: st.parser.lang, text: st.parser.lines.join("\n"), exceptions: parsed.exceptions },
+      context: this.context(),
+      meta: {
+        lang: st.parser.lang,
+        line_no: st.firstLineNo,
+        end_line_no: st.lastLineNo,
+        source: st.source === "" ? null : st.source,
+      },
+      at: st.lastAt,
+      generation: st.generation,
+    };
+  }
+
+  private context(): string[] {
+    const n = this.ringFill;
+    const out = new Array<string>(n);
+    for (let i = 0; i < n; i++) out[i] = this.ringText[(this.ringPos - n + i + RING) % RING]!;
+    return out;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * @module
+ * Recognisers for the lines that start a trace, shared by the detector (to open one) and the
+ * parsers (to end an open trace when another one starts). Pure regexes, no parser state, so the
+ * language files can import it without an import cycle.
+ */
+
+/** Python `Traceback (most recent call last):`, optionally an exception group's `+ Exception Group …`. */
+export const PY_HEADER = /^(.*?)((?: *\+ )?(?:Exception Group )?Traceback \(most recent call last\):)\s*$/;
+/** Python's location line of a SyntaxError, printed without a traceback header. */
+export const PY_SYNTAX_LOCATION = /^ {2}File "(.+)", line (\d+)$/;
+/** Python chain markers between the exceptions of a chained trace. */
+export const PY_CHAIN_DURING = "During handling of the above exception, another exception occurred:";
+export const PY_CHAIN_CAUSE = "The above exception was the direct cause of the following exception:";
+/** Go `panic: …` / `fatal error: …` at the start of the line. */
+export const GO_HEADER = /^(panic|fatal error): /;
+/** Rust `thread 'main' panicked at …` (1.95 prints the thread id: `thread 'main' (1234) panicked at`). */
+export const RUST_HEADER = /^(.*?)thread '([^']*)'(?: \(\d+\))? panicked at (.*)$/;
+/** Java's uncaught-exception header. */
+export const JAVA_HEADER = /^(.*?)Exception in thread "([^"]*)" (.*)$/;
+/** Node's old (v15–v18) unhandled-rejection line, printed without frames. */
+export const NODE_LEGACY_REJECTION = /^\[UnhandledPromiseRejection: /;
+
+/** True when `t` is a Python chain marker line. */
+export function isPythonChainMarker(t: string): boolean {
+  const s = t.trim();
+  return s === PY_CHAIN_DURING || s === PY_CHAIN_CAUSE;
+}
+
+/**
+ * True when the (prefix-free) line starts a new trace of any language; an open trace ends before
+ * such a line. Frame lines are not starts.
+ */
+export function isTraceStart(t: string): boolean {
+  return (
+    PY_HEADER.test(t) ||
+    GO_HEADER.test(t) ||
+    RUST_HEADER.test(t) ||
+    JAVA_HEADER.test(t) ||
+    NODE_LEGACY_REJECTION.test(t)
+  );
+}
+
+/**
+ * The cheap test on the raw line (prefixes still on) that keeps the not-in-a-trace path fast: false
+ * means the line cannot start a trace. Each needle is a plain substring search.
+ */
+export function mayStartTrace(raw: string): boolean {
+  return raw.indexOf("at ") !== -1
+    ? raw.indexOf("    at ") !== -1 || raw.indexOf("\tat ") !== -1 || checkRest(raw)
+    : checkRest(raw);
+}
+
+function checkRest(raw: string): boolean {
+  return (
+    raw.indexOf("Traceback (") !== -1 ||
+    raw.indexOf("panic") !== -1 ||
+    raw.indexOf('File "') !== -1 ||
+    raw.indexOf("fatal error: ") !== -1 ||
+    raw.indexOf("Exception in thread") !== -1 ||
+    raw.indexOf("above exception") !== -1 ||
+    raw.indexOf("[UnhandledPromise") !== -1
+  );
+}

@@ -1,0 +1,105 @@
+/**
+ * @module
+ * Log-line prefixes in front of trace lines, and which source (rank, task, service) a line is from.
+ *
+ * Launchers and loggers put things in front of every line: timestamps (ISO, syslog, glog, time of
+ * day), level and logger names (`ERROR:root:`, `ERROR train: `, `[ERROR] `), and source labels
+ * (`[rank3]:`, `rank3:`, torchrun `[default0]:`, srun `--label` `3: `, mpirun `[1,0]<stderr>:`,
+ * docker compose `svc-1  | `). {@link parsePrefix} removes them and reports the source label as a
+ * key, so that traces printed by several ranks at once, line-interleaved, are parsed separately.
+ * It runs only on the slow path (a trace is open, or a line looks like a trace start).
+ */
+
+export interface PrefixResult {
+  /** The source labels found, joined by `/` (`rank3`, `svc-1/rank0`); `""` when none. */
+  key: string;
+  /** The line with every recognised prefix removed. */
+  text: string;
+  /** A timestamp, level or logger prefix was removed: the line starts a log record. */
+  stamped: boolean;
+  /** An srun-style numeric label (`3: `) was removed. */
+  labelled: boolean;
+}
+
+// All sticky: matched at a position without slicing the line.
+const COMPOSE = /([A-Za-z0-9][\w.-]*) +\| ?/y;
+const MPI = /\[(\d+,\d+)\]<(?:stdout|stderr|stddiag)>: ?/y;
+const BRACKET_RANK = /\[([A-Za-z_]+\d+)\]: ?/y;
+const BARE_RANK = /(rank\d+): ?/y;
+const LABEL = / {0,4}(\d{1,5}): /y;
+const ISO =
+  /\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?: ?(?:Z|[+-]\d\d:?\d\d|UTC))?\]? *(?:[|:-](?: +|$))?/y;
+const TIME = /\[?\d\d:\d\d:\d\d(?:[.,]\d+)?\]? +/y;
+const SYSLOG = /[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:]+: ?/y;
+const GLOG = /[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\s\]]+:\d+\] ?/y;
+const PYLOG = /(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.<>-]*:/y;
+const NAME_LEVEL = /[\w.]+ - (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) - /y;
+const LEVEL =
+  /\[?(?:DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL|TRACE|SEVERE|NOTICE)\]?(?: *[:|-] *| +)(?:[a-z_][\w.]*(?::| +-) +)?/y;
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+/** Source labels (the key of the line), tried in this order after the outermost ones. */
+const KEYED: readonly RegExp[] = [MPI, BRACKET_RANK, BARE_RANK];
+/** Record prefixes (timestamps, levels, logger names). */
+const STAMPS: readonly RegExp[] = [ISO, GLOG, SYSLOG, TIME, PYLOG, NAME_LEVEL, LEVEL];
+
+function at(re: RegExp, s: string, pos: number): RegExpExecArray | null {
+  re.lastIndex = pos;
+  return re.exec(s);
+}
+
+/**
+ * Remove the prefixes of one line. `allowLabel` false keeps a leading `  3: ` (needed when a Rust
+ * backtrace, whose frame lines look exactly like srun labels, is open).
+ */
+export function parsePrefix(line: string, allowLabel = true, out?: PrefixResult): PrefixResult {
+  const r: PrefixResult = out ?? { key: "", text: "", stamped: false, labelled: false };
+  let s = line;
+  if (s.indexOf("\x1b") !== -1) s = s.replace(ANSI, "");
+  let key = "";
+  let stamped = false;
+  let labelled = false;
+  let pos = 0;
+  for (let round = 0; round < 8; round++) {
+    if (round === 0) {
+      const c = at(COMPOSE, s, pos);
+      if (c) {
+        key = c[1]!;
+        pos = COMPOSE.lastIndex;
+        continue;
+      }
+      const l = allowLabel ? at(LABEL, s, pos) : null;
+      if (l) {
+        key = `task${l[1]!}`;
+        labelled = true;
+        pos = LABEL.lastIndex;
+        continue;
+      }
+    }
+    let matched = false;
+    for (const re of KEYED) {
+      const m = at(re, s, pos);
+      if (m) {
+        key = key === "" ? m[1]! : `${key}/${m[1]!}`;
+        pos = re.lastIndex;
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) {
+      for (const re of STAMPS) {
+        if (at(re, s, pos)) {
+          pos = re.lastIndex;
+          stamped = true;
+          matched = true;
+          break;
+        }
+      }
+    }
+    if (!matched) break;
+  }
+  r.key = key;
+  r.text = pos === 0 ? s : s.slice(pos);
+  r.stamped = stamped;
+  r.labelled = labelled;
+  return r;
+}
