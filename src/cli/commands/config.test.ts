@@ -1,0 +1,149 @@
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { CONFIG_TEMPLATE } from "../../config/template.ts";
+
+const dirs: string[] = [];
+function tempDir(files: Record<string, string> = {}): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-config-")));
+  dirs.push(dir);
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  }
+  return dir;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * Run `autosentry config …` as its own process in `cwd`. The runner registers only this command
+ * and handles CliExit like src/cli/program.ts, so that work in progress elsewhere in the tree cannot
+ * break these tests; tests/e2e drives the compiled binary.
+ */
+function cli(cwd: string, ...args: string[]) {
+  const p = Bun.spawnSync([process.execPath, cliRunner(), "config", ...args], {
+    cwd,
+    env: { ...process.env, AUTOSENTRY_DEBUG: "" },
+  });
+  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
+}
+
+let runnerPath: string | undefined;
+afterAll(() => {
+  if (runnerPath) fs.rmSync(path.dirname(runnerPath), { recursive: true, force: true });
+});
+function cliRunner(): string {
+  if (runnerPath) return runnerPath;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-config-runner-"));
+  const imp = (spec: string) => JSON.stringify(Bun.resolveSync(spec, import.meta.dir));
+  runnerPath = path.join(dir, "runner.ts");
+  fs.writeFileSync(
+    runnerPath,
+    [
+      `import { Command } from ${imp("@commander-js/extra-typings")};`,
+      `import { register } from ${imp("./config.ts")};`,
+      `import { CliExit } from ${imp("../exit.ts")};`,
+      'const program = new Command().name("autosentry").exitOverride();',
+      "register(program);",
+      "try { await program.parseAsync(process.argv); }",
+      "catch (e) {",
+      "  if (!(e instanceof CliExit)) throw e;",
+      '  if (e.message) process.stderr.write(e.message + "\\n");',
+      "  process.exitCode = e.code;",
+      "}",
+    ].join("\n"),
+  );
+  return runnerPath;
+}
+
+test("config schema prints the JSON Schema", () => {
+  const r = cli(tempDir(), "schema");
+  expect(r.code).toBe(0);
+  const schema = JSON.parse(r.out);
+  expect(schema.$id).toBe("urn:autosentry:config");
+  expect(Object.keys(schema.properties)).toContain("detectors");
+});
+
+describe("config validate", () => {
+  test("a good config: ok with counts, from a subdirectory too", () => {
+    const dir = tempDir({ ".autosentry/autosentry.yaml": CONFIG_TEMPLATE, "src/x": "" });
+    const r = cli(dir, "validate");
+    expect(r).toEqual({ code: 0, out: "ok: .autosentry/autosentry.yaml (6 detectors, 4 rules)\n", err: "" });
+    expect(cli(path.join(dir, "src"), "validate").out).toBe(
+      `ok: ${path.join(dir, ".autosentry", "autosentry.yaml")} (6 detectors, 4 rules)\n`,
+    );
+  });
+
+  test("errors go to stderr, one line each, exit code 2, no stack trace", () => {
+    const dir = tempDir({
+      ".autosentry/autosentry.yaml":
+        "process:\n  comand: [x]\nrules:\n  - match: {detector: exit_code}\n    action: {kind: restrat}\n",
+    });
+    const r = cli(dir, "validate");
+    expect(r.code).toBe(2);
+    expect(r.out).toBe("");
+    expect(r.err).toBe(
+      [
+        '.autosentry/autosentry.yaml:2:3: process.comand: unknown key (did you mean "command"?)',
+        '.autosentry/autosentry.yaml:5:20: rules[0].action.kind: expected one of restart, restart_with_env, pause, abort, custom_command (got "restrat")',
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("-c names the file; it is shown as given", () => {
+    const dir = tempDir({ "conf/mine.yaml": "detectors:\n  - kind: traceback\n" });
+    expect(cli(dir, "validate", "-c", "conf/mine.yaml").out).toBe(
+      "ok: conf/mine.yaml (1 detector, 0 rules)\n",
+    );
+    const missing = cli(dir, "validate", "--config", "conf/nope.yaml");
+    expect(missing.code).toBe(2);
+    expect(missing.err).toBe("Cannot read config: conf/nope.yaml: file not found\n");
+  });
+
+  test("no config at all is an error that says how to create one", () => {
+    const r = cli(tempDir(), "validate");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("Cannot read config: no .autosentry/autosentry.yaml in");
+    expect(r.err).toContain("autosentry init");
+  });
+});
+
+describe("config show", () => {
+  test("prints the effective config as YAML: defaults filled, paths absolute", () => {
+    const dir = tempDir({ ".autosentry/autosentry.yaml": "process:\n  command: python t.py\n" });
+    const r = cli(dir, "show");
+    expect(r.code).toBe(0);
+    expect(r.out.split("\n")[0]).toBe(
+      `# effective config of .autosentry/autosentry.yaml (project root ${dir})`,
+    );
+    const shown = parse(r.out);
+    expect(shown.process.command).toEqual(["python", "t.py"]);
+    expect(shown.process.restart_policy.max_restarts).toBe(50);
+    expect(shown.state_path).toBe(path.join(dir, ".autosentry", "state.json"));
+  });
+
+  test("without a config file it shows the defaults; --json prints JSON", () => {
+    const dir = tempDir();
+    const r = cli(dir, "show");
+    expect(r.code).toBe(0);
+    expect(r.out).toStartWith("# no config file found: the defaults");
+    expect(parse(r.out).monitor.settle_seconds).toBe(2);
+    expect(JSON.parse(cli(dir, "show", "--json").out).incidents_dir).toBe(
+      path.join(dir, ".autosentry", "incidents"),
+    );
+  });
+
+  test("a bad config is reported like validate does", () => {
+    const dir = tempDir({ ".autosentry/autosentry.yaml": "monitor: {settle_seconds: x}\n" });
+    const r = cli(dir, "show");
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      '.autosentry/autosentry.yaml:1:27: monitor.settle_seconds: expected a number (got "x")\n',
+    );
+  });
+});
