@@ -4,7 +4,7 @@
  * default name is defined once, here.
  */
 
-/** Detector names that exist without being configured (the monitor adds an exit-code detector). */
+/** Detector names that exist without being configured: the exit-code detector the monitor adds when none is configured. */
 export const IMPLIED_DETECTOR_NAMES: readonly string[] = ["exit_code"];
 
 /** A detector's name: its `name`, else `pattern_<index>` for a pattern detector, else its kind. */

@@ -154,6 +154,12 @@ describe("errors", () => {
     expect(
       load("rules:\n  - match: {detector: exit_code}\n    action: {kind: restart}\n").rules,
     ).toHaveLength(1);
+    // ...unless an exit_code detector is configured under another name
+    expect(
+      errorsOf(
+        "detectors:\n  - {kind: exit_code, name: crash}\nrules:\n  - match: {detector: exit_code}\n    action: {kind: restart}\n",
+      ),
+    ).toEqual(['c.yaml:4:23: rules[0].match.detector: no detector is named "exit_code" (detectors: crash)']);
   });
 
   test("the error message has no stack-trace text and one line per issue", () => {

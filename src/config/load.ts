@@ -174,7 +174,10 @@ function checkDetectorNames(work: Record<string, unknown>, at: (p: PropertyKey[]
       names.set(name, i);
     }
   });
-  const known = [...names.keys(), ...IMPLIED_DETECTOR_NAMES.filter((n) => !names.has(n))];
+  // The monitor adds an exit_code detector when none is configured (src/detectors/build.ts).
+  const hasExitCode = (detectors ?? []).some((d: unknown) => isRecord(d) && d.kind === "exit_code");
+  const implied = hasExitCode ? [] : IMPLIED_DETECTOR_NAMES.filter((n) => !names.has(n));
+  const known = [...names.keys(), ...implied];
   const rules = work.rules;
   if (!Array.isArray(rules)) return;
   rules.forEach((r: unknown, i: number) => {

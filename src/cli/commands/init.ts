@@ -65,18 +65,24 @@ export function register(program: Command): void {
     .command("init")
     .description("Create .autosentry/ with a commented config, its JSON Schema and a recovery prompt")
     .argument("[target]", "project directory", ".")
-    .option("--force", "overwrite an existing config (your changes to it are lost)", false)
+    .option("--force", "overwrite an existing config (your changes to it are lost)")
     .option(
       "--upgrade",
       "add the template's new keys to an existing config, keeping your values and comments",
-      false,
     )
-    .option("--non-interactive", "ask nothing, even on a terminal", false)
-    .option("--interactive", "ask questions even without a terminal, reading answers from stdin", false)
+    .option("--non-interactive", "ask nothing, even on a terminal")
+    .option("--interactive", "ask questions even without a terminal, reading answers from stdin")
     .option("--command <cmd>", 'the command to supervise, e.g. "python train.py --epochs 10"')
     .action(async (target, opts) => {
       const code = await runInit(
-        { target, ...opts },
+        {
+          target,
+          force: opts.force === true,
+          upgrade: opts.upgrade === true,
+          interactive: opts.interactive === true,
+          nonInteractive: opts.nonInteractive === true,
+          command: opts.command,
+        },
         {
           cwd: process.cwd(),
           input: () => Bun.stdin.stream(),
