@@ -24,6 +24,8 @@ import { PythonTrace } from "./python.ts";
 import { RustTrace } from "./rust.ts";
 import { DONE, isBlank, TAKE, type TraceParser } from "./types.ts";
 
+/** A header-less SyntaxError starts with its location line (a prefix may have taken a space). */
+const PY_LOCATION_START = /^ {0,4}File "/;
 /** An open trace closes after this long without a line of its source (checked on ticks). */
 export const QUIET_MS = 1000;
 /** A trace is cut (and reported) at this many lines. */
@@ -48,7 +50,8 @@ interface OpenTrace {
   lastLineNo: number;
   lastAt: number;
   generation: number;
-  bodyStamped: boolean;
+  /** Record-prefix bits the trace's own lines carry; a line with more starts a new log record. */
+  bodyRecord: number;
   fed: number;
 }
 
@@ -61,7 +64,7 @@ export class TracebackDetector implements Detector {
   private ringFill = 0;
   private readonly open = new Map<string, OpenTrace>();
   private readonly pending: Detection[] = [];
-  private readonly scratch: PrefixResult = { key: "", text: "", stamped: false, labelled: false };
+  private readonly scratch: PrefixResult = { key: "", text: "", record: 0, labelled: false };
 
   constructor(
     readonly name: string,
@@ -140,13 +143,13 @@ export class TracebackDetector implements Detector {
     }
     const source = p.key;
     const text = p.text;
-    const stamped = p.stamped;
+    const record = p.record;
     let result: Detection | null = null;
     if (st !== undefined) {
       let t = text;
       if (st.residual !== "" && t.startsWith(st.residual)) t = t.slice(st.residual.length);
-      if (st.fed++ === 0 && st.bodyStamped && !stamped) st.bodyStamped = false;
-      const r = st.parser.feed(t, stamped && !st.bodyStamped);
+      if (st.fed++ === 0) st.bodyRecord &= record;
+      const r = st.parser.feed(t, (record & ~st.bodyRecord) !== 0);
       if (r === TAKE || r === DONE) {
         st.lastAt = at;
         st.lastLineNo = no;
@@ -157,13 +160,13 @@ export class TracebackDetector implements Detector {
       this.open.delete(key);
       result = this.close(st);
     }
-    if (this.open.size < MAX_OPEN) this.tryStart(text, stamped, key, source, stream, at, generation, no);
+    if (this.open.size < MAX_OPEN) this.tryStart(text, record, key, source, stream, at, generation, no);
     return result;
   }
 
   private tryStart(
     t: string,
-    stamped: boolean,
+    record: number,
     key: string,
     source: string,
     stream: Stream,
@@ -174,7 +177,7 @@ export class TracebackDetector implements Detector {
     let parser: TraceParser | null = null;
     let residual = "";
     let taken = 0;
-    if (t.indexOf("Traceback (") !== -1 || t.startsWith('  File "')) {
+    if (t.indexOf("Traceback (") !== -1 || PY_LOCATION_START.test(t)) {
       const s = PythonTrace.start(t);
       if (s) {
         parser = s.parser;
@@ -207,8 +210,10 @@ export class TracebackDetector implements Detector {
     } else if (t.indexOf("at ") !== -1) {
       if (JAVA_FRAME.test(t)) {
         const s = JavaTrace.fromFrame(t, this.earlier(key, stream, LOOKBACK));
-        parser = s.parser;
-        taken = s.taken;
+        if (s) {
+          parser = s.parser;
+          taken = s.taken;
+        }
       } else if (NodeTrace.isLocatedFrame(t)) {
         const s = NodeTrace.fromFrame(t, this.earlier(key, stream, LOOKBACK));
         if (s) {
@@ -227,7 +232,7 @@ export class TracebackDetector implements Detector {
       lastLineNo: no,
       lastAt: at,
       generation,
-      bodyStamped: stamped,
+      bodyRecord: record,
       fed: taken > 0 ? 1 : 0,
     });
   }
@@ -236,7 +241,7 @@ export class TracebackDetector implements Detector {
   private earlier(key: string, stream: Stream, max: number): string[] {
     const out: string[] = [];
     const code = STREAM_CODE[stream];
-    const r: PrefixResult = { key: "", text: "", stamped: false, labelled: false };
+    const r: PrefixResult = { key: "", text: "", record: 0, labelled: false };
     for (let n = 1; n < this.ringFill && out.length < max; n++) {
       const idx = (this.ringPos - 1 - n + 2 * RING) % RING;
       if (this.ringStream[idx] !== code) continue;

@@ -58,7 +58,10 @@ export class JavaTrace implements TraceParser {
    * The exception line is the nearest one that looks like one (a multi-line message sits between);
    * failing that, the line just before the frame.
    */
-  static fromFrame(frame: string, earlier: string[]): { parser: JavaTrace; taken: number } {
+  static fromFrame(frame: string, earlier: string[]): { parser: JavaTrace; taken: number } | null {
+    // a frame right after another frame: the middle of frames already handled
+    const prev = earlier[earlier.length - 1];
+    if (prev !== undefined && (JAVA_FRAME.test(prev) || MORE.test(prev))) return null;
     let header = -1;
     for (let k = earlier.length - 1; k >= 0 && k >= earlier.length - MAX_MESSAGE_LINES; k--) {
       const t = earlier[k]!;

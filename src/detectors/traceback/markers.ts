@@ -7,8 +7,6 @@
 
 /** Python `Traceback (most recent call last):`, optionally an exception group's `+ Exception Group …`. */
 export const PY_HEADER = /^(.*?)((?: *\+ )?(?:Exception Group )?Traceback \(most recent call last\):)\s*$/;
-/** Python's location line of a SyntaxError, printed without a traceback header. */
-export const PY_SYNTAX_LOCATION = /^ {2}File "(.+)", line (\d+)$/;
 /** Python chain markers between the exceptions of a chained trace. */
 export const PY_CHAIN_DURING = "During handling of the above exception, another exception occurred:";
 export const PY_CHAIN_CAUSE = "The above exception was the direct cause of the following exception:";

@@ -75,6 +75,8 @@ export class NodeTrace implements TraceParser {
    * Returns null for `console.trace` output (`Trace: …`), which is not an error.
    */
   static fromFrame(frame: string, earlier: string[]): { parser: NodeTrace; taken: number } | null {
+    // a frame right after another frame: the middle of frames already handled (or refused)
+    if (earlier.length > 0 && NodeTrace.isFrame(earlier[earlier.length - 1]!)) return null;
     let header = -1;
     for (let k = earlier.length - 1; k >= 0 && k >= earlier.length - MAX_MESSAGE_LINES; k--) {
       const t = earlier[k]!;

@@ -15,8 +15,11 @@ export interface PrefixResult {
   key: string;
   /** The line with every recognised prefix removed. */
   text: string;
-  /** A timestamp, level or logger prefix was removed: the line starts a log record. */
-  stamped: boolean;
+  /**
+   * Which log-record prefixes were removed: {@link RECORD_TIME} (a timestamp) and/or
+   * {@link RECORD_LEVEL} (a level or logger name). 0 when none: the line is plain program output.
+   */
+  record: number;
   /** An srun-style numeric label (`3: `) was removed. */
   labelled: boolean;
 }
@@ -28,19 +31,25 @@ const BRACKET_RANK = /\[([A-Za-z_]+\d+)\]: ?/y;
 const BARE_RANK = /(rank\d+): ?/y;
 const LABEL = / {0,4}(\d{1,5}): /y;
 const ISO =
-  /\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?: ?(?:Z|[+-]\d\d:?\d\d|UTC))?\]? *(?:[|:-](?: +|$))?/y;
-const TIME = /\[?\d\d:\d\d:\d\d(?:[.,]\d+)?\]? +/y;
+  /\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?: ?(?:Z|[+-]\d\d:?\d\d|UTC))?\]?(?: [|-] |: | |$)/y;
+const TIME = /\[?\d\d:\d\d:\d\d(?:[.,]\d+)?\]? /y;
 const SYSLOG = /[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:]+: ?/y;
 const GLOG = /[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\s\]]+:\d+\] ?/y;
 const PYLOG = /(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.<>-]*:/y;
 const NAME_LEVEL = /[\w.]+ - (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) - /y;
 const LEVEL =
-  /\[?(?:DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL|TRACE|SEVERE|NOTICE)\]?(?: *[:|-] *| +)(?:[a-z_][\w.]*(?::| +-) +)?/y;
+  /\[?(?:DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL|TRACE|SEVERE|NOTICE)\]?(?: ?[:|-] ?| )(?:[a-z_][\w.]*(?::| -) )?/y;
+/** A timestamp was removed. */
+export const RECORD_TIME = 1;
+/** A level or logger name was removed. */
+export const RECORD_LEVEL = 2;
+
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 /** Source labels (the key of the line), tried in this order after the outermost ones. */
 const KEYED: readonly RegExp[] = [MPI, BRACKET_RANK, BARE_RANK];
-/** Record prefixes (timestamps, levels, logger names). */
+/** Record prefixes (timestamps, levels, logger names) and what each says about the line. */
 const STAMPS: readonly RegExp[] = [ISO, GLOG, SYSLOG, TIME, PYLOG, NAME_LEVEL, LEVEL];
+const STAMP_KIND: readonly number[] = [1, 3, 1, 1, 2, 2, 2];
 
 function at(re: RegExp, s: string, pos: number): RegExpExecArray | null {
   re.lastIndex = pos;
@@ -52,11 +61,11 @@ function at(re: RegExp, s: string, pos: number): RegExpExecArray | null {
  * backtrace, whose frame lines look exactly like srun labels, is open).
  */
 export function parsePrefix(line: string, allowLabel = true, out?: PrefixResult): PrefixResult {
-  const r: PrefixResult = out ?? { key: "", text: "", stamped: false, labelled: false };
+  const r: PrefixResult = out ?? { key: "", text: "", record: 0, labelled: false };
   let s = line;
   if (s.indexOf("\x1b") !== -1) s = s.replace(ANSI, "");
   let key = "";
-  let stamped = false;
+  let record = 0;
   let labelled = false;
   let pos = 0;
   for (let round = 0; round < 8; round++) {
@@ -86,10 +95,11 @@ export function parsePrefix(line: string, allowLabel = true, out?: PrefixResult)
       }
     }
     if (!matched) {
-      for (const re of STAMPS) {
+      for (let i = 0; i < STAMPS.length; i++) {
+        const re = STAMPS[i]!;
         if (at(re, s, pos)) {
           pos = re.lastIndex;
-          stamped = true;
+          record |= STAMP_KIND[i]!;
           matched = true;
           break;
         }
@@ -99,7 +109,7 @@ export function parsePrefix(line: string, allowLabel = true, out?: PrefixResult)
   }
   r.key = key;
   r.text = pos === 0 ? s : s.slice(pos);
-  r.stamped = stamped;
+  r.record = record;
   r.labelled = labelled;
   return r;
 }

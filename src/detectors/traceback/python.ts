@@ -61,7 +61,7 @@ export class PythonTrace implements TraceParser {
       const parser = g ? new PythonTrace(head, GROUP, g[1]!.length) : new PythonTrace(head, BODY);
       return { parser, residual: /\S/.test(m[1]!) ? m[1]! : "" };
     }
-    if (/^ {2}File "(.+)", line (\d+)$/.test(text))
+    if (/^ {0,4}File "(.+)", line (\d+)$/.test(text))
       return { parser: new PythonTrace(text, BODY), residual: "" };
     return null;
   }
@@ -131,7 +131,7 @@ export class PythonTrace implements TraceParser {
         if (g) {
           this.state = GROUP;
           this.groupCol = g[1]!.length;
-        } else if (HEADER_LINE.test(t) || /^ {2}File "/.test(t)) {
+        } else if (HEADER_LINE.test(t) || /^ {0,4}File "/.test(t)) {
           this.state = BODY;
           this.count = 0;
         } else if (!isIndented(t) && !isTraceStart(t)) {
