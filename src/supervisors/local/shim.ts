@@ -48,10 +48,19 @@ export class ProcessLog {
     private readonly warn: (message: string) => void,
   ) {}
 
+  /** Append whole lines (`text` ends with `\n`); a file is rotated before it would exceed the bound. */
   write(text: string): void {
     try {
       if (this.fd === null) this.open();
-      this.size += fs.writeSync(this.fd!, text);
+      // Common case: the batch fits (text.length <= its UTF-8 byte length, so this is a safe pre-check).
+      if (
+        this.size + text.length * 3 <= this.maxBytes ||
+        this.size + Buffer.byteLength(text) <= this.maxBytes
+      ) {
+        this.size += fs.writeSync(this.fd!, text);
+      } else {
+        this.writeSplit(Buffer.from(text, "utf8"));
+      }
       this.failing = false;
       if (this.size >= this.maxBytes) this.rotate();
     } catch (err) {
@@ -59,6 +68,30 @@ export class ProcessLog {
       if (!this.failing) this.warn(`Cannot write ${this.file}: ${message(err)}`);
       this.failing = true;
       this.close();
+    }
+  }
+
+  /** Write a batch across rotations, splitting it only at line ends. */
+  private writeSplit(buf: Buffer): void {
+    let from = 0;
+    while (from < buf.length) {
+      const room = this.maxBytes - this.size;
+      let end = buf.length;
+      if (end - from > room) {
+        const nl = room > 0 ? buf.lastIndexOf(10, from + room - 1) : -1;
+        if (nl >= from) end = nl + 1;
+        else if (this.size > 0) {
+          this.rotate();
+          continue;
+        } else {
+          // One line longer than the whole file bound: it gets a file of its own.
+          const first = buf.indexOf(10, from);
+          end = first < 0 ? buf.length : first + 1;
+        }
+      }
+      this.size += fs.writeSync(this.fd!, buf, from, end - from);
+      from = end;
+      if (this.size >= this.maxBytes && from < buf.length) this.rotate();
     }
   }
 
@@ -122,10 +155,6 @@ export class FrameWriter {
       this.dropped += lines;
       return;
     }
-    if (this.dropped > 0) {
-      frames = `D${this.dropped}\n${frames}`;
-      this.dropped = 0;
-    }
     this.push(frames);
   }
 
@@ -148,6 +177,10 @@ export class FrameWriter {
   }
 
   private push(frames: string): void {
+    if (this.dropped > 0) {
+      frames = `D${this.dropped}\n${frames}`;
+      this.dropped = 0;
+    }
     const buf = Buffer.from(frames, "utf8");
     this.queue.push(buf);
     this.queued += buf.length;
