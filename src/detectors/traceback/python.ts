@@ -27,6 +27,7 @@ const GROUP_SEP = /^\+-+ (?:\d+|\.\.\.) -+$/;
 const GROUP_CLOSE = /^\+-+$/;
 const HEADER_LINE = /^(?:Exception Group )?Traceback \(most recent call last\):/;
 const CARET = /^\s*[~^]+\s*$/;
+const SYNTAX_ERROR_LINE = /^[A-Za-z_][\w.]*(?:Error|Warning)(?::|$)/;
 
 const BODY = 0;
 const GROUP = 1;
@@ -44,6 +45,11 @@ export class PythonTrace implements TraceParser {
   private state: number;
   private groupCol = -1;
   private count = 0;
+  /**
+   * Started by a bare `File "…", line N` (a SyntaxError has no traceback header): only a
+   * `…Error:` line may end it, anything else means it was not a trace.
+   */
+  private locationOnly = false;
 
   /** `first` is the header (or first) line; `state` says what it was. */
   private constructor(first: string, state: number, groupCol = -1) {
@@ -61,8 +67,11 @@ export class PythonTrace implements TraceParser {
       const parser = g ? new PythonTrace(head, GROUP, g[1]!.length) : new PythonTrace(head, BODY);
       return { parser, residual: /\S/.test(m[1]!) ? m[1]! : "" };
     }
-    if (/^ {0,4}File "(.+)", line (\d+)$/.test(text))
-      return { parser: new PythonTrace(text, BODY), residual: "" };
+    if (/^ {0,4}File "(.+)", line (\d+)$/.test(text)) {
+      const parser = new PythonTrace(text, BODY);
+      parser.locationOnly = true;
+      return { parser, residual: "" };
+    }
     return null;
   }
 
@@ -86,6 +95,10 @@ export class PythonTrace implements TraceParser {
         } else if (isIndented(t)) {
           this.count = 0;
         } else if (HEADER_LINE.test(t) || isTraceStart(t)) {
+          return REJECT;
+        } else if (this.locationOnly && !SYNTAX_ERROR_LINE.test(t)) {
+          this.locationOnly = false;
+          this.lines.length = 0; // not a trace after all
           return REJECT;
         } else {
           this.state = EXC;
@@ -145,7 +158,8 @@ export class PythonTrace implements TraceParser {
     return TAKE;
   }
 
-  finish(): ParsedTrace {
+  finish(): ParsedTrace | null {
+    if (this.lines.length === 0 || (this.locationOnly && this.state === BODY)) return null;
     return parsePython(this.lines);
   }
 }
