@@ -1,15 +1,156 @@
 /**
  * @module
- * `autosentry scan`: placeholder registered by the skeleton; replaced by the real command.
+ * `autosentry scan FILE [-c PATH] [--json]`: run the configured detectors over an existing log file
+ * offline and list what they find. Lines are split as the monitor splits them; traces still open at
+ * the end of the file are closed; no cooldowns apply. Stall and exit-code detectors need a live
+ * child, so they never fire here. Without a config file the default detector set is used.
+ *
+ * Exit status: 0 whether or not anything was found (this is a report, not grep); 2 when the file
+ * cannot be read or the config is bad.
  */
+import * as fs from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
+import type { DetectorSpec } from "../../config/schema.ts";
+import { buildDetectors } from "../../detectors/build.ts";
+import { DEFAULT_DETECTOR_SPECS } from "../../detectors/defaults.ts";
+import { type ScanHit, Scanner } from "../../detectors/scanner.ts";
+import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { CliExit, EXIT } from "../exit.ts";
+
+/** One line of `scan --json`. */
+export interface ScanRecord {
+  line: number;
+  detector: string;
+  kind: string;
+  message: string;
+  exception_type: string | null;
+  language: string | null;
+  /** The final exception's frames, innermost first: `[file, line, function]`. */
+  frames: [string, number, string | null][];
+}
+
+/** What the detectors and the line bound are for a scan: from the config, or the defaults. */
+export function scanSettings(opts: { config?: string | undefined }): {
+  specs: DetectorSpec[];
+  maxLineLength: number;
+  note: string | null;
+} {
+  const cfg = loadConfigForCli(opts, { allowMissing: true });
+  if (cfg.path === null) {
+    return { specs: DEFAULT_DETECTOR_SPECS, maxLineLength: cfg.data.monitor.max_line_length, note: null };
+  }
+  const specs = cfg.data.detectors;
+  const note =
+    specs.length === 0
+      ? `autosentry scan: ${cfg.path} configures no detectors (exit_code alone does not apply to a log file)`
+      : null;
+  return { specs, maxLineLength: cfg.data.monitor.max_line_length, note };
+}
+
+/** Scan a file with `specs`; throws CliExit(2) when it cannot be read. */
+export async function scanFile(
+  file: string,
+  specs: DetectorSpec[],
+  maxLineLength: number,
+): Promise<ScanHit[]> {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliExit(
+      EXIT.usage,
+      `autosentry scan: Cannot read ${file}: ${code === "ENOENT" ? "file not found" : (err as Error).message}`,
+    );
+  }
+  if (stat.isDirectory())
+    throw new CliExit(EXIT.usage, `autosentry scan: Cannot read ${file}: is a directory`);
+  const scanner = new Scanner(buildDetectors(specs), maxLineLength);
+  const decoder = new TextDecoder();
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliExit(
+      EXIT.usage,
+      `autosentry scan: Cannot read ${file}: ${code === "EACCES" ? "permission denied" : (err as Error).message}`,
+    );
+  }
+  try {
+    const buf = new Uint8Array(1 << 20);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      scanner.push(decoder.decode(buf.subarray(0, n), { stream: true }));
+    }
+    scanner.push(decoder.decode());
+  } finally {
+    fs.closeSync(fd);
+  }
+  return scanner.end();
+}
+
+/** The `--json` record of a hit. */
+export function scanRecord(h: ScanHit): ScanRecord {
+  const d = h.detection;
+  const last = d.trace?.exceptions.at(-1);
+  return {
+    line: h.line,
+    detector: d.detector,
+    kind: d.kind,
+    message: d.message,
+    exception_type: d.exceptionType ?? null,
+    language: d.trace?.language ?? null,
+    frames: (last?.frames ?? []).map((f) => [f.file, f.line, f.function]),
+  };
+}
+
+const MAX_FRAMES_SHOWN = 10;
+
+/** One human-readable block per hit. */
+export function renderHit(h: ScanHit): string {
+  const r = scanRecord(h);
+  const source = h.detection.meta["source"];
+  const from = typeof source === "string" ? ` [${source}]` : "";
+  const out = [`line ${r.line}: ${r.detector} (${r.kind})${from}: ${r.message}`];
+  const chain = h.detection.trace?.exceptions ?? [];
+  if (chain.length > 1) {
+    out.push(`  chain (first raised → final): ${chain.map((e) => e.type ?? "?").join(" → ")}`);
+  }
+  if (r.language !== null) {
+    out.push(
+      `  ${r.language} trace, ${r.frames.length} frame${r.frames.length === 1 ? "" : "s"} (innermost first)`,
+    );
+    for (const [file, line, fn] of r.frames.slice(0, MAX_FRAMES_SHOWN)) {
+      out.push(`    ${file}:${line}${fn ? ` in ${fn}` : ""}`);
+    }
+    if (r.frames.length > MAX_FRAMES_SHOWN) out.push(`    … ${r.frames.length - MAX_FRAMES_SHOWN} more`);
+  }
+  return out.join("\n");
+}
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("scan")
-    .description("(not built yet)")
-    .action(() => {
-      process.stderr.write("autosentry scan: not built yet\n");
-      process.exitCode = 1;
-    });
+    .description(
+      "run the detectors over an existing log file and list what they find (exit 0 either way: it is a report, not grep)",
+    )
+    .argument("<file>", "log file to scan")
+    .option("--json", "one JSON object per detection, one per line");
+  addConfigOption(cmd).action(async (file, opts) => {
+    const { specs, maxLineLength, note } = scanSettings(opts);
+    if (note !== null) process.stderr.write(`${note}\n`);
+    const hits = await scanFile(file, specs, maxLineLength);
+    if (opts.json) {
+      process.stdout.write(hits.map((h) => `${JSON.stringify(scanRecord(h))}\n`).join(""));
+      return;
+    }
+    if (hits.length === 0) {
+      process.stdout.write(`No detections in ${file}.\n`);
+      return;
+    }
+    process.stdout.write(`${hits.map(renderHit).join("\n\n")}\n\n`);
+    process.stdout.write(`${hits.length} detection${hits.length === 1 ? "" : "s"} in ${file}.\n`);
+  });
 }
