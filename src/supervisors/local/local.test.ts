@@ -35,6 +35,9 @@ async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = "conditio
   }
 }
 
+/** `AUTOSENTRY_TEST_SELF=dist/autosentry bun test …` runs these tests against the compiled binary. */
+const self = process.env["AUTOSENTRY_TEST_SELF"] ? [process.env["AUTOSENTRY_TEST_SELF"]] : selfCommand();
+
 let dir: string;
 /** Process groups to kill if a test fails half-way (by pgid, never by name). */
 let groups: number[];
@@ -63,6 +66,7 @@ function make(over: Partial<LocalSupervisorOptions> = {}) {
     processLogBackups: 5,
     logger,
     adoptPollMs: 100,
+    selfCommand: self,
     ...over,
   });
   return { sup, sink, logger, logFile: path.join(dir, "logs", "process.log") };
@@ -302,7 +306,7 @@ import { MemoryLogger } from ${JSON.stringify(path.resolve(import.meta.dir, "../
 const sup = new LocalSupervisor({
   sink: { line() {}, exit() {} }, logDir: ${JSON.stringify(path.join(dir, "logs"))},
   runDir: ${JSON.stringify(path.join(dir, "run"))}, maxLineLength: 1000, processLogMaxBytes: 1e8,
-  processLogBackups: 1, logger: new MemoryLogger(),
+  processLogBackups: 1, logger: new MemoryLogger(), selfCommand: ${JSON.stringify(self)},
 });
 const rec = await sup.start(${JSON.stringify(spec(ticker(flag, 0), 7))});
 await Bun.sleep(200);

@@ -6,6 +6,9 @@ import { groupMembers, pidAlive } from "../../util/proc.ts";
 import { selfCommand } from "../../util/self-command.ts";
 import { parseShimExit, shimArgs } from "./protocol.ts";
 
+/** `AUTOSENTRY_TEST_SELF=dist/autosentry bun test …` runs these tests against the compiled binary. */
+const self = process.env["AUTOSENTRY_TEST_SELF"] ? [process.env["AUTOSENTRY_TEST_SELF"]] : selfCommand();
+
 let dir: string;
 let groups: number[];
 beforeEach(() => {
@@ -27,7 +30,7 @@ const exitFile = () => path.join(dir, "exit.json");
 function shim(script: string, logMaxBytes = 100_000_000) {
   const p = Bun.spawn(
     [
-      ...selfCommand(),
+      ...self,
       "__shim",
       ...shimArgs({
         generation: 1,
@@ -154,7 +157,7 @@ test("a shim started outside its own group does not kill its caller's group", as
   // Not detached: the shim shares the test runner's group and must not treat it as its own.
   const p = Bun.spawn(
     [
-      ...selfCommand(),
+      ...self,
       "__shim",
       ...shimArgs({
         generation: 1,
@@ -182,7 +185,7 @@ test("a shim started outside its own group does not kill its caller's group", as
 test("with no backups, process.log is truncated instead of rotated", async () => {
   const p = Bun.spawn(
     [
-      ...selfCommand(),
+      ...self,
       "__shim",
       ...shimArgs({
         generation: 1,
