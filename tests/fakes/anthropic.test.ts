@@ -14,36 +14,42 @@ const post = (url: string, body: unknown) =>
   fetch(`${url}/v1/messages?beta=true`, { method: "POST", body: JSON.stringify(body) });
 const tools = [{ name: "Read", input_schema: { type: "object" } }];
 
+interface Msg {
+  stop_reason: string;
+  content: { type: string; name?: string; text?: string; input?: unknown }[];
+}
+const msgOf = async (res: Response | Promise<Response>): Promise<Msg> => (await (await res).json()) as Msg;
+
 describe("fake Messages API", () => {
   test("picks the step by the number of assistant messages (stateless), plain JSON", async () => {
     fake = await startFakeAnthropic({
       script: [{ tool_use: { name: "Read", input: { file_path: "/x" } } }, { text: "done" }],
     });
     expect(fake.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const first = await (await post(fake.url, { tools, messages: [{ role: "user", content: "hi" }] })).json();
+    const first = await msgOf(post(fake.url, { tools, messages: [{ role: "user", content: "hi" }] }));
     expect(first.stop_reason).toBe("tool_use");
     expect(first.content[0]).toMatchObject({ type: "tool_use", name: "Read", input: { file_path: "/x" } });
-    const again = await (await post(fake.url, { tools, messages: [{ role: "user", content: "hi" }] })).json();
-    expect(again.content[0].name).toBe("Read");
-    const second = await (
-      await post(fake.url, {
+    const again = await msgOf(post(fake.url, { tools, messages: [{ role: "user", content: "hi" }] }));
+    expect(again.content[0]!.name).toBe("Read");
+    const second = await msgOf(
+      post(fake.url, {
         tools,
         messages: [
           { role: "user", content: "hi" },
           { role: "assistant", content: [] },
         ],
-      })
-    ).json();
+      }),
+    );
     expect(second).toMatchObject({ stop_reason: "end_turn", content: [{ type: "text", text: "done" }] });
-    const beyond = await (
-      await post(fake.url, {
+    const beyond = await msgOf(
+      post(fake.url, {
         tools,
         messages: [{ role: "assistant" }, { role: "assistant" }, { role: "assistant" }],
-      })
-    ).json();
-    expect(beyond.content[0].text).toBe("ACTION: restart");
-    const side = await (await post(fake.url, { messages: [] })).json();
-    expect(side.content[0].text).toBe("ok");
+      }),
+    );
+    expect(beyond.content[0]!.text).toBe("ACTION: restart");
+    const side = await msgOf(post(fake.url, { messages: [] }));
+    expect(side.content[0]!.text).toBe("ok");
     expect(fake.requests).toHaveLength(5);
     expect(fake.agentRequests()).toHaveLength(4);
     expect(fake.requests[0]!.query).toBe("beta=true");
@@ -112,8 +118,8 @@ describe("fake Messages API", () => {
       let out = "";
       while (!out.includes("\n")) out += new TextDecoder().decode((await reader.read()).value);
       const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
-      const msg = await (await post(url, { tools, messages: [] })).json();
-      expect(msg.content[0].text).toBe("from the script");
+      const msg = await msgOf(post(url, { tools, messages: [] }));
+      expect(msg.content[0]!.text).toBe("from the script");
       const log = fs.readFileSync(path.join(dir, "log.jsonl"), "utf8").trim().split("\n");
       expect(JSON.parse(log[0]!)).toMatchObject({ method: "POST", path: "/v1/messages" });
     } finally {
