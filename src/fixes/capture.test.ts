@@ -112,7 +112,19 @@ describe("captureFix", () => {
     r.write("a.txt", "fixed\n");
     const fix = await captureFix(base!, "i");
     expect(fix!.files).toEqual([{ path: "a.txt", status: "modified" }]);
-    expect(fix!.exclude).toEqual([".autosentry"]);
+    expect(fix!.exclude).toEqual(["**/.autosentry"]);
+  });
+
+  test("a project in a subdirectory of the repository: its .autosentry is excluded too; custom excludes", async () => {
+    const r = repo({ "svc/train.py": "x = 1\n", "svc/data/cache.bin": "c\n" });
+    r.write("svc/.autosentry/state.json", "{}\n");
+    const base = await snapshotBase(`${r.dir}/svc`, { exclude: ["**/.autosentry", "svc/data"] });
+    r.write("svc/.autosentry/state.json", '{"restarts":1}\n');
+    r.write("svc/data/cache.bin", "changed by the job\n");
+    r.write("svc/data/new.bin", "new\n");
+    r.write("svc/train.py", "x = 2\n");
+    const fix = await captureFix(base!, "i");
+    expect(fix!.files).toEqual([{ path: "svc/train.py", status: "modified" }]);
   });
 
   test("an existing branch name gets -1, -2, … and is never moved", async () => {

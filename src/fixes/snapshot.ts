@@ -15,7 +15,7 @@
  *   next to the code is never copied into `.git/objects`.
  * - Ignored files are not part of the tree; edits inside submodules show only as the submodule's
  *   HEAD.
- * - `exclude` (default `.autosentry`) keeps autosentry's own files out: the monitor writes state,
+ * - `exclude` (default: every `.autosentry` directory) keeps autosentry's own files out: the monitor writes state,
  *   logs and incident folders while the agent runs, and those are not the agent's edits.
  */
 import * as fs from "node:fs";
@@ -28,7 +28,10 @@ export interface SnapshotOptions {
   maxUntrackedBytes?: number;
   /** At most this many untracked files are captured. Default 20 000. */
   maxUntrackedFiles?: number;
-  /** Repo-relative paths (files or directories) left out of the snapshot. Default `[".autosentry"]`. */
+  /**
+   * Paths left out of the snapshot: globs relative to the repository root, each excluding the path
+   * and everything under it. Default `["**\/.autosentry"]`.
+   */
   exclude?: string[];
   /** Per git call. Default 30 s (snapshots of big trees may need more). */
   timeoutMs?: number;
@@ -64,14 +67,21 @@ export interface BaseSnapshot {
 
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 const DEFAULT_MAX_FILES = 20_000;
-export const DEFAULT_EXCLUDE: readonly string[] = [".autosentry"];
+/** Every `.autosentry` directory, wherever the supervised project sits in the repository. */
+export const DEFAULT_EXCLUDE: readonly string[] = ["**/.autosentry"];
 
-/** The whole tree minus `exclude`, as pathspecs (magic enabled for this call only). */
+/**
+ * The whole tree minus `exclude` (globs relative to the repository root; an entry excludes the
+ * path itself and everything under it), as pathspecs with magic enabled for this call only.
+ */
 function wholeTreeExcept(exclude: readonly string[]): { env: Record<string, string>; specs: string[] } {
-  return {
-    env: { GIT_LITERAL_PATHSPECS: "0" },
-    specs: [":(top)", ...exclude.filter((e) => e !== "").map((e) => `:(top,exclude,literal)${e}`)],
-  };
+  const specs = [":(top)"];
+  for (const e of exclude) {
+    const p = e.replace(/\/+$/, "");
+    if (p === "") continue;
+    specs.push(`:(top,exclude,glob)${p}`, `:(top,exclude,glob)${p}/**`);
+  }
+  return { env: { GIT_LITERAL_PATHSPECS: "0" }, specs };
 }
 
 /** The top level of the work tree containing `dir`, or null when `dir` is not inside one. */
