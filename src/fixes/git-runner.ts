@@ -100,8 +100,12 @@ export async function runGit(args: readonly string[], opts: GitOptions): Promise
   }
   if (opts.input !== undefined) {
     const sink = proc.stdin as Bun.FileSink;
-    sink.write(opts.input);
-    await sink.end();
+    try {
+      sink.write(opts.input);
+      await Promise.resolve(sink.end()).catch(() => {});
+    } catch {
+      // git exited without reading all of its input; its exit code and stderr say why.
+    }
   }
   let timedOut = false;
   const timer = setTimeout(() => {

@@ -9,7 +9,7 @@ import { type FakeAnthropic, type FakeStep, startFakeAnthropic } from "../../../
 import { makeTempRepo, type TempRepo } from "../../../tests/fakes/temp-repo.ts";
 import { groupMembers, pidAlive } from "../../util/proc.ts";
 import { parseActionBlock } from "./action-block.ts";
-import { claudeArgv, runClaude } from "./claude-cli.ts";
+import { claudeArgv, findClaudeCli, runClaude } from "./claude-cli.ts";
 import { isDisablingFailure } from "./failure.ts";
 
 const CLAUDE = path.resolve(import.meta.dir, "../../../node_modules/.bin/claude");
@@ -330,6 +330,15 @@ describe("runClaude (real CLI, fake API)", () => {
     },
     T,
   );
+});
+
+describe("findClaudeCli", () => {
+  test("an absolute path, a name on PATH, or null", () => {
+    expect(findClaudeCli([CLAUDE])).toBe(CLAUDE);
+    expect(findClaudeCli(["claude"], { PATH: path.dirname(CLAUDE) })).toBe(CLAUDE);
+    expect(findClaudeCli(undefined, { PATH: "/nonexistent" })).toBeNull();
+    expect(findClaudeCli(["/nonexistent/claude"])).toBeNull();
+  });
 });
 
 describe("claudeArgv", () => {

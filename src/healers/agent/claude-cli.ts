@@ -29,6 +29,8 @@ import * as fs from "node:fs";
 import { groupMembers, killGroupGracefully } from "../../util/proc.ts";
 import { type AgentFailure, classifyApiFailure } from "./failure.ts";
 
+export { type AgentFailure, type AgentFailureKind, isDisablingFailure } from "./failure.ts";
+
 export interface RunClaudeOptions {
   /** The CLI as an argv prefix (`healing.claude.command`); default `["claude"]`. */
   command?: string[];
@@ -123,6 +125,26 @@ function lastJsonObject(stdout: string): Record<string, unknown> | null {
 
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/**
+ * Where the CLI of `command` (default `["claude"]`) is, looked up on the PATH of `env`; null when it
+ * is not installed (mode `auto` then falls back, and `doctor` says so).
+ */
+export function findClaudeCli(
+  command: string[] | undefined,
+  env: Record<string, string | undefined> = process.env,
+): string | null {
+  const exe = command && command.length > 0 ? command[0]! : "claude";
+  if (exe.includes("/")) {
+    try {
+      fs.accessSync(exe, fs.constants.X_OK);
+      return exe;
+    } catch {
+      return null;
+    }
+  }
+  return Bun.which(exe, { PATH: env.PATH ?? "" });
+}
 
 /** The argv for a run (exported for the logs and `doctor`). */
 export function claudeArgv(opts: Omit<RunClaudeOptions, "prompt" | "cwd" | "timeoutMs">): string[] {
