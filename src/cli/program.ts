@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import pkg from "../../package.json" with { type: "json" };
+import { register as registerAnalyze } from "./commands/analyze.ts";
 import { register as registerConfig } from "./commands/config.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
 import { register as registerIncidents } from "./commands/incidents.ts";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerOperator(program);
   registerIncidents(program);
   registerScan(program);
+  registerAnalyze(program);
   registerConfig(program);
   registerDoctor(program);
   return program as unknown as Command;
