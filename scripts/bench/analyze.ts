@@ -83,15 +83,18 @@ try {
 
   const binArg = args.indexOf("--bin");
   const bin =
-    binArg >= 0 ? path.resolve(args[binArg + 1] ?? "") : path.resolve(import.meta.dir, "../../dist/autosentry");
+    binArg >= 0
+      ? path.resolve(args[binArg + 1] ?? "")
+      : path.resolve(import.meta.dir, "../../dist/autosentry");
   if (fs.existsSync(bin)) {
     const times: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const t0 = performance.now();
       const p = Bun.spawnSync([bin, "analyze", "--json"], { cwd: root, env: { ...process.env } });
       times.push(performance.now() - t0);
-      if (p.exitCode !== 0) throw new Error(`dist/autosentry analyze failed: ${p.stderr.toString()}`);
-      if (JSON.parse(p.stdout.toString()).total !== ROWS) throw new Error("the binary saw a different ledger");
+      if (p.exitCode !== 0) throw new Error(`${bin} analyze failed: ${p.stderr.toString()}`);
+      if (JSON.parse(p.stdout.toString()).total !== ROWS)
+        throw new Error("the binary saw a different ledger");
     }
     results.push({ name: `${path.basename(bin)} analyze --json (process)`, ...stats(times) });
   } else {
