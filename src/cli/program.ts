@@ -5,7 +5,6 @@
  * `process.exit` in the middle of work, so files are flushed and children are reaped.
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
-import pkg from "../../package.json" with { type: "json" };
 import { register as registerAnalyze } from "./commands/analyze.ts";
 import { register as registerConfig } from "./commands/config.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
@@ -16,8 +15,9 @@ import { register as registerRun } from "./commands/run.ts";
 import { register as registerScan } from "./commands/scan.ts";
 import { register as registerStatus } from "./commands/status.ts";
 import { CliExit } from "./exit.ts";
+import { VERSION } from "./version.ts";
 
-export const VERSION: string = pkg.version;
+export { VERSION } from "./version.ts";
 
 export function buildProgram(): Command {
   const program = new Command()

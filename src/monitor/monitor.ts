@@ -39,7 +39,6 @@ import {
   type Phase,
   pushCapped,
   type StateStore,
-  TERMINAL_PHASES,
 } from "./state.ts";
 
 /** The detector set as the monitor uses it (implemented in src/detectors). */
@@ -74,8 +73,8 @@ export interface MonitorDeps {
   parseActionBlock(text: string): Action | null;
   /** The monitor's environment (default process.env). */
   env?: Record<string, string | undefined>;
-  /** A fresh run id. */
-  newRunId(): string;
+  /** True when this monitor continues a run whose monitor died (see {@link continuesRun}). */
+  continuing: boolean;
 }
 
 const TICK_MS = 1000;
@@ -135,8 +134,7 @@ export class Monitor {
   /** Start supervising; resolves with the process exit code when the monitor stops. */
   async run(): Promise<number> {
     const s = this.s;
-    const continuing = s.run_id !== null && !TERMINAL_PHASES.has(s.phase);
-    if (!continuing) this.beginFreshRun();
+    const continuing = this.deps.continuing;
     s.monitor = {
       pid: process.pid,
       started_at: new Date().toISOString(),
@@ -207,23 +205,6 @@ export class Monitor {
       await this.launch("initial start");
     });
     return this.done;
-  }
-
-  private beginFreshRun(): void {
-    const s = this.s;
-    s.run_id = this.deps.newRunId();
-    s.restarts = 0;
-    s.consecutive_failures = 0;
-    s.identical = { signature: null, count: 0 };
-    s.env_overlay = {};
-    s.pending_verifications = [];
-    s.next_restart_at = null;
-    s.restart_window = [];
-    s.attempts_by_detector = {};
-    s.child = null;
-    s.generation = 0;
-    s.last_exit_code = null;
-    s.last_exit_class = null;
   }
 
   /** Run `fn` after every earlier decision finished; errors are logged, never thrown. */

@@ -181,6 +181,33 @@ export function readState(file: string): MonitorState | null {
   return { ...emptyState(), ...(parsed as Partial<MonitorState>) } as MonitorState;
 }
 
+/** True when `state` belongs to a run whose monitor died mid-run (it is continued, not restarted). */
+export function continuesRun(state: MonitorState): boolean {
+  return state.run_id !== null && !TERMINAL_PHASES.has(state.phase);
+}
+
+/**
+ * Begin a fresh run: the unverified restart count, backoff, identical-failure streak, env overlay,
+ * launch-rate window and verifications start over. Totals, histories and a durable pause are kept.
+ */
+export function beginRun(state: MonitorState, runId: string): void {
+  state.run_id = runId;
+  state.restarts = 0;
+  state.consecutive_failures = 0;
+  state.identical = { signature: null, count: 0 };
+  state.env_overlay = {};
+  state.pending_verifications = [];
+  state.next_restart_at = null;
+  state.restart_window = [];
+  state.attempts_by_detector = {};
+  state.child = null;
+  state.generation = 0;
+  state.last_exit_code = null;
+  state.last_exit_class = null;
+  state.exit_code = null;
+  state.stop_reason = null;
+}
+
 /** Append to a capped history list (newest last). */
 export function pushCapped<T>(list: T[], item: T, cap = HISTORY_CAP): void {
   list.push(item);

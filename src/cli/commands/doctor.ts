@@ -1,15 +1,221 @@
 /**
  * @module
- * `autosentry doctor`: placeholder registered by the skeleton; replaced by the real command.
+ * `autosentry doctor [--fix] [--json]`: checks the project and the machine for what autosentry
+ * needs, one line each (ok / warn / fail), and exits 1 when anything fails. `--fix` applies the
+ * safe repairs (create missing folders, move an unreadable state.json aside) and checks again.
  */
+
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
+import { ConfigError, findConfigPath, type LoadedConfig, loadConfig } from "../../config/load.ts";
+import { ownerAlive, readLock } from "../../monitor/lock.ts";
+import { monitorPaths } from "../../monitor/paths.ts";
+import { resolveExecutable } from "../../monitor/preflight.ts";
+import { readState } from "../../monitor/state.ts";
+import { parseJsonl } from "../../util/jsonl.ts";
+import { addConfigOption } from "../config-option.ts";
+import { CliExit } from "../exit.ts";
+import { VERSION } from "../version.ts";
+import { preflight } from "./run.ts";
+
+type Level = "ok" | "warn" | "fail";
+
+export interface Check {
+  name: string;
+  level: Level;
+  detail: string;
+  /** A safe repair for this problem (applied by --fix). */
+  fix?: () => string;
+}
+
+function which(name: string): string | null {
+  return resolveExecutable(name, process.cwd(), process.env.PATH);
+}
+
+/** Run every check. */
+export function runChecks(configFlag: string | undefined): Check[] {
+  const checks: Check[] = [];
+  const add = (c: Check) => checks.push(c);
+  add({ name: "autosentry", level: "ok", detail: `version ${VERSION} (${process.execPath})` });
+  const git = which("git");
+  add(
+    git
+      ? { name: "git", level: "ok", detail: git }
+      : { name: "git", level: "warn", detail: "not on PATH: agent fixes cannot be put on branches" },
+  );
+
+  const found = findConfigPath(process.cwd(), configFlag);
+  let cfg: LoadedConfig | null = null;
+  if (!found) {
+    add({
+      name: "config",
+      level: "warn",
+      detail: "no .autosentry/autosentry.yaml here or in a parent: run `autosentry init`",
+    });
+  } else {
+    try {
+      cfg = loadConfig({ path: configFlag });
+      add({
+        name: "config",
+        level: "ok",
+        detail: `${cfg.path} (${cfg.data.detectors.length} detectors, ${cfg.data.rules.length} rules)`,
+      });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      add({ name: "config", level: "fail", detail: `${found} has errors:\n${err.message}` });
+    }
+    const legacy = path.join(path.dirname(path.dirname(found)), "autosentry.yaml");
+    if (path.basename(path.dirname(found)) === ".autosentry" && fs.existsSync(legacy)) {
+      add({ name: "legacy config", level: "warn", detail: `${legacy} is ignored because ${found} exists` });
+    }
+  }
+  if (!cfg) return checks;
+
+  const c = cfg.data;
+  const paths = monitorPaths(c);
+  for (const [name, dir] of [
+    ["incidents dir", paths.incidents],
+    ["log dir", paths.logDir],
+  ] as const) {
+    if (fs.existsSync(dir)) add({ name, level: "ok", detail: dir });
+    else
+      add({
+        name,
+        level: "warn",
+        detail: `${dir} does not exist yet (created on first run)`,
+        fix: () => {
+          fs.mkdirSync(dir, { recursive: true });
+          return `created ${dir}`;
+        },
+      });
+  }
+
+  try {
+    const st = readState(paths.state);
+    add({
+      name: "state.json",
+      level: "ok",
+      detail: st
+        ? `phase ${st.phase}, ${st.restarts} unverified / ${st.restarts_total} total restarts${st.stop_reason ? `; last stop: ${st.stop_reason}` : ""}`
+        : "none yet",
+    });
+  } catch (err) {
+    add({
+      name: "state.json",
+      level: "fail",
+      detail: (err as Error).message,
+      fix: () => {
+        const to = `${paths.state}.broken-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+        fs.renameSync(paths.state, to);
+        return `moved the unreadable state.json to ${to}`;
+      },
+    });
+  }
+
+  const lock = readLock(paths.lock);
+  if (lock && ownerAlive(lock))
+    add({ name: "monitor", level: "ok", detail: `running (pid ${lock.pid} since ${lock.started_at})` });
+  else if (lock)
+    add({
+      name: "monitor",
+      level: "warn",
+      detail: `stale lock from pid ${lock.pid} (the monitor died; the next run takes over)`,
+      fix: () => {
+        fs.rmSync(paths.lock, { force: true });
+        return `removed the stale lock ${paths.lock}`;
+      },
+    });
+  else add({ name: "monitor", level: "ok", detail: "not running" });
+
+  const index = path.join(paths.incidents, "index.jsonl");
+  if (fs.existsSync(index)) {
+    const { records, badLines } = parseJsonl(fs.readFileSync(index, "utf8"));
+    add(
+      badLines.length
+        ? {
+            name: "incidents index",
+            level: "warn",
+            detail: `${index}: malformed lines ${badLines.slice(0, 10).join(", ")} (skipped by readers)`,
+          }
+        : { name: "incidents index", level: "ok", detail: `${records.length} lines` },
+    );
+  }
+
+  const problems = preflight(cfg);
+  add(
+    problems.length
+      ? { name: "launch", level: "fail", detail: problems.join("\n") }
+      : { name: "launch", level: "ok", detail: `${c.process.command.join(" ")} (in ${c.process.cwd})` },
+  );
+
+  const rp = c.process.restart_policy;
+  const esc = c.healing.escalate_to_claude_after > 0 ? c.healing.escalate_to_claude_after : 2;
+  add({
+    name: "restart policy",
+    level: "ok",
+    detail: `give up after ${rp.max_restarts > 0 ? rp.max_restarts : "∞"} consecutive unverified restarts or ${rp.max_identical_failures || "∞"} identical failures; escalate to the agent at ${esc}`,
+  });
+  const claudeCmd = c.healing.claude.command[0] ?? "claude";
+  const claude = which(claudeCmd);
+  add(
+    claude
+      ? { name: "agent CLI", level: "ok", detail: `${claudeCmd}: ${claude}` }
+      : { name: "agent CLI", level: "warn", detail: `${claudeCmd} not on PATH: healing is rules-only` },
+  );
+  try {
+    const st = fs.statfsSync(path.dirname(paths.state));
+    const free = st.bavail * st.bsize;
+    const gib = free / 1024 ** 3;
+    add({
+      name: "disk",
+      level: gib < 1 ? "warn" : "ok",
+      detail: `${gib.toFixed(1)} GiB free for ${path.dirname(paths.state)}`,
+    });
+  } catch {
+    // the folder does not exist yet: nothing to measure
+  }
+  return checks;
+}
+
+const MARK: Record<Level, string> = { ok: "✓", warn: "!", fail: "✗" };
+
+function render(checks: Check[]): string {
+  const w = Math.max(...checks.map((c) => c.name.length));
+  const lines = checks.map((c) => {
+    const [first, ...rest] = c.detail.split("\n");
+    const pad = " ".repeat(w + 5);
+    return `${MARK[c.level]} ${c.name.padEnd(w)}  ${first}${rest.map((r) => `\n${pad}${r}`).join("")}`;
+  });
+  const n = (l: Level) => checks.filter((c) => c.level === l).length;
+  lines.push("", `${n("ok")} ok  ${n("warn")} warn  ${n("fail")} fail`);
+  return lines.join("\n");
+}
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("doctor")
-    .description("(not built yet)")
-    .action(() => {
-      process.stderr.write("autosentry doctor: not built yet\n");
-      process.exitCode = 1;
-    });
+    .description("check the project and this machine for what autosentry needs")
+    .option("--fix", "apply safe repairs, then check again")
+    .option("--json", "print JSON");
+  addConfigOption(cmd).action((opts) => {
+    let checks = runChecks(opts.config);
+    if (opts.fix) {
+      const done = checks.filter((c) => c.level !== "ok" && c.fix).map((c) => c.fix!());
+      if (done.length && !opts.json) process.stdout.write(`${done.map((d) => `fixed: ${d}`).join("\n")}\n\n`);
+      if (done.length) checks = runChecks(opts.config);
+    }
+    if (opts.json) {
+      process.stdout.write(
+        `${JSON.stringify(
+          checks.map(({ fix: _f, ...c }) => c),
+          null,
+          2,
+        )}\n`,
+      );
+    } else {
+      process.stdout.write(`${render(checks)}\n`);
+    }
+    if (checks.some((c) => c.level === "fail")) throw new CliExit(1);
+  });
 }

@@ -1,15 +1,82 @@
 /**
  * @module
- * `autosentry run`: placeholder registered by the skeleton; replaced by the real command.
+ * `autosentry run [--check]`: supervise the configured command in the foreground until it
+ * completes or autosentry gives up. `--check` only runs the launch preflight.
+ *
+ * Exit code: 0 when the child completed, the child's own code when autosentry stops because of it,
+ * 1 when autosentry gave up, 126 when the preflight fails, 130 on operator abort, 128+N on signal N.
  */
 import type { Command } from "@commander-js/extra-typings";
+import type { LoadedConfig } from "../../config/load.ts";
+import { childEnvironment } from "../../healers/env-overlay.ts";
+import { buildMonitor } from "../../monitor/build.ts";
+import { acquireLock, LockHeldError } from "../../monitor/lock.ts";
+import { monitorPaths } from "../../monitor/paths.ts";
+import { checkLaunch } from "../../monitor/preflight.ts";
+import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { CliExit, EXIT } from "../exit.ts";
+import { VERSION } from "../version.ts";
+
+/** Launch preflight for the configured process; returns the problems found. */
+export function preflight(cfg: LoadedConfig): string[] {
+  const p = cfg.data.process;
+  return checkLaunch({
+    command: p.command,
+    cwd: p.cwd,
+    env: childEnvironment(process.env, p.env, {}),
+    requiredExecutables: p.required_executables,
+    requiredEnv: p.required_env,
+    checkCommand: p.kind !== "attach",
+  });
+}
+
+function unsupported(cfg: LoadedConfig, opts: { resume?: boolean; fromStage?: string }): string | null {
+  const p = cfg.data.process;
+  if (p.stages.length > 0) return "process.stages (pipelines) are not supported by this build yet";
+  if (opts.resume || opts.fromStage) return "--resume and --from-stage apply to pipelines (process.stages)";
+  if (p.kind !== "local") return `process.kind ${p.kind} is not supported by this build yet (only local)`;
+  return null;
+}
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("run")
-    .description("(not built yet)")
-    .action(() => {
-      process.stderr.write("autosentry run: not built yet\n");
-      process.exitCode = 1;
-    });
+    .description("supervise the configured command in the foreground")
+    .option("--check", "only check that the command can launch (cwd, executables, required env)")
+    .option("--resume", "pipelines: continue the last run, skipping completed stages")
+    .option("--from-stage <name>", "pipelines: start at this stage");
+  addConfigOption(cmd).action(async (opts) => {
+    const cfg = loadConfigForCli(opts);
+    const problem = unsupported(cfg, opts);
+    if (problem) throw new CliExit(EXIT.usage, `autosentry run: ${problem}`);
+    const errors = preflight(cfg);
+    if (opts.check) {
+      if (errors.length > 0) {
+        for (const e of errors) process.stderr.write(`${e}\n`);
+        throw new CliExit(EXIT.preflight);
+      }
+      process.stdout.write("All launch requirements passed\n");
+      return;
+    }
+    if (errors.length > 0) {
+      for (const e of errors) process.stderr.write(`${e}\n`);
+      throw new CliExit(EXIT.preflight, "autosentry run: preflight failed; nothing was launched");
+    }
+    const paths = monitorPaths(cfg.data);
+    let lock: { release: () => void };
+    try {
+      lock = acquireLock(paths.lock);
+    } catch (err) {
+      if (err instanceof LockHeldError) throw new CliExit(EXIT.failure, `autosentry run: ${err.message}`);
+      throw err;
+    }
+    try {
+      const built = buildMonitor(cfg, VERSION);
+      const code = await built.monitor.run();
+      built.logger.close();
+      process.exitCode = code;
+    } finally {
+      lock.release();
+    }
+  });
 }

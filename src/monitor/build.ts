@@ -1,0 +1,110 @@
+/**
+ * @module
+ * The composition root: builds a {@link Monitor} and everything it uses from a loaded config.
+ * This is the one place that knows which implementation stands behind each seam.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { LoadedConfig } from "../config/load.ts";
+import { compileRegex } from "../config/regex.ts";
+import { buildDetectors } from "../detectors/build.ts";
+import { DetectorSet } from "../detectors/set.ts";
+import { parseActionBlock } from "../healers/agent/action-block.ts";
+import { compileRules, RuleHealer } from "../healers/rules.ts";
+import { fingerprint } from "../incidents/fingerprint.ts";
+import { FsIncidentStore } from "../incidents/store.ts";
+import { buildFanout } from "../notify/build.ts";
+import { createRedactor } from "../redact/redactor.ts";
+import { LocalSupervisor } from "../supervisors/local/local.ts";
+import { FileLogger } from "../util/logger.ts";
+import { runCommand } from "../util/run-command.ts";
+import { Journal } from "./journal.ts";
+import { Monitor } from "./monitor.ts";
+import { monitorPaths } from "./paths.ts";
+import { beginRun, continuesRun, emptyState, type MonitorState, readState, StateStore } from "./state.ts";
+
+export interface BuiltMonitor {
+  monitor: Monitor;
+  logger: FileLogger;
+  state: StateStore;
+  /** Set when an unreadable state.json was moved aside. */
+  rotatedState: string | null;
+}
+
+/** Read state.json; an unparseable one is moved aside (`state.json.broken-<time>`) and replaced. */
+function loadOrRotateState(
+  file: string,
+  logger: FileLogger,
+): { state: MonitorState; rotated: string | null } {
+  try {
+    return { state: readState(file) ?? emptyState(), rotated: null };
+  } catch (err) {
+    const rotated = `${file}.broken-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    fs.renameSync(file, rotated);
+    logger.error(`${(err as Error).message}; moved it to ${rotated} and started with a fresh state`);
+    return { state: emptyState(), rotated };
+  }
+}
+
+/** Build the monitor for `cfg`. The caller holds the project lock. */
+export function buildMonitor(cfg: LoadedConfig, version: string): BuiltMonitor {
+  const c = cfg.data;
+  const paths = monitorPaths(c);
+  fs.mkdirSync(paths.logDir, { recursive: true });
+  fs.mkdirSync(paths.runDir, { recursive: true });
+  const logger = new FileLogger(paths.monitorLog);
+  const { state, rotated } = loadOrRotateState(paths.state, logger);
+  const continuing = continuesRun(state);
+  if (!continuing) beginRun(state, crypto.randomUUID().replace(/-/g, ""));
+  const store = new StateStore(paths.state, state, logger, c.monitor.heartbeat_seconds * 1000);
+  const redactor = createRedactor({
+    extraPatterns: c.redaction.extra_patterns.map((p) => compileRegex(p)),
+    allow: c.redaction.allow,
+  });
+  const journal = new Journal(paths.journal, {
+    runId: state.run_id ?? "",
+    onError: (m) => logger.error(`Cannot write the journal: ${m}`),
+  });
+  const incidents = new FsIncidentStore({
+    dir: paths.incidents,
+    logger,
+    redact: (t) => redactor.redact(t),
+    redactJson: (v) => redactor.redactJson(v),
+    maxFrames: c.source_explode.max_frames,
+  });
+  const notifier = buildFanout(c.notifiers, {
+    logger,
+    project: path.basename(cfg.root),
+    root: cfg.root,
+    redact: (t) => redactor.redact(t),
+  });
+  const detectors = new DetectorSet(buildDetectors(c.detectors));
+  const monitor = new Monitor({
+    config: c,
+    configPath: cfg.path,
+    version,
+    logger,
+    createSupervisor: (sink) =>
+      new LocalSupervisor({
+        sink,
+        logDir: paths.logDir,
+        runDir: paths.runDir,
+        maxLineLength: c.monitor.max_line_length,
+        processLogMaxBytes: c.monitor.process_log_max_bytes,
+        processLogBackups: c.monitor.process_log_backups,
+        logger,
+      }),
+    detectors,
+    healers: [new RuleHealer(compileRules(c.rules))],
+    store: incidents,
+    notifier,
+    journal,
+    state: store,
+    controlFile: paths.control,
+    fingerprint,
+    runCommand: (argv, opts) => runCommand(argv, opts),
+    parseActionBlock: (text) => parseActionBlock(text).action,
+    continuing,
+  });
+  return { monitor, logger, state: store, rotatedState: rotated };
+}
