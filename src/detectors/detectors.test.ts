@@ -23,7 +23,6 @@ describe("pattern", () => {
     expect(r.kind).toBe("error");
     expect(r.meta).toEqual({
       line: "RuntimeError: CUDA out of memory. Tried",
-      line_no: 2,
       group1: "CUDA",
       group2: "memory",
     });

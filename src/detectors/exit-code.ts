@@ -6,14 +6,15 @@
  * explain (`unknown`) fires as `process ended; exit code unknown`.
  */
 import type { ChildExit, Detection, Stream } from "../core/types.ts";
-import { LineRing } from "./ring.ts";
+import { RecentLines, STREAM_CODE } from "./ring.ts";
 import type { Detector } from "./types.ts";
 
 const CONTEXT_LINES = 100;
 
 export class ExitCodeDetector implements Detector {
   readonly kind = "exit_code" as const;
-  private readonly ring = new LineRing(CONTEXT_LINES);
+  private lines = new RecentLines(CONTEXT_LINES);
+  private shared = false;
 
   constructor(
     readonly name: string,
@@ -21,9 +22,14 @@ export class ExitCodeDetector implements Detector {
     readonly cooldownMs: number,
   ) {}
 
-  observeLine(text: string, _stream: Stream, _at: number, _generation: number): Detection | null {
-    this.ring.push(text);
+  observeLine(text: string, stream: Stream, _at: number, _generation: number): Detection | null {
+    if (!this.shared) this.lines.push(text, STREAM_CODE[stream]);
     return null;
+  }
+
+  useRecentLines(lines: RecentLines): void {
+    this.lines = lines;
+    this.shared = true;
   }
 
   observeExit(exit: ChildExit): Detection | null {
@@ -40,7 +46,7 @@ export class ExitCodeDetector implements Detector {
       detectorKind: "exit_code",
       kind: "error",
       message,
-      context: this.ring.toArray(),
+      context: this.lines.recent(CONTEXT_LINES),
       meta,
       at: exit.at,
       generation: exit.generation,
@@ -48,7 +54,7 @@ export class ExitCodeDetector implements Detector {
   }
 
   onChildStart(): void {
-    this.ring.clear();
+    if (!this.shared) this.lines.clear();
   }
 }
 

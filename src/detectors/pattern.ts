@@ -7,15 +7,15 @@
  * Lines read back from a file (`log`) have no stream, so a stream filter lets them through.
  */
 import type { Detection, Stream } from "../core/types.ts";
-import { LineRing } from "./ring.ts";
+import { RecentLines, STREAM_CODE } from "./ring.ts";
 import type { Detector } from "./types.ts";
 
 const CONTEXT_LINES = 50;
 
 export class PatternDetector implements Detector {
   readonly kind = "pattern" as const;
-  private readonly ring = new LineRing(CONTEXT_LINES);
-  private lineNo = 0;
+  private lines = new RecentLines(CONTEXT_LINES);
+  private shared = false;
 
   constructor(
     readonly name: string,
@@ -25,45 +25,36 @@ export class PatternDetector implements Detector {
   ) {}
 
   observeLine(text: string, stream: Stream, at: number, generation: number): Detection | null {
-    this.lineNo++;
     if (this.stream !== "any" && stream !== this.stream && stream !== "log") return null;
-    this.ring.push(text);
+    if (!this.shared) this.lines.push(text, STREAM_CODE[stream]);
     if (!this.regex.test(text)) return null;
     return this.detect(text, at, generation);
   }
 
-  /**
-   * The line is known not to match (a combined pre-test said so): only remember it. Same effect as
-   * {@link observeLine} returning null, without running the regex.
-   */
-  observeNonMatching(text: string, stream: Stream): void {
-    this.lineNo++;
-    if (this.stream !== "any" && stream !== this.stream && stream !== "log") return;
-    this.ring.push(text);
+  useRecentLines(lines: RecentLines): void {
+    this.lines = lines;
+    this.shared = true;
   }
 
   onChildStart(): void {
-    this.ring.clear();
-    this.lineNo = 0;
+    if (!this.shared) this.lines.clear();
   }
 
   private detect(text: string, at: number, generation: number): Detection {
     this.regex.lastIndex = 0;
     const m = this.regex.exec(text)!;
-    const meta: Detection["meta"] = {
-      line: text.length > 500 ? text.slice(0, 500) : text,
-      line_no: this.lineNo,
-    };
+    const meta: Detection["meta"] = { line: text.length > 500 ? text.slice(0, 500) : text };
     for (let i = 1; i < m.length; i++) {
       const g = m[i];
       if (g !== undefined) meta[`group${i}`] = g;
     }
+    const only = this.shared && this.stream !== "any" ? STREAM_CODE[this.stream] : null;
     return {
       detector: this.name,
       detectorKind: "pattern",
       kind: "error",
       message: `pattern matched: ${m[0].slice(0, 200)}`,
-      context: this.ring.toArray(),
+      context: this.lines.recent(CONTEXT_LINES, only),
       meta,
       at,
       generation,

@@ -1,35 +1,71 @@
 /**
  * @module
- * A fixed-size ring of recent lines: a detector's bounded context. Storing a line is one array
- * write; the array is only materialised when a detection is made.
+ * Recent lines: a fixed-size ring of the last lines (and their streams). Storing a line is two array
+ * writes; arrays are only built when a detection is made. A {@link DetectorSet} keeps one ring for
+ * all its detectors (each line stored once, not once per detector); a detector used on its own
+ * keeps its own.
  */
+import type { Stream } from "../core/types.ts";
 
-export class LineRing {
-  private readonly buf: string[];
+export const STREAM_CODE: Record<Stream, number> = { stdout: 0, stderr: 1, log: 2 };
+
+export class RecentLines {
+  private readonly text: string[];
+  private readonly streams: Uint8Array;
   private pos = 0;
   private fill = 0;
+  /** Lines stored since the last {@link clear} (the current line's 1-based number). */
+  count = 0;
 
-  constructor(private readonly size: number) {
-    this.buf = new Array<string>(size).fill("");
+  constructor(readonly size: number) {
+    this.text = new Array<string>(size).fill("");
+    this.streams = new Uint8Array(size);
   }
 
-  push(line: string): void {
+  push(line: string, stream: number): void {
     const p = this.pos;
-    this.buf[p] = line;
+    this.text[p] = line;
+    this.streams[p] = stream;
     this.pos = p + 1 === this.size ? 0 : p + 1;
     if (this.fill < this.size) this.fill++;
+    this.count++;
   }
 
-  /** The stored lines, oldest first. */
-  toArray(): string[] {
-    const n = this.fill;
-    const out = new Array<string>(n);
-    for (let i = 0; i < n; i++) out[i] = this.buf[(this.pos - n + i + this.size) % this.size]!;
-    return out;
+  /** How many lines are stored. */
+  get length(): number {
+    return this.fill;
+  }
+
+  /** The line `back` lines before the newest (0 = newest); `undefined` past the stored ones. */
+  lineAt(back: number): string | undefined {
+    if (back >= this.fill) return undefined;
+    return this.text[(this.pos - 1 - back + 2 * this.size) % this.size];
+  }
+
+  /** The stream code of {@link lineAt}. */
+  streamAt(back: number): number {
+    return this.streams[(this.pos - 1 - back + 2 * this.size) % this.size]!;
+  }
+
+  /**
+   * The last `max` lines, oldest first; with `only`, just the lines of that stream code (and of
+   * `log`, which has no stream).
+   */
+  recent(max: number, only: number | null = null): string[] {
+    const out: string[] = [];
+    for (let back = 0; back < this.fill && out.length < max; back++) {
+      if (only !== null) {
+        const s = this.streamAt(back);
+        if (s !== only && s !== STREAM_CODE.log) continue;
+      }
+      out.push(this.lineAt(back)!);
+    }
+    return out.reverse();
   }
 
   clear(): void {
     this.fill = 0;
     this.pos = 0;
+    this.count = 0;
   }
 }

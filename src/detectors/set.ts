@@ -5,15 +5,23 @@
  * never is). Calls return a shared empty array when nothing fired, so the per-line path allocates
  * nothing.
  *
- * Pattern detectors whose regexes can be joined (same flags, no back-references or named groups)
- * are pre-tested with one combined regex: a line that matches none of them costs one regex run
- * instead of one per detector.
+ * Pattern detectors whose regexes can be joined (no flags, no back-references or named groups) and
+ * the traceback detectors' trigger are pre-tested with one combined regex: a line that matches none
+ * of them (nearly every line) costs one regex run instead of one per detector, and an idle
+ * traceback detector is not called at all. Every line is stored once, in a ring of recent lines the
+ * detectors share for their context.
  */
 import type { ChildExit, Detection, Stream } from "../core/types.ts";
+import { ExitCodeDetector } from "./exit-code.ts";
 import { PatternDetector } from "./pattern.ts";
+import { RecentLines, STREAM_CODE } from "./ring.ts";
+import { TracebackDetector } from "./traceback/detector.ts";
+import { TRACE_TRIGGER } from "./traceback/markers.ts";
 import type { Detector } from "./types.ts";
 
 const EMPTY: Detection[] = [];
+/** Recent lines kept for the detectors' context (the largest any of them uses). */
+const RECENT_LINES = 100;
 
 export interface DetectorSetOptions {
   /** false: pass every detection on (offline scanning, where time means nothing). Default true. */
@@ -27,34 +35,44 @@ export class DetectorSet {
   /** Pattern detectors covered by {@link combined}. */
   private readonly grouped: PatternDetector[];
   private readonly groupedIdx: number[];
+  /** Traceback detectors whose trigger is part of {@link combined}. */
+  private readonly tracebacks: TracebackDetector[];
+  private readonly tracebackIdx: number[];
   /** Every other detector (including pattern detectors that could not be combined). */
   private readonly rest: Detector[];
   private readonly restIdx: number[];
   private readonly combined: RegExp | null;
+  private readonly recent = new RecentLines(RECENT_LINES);
 
   constructor(detectors: Detector[], options: DetectorSetOptions = {}) {
     this.detectors = detectors;
+    for (const d of detectors) d.useRecentLines?.(this.recent);
     this.last = new Float64Array(detectors.length).fill(Number.NEGATIVE_INFINITY);
     this.applyCooldown = options.applyCooldown ?? true;
-    const patterns = detectors
-      .map((d, i) => [d, i] as const)
-      .filter(
-        (x): x is readonly [PatternDetector, number] =>
-          x[0] instanceof PatternDetector && combinable(x[0].regex),
-      );
-    // combine the largest group of pattern detectors sharing the same flags
-    const byFlags = new Map<string, (readonly [PatternDetector, number])[]>();
-    for (const p of patterns) byFlags.set(p[0].regex.flags, [...(byFlags.get(p[0].regex.flags) ?? []), p]);
-    let best: (readonly [PatternDetector, number])[] = [];
-    for (const g of byFlags.values()) if (g.length > best.length) best = g;
-    if (best.length < 2) best = [];
-    this.grouped = best.map((p) => p[0]);
-    this.groupedIdx = best.map((p) => p[1]);
-    this.combined =
-      best.length > 0
-        ? new RegExp(best.map((p) => `(?:${p[0].regex.source})`).join("|"), best[0]![0].regex.flags)
-        : null;
-    const inGroup = new Set(this.groupedIdx);
+    const grouped: number[] = [];
+    const tracebacks: number[] = [];
+    detectors.forEach((d, i) => {
+      if (d.useRecentLines === undefined) return; // keeps per-line state of its own: call it every line
+      if (d instanceof PatternDetector && d.regex.flags === "" && combinable(d.regex.source)) grouped.push(i);
+      else if (d instanceof TracebackDetector) tracebacks.push(i);
+    });
+    const sources = grouped.map((i) => `(?:${(detectors[i] as PatternDetector).regex.source})`);
+    if (tracebacks.length > 0) sources.push(TRACE_TRIGGER.source);
+    // one detector alone gains nothing from the pre-test
+    if (grouped.length + tracebacks.length < 2) {
+      grouped.length = 0;
+      tracebacks.length = 0;
+    }
+    this.combined = grouped.length + tracebacks.length > 0 ? new RegExp(sources.join("|")) : null;
+    this.grouped = grouped.map((i) => detectors[i] as PatternDetector);
+    this.groupedIdx = grouped;
+    this.tracebacks = tracebacks.map((i) => detectors[i] as TracebackDetector);
+    this.tracebackIdx = tracebacks;
+    const inGroup = new Set([...grouped, ...tracebacks]);
+    // an exit-code detector sharing the ring has nothing to do per line
+    detectors.forEach((d, i) => {
+      if (d instanceof ExitCodeDetector && d.useRecentLines !== undefined) inGroup.add(i);
+    });
     this.rest = detectors.filter((_, i) => !inGroup.has(i));
     this.restIdx = detectors.map((_, i) => i).filter((i) => !inGroup.has(i));
   }
@@ -62,15 +80,22 @@ export class DetectorSet {
   /** One line of output. */
   observeLine(text: string, stream: Stream, at: number, generation: number): Detection[] {
     let out: Detection[] | null = null;
-    const grouped = this.grouped;
+    this.recent.push(text, STREAM_CODE[stream]);
     if (this.combined !== null) {
-      if (this.combined.test(text)) {
+      const hit = this.combined.test(text);
+      if (hit) {
+        const grouped = this.grouped;
         for (let i = 0; i < grouped.length; i++) {
           const d = grouped[i]!.observeLine(text, stream, at, generation);
           if (d !== null) out = this.pass(this.groupedIdx[i]!, d, out);
         }
-      } else {
-        for (let i = 0; i < grouped.length; i++) grouped[i]!.observeNonMatching(text, stream);
+      }
+      const tbs = this.tracebacks;
+      for (let i = 0; i < tbs.length; i++) {
+        const tb = tbs[i]!;
+        if (!hit && tb.idle) continue;
+        const d = tb.observeLine(text, stream, at, generation);
+        if (d !== null) out = this.pass(this.tracebackIdx[i]!, d, out);
       }
     }
     const rest = this.rest;
@@ -122,6 +147,7 @@ export class DetectorSet {
 
   /** A new child was started. Cooldowns carry over (they are about the failure, not the child). */
   onChildStart(generation: number, at: number): void {
+    this.recent.clear();
     for (const d of this.detectors) d.onChildStart?.(generation, at);
   }
 
@@ -152,8 +178,7 @@ export class DetectorSet {
   }
 }
 
-/** A regex that can be joined into an alternation without changing what it matches. */
-function combinable(re: RegExp): boolean {
-  const s = re.source;
-  return !/\\[1-9]|\\k<|\(\?<(?![=!])/.test(s) && !re.global && !re.sticky;
+/** A regex source that can be joined into an alternation without changing what it matches. */
+function combinable(source: string): boolean {
+  return !/\\[1-9]|\\k<|\(\?<(?![=!])/.test(source);
 }

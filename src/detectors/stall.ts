@@ -7,32 +7,100 @@
  * progress, and then only again after another full period; a new child starts everything over.
  */
 import type { Detection, Stream } from "../core/types.ts";
-import { LineRing } from "./ring.ts";
+import { RecentLines, STREAM_CODE } from "./ring.ts";
 import type { Detector } from "./types.ts";
 
 const CONTEXT_LINES = 50;
 
+/**
+ * A metric regex whose only capture group is a trailing `(\d+)` (`(?:step|iter)\s+(\d+)`, the
+ * default) is read without building a match: with the `g` flag, `test` leaves `lastIndex` at the
+ * end of the match, and the digits are read backwards from there. Any other regex uses `exec`.
+ */
+function trailingDigitsRegex(re: RegExp): RegExp | null {
+  const src = re.source;
+  if (!src.endsWith("(\\d+)") || hasTopLevelAlternation(src)) return null;
+  // what comes before the digits must not match a digit itself, or the group could start later
+  const before = src.slice(0, -5);
+  if (!/(?:\\s[+*?]?| [+*?]?|[=:]|(?:^|[^\\])[A-Za-z])$/.test(before)) return null;
+  const groups = (new RegExp(`${re.source}|`, re.flags).exec("")?.length ?? 1) - 1;
+  if (groups !== 1) return null;
+  return new RegExp(re.source, `${re.flags.replace(/[gy]/g, "")}g`);
+}
+
+/** True when `src` has a `|` outside every group (and outside character classes). */
+function hasTopLevelAlternation(src: string): boolean {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === "\\") i++;
+    else if (inClass) inClass = c !== "]";
+    else if (c === "[") inClass = true;
+    else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "|" && depth === 0) return true;
+  }
+  return false;
+}
+
 export class StallDetector implements Detector {
   readonly kind = "stall" as const;
-  private readonly ring = new LineRing(CONTEXT_LINES);
+  private lines = new RecentLines(CONTEXT_LINES);
+  private shared = false;
   /** When progress was last seen (null: no child start or tick seen yet). */
   private progressAt: number | null = null;
   /** When the clock was last restarted (progress or a firing). */
   private clockAt: number | null = null;
   private best = Number.NEGATIVE_INFINITY;
   private lastValue: string | null = null;
+  /** Fast path: the line and span of the last progress value, turned into a string only when needed. */
+  private lastLine: string | null = null;
+  private lastStart = 0;
+  private lastEnd = 0;
+  private readonly digits: RegExp | null;
 
   constructor(
     readonly name: string,
     readonly metric: RegExp | null,
     readonly noProgressMs: number,
     readonly cooldownMs: number,
-  ) {}
+  ) {
+    this.digits = metric === null ? null : trailingDigitsRegex(metric);
+  }
 
-  observeLine(text: string, _stream: Stream, at: number, _generation: number): Detection | null {
-    this.ring.push(text);
+  useRecentLines(lines: RecentLines): void {
+    this.lines = lines;
+    this.shared = true;
+  }
+
+  observeLine(text: string, stream: Stream, at: number, _generation: number): Detection | null {
+    if (!this.shared) this.lines.push(text, STREAM_CODE[stream]);
     const re = this.metric;
     if (re === null) {
+      this.progressAt = at;
+      this.clockAt = at;
+      return null;
+    }
+    const fast = this.digits;
+    if (fast !== null) {
+      fast.lastIndex = 0;
+      if (!fast.test(text)) return null;
+      const end = fast.lastIndex;
+      let i = end;
+      let v = 0;
+      while (i > 0) {
+        const c = text.charCodeAt(i - 1);
+        if (c < 48 || c > 57) break;
+        i--;
+      }
+      if (end - i > 15) v = Number(text.slice(i, end));
+      else for (let k = i; k < end; k++) v = v * 10 + (text.charCodeAt(k) - 48);
+      if (v <= this.best) return null;
+      this.best = v;
+      this.lastLine = text;
+      this.lastStart = i;
+      this.lastEnd = end;
       this.progressAt = at;
       this.clockAt = at;
       return null;
@@ -53,6 +121,14 @@ export class StallDetector implements Detector {
     return null;
   }
 
+  private value(): string | null {
+    if (this.lastLine !== null) {
+      this.lastValue = this.lastLine.slice(this.lastStart, this.lastEnd);
+      this.lastLine = null;
+    }
+    return this.lastValue;
+  }
+
   observeTick(now: number, childAlive: boolean, generation: number): Detection | null {
     if (this.clockAt === null || this.progressAt === null) {
       // no child start was seen: the clock starts now
@@ -63,27 +139,29 @@ export class StallDetector implements Detector {
     if (!childAlive || now - this.clockAt < this.noProgressMs) return null;
     this.clockAt = now;
     const elapsed = Math.round((now - this.progressAt) / 1000);
+    const value = this.value();
     const message =
       this.metric === null
         ? `stall: no output for ${elapsed}s`
-        : `stall: no progress for ${elapsed}s (value='${this.lastValue ?? ""}')`;
+        : `stall: no progress for ${elapsed}s (value='${value ?? ""}')`;
     return {
       detector: this.name,
       detectorKind: "stall",
       kind: "anomaly",
       message,
-      context: this.ring.toArray(),
-      meta: { elapsed_seconds: elapsed, last_value: this.lastValue },
+      context: this.lines.recent(CONTEXT_LINES),
+      meta: { elapsed_seconds: elapsed, last_value: value },
       at: now,
       generation,
     };
   }
 
   onChildStart(_generation: number, at: number): void {
-    this.ring.clear();
+    if (!this.shared) this.lines.clear();
     this.progressAt = at;
     this.clockAt = at;
     this.best = Number.NEGATIVE_INFINITY;
     this.lastValue = null;
+    this.lastLine = null;
   }
 }

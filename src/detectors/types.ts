@@ -6,6 +6,7 @@
  * default set). Cooldowns are applied by {@link DetectorSet}, not by each detector.
  */
 import type { ChildExit, Detection, DetectorKind, Stream } from "../core/types.ts";
+import type { RecentLines } from "./ring.ts";
 
 export interface Detector {
   /** Configured name; rules match on it. */
@@ -29,4 +30,10 @@ export interface Detector {
    * every tick, flush and exit.
    */
   takePending?(): Detection | null;
+  /**
+   * Share a recent-lines ring kept by the caller ({@link DetectorSet}): from then on the caller
+   * stores every line there before calling {@link observeLine}, and the detector takes its context
+   * (and line numbers) from it instead of keeping a copy of its own.
+   */
+  useRecentLines?(lines: RecentLines): void;
 }

@@ -14,6 +14,7 @@
  * its source (on a tick), at {@link MAX_TRACE_LINES} lines, or on {@link TracebackDetector.flush}.
  */
 import type { Detection, Stream } from "../../core/types.ts";
+import { RecentLines, STREAM_CODE } from "../ring.ts";
 import type { Detector } from "../types.ts";
 import { GoTrace } from "./go.ts";
 import { JAVA_FRAME, JavaTrace } from "./java.ts";
@@ -39,8 +40,6 @@ const MAX_OPEN = 256;
 /** Longest detection message. */
 const MAX_MESSAGE = 1000;
 
-const STREAM_CODE: Record<Stream, number> = { stdout: 0, stderr: 1, log: 2 };
-
 interface OpenTrace {
   parser: TraceParser;
   key: string;
@@ -57,11 +56,8 @@ interface OpenTrace {
 
 export class TracebackDetector implements Detector {
   readonly kind = "traceback" as const;
-  private lineNo = 0;
-  private readonly ringText: string[] = new Array<string>(RING).fill("");
-  private readonly ringStream = new Uint8Array(RING);
-  private ringPos = 0;
-  private ringFill = 0;
+  private lines = new RecentLines(RING);
+  private shared = false;
   private readonly open = new Map<string, OpenTrace>();
   private readonly pending: Detection[] = [];
   private readonly scratch: PrefixResult = { key: "", text: "", record: 0, labelled: false };
@@ -72,14 +68,22 @@ export class TracebackDetector implements Detector {
   ) {}
 
   observeLine(text: string, stream: Stream, at: number, generation: number): Detection | null {
-    const no = ++this.lineNo;
-    const pos = this.ringPos;
-    this.ringText[pos] = text;
-    this.ringStream[pos] = STREAM_CODE[stream];
-    this.ringPos = pos + 1 === RING ? 0 : pos + 1;
-    if (this.ringFill < RING) this.ringFill++;
+    if (!this.shared) this.lines.push(text, STREAM_CODE[stream]);
     if (this.open.size === 0 && !mayStartTrace(text)) return null;
-    return this.slowPath(text, stream, at, generation, no);
+    return this.slowPath(text, stream, at, generation, this.lines.count);
+  }
+
+  /**
+   * True when no trace is open. A {@link DetectorSet} that shares its recent lines need not call
+   * {@link observeLine} at all for an idle detector and a line that fails `TRACE_TRIGGER`.
+   */
+  get idle(): boolean {
+    return this.open.size === 0;
+  }
+
+  useRecentLines(lines: RecentLines): void {
+    this.lines = lines;
+    this.shared = true;
   }
 
   observeTick(now: number, _childAlive: boolean, _generation: number): Detection | null {
@@ -106,8 +110,7 @@ export class TracebackDetector implements Detector {
   onChildStart(_generation: number, _at: number): void {
     this.open.clear();
     this.pending.length = 0;
-    this.lineNo = 0;
-    this.ringFill = 0;
+    if (!this.shared) this.lines.clear();
   }
 
   /** Detections produced beyond the one a call returned (several traces closing on one tick). */
@@ -242,10 +245,10 @@ export class TracebackDetector implements Detector {
     const out: string[] = [];
     const code = STREAM_CODE[stream];
     const r: PrefixResult = { key: "", text: "", record: 0, labelled: false };
-    for (let n = 1; n < this.ringFill && out.length < max; n++) {
-      const idx = (this.ringPos - 1 - n + 2 * RING) % RING;
-      if (this.ringStream[idx] !== code) continue;
-      parsePrefix(this.ringText[idx]!, true, r);
+    const lines = this.lines;
+    for (let back = 1; back < lines.length && out.length < max; back++) {
+      if (lines.streamAt(back) !== code) continue;
+      parsePrefix(lines.lineAt(back)!, true, r);
       if (`${code}${r.key}` === key) out.push(r.text);
     }
     return out.reverse();
@@ -276,9 +279,6 @@ export class TracebackDetector implements Detector {
   }
 
   private context(): string[] {
-    const n = this.ringFill;
-    const out = new Array<string>(n);
-    for (let i = 0; i < n; i++) out[i] = this.ringText[(this.ringPos - n + i + RING) % RING]!;
-    return out;
+    return this.lines.recent(RING);
   }
 }
