@@ -25,6 +25,7 @@ export type MonitorEvent =
   | "recovery_regressed"
   /** A child ran long enough without failing: the failure sequence is over. */
   | "stable"
+  | "requeued"
   | "restart_scheduled"
   | "restart_rate_limited"
   | "repeat_failure_limit"

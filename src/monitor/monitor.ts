@@ -34,12 +34,7 @@ import {
   restartsExhausted,
   restartsLabel,
 } from "./policy.ts";
-import {
-  type PendingVerification,
-  type Phase,
-  pushCapped,
-  type StateStore,
-} from "./state.ts";
+import { type PendingVerification, type Phase, pushCapped, type StateStore } from "./state.ts";
 
 /** The detector set as the monitor uses it (implemented in src/detectors). */
 export interface DetectorFanout {
@@ -301,6 +296,14 @@ export class Monitor {
     this.finished = true;
     this.log.info("autosentry stopped");
     this.resolveDone(code);
+  }
+
+  /**
+   * Stop from outside (a pipeline controller's deadline or cancellation): stops the child and
+   * resolves {@link run} with `code`.
+   */
+  requestStop(code: number, reason: string): Promise<void> {
+    return this.serial(() => this.finish(code, reason, "stopped"));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -616,6 +619,13 @@ export class Monitor {
       return;
     }
 
+    if (!this.sup.capabilities.restart && action.kind !== "custom_command") {
+      const note = `the ${this.sup.kind} backend cannot ${action.kind === "restart_with_env" ? "restart" : action.kind} the process; nothing was applied`;
+      this.log.warn(note);
+      await this.record(incident, { outcome, note });
+      this.notifyIncident(primary, outcome, incident);
+      return;
+    }
     const applied: AppliedOutcome = { outcome };
     let effective: Action = action;
     if (action.kind === "custom_command") {
@@ -892,6 +902,10 @@ export class Monitor {
   private async handleExit(exit: ChildExit): Promise<void> {
     if (this.condemned.has(exit.generation) || this.finishing) return;
     const s = this.s;
+    if (exit.exitClass === "preempted" || exit.exitClass === "node_fail" || exit.exitClass === "timeout") {
+      await this.requeue(exit);
+      return;
+    }
     if (exit.exitClass === "success") {
       s.identical = { signature: null, count: 0 };
       for (const pv of s.pending_verifications.filter((p) => p.generation < exit.generation)) {
@@ -928,6 +942,40 @@ export class Monitor {
     }
     // No detection passed (e.g. the exit detector is on cooldown): the policy decides.
     await this.fallback(null);
+  }
+
+  /**
+   * A scheduler ended the job for reasons of its own: preemption and node failure are relaunched
+   * at once without counting against max_restarts; a time limit has its own small budget
+   * (`process.extra.timeout_requeues`). Neither is a bug, so no healer is asked.
+   */
+  private async requeue(exit: ChildExit): Promise<void> {
+    const s = this.s;
+    const ep = this.episode;
+    if (ep && ep.generation === exit.generation) {
+      if (ep.timer) clearTimeout(ep.timer);
+      this.episode = null;
+    }
+    if (exit.exitClass === "timeout") {
+      const budget = this.cfg.process.extra.timeout_requeues;
+      s.timeout_requeues += 1;
+      if (s.timeout_requeues > budget) {
+        await this.finish(
+          exit.code !== null && exit.code !== 0 ? exit.code : 1,
+          `Time limit reached ${s.timeout_requeues} times (timeout_requeues ${budget})`,
+          "gave_up",
+        );
+        return;
+      }
+    }
+    s.requeues_total += 1;
+    const why = `${exit.exitClass} requeue${exit.exitClass === "timeout" ? ` ${s.timeout_requeues}/${this.cfg.process.extra.timeout_requeues}` : ""}`;
+    this.deps.journal.write("requeued", { exit_class: exit.exitClass, detail: exit.detail ?? null });
+    this.log.log(
+      "RECOVERY",
+      `${why}: relaunching (not charged to max_restarts)${exit.detail ? ` — ${exit.detail}` : ""}`,
+    );
+    this.schedule(0, why);
   }
 
   private async recordCompletedEpisode(ep: Episode): Promise<void> {

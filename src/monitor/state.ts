@@ -101,6 +101,10 @@ export interface MonitorState {
   child: ChildRecord | null;
   last_exit_class: string | null;
   env_overlay: Record<string, string>;
+  /** Time-limit endings relaunched in this run (scheduler backends). */
+  timeout_requeues: number;
+  /** Preemption, node-failure and time-limit relaunches in this run (not charged to max_restarts). */
+  requeues_total: number;
   /** Restarts in the current failure sequence (drives the backoff); reset by a stable child. */
   consecutive_failures: number;
   next_restart_at: string | null;
@@ -149,6 +153,8 @@ export function emptyState(): MonitorState {
     child: null,
     last_exit_class: null,
     env_overlay: {},
+    timeout_requeues: 0,
+    requeues_total: 0,
     consecutive_failures: 0,
     next_restart_at: null,
     identical: { signature: null, count: 0 },
@@ -194,6 +200,8 @@ export function beginRun(state: MonitorState, runId: string): void {
   state.run_id = runId;
   state.restarts = 0;
   state.consecutive_failures = 0;
+  state.timeout_requeues = 0;
+  state.requeues_total = 0;
   state.identical = { signature: null, count: 0 };
   state.env_overlay = {};
   state.pending_verifications = [];
