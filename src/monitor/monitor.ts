@@ -270,7 +270,7 @@ export class Monitor {
     } else if (this.sup.running()) {
       if (this.childAlive) this.condemned.add(this.gen);
       try {
-        await this.sup.stop("shutdown", this.cfg.process.stop_grace_seconds);
+        await this.sup.stop(phase === "aborted" ? "abort" : "shutdown", this.cfg.process.stop_grace_seconds);
       } catch (err) {
         this.log.error(`Cannot stop the child cleanly: ${errMsg(err)}`);
       }
