@@ -14,11 +14,12 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Tree } from "web-tree-sitter";
 import type { Frame, Trace } from "../core/types.ts";
-import { gitHistory } from "./git-history.ts";
+import { gitHistories } from "./git-history.ts";
 import { parseSource } from "./grammars.ts";
 import { extensionOf, fenceLanguage, type GrammarId, grammarForFile, MANIFEST } from "./manifest.ts";
 import { resolveFrame } from "./resolve.ts";
-import { findScope } from "./scope.ts";
+import { findScope, type Scope } from "./scope.ts";
+import { topLevelSegment } from "./segment.ts";
 import type { ExplodedFrame, ExplodeOptions } from "./types.ts";
 import { contextWindow, scopeWindow } from "./window.ts";
 
@@ -27,10 +28,12 @@ const MAX_PARSE_BYTES = 1024 * 1024;
 
 interface SourceFile {
   lines: string[];
+  text: string;
   language: GrammarId | null;
-  /** A parsed tree, or why there is none. */
-  tree: Tree | null;
+  /** Why the file is not parsed (no grammar, language off, too large); null when it can be. */
   noTree: string | null;
+  /** Parsed trees by segment (`start-end`, or `all` for the whole file). */
+  trees: Map<string, Promise<Tree>>;
 }
 
 type Loaded = { ok: true; file: SourceFile } | { ok: false; reason: string };
@@ -61,19 +64,13 @@ async function loadFile(file: string, opts: ExplodeOptions): Promise<Loaded> {
   if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
   const ext = extensionOf(file);
   const language = grammarForFile(file) ?? (ext === "" ? languageFromShebang(lines[0] ?? "") : null);
-  const src: SourceFile = { lines, language, tree: null, noTree: null };
+  const src: SourceFile = { lines, text, language, noTree: null, trees: new Map() };
   if (language === null) {
     src.noTree = `no grammar for ${ext === "" ? "files without an extension" : `${ext} files`}`;
   } else if (!opts.languages.includes(language)) {
     src.noTree = `${language} is not in source_explode.languages`;
   } else if (text.length > MAX_PARSE_BYTES) {
     src.noTree = `file too large to parse (${mb(text.length)} MB)`;
-  } else {
-    try {
-      src.tree = await parseSource(language, text);
-    } catch (e) {
-      src.noTree = `tree-sitter failed: ${(e as Error).message}`;
-    }
   }
   return { ok: true, file: src };
 }
@@ -110,10 +107,58 @@ function blank(index: number, frame: Frame, cwd: string): ExplodedFrame {
   };
 }
 
-function renderSource(out: ExplodedFrame, src: SourceFile, line: number, opts: ExplodeOptions): void {
+function treeFor(src: SourceFile, seg: { start: number; end: number } | null): Promise<Tree> {
+  const key = seg === null ? "all" : `${seg.start}-${seg.end}`;
+  let tree = src.trees.get(key);
+  if (tree === undefined) {
+    const text = seg === null ? src.text : src.lines.slice(seg.start - 1, seg.end).join("\n");
+    tree = parseSource(src.language!, text);
+    src.trees.set(key, tree);
+  }
+  return tree;
+}
+
+/**
+ * The scope around `line`: from the top-level segment when the file is large and the segment
+ * parses cleanly (see segment.ts), else from the whole file.
+ */
+async function scopeOf(src: SourceFile, line: number): Promise<Scope | null> {
+  const spec = MANIFEST.languages[src.language!];
   const lineText = src.lines[line - 1] ?? "";
-  if (src.tree !== null && src.language !== null) {
-    const scope = findScope(src.tree.rootNode, line, lineText, MANIFEST.languages[src.language]);
+  const seg = topLevelSegment(src.lines, line, src.language!);
+  if (seg !== null) {
+    const tree = await treeFor(src, seg);
+    if (!tree.rootNode.hasError) {
+      const scope = findScope(tree.rootNode, line - seg.start + 1, lineText, spec);
+      if (scope !== null) {
+        const shift = seg.start - 1;
+        return {
+          ...scope,
+          startLine: scope.startLine + shift,
+          endLine: scope.endLine + shift,
+          headerLine: scope.headerLine + shift,
+        };
+      }
+    }
+  }
+  const tree = await treeFor(src, null);
+  return findScope(tree.rootNode, line, lineText, spec);
+}
+
+async function renderSource(
+  out: ExplodedFrame,
+  src: SourceFile,
+  line: number,
+  opts: ExplodeOptions,
+): Promise<void> {
+  if (src.noTree === null) {
+    let scope: Scope | null = null;
+    let failed: string | null = null;
+    try {
+      scope = await scopeOf(src, line);
+    } catch (e) {
+      failed = `tree-sitter failed: ${(e as Error).message}`;
+    }
     if (scope !== null) {
       out.scope = scope;
       out.source = scopeWindow(
@@ -124,7 +169,7 @@ function renderSource(out: ExplodedFrame, src: SourceFile, line: number, opts: E
       );
       return;
     }
-    out.fallback = "top-level code (no enclosing function or class)";
+    out.fallback = failed ?? "top-level code (no enclosing function or class)";
   } else {
     out.fallback = src.noTree;
   }
@@ -167,23 +212,33 @@ export async function explodeFrames(trace: Trace, opts: ExplodeOptions): Promise
       const src = loaded.file;
       ef.language = src.language;
       if (src.language !== null) ef.fence = src.language;
-      if (frame.line < 1 || frame.line > src.lines.length) {
+      if (!Number.isInteger(frame.line) || frame.line < 1) {
+        ef.reason = `no usable line number (${frame.line})`;
+        continue;
+      }
+      if (frame.line > src.lines.length) {
         ef.reason = `line ${frame.line} is past the end of the file (${src.lines.length} lines): changed since the trace?`;
         continue;
       }
-      renderSource(ef, src, frame.line, opts);
+      await renderSource(ef, src, frame.line, opts);
       ef.status = "rendered";
       rendered++;
     }
     if (opts.git !== false) {
       const paths = [...new Set(out.filter((f) => f.status === "rendered").map((f) => f.path!))];
-      const histories = new Map(await Promise.all(paths.map(async (p) => [p, await gitHistory(p)] as const)));
+      const histories = await gitHistories(paths);
       for (const f of out) if (f.status === "rendered") f.git = histories.get(f.path!) ?? null;
     }
   } finally {
     for (const pending of files.values()) {
       const loaded = await pending;
-      if (loaded.ok) loaded.file.tree?.delete();
+      if (!loaded.ok) continue;
+      for (const tree of loaded.file.trees.values()) {
+        await tree.then(
+          (t) => t.delete(),
+          () => {},
+        );
+      }
     }
   }
   return out;
