@@ -11,37 +11,44 @@
 import { isSecretKey, keyWords } from "./secret-key.ts";
 import { isHarmless, type KeepFn, looksLikeSecret, REDACTED } from "./values.ts";
 
-/** A prefix-anchored token: group 1 is kept, group 2 is hidden when `valid` accepts it. */
+/**
+ * A prefix-anchored token: group 1 is kept, group 2 is hidden when `valid` accepts it. The regex
+ * only runs on lines containing one of `hints` (a substring check is much cheaper than a regex
+ * scan, and most log lines contain none).
+ */
 interface PrefixRule {
+  hints: string[];
   re: RegExp;
   valid?: (secret: string) => boolean;
 }
 
 const PREFIX_RULES: PrefixRule[] = [
   // OpenAI / Anthropic style keys. `sk-learn-…` has no digits, so the shape check keeps it.
-  { re: /(?<![\w-])(sk-)([A-Za-z0-9_-]{20,})/g, valid: looksLikeSecret },
-  { re: /(?<![\w-])((?:sk|rk)_(?:live|test)_)([A-Za-z0-9]{16,})/g },
-  { re: /(?<![\w-])(gh[pousr]_)([A-Za-z0-9]{30,})(?![\w-])/g },
-  { re: /(?<![\w-])(github_pat_)([A-Za-z0-9_]{30,})/g },
-  { re: /(?<![\w-])(xox[abposr]-)([A-Za-z0-9-]{10,})/g },
-  { re: /(?<![A-Za-z0-9])(AKIA|ASIA)([A-Z0-9]{16})(?![A-Za-z0-9])/g },
-  { re: /(?<![\w-])(hf_)([A-Za-z0-9]{30,})(?![\w-])/g },
-  { re: /(?<![\w-])(glpat-)([A-Za-z0-9_-]{20,})/g },
-  { re: /(?<![\w-])(npm_)([A-Za-z0-9]{36})(?![\w-])/g },
-  { re: /(?<![\w-])(AIza)([0-9A-Za-z_-]{35})(?![\w-])/g },
-  { re: /(?<![\w-])(pypi-)([A-Za-z0-9_-]{50,})/g },
-  { re: /(https:\/\/hooks\.slack\.com\/services\/)([A-Za-z0-9/]+)/g },
-  { re: /(https:\/\/(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks\/)([A-Za-z0-9/_-]+)/g },
+  { hints: ["sk-"], re: /(?<![\w-])(sk-)([A-Za-z0-9_-]{20,})/g, valid: looksLikeSecret },
+  { hints: ["k_live_", "k_test_"], re: /(?<![\w-])((?:sk|rk)_(?:live|test)_)([A-Za-z0-9]{16,})/g },
+  { hints: ["gh"], re: /(?<![\w-])(gh[pousr]_)([A-Za-z0-9]{30,})(?![\w-])/g },
+  { hints: ["github_pat_"], re: /(?<![\w-])(github_pat_)([A-Za-z0-9_]{30,})/g },
+  { hints: ["xox"], re: /(?<![\w-])(xox[abposr]-)([A-Za-z0-9-]{10,})/g },
+  { hints: ["AKIA", "ASIA"], re: /(?<![A-Za-z0-9])(AKIA|ASIA)([A-Z0-9]{16})(?![A-Za-z0-9])/g },
+  { hints: ["hf_"], re: /(?<![\w-])(hf_)([A-Za-z0-9]{30,})(?![\w-])/g },
+  { hints: ["glpat-"], re: /(?<![\w-])(glpat-)([A-Za-z0-9_-]{20,})/g },
+  { hints: ["npm_"], re: /(?<![\w-])(npm_)([A-Za-z0-9]{36})(?![\w-])/g },
+  { hints: ["AIza"], re: /(?<![\w-])(AIza)([0-9A-Za-z_-]{35})(?![\w-])/g },
+  { hints: ["pypi-"], re: /(?<![\w-])(pypi-)([A-Za-z0-9_-]{50,})/g },
+  { hints: ["hooks.slack.com"], re: /(https:\/\/hooks\.slack\.com\/services\/)([A-Za-z0-9/]+)/g },
+  { hints: ["/api/webhooks/"], re: /(https:\/\/(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks\/)([A-Za-z0-9/_-]+)/g },
   // JWT: keep the header (it names the algorithm), hide payload and signature.
-  { re: /(?<![\w-])(eyJ[A-Za-z0-9_-]{8,}\.)(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)/g },
+  { hints: ["eyJ"], re: /(?<![\w-])(eyJ[A-Za-z0-9_-]{8,}\.)(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)/g },
   // `Bearer <token>` outside a header (curl lines, code): only a token-shaped word.
   {
+    hints: ["earer"],
     re: /(?<![\w-])([Bb]earer[ \t]+)([A-Za-z0-9._~+/=-]{8,})/g,
     valid: (s) => looksLikeSecret(s) || /[._~+/=-]/.test(s),
   },
 ];
 
 function applyPrefixRule(line: string, rule: PrefixRule, keep: KeepFn): string {
+  if (!rule.hints.some((h) => line.includes(h))) return line;
   rule.re.lastIndex = 0;
   return line.replace(rule.re, (whole: string, kept: string, secret: string) => {
     if (keep(secret) || keep(whole) || isHarmless(secret)) return whole;

@@ -212,9 +212,22 @@ function isWeak(word: string): boolean {
   return WEAK.has(word) || (word.length > 5 && word.endsWith("token"));
 }
 
+/** Logs repeat the same few keys on every line; remember the answers (bounded). */
+const cache = new Map<string, boolean>();
+const CACHE_MAX = 4096;
+
 /** True when a key of this name holds a secret (see the module comment for where the line is drawn). */
 export function isSecretKey(name: string): boolean {
   if (name.length === 0 || name.length > 128) return false;
+  const known = cache.get(name);
+  if (known !== undefined) return known;
+  const answer = judge(name);
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(name, answer);
+  return answer;
+}
+
+function judge(name: string): boolean {
   // `HF_TOKEN2`, `password_2`: a trailing number does not change what the word is.
   const words = keyWords(name)
     .filter((w) => !/^\d+$/.test(w))
