@@ -267,3 +267,22 @@ describe("the default set", () => {
     expect(hits.map((h) => `${h.line}: ${h.detection.detector}: ${h.detection.message}`)).toEqual([]);
   });
 });
+
+describe("stall metric reading", () => {
+  // The default metric is read without a match object; others with exec. Both must agree.
+  const cases: [RegExp, string[], string][] = [
+    [/(?:step|iter)\s+(\d+)/, ["step 9", "iter   10", "step 2", "x step 10"], "10"],
+    [/global_step=(\d+)/, ["global_step=7 loss 1", "global_step=12", "global_step=3"], "12"],
+    [/x\d(\d+)/, ["x1234", "x9000"], "234"], // a digit before the group: exec path
+    [/done|step (\d+)/, ["step 5", "done"], "done"], // top-level alternation: exec path, whole match
+    [/Epoch (\d+)\/\d+/, ["Epoch 3/10", "Epoch 4/10"], "4"], // group not at the end: exec path
+  ];
+  for (const [re, lines, last] of cases) {
+    test(`${re.source}`, () => {
+      const d = new StallDetector("s", re, 100_000, 0);
+      d.onChildStart(1, 0);
+      lines.forEach((l, i) => d.observeLine(l, "stdout", i, 1));
+      expect(d.observeTick(200_000, true, 1)?.meta["last_value"]).toBe(last);
+    });
+  }
+});

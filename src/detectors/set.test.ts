@@ -116,3 +116,41 @@ describe("feeding", () => {
     expect(set.flush(1, 1).map((d) => d.message)).toEqual(["KeyError: 'x'"]);
   });
 });
+
+describe("the shared recent-lines ring", () => {
+  test("every detector's context comes from it, including the exit's last lines", () => {
+    const set = new DetectorSet(buildDetectors(DEFAULT_DETECTOR_SPECS));
+    set.onChildStart(1, 0);
+    for (let i = 0; i < 150; i++) set.observeLine(`step ${i}`, "stdout", 0, 1);
+    set.observeLine("RuntimeError: CUDA out of memory", "stderr", 0, 1);
+    const [exit] = set.observeExit({ code: 1, signal: null, exitClass: "failure", at: 1, generation: 1 });
+    expect(exit!.context.length).toBe(100);
+    expect(exit!.context.at(-1)).toBe("RuntimeError: CUDA out of memory");
+    expect(exit!.context[0]).toBe("step 51");
+  });
+
+  test("a stream-filtered pattern's context holds only its stream", () => {
+    const set = new DetectorSet([
+      new PatternDetector("a", /boom/, "stderr", 0),
+      new PatternDetector("b", /never/, "any", 0),
+    ]);
+    set.observeLine("out 1", "stdout", 0, 1);
+    set.observeLine("err 1", "stderr", 0, 1);
+    const [d] = set.observeLine("boom", "stderr", 0, 1);
+    expect(d!.context).toEqual(["err 1", "boom"]);
+  });
+
+  test("a new child starts the traceback line numbers over", () => {
+    const set = new DetectorSet(buildDetectors(DEFAULT_DETECTOR_SPECS));
+    set.observeLine("old child output", "stderr", 0, 1);
+    set.onChildStart(2, 0);
+    for (const l of [
+      "Traceback (most recent call last):",
+      '  File "/w/a.py", line 1, in f',
+      "KeyError: 'x'",
+    ]) {
+      set.observeLine(l, "stderr", 0, 2);
+    }
+    expect(set.flush(1, 2)[0]!.meta["line_no"]).toBe(1);
+  });
+});
