@@ -281,7 +281,9 @@ describe("stall metric reading", () => {
     test(`${re.source}`, () => {
       const d = new StallDetector("s", re, 100_000, 0);
       d.onChildStart(1, 0);
-      lines.forEach((l, i) => d.observeLine(l, "stdout", i, 1));
+      lines.forEach((l, i) => {
+        d.observeLine(l, "stdout", i, 1);
+      });
       expect(d.observeTick(200_000, true, 1)?.meta["last_value"]).toBe(last);
     });
   }
