@@ -156,6 +156,11 @@ export interface HealerOutcome {
   response?: string | undefined;
   /** Unified diff of the agent's edits, when there were any. */
   diff?: string | undefined;
+  /**
+   * The agent's edits committed on a fix branch (src/fixes `FixCommit`, as plain JSON), so the
+   * monitor can keep or revert them when verification ends. Absent for rules and read-only agents.
+   */
+  fix?: unknown;
 }
 
 /** A notification handed to every configured notifier. */

@@ -15,6 +15,8 @@ export interface HealContext {
   related: Detection[];
   /** Aborted when the monitor stops or the failure is superseded. */
   signal: AbortSignal;
+  /** Healers add sentences here that end up in the incident (e.g. "the agent gave no valid action"). */
+  notes?: string[];
 }
 
 export interface Healer {
