@@ -4,7 +4,7 @@
  * capture.sh). The Trace objects are built here by hand from that trace's frames; each test first
  * checks that the frame really is in the captured trace, then what explodeFrames makes of it.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -12,6 +12,17 @@ import { pathToFileURL } from "node:url";
 import type { Frame, Trace, TraceLanguage } from "../core/types.ts";
 import { explodeFrames } from "./explode.ts";
 import type { ExplodedFrame, ExplodeOptions } from "./types.ts";
+
+const made: string[] = [];
+/** A fresh temporary directory, removed after the file's tests. */
+function tempDir(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 
 const FIXTURES = path.resolve(import.meta.dir, "../../tests/fixtures/frames");
 const dir = (lang: string) => path.join(FIXTURES, lang);
@@ -441,7 +452,7 @@ describe("git history", () => {
   }
 
   test("tracked files get their last commits and whether they have uncommitted changes", async () => {
-    const repo = fs.mkdtempSync(path.join(os.tmpdir(), "frames-git-"));
+    const repo = tempDir("frames-git-");
     sh(repo, "git", "init", "-q");
     sh(repo, "git", "config", "user.name", "Ada Lovelace");
     sh(repo, "git", "config", "user.email", "ada@example.com");
@@ -471,7 +482,7 @@ describe("git history", () => {
   });
 
   test("a file outside any repository has no history", async () => {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), "frames-nogit-"));
+    const d = tempDir("frames-nogit-");
     fs.writeFileSync(path.join(d, "a.py"), "def f():\n    pass\n");
     const out = await explodeFrames(traceOf("python", [frame(path.join(d, "a.py"), 2, "f")]), {
       ...OPTS,

@@ -1,8 +1,19 @@
-import { expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { gitHistories, gitHistory } from "./git-history.ts";
+
+const made: string[] = [];
+/** A fresh temporary directory, removed after the file's tests. */
+function tempDir(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 
 function run(cwd: string, args: string[], stdin?: string): void {
   const r = Bun.spawnSync(args, {
@@ -18,7 +29,7 @@ function run(cwd: string, args: string[], stdin?: string): void {
 }
 
 function repo(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "git-history-"));
+  const dir = tempDir("git-history-");
   run(dir, ["git", "init", "-q"]);
   run(dir, ["git", "config", "user.name", "Ada Lovelace"]);
   run(dir, ["git", "config", "user.email", "ada@example.com"]);
@@ -117,7 +128,7 @@ test("nested repositories answer for their own files; no repository gives null",
   run(inner, ["git", "config", "user.name", "Bob"]);
   run(inner, ["git", "config", "user.email", "bob@example.com"]);
   commit(inner, "lib.py", "1\n", "inner commit");
-  const loose = fs.mkdtempSync(path.join(os.tmpdir(), "no-git-"));
+  const loose = tempDir("no-git-");
   fs.writeFileSync(path.join(loose, "x.py"), "x\n");
   const h = await gitHistories([
     path.join(outer, "top.py"),

@@ -32,6 +32,7 @@ console.log(JSON.stringify(seen));
 `,
   );
   const r = Bun.spawnSync([process.execPath, script], { cwd: dir });
+  fs.rmSync(dir, { recursive: true, force: true });
   expect(r.stderr.toString()).toBe("");
   expect(JSON.parse(r.stdout.toString())).toEqual([[], [], ["python"], ["python"], ["go", "python"]]);
 });

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -8,6 +8,11 @@ import { parseSource } from "./grammars.ts";
 import { type GrammarId, MANIFEST } from "./manifest.ts";
 import { findScope } from "./scope.ts";
 import { SEGMENT_MIN_LINES, topLevelSegment } from "./segment.ts";
+
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 
 /** `block(i)` repeated until the file is long enough to be segmented. */
 function big(block: (i: number) => string[]): string[] {
@@ -120,6 +125,7 @@ describe("a segment parse finds the same scope as a whole-file parse, on every l
   ];
   test.each(cases)("%s", async (id, ext, lines) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "frames-seg-"));
+    made.push(dir);
     const file = path.join(dir, `big.${ext}`);
     fs.writeFileSync(file, `${lines.join("\n")}\n`);
     const frames: Frame[] = lines.map((_, i) => ({ file, line: i + 1, function: null, raw: "" }));
