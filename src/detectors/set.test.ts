@@ -20,6 +20,15 @@ describe("cooldowns", () => {
     expect(names(set.observeLine("boom", "stderr", 20_000, 1))).toEqual(["p"]);
   });
 
+  test("a new child starts with no cooldown in effect", () => {
+    const set = new DetectorSet([new PatternDetector("p", /boom/, "any", 60_000)]);
+    expect(names(set.observeLine("boom", "stderr", 0, 1))).toEqual(["p"]);
+    expect(set.observeLine("boom", "stderr", 1_000, 1)).toEqual([]);
+    set.onChildStart(2, 2_000);
+    expect(names(set.observeLine("boom", "stderr", 3_000, 2))).toEqual(["p"]);
+    expect(set.observeLine("boom", "stderr", 4_000, 2)).toEqual([]);
+  });
+
   test("each detector has its own cooldown", () => {
     const set = new DetectorSet([
       new PatternDetector("a", /boom/, "any", 60_000),

@@ -148,6 +148,10 @@ export class DetectorSet {
   /** A new child was started. Cooldowns carry over (they are about the failure, not the child). */
   onChildStart(generation: number, at: number): void {
     this.recent.clear();
+    // Cooldowns are per child: a restarted child's first OOM must reach the rule that halves the
+    // batch again, even seconds after the previous child's. Crash loops are bounded by the restart
+    // policy (backoff, identical failures, max_restarts), not by hiding detections.
+    this.last.fill(Number.NEGATIVE_INFINITY);
     for (const d of this.detectors) d.onChildStart?.(generation, at);
   }
 
