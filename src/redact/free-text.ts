@@ -36,7 +36,10 @@ const PREFIX_RULES: PrefixRule[] = [
   { hints: ["AIza"], re: /(?<![\w-])(AIza)([0-9A-Za-z_-]{35})(?![\w-])/g },
   { hints: ["pypi-"], re: /(?<![\w-])(pypi-)([A-Za-z0-9_-]{50,})/g },
   { hints: ["hooks.slack.com"], re: /(https:\/\/hooks\.slack\.com\/services\/)([A-Za-z0-9/]+)/g },
-  { hints: ["/api/webhooks/"], re: /(https:\/\/(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks\/)([A-Za-z0-9/_-]+)/g },
+  {
+    hints: ["/api/webhooks/"],
+    re: /(https:\/\/(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks\/)([A-Za-z0-9/_-]+)/g,
+  },
   // JWT: keep the header (it names the algorithm), hide payload and signature.
   { hints: ["eyJ"], re: /(?<![\w-])(eyJ[A-Za-z0-9_-]{8,}\.)(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)/g },
   // `Bearer <token>` outside a header (curl lines, code): only a token-shaped word.
