@@ -9,6 +9,10 @@ import type { LoadedConfig } from "../config/load.ts";
 import { compileRegex } from "../config/regex.ts";
 import { buildDetectors } from "../detectors/build.ts";
 import { DetectorSet } from "../detectors/set.ts";
+import type { FixCommit } from "../fixes/capture.ts";
+import { keepFix } from "../fixes/keep.ts";
+import { appendAttempt, ledgerPath, updateAttempt } from "../fixes/ledger.ts";
+import { revertFix } from "../fixes/revert.ts";
 import { parseActionBlock } from "../healers/agent/action-block.ts";
 import { compileRules, RuleHealer } from "../healers/rules.ts";
 import { fingerprint } from "../incidents/fingerprint.ts";
@@ -95,7 +99,30 @@ export function buildMonitor(cfg: LoadedConfig, version: string): BuiltMonitor {
         logger,
       }),
     detectors,
-    healers: [new RuleHealer(compileRules(c.rules))],
+    rules: new RuleHealer(compileRules(c.rules)),
+    agent: null,
+    healingMode: c.dispatch.mode === "session" || c.healing.claude.mode === "session" ? "session" : "builtin",
+    sessionMarker: c.dispatch.request_marker,
+    fixes: {
+      keep: async (fix, autoMerge) => (await keepFix(fix as FixCommit, { autoMerge })).reason,
+      revert: async (fix) => {
+        const r = await revertFix(fix as FixCommit);
+        if (!r.ok) {
+          throw new Error(
+            `conflicts in ${r.conflicts.map((x) => `${x.path} (${x.reason})`).join(", ")}; nothing was changed`,
+          );
+        }
+        return `${r.reverted.length} file(s) restored${r.alreadyReverted.length ? `, ${r.alreadyReverted.length} already back` : ""}`;
+      },
+    },
+    ledger: {
+      append: (a) => {
+        appendAttempt(ledgerPath(cfg.root), { ...a, status: "pending" });
+      },
+      update: (id, source, status, seconds) => {
+        updateAttempt(ledgerPath(cfg.root), id, source, { status, duration_seconds: seconds });
+      },
+    },
     store: incidents,
     notifier,
     journal,

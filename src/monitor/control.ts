@@ -1,6 +1,6 @@
 /**
  * @module
- * The operator inbox: `autosentry pause|resume|abort` append one JSON line to
+ * The operator inbox: `autosentry pause|resume|abort|approve` append one JSON line to
  * `.autosentry/control.jsonl`; the running monitor reads what is new each tick (by byte offset,
  * which state.json records, so nothing is applied twice across monitor restarts).
  */
@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { appendJsonl } from "../util/jsonl.ts";
 
-export type ControlVerb = "pause" | "resume" | "abort";
+export type ControlVerb = "pause" | "resume" | "abort" | "approve";
 
 export interface ControlCommand {
   id: string;
@@ -16,6 +16,8 @@ export interface ControlCommand {
   command: ControlVerb;
   user: string;
   reason: string | null;
+  /** approve: the detector whose healing resumes (null = all). */
+  detector?: string | null;
 }
 
 /** Append a command for the monitor to pick up. */
@@ -23,6 +25,7 @@ export function sendControl(
   file: string,
   command: ControlVerb,
   reason: string | null = null,
+  detector: string | null = null,
 ): ControlCommand {
   const cmd: ControlCommand = {
     id: `${Date.now()}-${Math.random().toString(16).slice(2, 10)}`,
@@ -30,6 +33,7 @@ export function sendControl(
     command,
     user: process.env.USER ?? os.userInfo().username,
     reason,
+    detector,
   };
   appendJsonl(file, cmd, true);
   return cmd;
@@ -57,7 +61,7 @@ export function readControl(file: string, offset: number): { commands: ControlCo
       if (!line.trim()) continue;
       try {
         const v = JSON.parse(line) as ControlCommand;
-        if (v.command === "pause" || v.command === "resume" || v.command === "abort") commands.push(v);
+        if (["pause", "resume", "abort", "approve"].includes(v.command)) commands.push(v);
       } catch {
         // a malformed line is skipped; the offset still moves past it
       }

@@ -26,6 +26,11 @@ export type MonitorEvent =
   /** A child ran long enough without failing: the failure sequence is over. */
   | "stable"
   | "requeued"
+  | "escalated"
+  | "agent_disabled"
+  | "fix_reverted"
+  | "fix_kept"
+  | "approved"
   | "restart_scheduled"
   | "restart_rate_limited"
   | "repeat_failure_limit"

@@ -10,7 +10,9 @@
  *
  * The decision table (state × event) is documented in docs/architecture.md; keep them in step.
  */
+import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import type { ConfigData } from "../config/schema.ts";
 import type { Action, ChildExit, Detection, HealerOutcome, Notification, Stream } from "../core/types.ts";
 import { childEnvironment, resolveOverlay } from "../healers/env-overlay.ts";
@@ -53,7 +55,35 @@ export interface MonitorDeps {
   logger: Logger;
   createSupervisor(sink: SupervisorSink): Supervisor;
   detectors: DetectorFanout;
-  healers: Healer[];
+  /** The rule healer (tried first). */
+  rules: Healer;
+  /** The coding agent, or null when healing is rules-only. */
+  agent: Healer | null;
+  /** `session`: a Claude Code session heals; the monitor only detects, records and queues. */
+  healingMode: "builtin" | "session";
+  /** Touched after every incident in session mode (wakes the session's Stop hook). */
+  sessionMarker: string;
+  /** Fix verification outcomes: keep (optionally merge) or revert an agent's fix branch. */
+  fixes: {
+    keep(fix: unknown, autoMerge: boolean): Promise<string>;
+    revert(fix: unknown): Promise<string>;
+  };
+  /** `.autosentry/attempts.tsv`. */
+  ledger: {
+    append(a: {
+      incident_id: string;
+      detector: string;
+      source: string;
+      branch: string | null;
+      description: string;
+    }): void;
+    update(
+      incidentId: string,
+      source: string,
+      status: "kept" | "regressed" | "crashed" | "discarded",
+      durationSeconds: number,
+    ): void;
+  };
   store: IncidentStore;
   notifier: Notifier;
   journal: Journal;
@@ -99,6 +129,8 @@ export class Monitor {
   private deadSinceMs: number | null = null;
   private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   private readonly exitWaiters = new Map<number, Array<() => void>>();
+  private agentDisabled: string | null = null;
+  private healAbort: AbortController | null = null;
 
   constructor(private readonly deps: MonitorDeps) {
     this.cfg = deps.config;
@@ -253,6 +285,7 @@ export class Monitor {
   private async finish(code: number, reason: string, phase: Phase): Promise<void> {
     if (this.finishing) return;
     this.finishing = true;
+    this.healAbort?.abort();
     const s = this.s;
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.restartTimer) clearTimeout(this.restartTimer);
@@ -542,25 +575,19 @@ export class Monitor {
     s.attempts_by_detector[primary.detector] = attempts;
     let outcome: HealerOutcome | null = null;
     let note: string | undefined;
-    if (limit > 0 && attempts.length >= limit) {
-      note = `healing paused for detector ${primary.detector}: ${attempts.length} attempts in the last hour (budget ${limit})`;
+    if (this.deps.healingMode === "session") {
+      note = "session mode: the incident is queued for the Claude Code session";
+      this.touchSessionMarker();
+    } else if (s.paused_detectors.includes(primary.detector)) {
+      note = `healing is paused for detector ${primary.detector} after a regression; \`autosentry approve\` resumes it`;
+      this.log.warn(note);
+    } else if (limit > 0 && attempts.length >= limit) {
+      note = `healing paused for detector ${primary.detector}: ${attempts.length} attempts in the last hour (budget ${limit}); \`autosentry approve\` resumes it`;
       this.log.warn(note);
     } else if (incident) {
-      const ac = new AbortController();
-      for (const h of this.deps.healers) {
-        try {
-          outcome = await h.heal({
-            incidentId: incident.id,
-            incidentDir: incident.dir,
-            detection: primary,
-            related: ep.detections,
-            signal: ac.signal,
-          });
-        } catch (err) {
-          this.log.error(`healer ${h.name} failed: ${errMsg(err)}`);
-        }
-        if (outcome) break;
-      }
+      const r = await this.heal(incident, primary, ep.detections);
+      outcome = r.outcome;
+      note = r.notes.length > 0 ? r.notes.join("; ") : undefined;
     }
 
     const stillAlive = this.childAlive && this.gen === ep.generation;
@@ -581,6 +608,97 @@ export class Monitor {
       return;
     }
     await this.apply(outcome, incident, primary, ep.generation);
+  }
+
+  /**
+   * The healer chain: rules first, then the agent. Past `escalate_to_claude_after` unverified
+   * restarts, or right after a rule's fix regressed for this detector, the agent goes first
+   * (rules stay the fallback if the agent has nothing, or is disabled).
+   */
+  private async heal(
+    incident: IncidentRef,
+    primary: Detection,
+    related: Detection[],
+  ): Promise<{ outcome: HealerOutcome | null; notes: string[] }> {
+    const s = this.s;
+    const agent = this.agentUsable() ? this.deps.agent : null;
+    const threshold =
+      this.cfg.healing.escalate_to_claude_after > 0 ? this.cfg.healing.escalate_to_claude_after : 2;
+    if (agent && !s.escalated && s.restarts >= threshold) {
+      s.escalated = true;
+      this.deps.journal.write("escalated", { restarts: s.restarts, threshold });
+      this.log.log("CLAUDE", `${s.restarts} unverified restarts: escalating to the agent`);
+      this.notify({
+        kind: "recovery",
+        title: "healer escalation",
+        body: `${s.restarts} unverified restarts; the agent now handles failures before rules`,
+        incident_id: incident.id,
+      });
+    }
+    const forced = s.force_agent.includes(primary.detector);
+    const order: Healer[] =
+      agent && (s.escalated || forced)
+        ? [agent, this.deps.rules]
+        : [this.deps.rules, ...(agent ? [agent] : [])];
+    if (forced) s.force_agent = s.force_agent.filter((d) => d !== primary.detector);
+    const notes: string[] = [];
+    const ac = new AbortController();
+    this.healAbort = ac;
+    try {
+      for (const h of order) {
+        if (h === agent && !this.agentUsable()) continue;
+        if (h === agent) this.log.log("CLAUDE", `asking the agent about incident ${incident.id}`);
+        try {
+          const outcome = await h.heal({
+            incidentId: incident.id,
+            incidentDir: incident.dir,
+            detection: primary,
+            related,
+            signal: ac.signal,
+            notes,
+          });
+          if (outcome) return { outcome, notes };
+        } catch (err) {
+          const msg = `healer ${h.name} failed: ${errMsg(err)}`;
+          this.log.error(msg);
+          notes.push(msg);
+        }
+        if (this.finishing) break;
+      }
+    } finally {
+      this.healAbort = null;
+    }
+    return { outcome: null, notes };
+  }
+
+  private agentUsable(): boolean {
+    return this.deps.agent !== null && this.agentDisabled === null;
+  }
+
+  /** The agent cannot work (auth, quota, missing CLI): rules-only from now on, said once. */
+  disableAgent(reason: string, kind: string): void {
+    if (this.agentDisabled !== null) return;
+    this.agentDisabled = reason;
+    this.s.agent_disabled = `${kind}: ${reason}`;
+    this.deps.state.changed();
+    this.deps.journal.write("agent_disabled", { kind, reason });
+    this.log.log("CLAUDE", `agent healing disabled (${kind}): ${reason}; continuing with rules only`);
+    this.notify({
+      kind: "anomaly",
+      title: `agent healing disabled: ${kind}`,
+      body: `${reason}. autosentry continues with rules only.`,
+      incident_id: this.s.last_incident_id,
+    });
+  }
+
+  private touchSessionMarker(): void {
+    try {
+      const f = this.deps.sessionMarker;
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(f, `${new Date().toISOString()}\n`);
+    } catch (err) {
+      this.log.error(`Cannot touch ${this.deps.sessionMarker}: ${errMsg(err)}`);
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -686,18 +804,7 @@ export class Monitor {
     await this.record(incident, applied);
     this.notifyIncident(primary, outcome, incident);
     if (incident) {
-      const pv: PendingVerification = {
-        incident_id: incident.id,
-        detector: outcome.detection.detector,
-        fingerprint: this.deps.fingerprint(outcome.detection),
-        source: outcome.source,
-        rule: outcome.ruleName ?? null,
-        action: effective.kind,
-        deadline: new Date(Date.now() + this.cfg.healing.verify_window_seconds * 1000).toISOString(),
-        generation,
-      };
-      s.pending_verifications = s.pending_verifications.filter((p) => p.detector !== pv.detector);
-      s.pending_verifications.push(pv);
+      this.addVerification(incident, outcome, effective.kind, generation);
     }
     this.deps.journal.write("recovery_applied", {
       incident_id: incident?.id ?? null,
@@ -1010,6 +1117,62 @@ export class Monitor {
   // ------------------------------------------------------------------------------------------
   // verification
 
+  /** Start the verification window of an applied outcome, and its ledger row. */
+  private addVerification(
+    incident: IncidentRef,
+    outcome: HealerOutcome,
+    action: string,
+    generation: number,
+  ): void {
+    const s = this.s;
+    const fix = outcome.fix as { branch?: string | null } | undefined;
+    const ledgerSource = outcome.source === "rule" ? (outcome.ruleName ?? "rule") : outcome.source;
+    const pv: PendingVerification = {
+      incident_id: incident.id,
+      detector: outcome.detection.detector,
+      fingerprint: this.deps.fingerprint(outcome.detection),
+      source: outcome.source,
+      rule: outcome.ruleName ?? null,
+      action,
+      deadline: new Date(Date.now() + this.cfg.healing.verify_window_seconds * 1000).toISOString(),
+      generation,
+      branch: fix?.branch ?? null,
+      ledger_source: ledgerSource,
+      applied_at: new Date().toISOString(),
+      fix: outcome.fix,
+    };
+    // One open verification per detector: an older one is superseded (its attempt is discarded).
+    for (const old of s.pending_verifications.filter((p) => p.detector === pv.detector)) {
+      this.ledgerUpdate(old, "discarded");
+    }
+    s.pending_verifications = s.pending_verifications.filter((p) => p.detector !== pv.detector);
+    s.pending_verifications.push(pv);
+    try {
+      this.deps.ledger.append({
+        incident_id: incident.id,
+        detector: pv.detector,
+        source: ledgerSource,
+        branch: pv.branch ?? null,
+        description: outcome.detection.message,
+      });
+    } catch (err) {
+      this.log.error(`Cannot write the attempts ledger: ${errMsg(err)}`);
+    }
+    this.deps.state.changed();
+  }
+
+  private ledgerUpdate(
+    pv: PendingVerification,
+    status: "kept" | "regressed" | "crashed" | "discarded",
+  ): void {
+    try {
+      const seconds = (Date.now() - Date.parse(pv.applied_at)) / 1000;
+      this.deps.ledger.update(pv.incident_id, pv.ledger_source, status, Math.round(seconds * 10) / 10);
+    } catch (err) {
+      this.log.error(`Cannot update the attempts ledger: ${errMsg(err)}`);
+    }
+  }
+
   private checkRegression(d: Detection): void {
     const s = this.s;
     if (s.pending_verifications.length === 0) return;
@@ -1030,7 +1193,42 @@ export class Monitor {
       "RECOVERY",
       `fix for '${hit.detector}' (incident ${hit.incident_id}) regressed: the same failure came back`,
     );
+    this.ledgerUpdate(hit, "regressed");
+    if (hit.source === "rule" && this.cfg.healing.escalate_on_rule_regression && this.deps.agent) {
+      if (!s.force_agent.includes(hit.detector)) s.force_agent.push(hit.detector);
+    }
     this.deps.state.changed();
+    void this.serial(() => this.onRegressed(hit));
+  }
+
+  /** `healing.regression_action` for a fix whose failure came back. */
+  private async onRegressed(pv: PendingVerification): Promise<void> {
+    const action = this.cfg.healing.regression_action;
+    if (action === "revert" && pv.fix) {
+      try {
+        const res = await this.deps.fixes.revert(pv.fix);
+        this.log.log("RECOVERY", `reverted the agent's edits of incident ${pv.incident_id}: ${res}`);
+        this.deps.journal.write("fix_reverted", { incident_id: pv.incident_id, result: res });
+      } catch (err) {
+        this.log.error(`Cannot revert the agent's edits of incident ${pv.incident_id}: ${errMsg(err)}`);
+        this.notify({
+          kind: "anomaly",
+          title: `[${pv.detector}] could not revert the agent's fix`,
+          body: errMsg(err),
+          incident_id: pv.incident_id,
+        });
+      }
+    } else if (action === "escalate") {
+      const s = this.s;
+      if (!s.paused_detectors.includes(pv.detector)) s.paused_detectors.push(pv.detector);
+      this.deps.state.changed();
+      this.notify({
+        kind: "anomaly",
+        title: `[${pv.detector}] regression — escalating`,
+        body: `the fix of incident ${pv.incident_id} did not hold; healing for ${pv.detector} is paused until \`autosentry approve\``,
+        incident_id: pv.incident_id,
+      });
+    }
   }
 
   private checkVerifications(now: number): void {
@@ -1046,6 +1244,20 @@ export class Monitor {
     const s = this.s;
     s.pending_verifications = s.pending_verifications.filter((p) => p !== pv);
     s.restarts = 0;
+    s.escalated = false;
+    this.ledgerUpdate(pv, "kept");
+    if (pv.fix) {
+      const fix = pv.fix;
+      void this.serial(async () => {
+        try {
+          const res = await this.deps.fixes.keep(fix, this.cfg.healing.git.auto_merge);
+          this.log.log("RECOVERY", `kept the agent's fix of incident ${pv.incident_id}: ${res}`);
+          this.deps.journal.write("fix_kept", { incident_id: pv.incident_id, result: res });
+        } catch (err) {
+          this.log.error(`Cannot keep the agent's fix of incident ${pv.incident_id}: ${errMsg(err)}`);
+        }
+      });
+    }
     this.deps.journal.write("recovery_verified", {
       incident_id: pv.incident_id,
       detector: pv.detector,
@@ -1071,7 +1283,12 @@ export class Monitor {
     if (res.offset === s.control_offset) return;
     s.control_offset = res.offset;
     this.deps.state.changed();
-    for (const c of res.commands) void this.serial(() => this.applyControl(c));
+    for (const c of res.commands) {
+      // abort and pause act at once, even while a decision (an agent at work) holds the queue;
+      // a decision that finishes later sees the pause and launches nothing.
+      if (c.command === "abort" || c.command === "pause") void this.applyControl(c);
+      else void this.serial(() => this.applyControl(c));
+    }
   }
 
   private async applyControl(c: ControlCommand): Promise<void> {
@@ -1079,7 +1296,27 @@ export class Monitor {
     this.log.info(`operator ${c.user}: ${c.command}${c.reason ? ` (${c.reason})` : ""}`);
     if (c.command === "pause") await this.pause(c.user, c.reason ?? "operator pause");
     else if (c.command === "resume") await this.resume(c.user);
+    else if (c.command === "approve") this.approve(c.user, c.detector ?? null);
     else await this.finish(130, `Operator abort from '${c.user}'`, "aborted");
+  }
+
+  /**
+   * Resume healing that was paused for a detector (hourly budget used up, or a regression with
+   * `regression_action: escalate`). `detector` null = every detector.
+   */
+  private approve(by: string, detector: string | null): void {
+    const s = this.s;
+    const which = detector
+      ? [detector]
+      : [...new Set([...s.paused_detectors, ...Object.keys(s.attempts_by_detector)])];
+    s.paused_detectors = s.paused_detectors.filter((d) => !which.includes(d));
+    for (const d of which) delete s.attempts_by_detector[d];
+    const approvals = Array.isArray(s.user.approvals) ? (s.user.approvals as unknown[]) : [];
+    s.user.approvals = approvals;
+    pushCapped(approvals, { time: new Date().toISOString(), by, detector });
+    this.deps.journal.write("approved", { by, detector });
+    this.log.info(`healing approved by ${by} for ${detector ?? "every detector"}`);
+    this.deps.state.changed();
   }
 
   /** Durable pause: the child stays stopped (across monitor restarts) until resume. */

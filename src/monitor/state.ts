@@ -57,6 +57,12 @@ export interface PendingVerification {
   deadline: string;
   generation: number;
   branch?: string | null;
+  /** The ledger's source column: the rule's name, or `claude`. */
+  ledger_source: string;
+  /** ISO time the fix was applied (for the ledger's duration). */
+  applied_at: string;
+  /** The agent's committed fix (src/fixes FixCommit), when there is one to keep or revert. */
+  fix?: unknown;
 }
 
 export interface MonitorState {
@@ -110,6 +116,14 @@ export interface MonitorState {
   next_restart_at: string | null;
   identical: { signature: string | null; count: number };
   pending_verifications: PendingVerification[];
+  /** The agent goes before rules (unverified restarts reached `escalate_to_claude_after`). */
+  escalated: boolean;
+  /** Detectors whose next failure goes to the agent first (a rule's fix regressed). */
+  force_agent: string[];
+  /** Detectors whose healing is paused (`regression_action: escalate`) until `autosentry approve`. */
+  paused_detectors: string[];
+  /** Why agent healing is off for this monitor (auth, quota, missing CLI), or null. */
+  agent_disabled: string | null;
   /** Healing attempts per detector (ISO times) for the hourly budget. */
   attempts_by_detector: Record<string, string[]>;
   last_incident_id: string | null;
@@ -159,6 +173,10 @@ export function emptyState(): MonitorState {
     next_restart_at: null,
     identical: { signature: null, count: 0 },
     pending_verifications: [],
+    escalated: false,
+    force_agent: [],
+    paused_detectors: [],
+    agent_disabled: null,
     attempts_by_detector: {},
     last_incident_id: null,
     control_offset: 0,
@@ -205,6 +223,10 @@ export function beginRun(state: MonitorState, runId: string): void {
   state.identical = { signature: null, count: 0 };
   state.env_overlay = {};
   state.pending_verifications = [];
+  state.escalated = false;
+  state.force_agent = [];
+  state.paused_detectors = [];
+  state.agent_disabled = null;
   state.next_restart_at = null;
   state.restart_window = [];
   state.attempts_by_detector = {};

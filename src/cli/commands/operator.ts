@@ -47,13 +47,14 @@ async function waitForAck(
 async function operate(
   verb: ControlVerb,
   opts: { config?: string; reason?: string; wait: boolean },
+  detector: string | null = null,
 ): Promise<void> {
   const cfg = loadConfigForCli(opts, { allowMissing: true });
   const paths = monitorPaths(cfg.data);
   const lock = readLock(paths.lock);
   const who = process.env.USER ?? os.userInfo().username;
   if (lock && ownerAlive(lock)) {
-    sendControl(paths.control, verb, opts.reason ?? null);
+    sendControl(paths.control, verb, opts.reason ?? null, detector);
     if (!opts.wait) {
       process.stdout.write(`${verb} sent to the monitor (pid ${lock.pid})\n`);
       return;
@@ -68,6 +69,7 @@ async function operate(
       pause: "paused: the child is stopped until `autosentry resume`",
       resume: "resumed",
       abort: "aborted",
+      approve: `approved: healing resumes for ${detector ?? "every detector"}`,
     }[verb];
     process.stdout.write(`${what} (monitor pid ${lock.pid})\n`);
     return;
@@ -90,6 +92,12 @@ async function operate(
       process.stdout.write(
         "paused: no monitor is running; the next `autosentry run` will wait for `autosentry resume`\n",
       );
+    } else if (verb === "approve") {
+      st.paused_detectors = detector ? st.paused_detectors.filter((d) => d !== detector) : [];
+      if (detector) delete st.attempts_by_detector[detector];
+      else st.attempts_by_detector = {};
+      writeJsonAtomicSync(paths.state, st);
+      process.stdout.write(`approved: healing resumes for ${detector ?? "every detector"}\n`);
     } else if (verb === "resume") {
       st.desired = "running";
       st.paused_at = null;
@@ -124,6 +132,17 @@ export function register(program: Command): void {
     ["resume", "start the child again after a pause"],
     ["abort", "stop the child and the monitor (exit code 130)"],
   ];
+  const approve = program
+    .command("approve")
+    .argument("[detector]", "the detector whose healing resumes (default: all)")
+    .description(
+      "resume healing paused by the hourly budget or by a regression (regression_action: escalate)",
+    )
+    .option("-m, --reason <text>", "why (recorded in the journal)")
+    .option("--no-wait", "return without waiting for the monitor to confirm");
+  addConfigOption(approve).action(async (detector, opts) => {
+    await operate("approve", opts, detector ?? null);
+  });
   for (const [verb, description] of verbs) {
     const cmd = program
       .command(verb)
