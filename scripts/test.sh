@@ -35,7 +35,7 @@ bun_suite() { # name, bun test args...
 step typecheck tsc --noEmit -p .
 step lint biome check .
 if [ "${AUTOSENTRY_TEST_ONLY:-}" != e2e ]; then
-  bun_suite "unit tests" src
+  bun_suite "unit tests" src tests/fakes
 fi
 if [ "${AUTOSENTRY_TEST_ONLY:-}" != unit ]; then
   step build npm run --silent build
