@@ -890,6 +890,9 @@ export class Monitor {
       incident_id: info.incident,
       delay_seconds: delay,
     });
+    // The decision for this child is made: its exit (if still to come, or already queued) and any
+    // late detection of it must not be handled a second time.
+    this.condemned.add(this.gen);
     await this.stopChild("restart");
     this.schedule(delay, `restart ${restartsLabel(s.restarts, this.policy.max_restarts)}`);
     this.deps.journal.write("restart_scheduled", {
@@ -917,9 +920,9 @@ export class Monitor {
 
   /** Stop the running child on purpose; its exit is expected and handled as such. */
   private async stopChild(reason: "restart" | "pause" | "abort"): Promise<void> {
-    if (!this.childAlive) return;
     const g = this.gen;
     this.condemned.add(g);
+    if (!this.childAlive) return;
     const exited = new Promise<void>((resolve) => {
       const list = this.exitWaiters.get(g) ?? [];
       list.push(resolve);
