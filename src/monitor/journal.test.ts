@@ -88,4 +88,27 @@ describe("Journal", () => {
     expect(messages.length).toBe(1);
     expect(messages[0]).toStartWith(`Cannot write journal ${blocker}/events.jsonl: `);
   });
+
+  test("listeners see each record after it is written; a throwing listener is reported and skipped", () => {
+    const file = path.join(tmp, "events.jsonl");
+    const messages: string[] = [];
+    const j = new Journal(file, { runId: "r", onError: (m) => messages.push(m) });
+    const seen: string[] = [];
+    j.listen(() => {
+      throw new Error("boom");
+    });
+    const stop = j.listen((rec) => {
+      // The line is already on disk when a listener runs.
+      seen.push(`${rec.event}:${readJsonl(file).records.length}:${String(rec.incident_id ?? "")}`);
+    });
+    j.write("incident", { incident_id: "a" });
+    stop();
+    j.write("monitor_stopped");
+    expect(seen).toEqual(["incident:1:a"]);
+    expect(messages).toEqual([
+      "A journal listener failed on incident: boom",
+      "A journal listener failed on monitor_stopped: boom",
+    ]);
+    expect(readJsonl(file).records.map((r) => r.event)).toEqual(["incident", "monitor_stopped"]);
+  });
 });

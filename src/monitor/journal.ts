@@ -4,6 +4,10 @@
  * `{schema_version: 1, time, run_id, stage, event, …details}`, appended in one write and fsynced so
  * that `explain` and post-mortems can trust it after a crash. Writing never throws: a journal that
  * cannot be written must not take the monitor down, so failures are counted (and reported once).
+ *
+ * Listeners (the vault) see every record after it was appended, synchronously, so that what they
+ * derive from it is written before the monitor exits; a listener that throws is reported through
+ * `onError` and never stops the journal or the other listeners.
  */
 import { appendJsonl } from "../util/jsonl.ts";
 
@@ -76,8 +80,12 @@ export interface JournalOptions {
   now?: () => number;
 }
 
+/** Called with each record after it was written (or failed to be written). */
+export type JournalListener = (record: JournalRecord) => void;
+
 export class Journal {
   private readonly runId: string;
+  private readonly listeners: JournalListener[] = [];
   private readonly stage: string | null;
   private readonly onError: ((message: string) => void) | undefined;
   private readonly now: () => number;
@@ -91,6 +99,15 @@ export class Journal {
     this.stage = opts.stage ?? null;
     this.onError = opts.onError;
     this.now = opts.now ?? Date.now;
+  }
+
+  /** Call `listener` with every later record; returns a function that removes it. */
+  listen(listener: JournalListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i !== -1) this.listeners.splice(i, 1);
+    };
   }
 
   /** Writes that failed so far. */
@@ -115,6 +132,15 @@ export class Journal {
       if (this.failures === 1) {
         try {
           this.onError?.(`Cannot write journal ${this.file}: ${(err as Error).message}`);
+        } catch {}
+      }
+    }
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(rec);
+      } catch (err) {
+        try {
+          this.onError?.(`A journal listener failed on ${event}: ${(err as Error).message}`);
         } catch {}
       }
     }
