@@ -50,16 +50,37 @@ function loadOrRotateState(
   }
 }
 
+/** Options for monitors that run a pipeline stage (src/pipeline). */
+export interface BuildOptions {
+  /**
+   * The stage this monitor runs: it always begins a fresh run with `runId` (the pipeline's id,
+   * never re-adopting a child of an earlier stage or run), and is tagged with the stage in
+   * state.json (`stage`, `stage_index` 1-based, `stage_count`) and in its journal.
+   */
+  stage?: { runId: string; name: string; index: number; count: number };
+}
+
 /** Build the monitor for `cfg`. The caller holds the project lock. */
-export function buildMonitor(cfg: LoadedConfig, version: string): BuiltMonitor {
+export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOptions = {}): BuiltMonitor {
   const c = cfg.data;
   const paths = monitorPaths(c);
   fs.mkdirSync(paths.logDir, { recursive: true });
   fs.mkdirSync(paths.runDir, { recursive: true });
   const logger = new FileLogger(paths.monitorLog);
   const { state, rotated } = loadOrRotateState(paths.state, logger);
-  const continuing = continuesRun(state);
-  if (!continuing) beginRun(state, crypto.randomUUID().replace(/-/g, ""));
+  const stage = opts.stage;
+  const continuing = stage ? false : continuesRun(state);
+  if (!continuing) beginRun(state, stage?.runId ?? crypto.randomUUID().replace(/-/g, ""));
+  if (stage) {
+    state.stage = stage.name;
+    state.stage_index = stage.index + 1;
+    state.stage_count = stage.count;
+  } else if (!continuing) {
+    // A single-process run after a pipeline: no stage.
+    state.stage = null;
+    state.stage_index = null;
+    state.stage_count = null;
+  }
   const store = new StateStore(paths.state, state, logger, c.monitor.heartbeat_seconds * 1000);
   const redactor = createRedactor({
     extraPatterns: c.redaction.extra_patterns.map((p) => compileRegex(p)),
@@ -67,6 +88,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string): BuiltMonitor {
   });
   const journal = new Journal(paths.journal, {
     runId: state.run_id ?? "",
+    stage: stage?.name ?? null,
     onError: (m) => logger.error(`Cannot write the journal: ${m}`),
   });
   const incidents = new FsIncidentStore({
