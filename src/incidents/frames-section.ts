@@ -1,25 +1,33 @@
 /**
  * @module
- * The frames of an incident: one `frames/NN-<slug(basename)>.md` file per stack frame of the final
- * exception, innermost first, and the same blocks under `## Source frames` in report.md.
+ * The frames seam of the incident store: a renderer turns the trace of an incident into the files
+ * under `frames/` and the body of report.md's `## Source frames` section. The store redacts and
+ * writes whatever a renderer returns; it never looks inside.
  *
- * This version lists each frame (location, language, function, the trace line). Rendering the
- * source around each frame (tree-sitter, `source_explode`) replaces {@link renderFrames} without
- * touching the store or the report: both only see {@link RenderedFrame}s.
+ * Two renderers exist. The source renderer (src/frames: enclosing function and class from the
+ * embedded tree-sitter grammars, the frame's line marked, git history) is plugged in by the
+ * composition root when `source_explode.enabled`. This module's {@link listFrames} is the default
+ * and the renderer when source explosion is off: one file per frame with its location, function
+ * and trace line, no source.
  */
 import * as path from "node:path";
 import type { Frame, Trace } from "../core/types.ts";
 import { code } from "./markdown.ts";
 import { slugify } from "./slug.ts";
 
-/** One frame, ready to be written as a file and embedded in report.md. */
-export interface RenderedFrame {
+/** One file under `frames/`. */
+export interface FrameFile {
   /** File name under `frames/`, e.g. `01-train.py.md`. */
-  file: string;
-  /** Heading text without the `#`s: ``Frame 1 — `train.py:42` (python)``. */
-  title: string;
-  /** Markdown under the heading (no heading of its own). */
-  body: string;
+  name: string;
+  content: string;
+}
+
+/** What a renderer returns for one incident. */
+export interface RenderedFrames {
+  /** Files to write under `frames/`, in order. */
+  files: FrameFile[];
+  /** Markdown of report.md's `## Source frames` section, without its heading. */
+  section: string;
 }
 
 export interface FrameRenderInput {
@@ -29,6 +37,12 @@ export interface FrameRenderInput {
   /** At most this many frames, innermost first. */
   maxFrames: number;
 }
+
+/** A renderer of frames (see the module comment). */
+export type FrameRenderer = (input: FrameRenderInput) => Promise<RenderedFrames>;
+
+/** The section text when a trace has no frames (or there is no trace). */
+export const NO_FRAMES = "*(no stack frames)*";
 
 const EXT_LANG: Record<string, string> = {
   ".py": "python",
@@ -58,11 +72,11 @@ export function finalFrames(trace: Trace | undefined): Frame[] {
   return last?.frames ?? [];
 }
 
-/** Render the frames of `input.trace`; async so that a renderer that reads source files fits the same seam. */
-export async function renderFrames(input: FrameRenderInput): Promise<RenderedFrame[]> {
+/** The listing renderer: location, language, function and trace line of each frame; no source. */
+export async function listFrames(input: FrameRenderInput): Promise<RenderedFrames> {
   const { trace } = input;
-  if (!trace) return [];
-  return finalFrames(trace)
+  if (!trace) return { files: [], section: NO_FRAMES };
+  const blocks = finalFrames(trace)
     .slice(0, input.maxFrames)
     .map((f, i) => {
       const n = i + 1;
@@ -70,14 +84,14 @@ export async function renderFrames(input: FrameRenderInput): Promise<RenderedFra
       const lines = [`**Function:** ${f.function ? code(f.function) : "*(unknown)*"}`];
       if (f.raw.trim() !== "") lines.push("", `Raw: ${code(f.raw.trim())}`);
       return {
-        file: `${String(n).padStart(2, "0")}-${slugify(path.basename(f.file), 60, "frame")}.md`,
+        name: `${String(n).padStart(2, "0")}-${slugify(path.basename(f.file), 60, "frame")}.md`,
         title: `Frame ${n} — ${code(location)} (${frameLanguage(f.file, trace)})`,
         body: lines.join("\n"),
       };
     });
-}
-
-/** The content of `frames/<file>`. */
-export function frameFileText(frame: RenderedFrame): string {
-  return `# ${frame.title}\n\n${frame.body}\n`;
+  if (blocks.length === 0) return { files: [], section: NO_FRAMES };
+  return {
+    files: blocks.map((b) => ({ name: b.name, content: `# ${b.title}\n\n${b.body}\n` })),
+    section: blocks.map((b) => `### ${b.title}\n\n${b.body}`).join("\n\n"),
+  };
 }

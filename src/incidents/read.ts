@@ -35,6 +35,7 @@ export function normalizeIndexEntry(r: Record<string, unknown>): IndexEntry | nu
     detector: str(r.detector),
     message: str(r.message),
     exception_type: strOrNull(r.exception_type),
+    fingerprint: strOrNull(r.fingerprint),
     rule: strOrNull(r.rule),
     action: strOrNull(r.action),
     source: strOrNull(r.source),

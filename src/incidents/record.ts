@@ -13,7 +13,6 @@ import type {
   ProcessKind,
   Trace,
 } from "../core/types.ts";
-import type { RenderedFrame } from "./frames-section.ts";
 import type { AppliedOutcome } from "./types.ts";
 
 /** One detection as listed in detections.json and under `## Related detections`. */
@@ -57,6 +56,34 @@ export interface OutcomeSummary {
   note: string | null;
 }
 
+/** An earlier incident of the same failure (same fingerprint), as report.md links it. */
+export interface EarlierIncident {
+  id: string;
+  /** ISO 8601 UTC. */
+  time: string;
+  /** `rule → action` or the action, when the index knew it; null otherwise. */
+  resolution: string | null;
+}
+
+/** How often this failure (its fingerprint) was recorded before in the same incidents directory. */
+export interface SeenBefore {
+  /** Earlier incidents with the same fingerprint. */
+  count: number;
+  /** The earliest and the latest of them (ISO 8601 UTC); null when count is 0. */
+  first_time: string | null;
+  last_time: string | null;
+  /** The first one and the newest few, oldest first (report.md links each). */
+  earlier: EarlierIncident[];
+}
+
+/** The environment the failing child ran with, beyond the monitor's own. */
+export interface EnvAtIncident {
+  /** `process.env` of the config. */
+  configured: Record<string, string>;
+  /** Values a `restart_with_env` had set (already resolved: `16`, never `half`). */
+  overlay: Record<string, string>;
+}
+
 export interface IncidentRecord {
   schema_version: 1;
   id: string;
@@ -67,13 +94,22 @@ export interface IncidentRecord {
   detector_kind: DetectorKind;
   message: string;
   exception_type: string | null;
+  /** Groups incidents of the same failure (src/incidents/fingerprint.ts). */
+  fingerprint: string;
+  /** The detector's own data (a stall's metric and last value, an exit code, …). */
+  meta: Record<string, string | number | boolean | null>;
   generation: number;
   process: { kind: ProcessKind; argv: string[]; cwd: string; pid: number | null };
   restarts: number;
   /** 0 or less = unlimited. */
   max_restarts: number;
+  env: EnvAtIncident;
+  seen_before: SeenBefore;
   trace: Trace | null;
-  frames: RenderedFrame[];
+  /** Files written under `frames/` (`frames/01-train.py.md`, …), in order. */
+  frames: string[];
+  /** report.md's `## Source frames` section (Markdown, without the heading). */
+  frames_section: string;
   /** Every detection gathered for the failure (includes the first one). */
   related: DetectionSummary[];
   configs: ConfigSnapshotNote[];

@@ -14,15 +14,18 @@ function record(over: Partial<IncidentRecord> = {}): IncidentRecord {
     detector_kind: "traceback",
     message: "ValueError: bad batch ``7``",
     exception_type: "ValueError",
+    fingerprint: "0123456789abcdef",
+    meta: {},
     generation: 1,
     process: { kind: "local", argv: ["python", "train.py", "--name", "my run"], cwd: "/p", pid: 99 },
     restarts: 2,
     max_restarts: 0,
+    env: { configured: {}, overlay: {} },
+    seen_before: { count: 0, first_time: null, last_time: null, earlier: [] },
     trace: pythonTrace(),
-    frames: [
-      { file: "01-x.py.md", title: "Frame 1 — `x.py:3` (python)", body: "**Function:** `f`" },
-      { file: "02-y.py.md", title: "Frame 2 — `y.py:9` (python)", body: "**Function:** `g`" },
-    ],
+    frames: ["frames/01-x.py.md", "frames/02-y.py.md"],
+    frames_section:
+      "### Frame 1 — `x.py:3` (python)\n\n**Function:** `f`\n\n### Frame 2 — `y.py:9` (python)\n\n**Function:** `g`\n",
     related: [
       {
         detector: "traceback",
@@ -93,7 +96,9 @@ describe("renderReport", () => {
       "## Log excerpt",
       "## Fix applied",
     ]);
-    expect(section(md, "State at incident")).toBe("See `state.json`.");
+    expect(section(md, "State at incident")).toBe(
+      "See `state.json`.\n\n**Env overrides the child ran with:** *(none)*",
+    );
     expect(section(md, "Source frames")).toBe(
       "### Frame 1 — `x.py:3` (python)\n\n**Function:** `f`\n\n### Frame 2 — `y.py:9` (python)\n\n**Function:** `g`",
     );
@@ -116,6 +121,8 @@ describe("renderReport", () => {
       "**Error:** ``` ValueError: bad batch ``7`` ``` (the final error, which ended the program)",
       "",
       "**First error:** `KeyError: 'batch'` (the first of 2 chained exceptions)",
+      "",
+      "**Seen before:** never (fingerprint `0123456789abcdef`)",
     ]);
   });
 
@@ -126,13 +133,17 @@ describe("renderReport", () => {
     };
     const s = section(renderReport(record({ trace, message: "RuntimeError: line one" })), "Summary");
     expect(s).toBe(
-      "**Error:**\n\n```\nRuntimeError: line one\nline two\n```\n\n**Detector message:** `RuntimeError: line one`",
+      "**Error:**\n\n```\nRuntimeError: line one\nline two\n```\n\n**Detector message:** `RuntimeError: line one`\n\n**Seen before:** never (fingerprint `0123456789abcdef`)",
     );
   });
 
   test("without a trace the summary is the detection message", () => {
-    const md = renderReport(record({ trace: null, frames: [], message: "loss is NaN at step 12" }));
-    expect(section(md, "Summary")).toBe("**Message:** `loss is NaN at step 12`");
+    const md = renderReport(
+      record({ trace: null, frames: [], frames_section: "", message: "loss is NaN at step 12" }),
+    );
+    expect(section(md, "Summary")).toBe(
+      "**Message:** `loss is NaN at step 12`\n\n**Seen before:** never (fingerprint `0123456789abcdef`)",
+    );
     expect(section(md, "Stack trace")).toBe("*(no stack trace)*");
     expect(section(md, "Source frames")).toBe("*(no stack frames)*");
   });
@@ -252,6 +263,80 @@ describe("renderReport", () => {
     const failed = outcome({ resolved_env: null, note: "BATCH_SIZE has no numeric base" });
     expect(section(renderReport(record({ outcome: failed })), "Fix applied")).toBe(
       "Rule `oom_halve_batch` matched. Requested overrides `BATCH_SIZE=half` were not applied.\n\nNote: BATCH_SIZE has no numeric base",
+    );
+  });
+});
+
+describe("renderReport: fingerprint, detector data, env", () => {
+  test("a failure seen before links the earlier reports: the first one, an ellipsis, the newest", () => {
+    const md = renderReport(
+      record({
+        seen_before: {
+          count: 12,
+          first_time: "2026-03-01T00:00:00.000Z",
+          last_time: "2026-03-04T05:00:00.000Z",
+          earlier: [
+            {
+              id: "2026-03-01T00-00-00Z-error-traceback",
+              time: "2026-03-01T00:00:00.000Z",
+              resolution: null,
+            },
+            {
+              id: "2026-03-04T05-00-00Z-error-traceback",
+              time: "2026-03-04T05:00:00.000Z",
+              resolution: "rule fix → restart",
+            },
+          ],
+        },
+      }),
+    );
+    expect(section(md, "Summary")).toContain(
+      "**Seen before:** 12 times (first 2026-03-01 00:00:00 UTC, last 2026-03-04 05:00:00 UTC; fingerprint `0123456789abcdef`), see below",
+    );
+    expect(headings(md).slice(0, 3)).toEqual([
+      "## Summary",
+      "## Earlier incidents of this failure",
+      "## Source frames",
+    ]);
+    expect(section(md, "Earlier incidents of this failure").split("\n")).toEqual([
+      "The same failure (fingerprint `0123456789abcdef`) was recorded 12 times before in this incidents directory.",
+      "",
+      "- [2026-03-01T00-00-00Z-error-traceback](../2026-03-01T00-00-00Z-error-traceback/report.md) — 2026-03-01 00:00:00 UTC",
+      "- … 10 more …",
+      "- [2026-03-04T05-00-00Z-error-traceback](../2026-03-04T05-00-00Z-error-traceback/report.md) — 2026-03-04 05:00:00 UTC — rule fix → restart",
+    ]);
+  });
+
+  test("seen once: one link, no ellipsis", () => {
+    const t = "2026-03-01T00:00:00.000Z";
+    const md = renderReport(
+      record({
+        seen_before: {
+          count: 1,
+          first_time: t,
+          last_time: t,
+          earlier: [{ id: "a", time: t, resolution: null }],
+        },
+      }),
+    );
+    expect(section(md, "Summary")).toContain("**Seen before:** once (at 2026-03-01 00:00:00 UTC;");
+    expect(section(md, "Earlier incidents of this failure")).toEndWith(
+      "- [a](../a/report.md) — 2026-03-01 00:00:00 UTC",
+    );
+  });
+
+  test("the detector's data and the env overrides the child ran with", () => {
+    const md = renderReport(
+      record({
+        meta: { metric: "step", last_value: 120, stalled: true, code: null },
+        env: { configured: { BATCH_SIZE: "64", MODE: "fast" }, overlay: { BATCH_SIZE: "32" } },
+      }),
+    );
+    expect(section(md, "Summary")).toContain(
+      "**Detector data:** `metric=step`, `last_value=120`, `stalled=true`, `code=null`",
+    );
+    expect(section(md, "State at incident")).toBe(
+      "See `state.json`.\n\n**Env overrides the child ran with:** `BATCH_SIZE=32` (set by an earlier restart_with_env); `MODE=fast` (process.env)",
     );
   });
 });

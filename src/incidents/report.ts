@@ -4,8 +4,12 @@
  * with the Python tool it puts the exception up front, shows the first and the final error of a
  * chained trace, quotes the tail of the log excerpt inline, and prints the env values a restart
  * really used (`BATCH_SIZE=32 (from half)`), never the literal `half` (inventory §6 item 28).
+ * It also says how often the same failure (its fingerprint) was seen before and links those
+ * incidents' reports, lists the detector's own data (a stall's metric), and the env overrides the
+ * failing child ran with.
  */
 import type { TraceException } from "../core/types.ts";
+import { NO_FRAMES } from "./frames-section.ts";
 import { code, fenced, oneLine, shellJoin } from "./markdown.ts";
 import type { IncidentRecord, OutcomeSummary } from "./record.ts";
 
@@ -62,16 +66,72 @@ function summary(r: IncidentRecord): string[] {
   } else {
     out.push(labelled("Message", r.message));
   }
+  const meta = Object.entries(r.meta ?? {});
+  if (meta.length > 0) {
+    out.push(
+      "",
+      `**Detector data:** ${meta.map(([k, v]) => code(`${k}=${v === null ? "null" : String(v)}`)).join(", ")}`,
+    );
+  }
+  out.push("", `**Seen before:** ${seenLine(r)}`);
   const o = r.outcome;
   if (o?.rationale) out.push("", `**Rationale:** ${oneLine(o.rationale)}`);
   return out;
 }
 
+function times(n: number): string {
+  return n === 1 ? "once" : `${n} times`;
+}
+
+function seenLine(r: IncidentRecord): string {
+  const s = r.seen_before;
+  if (!s || s.count === 0) return `never (fingerprint ${code(r.fingerprint ?? "?")})`;
+  const span =
+    s.first_time && s.last_time && s.first_time !== s.last_time
+      ? `first ${humanTime(s.first_time)}, last ${humanTime(s.last_time)}`
+      : `at ${humanTime(s.first_time ?? s.last_time ?? r.time)}`;
+  return `${times(s.count)} (${span}; fingerprint ${code(r.fingerprint)}), see below`;
+}
+
+/** `## Earlier incidents of this failure`: relative links to the reports next to this folder. */
+function earlier(r: IncidentRecord): string[] {
+  const s = r.seen_before;
+  const out = [
+    `The same failure (fingerprint ${code(r.fingerprint)}) was recorded ${times(s.count)} before in this incidents directory.`,
+    "",
+  ];
+  const shown = s.earlier;
+  shown.forEach((e, i) => {
+    out.push(
+      `- [${e.id}](../${e.id}/report.md) — ${humanTime(e.time)}${e.resolution ? ` — ${oneLine(e.resolution, 120)}` : ""}`,
+    );
+    if (i === 0 && shown.length < s.count) {
+      out.push(`- … ${s.count - shown.length} more …`);
+    }
+  });
+  return out;
+}
+
 function frames(r: IncidentRecord): string[] {
-  if (r.frames.length === 0) return ["*(no stack frames)*"];
-  const out: string[] = [];
-  for (const f of r.frames) out.push(`### ${f.title}`, "", f.body, "");
-  out.pop();
+  const section = (r.frames_section ?? "").trim();
+  return [section === "" ? NO_FRAMES : section];
+}
+
+function envText(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([k, v]) => code(`${k}=${v}`))
+    .join(", ");
+}
+
+function stateAtIncident(r: IncidentRecord): string[] {
+  const out = [`See ${code("state.json")}.`];
+  const configured = r.env?.configured ?? {};
+  const overlay = r.env?.overlay ?? {};
+  const fromConfig = Object.fromEntries(Object.entries(configured).filter(([k]) => !(k in overlay)));
+  const parts: string[] = [];
+  if (Object.keys(overlay).length > 0) parts.push(`${envText(overlay)} (set by an earlier restart_with_env)`);
+  if (Object.keys(fromConfig).length > 0) parts.push(`${envText(fromConfig)} (process.env)`);
+  out.push("", `**Env overrides the child ran with:** ${parts.length > 0 ? parts.join("; ") : "*(none)*"}`);
   return out;
 }
 
@@ -183,6 +243,10 @@ export function renderReport(r: IncidentRecord): string {
     "",
     ...summary(r),
     "",
+  ];
+  if ((r.seen_before?.count ?? 0) > 0)
+    lines.push("## Earlier incidents of this failure", "", ...earlier(r), "");
+  lines.push(
     "## Source frames",
     "",
     ...frames(r),
@@ -191,7 +255,7 @@ export function renderReport(r: IncidentRecord): string {
     "",
     r.trace ? fenced(r.trace.text) : "*(no stack trace)*",
     "",
-  ];
+  );
   if (r.related.length > 1) lines.push("## Related detections", "", ...related(r), "");
   lines.push(
     "## Configs at incident",
@@ -200,7 +264,7 @@ export function renderReport(r: IncidentRecord): string {
     "",
     "## State at incident",
     "",
-    `See ${code("state.json")}.`,
+    ...stateAtIncident(r),
     "",
     "## Log excerpt",
     "",

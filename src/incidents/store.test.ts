@@ -4,6 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { HealerOutcome } from "../core/types.ts";
 import { MemoryLogger } from "../util/logger.ts";
+import { fingerprint } from "./fingerprint.ts";
+import type { FrameRenderInput } from "./frames-section.ts";
 import { readIncident, readIndex } from "./read.ts";
 import type { IncidentRecord } from "./record.ts";
 import { AFTER_FAILURE_MARKER, DETECTOR_CONTEXT_MARKER, FsIncidentStore, snapshotName } from "./store.ts";
@@ -116,12 +118,18 @@ describe("FsIncidentStore.create", () => {
         detector: "traceback",
         message: "ValueError: bad batch ``7``",
         exception_type: "ValueError",
+        fingerprint: fingerprint(tracebackDetection()),
         rule: null,
         action: null,
         source: null,
         generation: 2,
       },
     ]);
+    const record = JSON.parse(read(dir, "incident.json")) as IncidentRecord;
+    expect(record.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(record.frames).toEqual(["frames/01-model-step.py.md", "frames/02-train.py.md"]);
+    expect(report).toContain("### Frame 1 — `/work/proj/lib/model step.py:7` (python)");
+    expect(report).toContain(`**Seen before:** never (fingerprint \`${record.fingerprint}\`)`);
   });
 
   test("a detection without a trace gets no trace.txt and no frames", async () => {
@@ -284,6 +292,148 @@ describe("FsIncidentStore.create", () => {
     expect((JSON.parse(read(dir, "incident.json")) as IncidentRecord).outcome?.resolved_env).toEqual({
       token: "[HIDDEN]",
     });
+  });
+});
+
+describe("FsIncidentStore: frames renderer, grouping, env, PEM windows", () => {
+  test("a plugged-in renderer's files and section are written redacted; the report embeds the section", async () => {
+    const SECRET = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+    const inputs: FrameRenderInput[] = [];
+    const s = store({
+      redact: (t) => t.replaceAll(SECRET, "[REDACTED]"),
+      maxFrames: 7,
+      renderFrames: async (input) => {
+        inputs.push(input);
+        return {
+          files: [
+            { name: "01-app.py.md", content: `# Frame 1\n\ntoken = "${SECRET}"\n` },
+            { name: "01-app.py.md", content: "# a clashing name\n" },
+          ],
+          section: `### Frame 1\n\n>>> token = "${SECRET}"\n`,
+        };
+      },
+    });
+    const { dir } = await s.create(newIncident());
+    expect(inputs).toEqual([{ trace: tracebackDetection().trace, cwd: "/work/proj", maxFrames: 7 }]);
+    expect(fs.readdirSync(path.join(dir, "frames")).sort()).toEqual(["01-app.py.md", "2-01-app.py.md"]);
+    expect(read(dir, "frames/01-app.py.md")).toBe('# Frame 1\n\ntoken = "[REDACTED]"\n');
+    const report = read(dir, "report.md");
+    expect(report).toContain('## Source frames\n\n### Frame 1\n\n>>> token = "[REDACTED]"\n\n## Stack trace');
+    expect(report).not.toContain(SECRET);
+  });
+
+  test("a renderer that throws leaves the listing and a warning", async () => {
+    const logger = new MemoryLogger();
+    const s = store({
+      logger,
+      renderFrames: async () => {
+        throw new Error("grammar exploded");
+      },
+    });
+    const { dir } = await s.create(newIncident());
+    expect(fs.readdirSync(path.join(dir, "frames")).sort()).toEqual([
+      "01-model-step.py.md",
+      "02-train.py.md",
+    ]);
+    expect(logger.lines.join("\n")).toContain(
+      "Cannot render the source frames: grammar exploded; listing them instead",
+    );
+  });
+
+  test("incidents of the same failure share a fingerprint; the next one counts and links the earlier ones", async () => {
+    let now = T0;
+    const s = store({ now: () => now });
+    const first = await s.create(newIncident());
+    now += 60_000;
+    const other = await s.create(newIncident({ detection: exitDetection(), related: [exitDetection()] }));
+    now += 60_000;
+    // Same failure from another checkout, another message value: the same fingerprint.
+    const moved = tracebackDetection({ message: "ValueError: bad batch ``8``" });
+    moved.trace!.exceptions[1]!.frames[0]!.file = "/elsewhere/lib/model step.py";
+    moved.trace!.exceptions[1]!.frames[0]!.line = 9;
+    const second = await s.create(newIncident({ detection: moved, related: [moved] }));
+    await s.recordOutcome(second.id, { outcome: ruleOutcome(), resolvedEnv: { BATCH_SIZE: "4" } });
+    now += 60_000;
+    const third = await s.create(newIncident());
+
+    const rec = (dir: string) => JSON.parse(read(dir, "incident.json")) as IncidentRecord;
+    expect(rec(first.dir).seen_before.count).toBe(0);
+    expect(rec(other.dir).seen_before.count).toBe(0);
+    expect(rec(other.dir).fingerprint).not.toBe(rec(first.dir).fingerprint);
+    expect(rec(second.dir).fingerprint).toBe(rec(first.dir).fingerprint);
+    expect(rec(third.dir).seen_before).toEqual({
+      count: 2,
+      first_time: new Date(T0).toISOString(),
+      last_time: new Date(T0 + 120_000).toISOString(),
+      earlier: [
+        { id: first.id, time: new Date(T0).toISOString(), resolution: null },
+        {
+          id: second.id,
+          time: new Date(T0 + 120_000).toISOString(),
+          resolution: "rule oom_halve_batch → restart_with_env",
+        },
+      ],
+    });
+    const report = read(third.dir, "report.md");
+    expect(report).toContain(`- [${first.id}](../${first.id}/report.md)`);
+    expect(report).toContain(`- [${second.id}](../${second.id}/report.md)`);
+    // Every link resolves to the earlier report.
+    for (const m of report.matchAll(/\]\((\.\.\/[^)]+)\)/g)) {
+      expect(fs.existsSync(path.resolve(third.dir, m[1]!))).toBe(true);
+    }
+    expect(readIndex(incidentsDir).map((e) => e.fingerprint)).toEqual([
+      rec(first.dir).fingerprint,
+      rec(other.dir).fingerprint,
+      rec(first.dir).fingerprint,
+      rec(first.dir).fingerprint,
+    ]);
+  });
+
+  test("the env overrides come from the config's process.env and state.json's env_overlay", async () => {
+    const s = store({ processEnv: { BATCH_SIZE: "64", HF_TOKEN: "hf_abcdefghijklmnopqrstuvwxyz" } });
+    const { dir } = await s.create(newIncident({ state: { env_overlay: { BATCH_SIZE: "32" } } }));
+    const record = JSON.parse(read(dir, "incident.json")) as IncidentRecord;
+    expect(record.env).toEqual({
+      configured: { BATCH_SIZE: "64", HF_TOKEN: "hf_abcdefghijklmnopqrstuvwxyz" },
+      overlay: { BATCH_SIZE: "32" },
+    });
+    expect(read(dir, "report.md")).toContain(
+      "**Env overrides the child ran with:** `BATCH_SIZE=32` (set by an earlier restart_with_env); `HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz` (process.env)",
+    );
+  });
+
+  test("a PEM body whose BEGIN line fell out of the excerpt window is hidden; the tail is redacted as one text", async () => {
+    const body = ["MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7", "VJTUt9Us8cKjMzEfYyjiWA4R4"];
+    const redact = (t: string) =>
+      t.replace(/-----BEGIN PRIVATE KEY-----\n[\s\S]*?-----END PRIVATE KEY-----/g, "[PEM]");
+    const s = store({ redact });
+    const { id, dir } = await s.create(
+      newIncident({
+        logExcerpt: [
+          ...body,
+          "-----END PRIVATE KEY-----",
+          "ok",
+          "-----BEGIN PRIVATE KEY-----",
+          ...body,
+          "-----END PRIVATE KEY-----",
+          "done",
+        ],
+      }),
+    );
+    await s.appendAfterLines(id, [body[1]!, "-----END RSA PRIVATE KEY-----"]);
+    const excerpt = read(dir, "log_excerpt.txt");
+    expect(excerpt).not.toContain(body[0]!);
+    expect(excerpt).not.toContain(body[1]!);
+    expect(excerpt).toStartWith("[REDACTED]\n-----END PRIVATE KEY-----\nok\n[PEM]\ndone\n");
+    const record = JSON.parse(read(dir, "incident.json")) as IncidentRecord;
+    expect(record.log_excerpt.tail).toEqual([
+      "[REDACTED]",
+      "-----END PRIVATE KEY-----",
+      "ok",
+      "[PEM]",
+      "done",
+    ]);
+    expect(read(dir, "report.md")).not.toContain(body[1]!);
   });
 });
 

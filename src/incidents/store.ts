@@ -12,14 +12,18 @@ import * as path from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.ts";
 import { appendJsonl } from "../util/jsonl.ts";
 import type { Logger } from "../util/logger.ts";
-import { type FrameRenderInput, frameFileText, type RenderedFrame, renderFrames } from "./frames-section.ts";
+import { fingerprint } from "./fingerprint.ts";
+import { type FrameRenderer, listFrames, NO_FRAMES, type RenderedFrames } from "./frames-section.ts";
 import { shellJoin } from "./markdown.ts";
 import { resolveIncidentDir } from "./paths.ts";
+import { redactHeadlessPem } from "./pem-guard.ts";
 import { indexPath, newestEntries, readIndex } from "./read.ts";
 import {
   type ConfigSnapshotNote,
+  type EarlierIncident,
   type IncidentRecord,
   REPORT_TAIL_LINES,
+  type SeenBefore,
   summarizeDetection,
   summarizeOutcome,
 } from "./record.ts";
@@ -36,6 +40,8 @@ export const AFTER_FAILURE_MARKER = "--- after the failure ---";
 export const MAX_CONFIG_SNAPSHOT_BYTES = 1024 * 1024;
 /** Same-second folders get `-0001` … up to this suffix. */
 const MAX_COLLISIONS = 9999;
+/** report.md links the first earlier incident of the same failure and this many of the newest. */
+export const EARLIER_LINKS = 10;
 
 export interface FsIncidentStoreOptions {
   /** `incidents_dir`, absolute. */
@@ -50,8 +56,14 @@ export interface FsIncidentStoreOptions {
   redactJson?: (value: unknown) => unknown;
   /** Frames rendered per incident, innermost first (`source_explode.max_frames`, default 20). */
   maxFrames?: number;
-  /** The frame renderer (default: frames-section.ts); a source-rendering one plugs in here. */
-  renderFrames?: (input: FrameRenderInput) => Promise<RenderedFrame[]>;
+  /**
+   * The frame renderer (default: {@link listFrames}, no source); the composition root plugs the
+   * source renderer (src/frames) in here when `source_explode.enabled`. When it throws, the
+   * incident gets the listing instead and the error is logged.
+   */
+  renderFrames?: FrameRenderer;
+  /** `process.env` of the config: shown in report.md with the overlay from state.json's `env_overlay`. */
+  processEnv?: Record<string, string>;
   /** Clock, epoch ms (tests pin it to provoke same-second folders). */
   now?: () => number;
 }
@@ -119,6 +131,16 @@ function readSnapshot(file: string, max: number): { text: string; cut: boolean }
   }
 }
 
+/** state.json's `env_overlay` (values set by restart_with_env), when the state has one. */
+function envOverlayOf(state: unknown): Record<string, string> {
+  const overlay = (state as { env_overlay?: unknown } | null)?.env_overlay;
+  if (overlay === null || typeof overlay !== "object" || Array.isArray(overlay)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(overlay))
+    if (typeof v === "string" || typeof v === "number") out[k] = String(v);
+  return out;
+}
+
 /** {@link IncidentStore} on the local file system. */
 export class FsIncidentStore implements IncidentStore {
   readonly dir: string;
@@ -126,7 +148,8 @@ export class FsIncidentStore implements IncidentStore {
   private readonly redact: Redact;
   private readonly redactValue: <T>(value: T) => T;
   private readonly maxFrames: number;
-  private readonly render: (input: FrameRenderInput) => Promise<RenderedFrame[]>;
+  private readonly render: FrameRenderer;
+  private readonly processEnv: Record<string, string>;
   private readonly now: () => number;
   /** Incidents whose log_excerpt.txt already has the after-the-failure marker. */
   private readonly afterMarked = new Set<string>();
@@ -143,29 +166,27 @@ export class FsIncidentStore implements IncidentStore {
       ? <T>(v: T) => custom(plain(v)) as T
       : <T>(v: T) => redactJson(plain(v) as T, redact);
     this.maxFrames = opts.maxFrames ?? 20;
-    this.render = opts.renderFrames ?? renderFrames;
+    this.render = opts.renderFrames ?? listFrames;
+    this.processEnv = { ...(opts.processEnv ?? {}) };
     this.now = opts.now ?? Date.now;
   }
 
   async create(input: NewIncident): Promise<IncidentRef> {
     const det = input.detection;
     const at = this.now();
+    const fp = fingerprint(det);
+    // Read before this incident's own index line exists.
+    const seen = this.seenBefore(fp);
     const { id, dir } = await this.claimFolder(baseIncidentId(at, det.kind, det.detector));
-    const r = this.redact;
 
     if (det.trace) await this.writeText(dir, "trace.txt", lines([det.trace.text]));
     await this.writeText(
       dir,
       "log_excerpt.txt",
-      lines([...input.logExcerpt, DETECTOR_CONTEXT_MARKER, ...det.context]),
+      redactHeadlessPem(lines([...input.logExcerpt, DETECTOR_CONTEXT_MARKER, ...det.context])),
     );
 
-    const frames = (
-      await this.render({ trace: det.trace, cwd: input.process.cwd, maxFrames: this.maxFrames })
-    ).map((f) => ({ file: slugify(r(f.file), 120, "frame.md"), title: r(f.title), body: r(f.body) }));
-    await fs.promises.mkdir(path.join(dir, "frames"));
-    for (const f of frames) await this.writeText(dir, `frames/${f.file}`, frameFileText(f));
-
+    const frames = await this.writeFrames(dir, det.trace, input.process.cwd);
     const configs = await this.copyConfigs(dir, input.configSnapshots);
     await this.writeJson(dir, "state.json", input.state);
     await fs.promises.mkdir(path.join(dir, "fix"));
@@ -182,6 +203,8 @@ export class FsIncidentStore implements IncidentStore {
       detector_kind: det.detectorKind,
       message: det.message,
       exception_type: det.exceptionType ?? null,
+      fingerprint: fp,
+      meta: { ...det.meta },
       generation: det.generation,
       process: {
         kind: input.process.kind,
@@ -191,14 +214,19 @@ export class FsIncidentStore implements IncidentStore {
       },
       restarts: input.restarts,
       max_restarts: input.maxRestarts,
+      env: { configured: { ...this.processEnv }, overlay: envOverlayOf(input.state) },
+      seen_before: seen,
       trace: det.trace ? (plain(det.trace) as IncidentRecord["trace"]) : null,
       frames: [],
+      frames_section: "",
       related: related.map(summarizeDetection),
       configs,
-      log_excerpt: { lines: input.logExcerpt.length, tail: input.logExcerpt.slice(-REPORT_TAIL_LINES) },
+      log_excerpt: { lines: input.logExcerpt.length, tail: this.excerptTail(input.logExcerpt) },
       outcome: null,
     } satisfies IncidentRecord);
-    record.frames = frames; // already redacted, and must not be offered to the redactor with keys
+    // Already redacted as text, and must not be offered to the redactor again with keys.
+    record.frames = frames.files;
+    record.frames_section = frames.section;
     await this.writeRecord(dir, record);
     this.appendIndex(record);
     return { id, dir };
@@ -253,7 +281,7 @@ export class FsIncidentStore implements IncidentStore {
         if (!hasMarker) afterLines = [AFTER_FAILURE_MARKER, ...afterLines];
         this.afterMarked.add(id);
       }
-      await fs.promises.appendFile(file, this.redact(lines(afterLines)));
+      await fs.promises.appendFile(file, this.redact(redactHeadlessPem(lines(afterLines))));
     });
   }
 
@@ -262,6 +290,73 @@ export class FsIncidentStore implements IncidentStore {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /**
+   * Render the frames (falling back to the listing when the renderer fails) and write them,
+   * redacted, under `frames/`. Returns the written names and the redacted section.
+   */
+  private async writeFrames(
+    dir: string,
+    trace: NewIncident["detection"]["trace"],
+    cwd: string,
+  ): Promise<{ files: string[]; section: string }> {
+    const input = { trace, cwd, maxFrames: this.maxFrames };
+    let rendered: RenderedFrames;
+    try {
+      rendered = await this.render(input);
+    } catch (err) {
+      this.logger.warn(`Cannot render the source frames: ${(err as Error).message}; listing them instead`);
+      rendered = await listFrames(input);
+    }
+    await fs.promises.mkdir(path.join(dir, "frames"));
+    const files: string[] = [];
+    const taken = new Set<string>();
+    for (const f of rendered.files) {
+      let name = slugify(this.redact(f.name), 120, "frame.md");
+      for (let n = 2; taken.has(name); n++) name = `${n}-${name}`;
+      taken.add(name);
+      await this.writeText(dir, `frames/${name}`, f.content);
+      files.push(`frames/${name}`);
+    }
+    const section = rendered.section.trim() === "" ? NO_FRAMES : this.redact(rendered.section);
+    return { files, section };
+  }
+
+  /**
+   * The last lines of the excerpt for report.md, redacted as one text (a PEM block spans lines:
+   * redacting line by line would miss its body), then split.
+   */
+  private excerptTail(excerpt: string[]): string[] {
+    if (excerpt.length === 0) return [];
+    const window = excerpt.slice(-REPORT_TAIL_LINES * 4).join("\n");
+    return this.redact(redactHeadlessPem(window)).split("\n").slice(-REPORT_TAIL_LINES);
+  }
+
+  /** Earlier incidents with fingerprint `fp` in index.jsonl: count, first/last time, links. */
+  private seenBefore(fp: string): SeenBefore {
+    let same: IndexEntry[] = [];
+    try {
+      same = readIndex(this.dir).filter((e) => e.fingerprint === fp);
+    } catch (err) {
+      this.logger.warn(`Cannot read ${indexPath(this.dir)}: ${(err as Error).message}`);
+    }
+    const toLink = (e: IndexEntry): EarlierIncident => ({
+      id: e.id,
+      time: e.time,
+      resolution: e.action
+        ? e.rule
+          ? `rule ${e.rule} → ${e.action}`
+          : `${e.source ?? "?"} → ${e.action}`
+        : null,
+    });
+    const newest = same.slice(1).slice(-EARLIER_LINKS);
+    return {
+      count: same.length,
+      first_time: same[0]?.time ?? null,
+      last_time: same[same.length - 1]?.time ?? null,
+      earlier: [...same.slice(0, 1), ...newest].map(toLink),
+    };
+  }
 
   /** Create the folder with a non-recursive mkdir: whoever creates it owns the name. */
   private async claimFolder(base: string): Promise<IncidentRef> {
@@ -347,6 +442,7 @@ export class FsIncidentStore implements IncidentStore {
       detector: record.detector,
       message: record.message,
       exception_type: record.exception_type,
+      fingerprint: record.fingerprint,
       rule: o?.rule ?? null,
       action: o?.action?.kind ?? null,
       source: o?.source ?? null,

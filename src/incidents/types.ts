@@ -42,6 +42,8 @@ export interface IndexEntry {
   detector: string;
   message: string;
   exception_type: string | null;
+  /** Groups incidents of the same failure (fingerprint.ts); null in lines written before it existed. */
+  fingerprint: string | null;
   rule: string | null;
   action: string | null;
   source: string | null;
