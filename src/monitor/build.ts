@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
 import { compileRegex } from "../config/regex.ts";
+import type { ConfigData } from "../config/schema.ts";
 import { buildDetectors } from "../detectors/build.ts";
 import { DetectorSet } from "../detectors/set.ts";
 import type { FixCommit } from "../fixes/capture.ts";
@@ -16,6 +17,7 @@ import { revertFix } from "../fixes/revert.ts";
 import { parseActionBlock } from "../healers/agent/action-block.ts";
 import { compileRules, RuleHealer } from "../healers/rules.ts";
 import { fingerprint } from "../incidents/fingerprint.ts";
+import type { FrameRenderer } from "../incidents/frames-section.ts";
 import { FsIncidentStore } from "../incidents/store.ts";
 import { buildFanout } from "../notify/build.ts";
 import { createRedactor } from "../redact/redactor.ts";
@@ -48,6 +50,31 @@ function loadOrRotateState(
     logger.error(`${(err as Error).message}; moved it to ${rotated} and started with a fresh state`);
     return { state: emptyState(), rotated };
   }
+}
+
+/**
+ * The incident store's frame renderer when `source_explode.enabled`: src/frames, imported on the
+ * first trace (the tree-sitter runtime and each grammar load later still, on the first frame of
+ * their language), so a monitor that never sees a trace never loads any of it.
+ */
+function sourceFrameRenderer(se: ConfigData["source_explode"]): FrameRenderer {
+  return async ({ trace, cwd, maxFrames }) => {
+    if (!trace) return { files: [], section: "" };
+    const [{ explodeFrames }, { frameFiles, renderFramesSection }] = await Promise.all([
+      import("../frames/explode.ts"),
+      import("../frames/render.ts"),
+    ]);
+    const frames = await explodeFrames(trace, {
+      cwd,
+      skipPaths: se.skip_paths,
+      maxFrames,
+      contextLines: se.context_lines,
+      scopeWindowLines: se.scope_window_lines,
+      languages: se.languages,
+      git: true,
+    });
+    return { files: frameFiles(frames), section: renderFramesSection(frames) };
+  };
 }
 
 /** Options for monitors that run a pipeline stage (src/pipeline). */
@@ -97,6 +124,8 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     redact: (t) => redactor.redact(t),
     redactJson: (v) => redactor.redactJson(v),
     maxFrames: c.source_explode.max_frames,
+    renderFrames: c.source_explode.enabled ? sourceFrameRenderer(c.source_explode) : undefined,
+    processEnv: c.process.env,
   });
   const notifier = buildFanout(c.notifiers, {
     logger,
