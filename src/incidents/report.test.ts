@@ -333,7 +333,7 @@ describe("renderReport: fingerprint, detector data, env", () => {
       }),
     );
     expect(section(md, "Summary")).toContain(
-      "**Detector data:** `metric=step`, `last_value=120`, `stalled=true`, `code=null`",
+      "**Detector data:** `metric=step`, `last_value=120`, `stalled=true`",
     );
     expect(section(md, "State at incident")).toBe(
       "See `state.json`.\n\n**Env overrides the child ran with:** `BATCH_SIZE=32` (set by an earlier restart_with_env); `MODE=fast` (process.env)",

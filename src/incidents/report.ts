@@ -66,12 +66,9 @@ function summary(r: IncidentRecord): string[] {
   } else {
     out.push(labelled("Message", r.message));
   }
-  const meta = Object.entries(r.meta ?? {});
+  const meta = Object.entries(r.meta ?? {}).filter(([, v]) => v !== null && v !== "");
   if (meta.length > 0) {
-    out.push(
-      "",
-      `**Detector data:** ${meta.map(([k, v]) => code(`${k}=${v === null ? "null" : String(v)}`)).join(", ")}`,
-    );
+    out.push("", `**Detector data:** ${meta.map(([k, v]) => code(`${k}=${String(v)}`)).join(", ")}`);
   }
   out.push("", `**Seen before:** ${seenLine(r)}`);
   const o = r.outcome;
