@@ -5,6 +5,11 @@
  *
  * Exit code: 0 when the child completed, the child's own code when autosentry stops because of it,
  * 1 when autosentry gave up, 126 when the preflight fails, 130 on operator abort, 128+N on signal N.
+ *
+ * With `process.stages` the pipeline controller (src/pipeline) runs the stages in order;
+ * `--resume` continues the last run and `--from-stage NAME` starts at a stage, skipping only stages
+ * completed with an unchanged fingerprint. A pipeline exits with the failed stage's code (0 when
+ * all completed), 124 when a stage passed its deadline, 126 when a stage could not launch.
  */
 import type { Command } from "@commander-js/extra-typings";
 import type { LoadedConfig } from "../../config/load.ts";
@@ -13,6 +18,8 @@ import { buildMonitor } from "../../monitor/build.ts";
 import { acquireLock, LockHeldError } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { checkLaunch } from "../../monitor/preflight.ts";
+import { PlanError, runPipeline } from "../../pipeline/runner.ts";
+import { stagePreflight } from "../../pipeline/stage-config.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 import { VERSION } from "../version.ts";
@@ -32,10 +39,46 @@ export function preflight(cfg: LoadedConfig): string[] {
 
 function unsupported(cfg: LoadedConfig, opts: { resume?: boolean; fromStage?: string }): string | null {
   const p = cfg.data.process;
-  if (p.stages.length > 0) return "process.stages (pipelines) are not supported by this build yet";
-  if (opts.resume || opts.fromStage) return "--resume and --from-stage apply to pipelines (process.stages)";
+  if (p.stages.length === 0 && (opts.resume || opts.fromStage))
+    return "--resume and --from-stage apply to pipelines (process.stages)";
   if (p.kind !== "local") return `process.kind ${p.kind} is not supported by this build yet (only local)`;
   return null;
+}
+
+/** `run` for a pipeline (process.stages): `--check` checks every stage; else the controller runs them. */
+async function runStages(
+  cfg: LoadedConfig,
+  opts: { check?: boolean; resume?: boolean; fromStage?: string },
+): Promise<void> {
+  const p = cfg.data.process;
+  if (opts.check) {
+    const errors = p.stages.flatMap((s) => stagePreflight(p, s).map((e) => `stage '${s.name}': ${e}`));
+    if (errors.length > 0) {
+      for (const e of errors) process.stderr.write(`${e}\n`);
+      throw new CliExit(EXIT.preflight);
+    }
+    process.stdout.write("All launch requirements passed\n");
+    return;
+  }
+  let lock: { release: () => void };
+  try {
+    lock = acquireLock(monitorPaths(cfg.data).lock);
+  } catch (err) {
+    if (err instanceof LockHeldError) throw new CliExit(EXIT.failure, `autosentry run: ${err.message}`);
+    throw err;
+  }
+  try {
+    process.exitCode = await runPipeline(cfg, {
+      resume: opts.resume,
+      fromStage: opts.fromStage,
+      version: VERSION,
+    });
+  } catch (err) {
+    if (err instanceof PlanError) throw new CliExit(EXIT.usage, `autosentry run: ${err.message}`);
+    throw err;
+  } finally {
+    lock.release();
+  }
 }
 
 export function register(program: Command): void {
@@ -49,6 +92,7 @@ export function register(program: Command): void {
     const cfg = loadConfigForCli(opts);
     const problem = unsupported(cfg, opts);
     if (problem) throw new CliExit(EXIT.usage, `autosentry run: ${problem}`);
+    if (cfg.data.process.stages.length > 0) return runStages(cfg, opts);
     const errors = preflight(cfg);
     if (opts.check) {
       if (errors.length > 0) {
