@@ -3,11 +3,13 @@
  * `autosentry status [--json]`: what the monitor and its child are doing, read from state.json and
  * the monitor lock. It never talks to the monitor, so it works while the monitor is down.
  */
+import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { restartsLabel } from "../../monitor/policy.ts";
 import { type MonitorState, readState } from "../../monitor/state.ts";
+import { type PipelineStatusReport, pipelineStatus } from "../../pipeline/status.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
 import { clip, humanDuration, keyValues, table, whenAgo } from "../format.ts";
@@ -37,11 +39,18 @@ export interface StatusReport {
   pending_verifications: number;
   last_incident_id: string | null;
   last_heartbeat: string | null;
+  /** Pipelines (process.stages): the configured stages and the latest run; null otherwise. */
+  stages: PipelineStatusReport | null;
   state: MonitorState;
 }
 
 /** Build the status report from files on disk. */
-export function statusReport(statePath: string, lockPath: string, state: MonitorState): StatusReport {
+export function statusReport(
+  statePath: string,
+  lockPath: string,
+  state: MonitorState,
+  stages: PipelineStatusReport | null = null,
+): StatusReport {
   const lock = readLock(lockPath);
   const running = lock !== null && ownerAlive(lock);
   return {
@@ -74,8 +83,14 @@ export function statusReport(statePath: string, lockPath: string, state: Monitor
     pending_verifications: state.pending_verifications.length,
     last_incident_id: state.last_incident_id,
     last_heartbeat: state.last_heartbeat,
+    stages,
     state,
   };
+}
+
+function lockAlive(lockPath: string): boolean {
+  const lock = readLock(lockPath);
+  return lock !== null && ownerAlive(lock);
 }
 
 /** A non-terminal phase without a live monitor means the monitor died mid-run. */
@@ -107,6 +122,9 @@ function renderHuman(r: StatusReport): string {
           ? ` (paused since ${whenAgo(s.paused_at, now)} by ${s.paused_by ?? "?"})`
           : ""),
     ],
+    ...(s.stage
+      ? [["stage", `${s.stage} (${s.stage_index ?? "?"}/${s.stage_count ?? "?"})`] as [string, string]]
+      : []),
     ["child", child],
     [
       "last exit",
@@ -140,6 +158,41 @@ function renderHuman(r: StatusReport): string {
       ...recent.map((h) => [h.time.slice(0, 19).replace("T", " "), h.rule ?? "-", clip(h.reason, 80)]),
     ])}`;
   }
+  if (r.stages) out += `\n\n${renderStages(r.stages)}`;
+  return out;
+}
+
+/** The stages table of a pipeline config, with the latest run. */
+function renderStages(p: PipelineStatusReport): string {
+  const now = Date.now();
+  const dur = (a: string | null, b: string | null) =>
+    a ? humanDuration((b ? Date.parse(b) : now) - Date.parse(a)) : "-";
+  let head: string;
+  if (p.run_id === null) head = "pipeline: not run yet";
+  else {
+    head = `pipeline run ${p.run_id}: ${p.status}, started ${whenAgo(p.started_at, now)}`;
+    if (p.ended_at) head += `, ended ${whenAgo(p.ended_at, now)}`;
+    if (p.exit_code !== null) head += ` (exit ${p.exit_code})`;
+    if (p.parent_run_id) head += `\nresumes run ${p.parent_run_id}`;
+    if (p.reason && !p.controller_running) head += `\n${p.reason}`;
+  }
+  if (p.error) head += `\n${p.error}`;
+  if (p.config_changed) head += "\n(the configured stages differ from this run's: the config changed since)";
+  const why = (s: PipelineStatusReport["stages"][number]) =>
+    s.status === "complete" || !s.reason ? "" : clip(s.reason, 70);
+  const withReason = p.stages.some((s) => why(s) !== "");
+  const rows = p.stages.map((s) => [
+    String(s.index),
+    s.name + (s.current ? " ←" : ""),
+    s.status + (s.reused_from ? ` (reused from ${s.reused_from.slice(0, 8)})` : ""),
+    s.exit_code === null ? "-" : String(s.exit_code),
+    s.restarts === null ? "-" : String(s.restarts),
+    s.reused_from ? "-" : dur(s.started_at, s.ended_at),
+    ...(withReason ? [why(s)] : []),
+  ]);
+  const header = ["#", "stage", "status", "exit", "restarts", "time", ...(withReason ? ["reason"] : [])];
+  let out = `${head}\n${table([header, ...rows])}`;
+  if (p.run_dir) out += `\nevidence: ${p.run_dir} (\`autosentry explain\` summarises a run)`;
   return out;
 }
 
@@ -151,6 +204,10 @@ export function register(program: Command): void {
   addConfigOption(cmd).action((opts) => {
     const cfg = loadConfigForCli(opts, { allowMissing: true });
     const paths = monitorPaths(cfg.data);
+    const stages =
+      cfg.data.process.stages.length > 0
+        ? pipelineStatus(path.dirname(paths.state), cfg.data.process.stages, lockAlive(paths.lock))
+        : null;
     let state: MonitorState | null;
     try {
       state = readState(paths.state);
@@ -160,13 +217,15 @@ export function register(program: Command): void {
     if (!state) {
       if (opts.json)
         process.stdout.write(
-          `${JSON.stringify({ schema_version: 1, state_path: paths.state, state: null })}\n`,
+          `${JSON.stringify({ schema_version: 1, state_path: paths.state, stages, state: null })}\n`,
         );
-      else
+      else {
         process.stdout.write(`No state yet: autosentry has not run here (${paths.state} does not exist).\n`);
+        if (stages) process.stdout.write(`\n${renderStages(stages)}\n`);
+      }
       return;
     }
-    const report = statusReport(paths.state, paths.lock, state);
+    const report = statusReport(paths.state, paths.lock, state, stages);
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderHuman(report)}\n`);
   });
 }
