@@ -87,25 +87,77 @@ describe("renderList", () => {
     expect(JSON.parse(out[0]!)).toMatchObject({ kind: "error", detector: "traceback", rule: null });
   });
 
-  test("--group counts incidents that differ only in numbers", async () => {
+  test("--group shows each failure once by fingerprint, with count, first and last seen", async () => {
+    const moved = tracebackDetection({ message: "ValueError: bad batch ``9``" });
+    moved.trace!.exceptions[1]!.frames[0]!.file = "/other/checkout/lib/model step.py";
     const ids = await seed([
-      tracebackDetection({ message: "Timeout after 30s on rank 1" }),
-      tracebackDetection({ detector: "oom", message: "CUDA out of memory" }),
-      tracebackDetection({ message: "Timeout after 31s on rank 7" }),
+      tracebackDetection(),
+      tracebackDetection({
+        detector: "oom",
+        detectorKind: "pattern",
+        message: "CUDA out of memory",
+        trace: undefined,
+      }),
+      moved,
+      tracebackDetection({ detector: "fatal", message: "Timeout after 30s on rank 1", trace: undefined }),
+      tracebackDetection({ detector: "fatal", message: "Timeout after 31s on rank 7", trace: undefined }),
     ]);
-    const groups = groupEntries(await listAll());
+    const all = await listAll();
+    const groups = groupEntries(all);
     expect(groups.map((g) => [g.count, g.first_id, g.last_id])).toEqual([
       [1, ids[1]!, ids[1]!],
       [2, ids[0]!, ids[2]!],
+      [2, ids[3]!, ids[4]!],
     ]);
-    const text = renderList(dir, { limit: 1, group: true }).trimEnd().split("\n");
-    expect(text.length).toBe(2);
+    expect(groups[1]).toMatchObject({
+      fingerprint: all[0]!.fingerprint,
+      first_seen: new Date(T0 + 1000).toISOString(),
+      last_seen: new Date(T0 + 3000).toISOString(),
+      message: "ValueError: bad batch ``9``",
+    });
+    const text = renderList(dir, { limit: 2, group: true }).trimEnd().split("\n");
+    expect(text.length).toBe(3);
+    expect(text[0]!.split(/\s{2,}/)).toEqual([
+      "count",
+      "first seen",
+      "last seen",
+      "last id",
+      "detector",
+      "message",
+    ]);
     expect(text[1]!.split(/\s{2,}/)).toEqual([
       "2",
+      "2026-03-04 05:06:08",
+      "2026-03-04 05:06:10",
       ids[2]!,
-      "error",
       "traceback",
-      "Timeout after 31s on rank 7",
+      "ValueError: bad batch ``9``",
+    ]);
+    const json = renderList(dir, { limit: 20, group: true, json: true })
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(json.map((g) => g.count)).toEqual([1, 2, 2]);
+  });
+
+  test("--group falls back to the message heuristic for index lines without a fingerprint", async () => {
+    const base = {
+      time: "",
+      kind: "error",
+      exception_type: null,
+      rule: null,
+      action: null,
+      source: null,
+      generation: 1,
+    };
+    const groups = groupEntries([
+      { ...base, id: "a", detector: "fatal", message: "step 10 failed", fingerprint: null },
+      { ...base, id: "b", detector: "fatal", message: "step 11 failed", fingerprint: null },
+      { ...base, id: "c", detector: "fatal", message: "step 12 failed", fingerprint: "0123456789abcdef" },
+    ]);
+    expect(groups.map((g) => [g.count, g.first_id, g.fingerprint])).toEqual([
+      [2, "a", null],
+      [1, "c", "0123456789abcdef"],
     ]);
   });
 });

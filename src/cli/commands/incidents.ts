@@ -1,6 +1,7 @@
 /**
  * @module
- * `autosentry incidents list [-n N] [--json] [--group]` and `autosentry incidents show ID [--json]`:
+ * `autosentry incidents list [-n N] [--json] [--group]` (`--group`: each failure once, by its
+ * fingerprint, with its count and when it was first and last seen) and `autosentry incidents show ID [--json]`:
  * the recorded incidents, read from `index.jsonl` and the incident folders. Both work while the
  * monitor runs or is down; neither writes anything. `show` validates the id and never reads
  * outside the incidents directory (inventory §6 item 34).
@@ -22,13 +23,23 @@ function count(value: string): number {
   return Number(value);
 }
 
+/** `2026-11-22 03:04:05` from an ISO timestamp (UTC, as the index writes it). */
+function shortTime(iso: string): string {
+  return iso === "" ? "-" : iso.slice(0, 19).replace("T", " ");
+}
+
 const dash = (v: string | null | undefined) => (v === null || v === undefined || v === "" ? "-" : v);
 
-/** One group of incidents that look like the same failure. */
+/** One group of incidents of the same failure. */
 export interface IncidentGroup {
+  /** The incidents' fingerprint; null for a group of index lines written before fingerprints existed. */
+  fingerprint: string | null;
   count: number;
   first_id: string;
   last_id: string;
+  /** ISO 8601 UTC of the first and the newest incident. */
+  first_seen: string;
+  last_seen: string;
   kind: string;
   detector: string;
   exception_type: string | null;
@@ -38,10 +49,13 @@ export interface IncidentGroup {
 }
 
 /**
- * What makes two incidents "the same failure" for `--group`: detector, kind, exception type and
- * the message with digits removed (the restart policy's identical-failure signature).
+ * What makes two incidents "the same failure" for `--group`: their fingerprint (exception types
+ * and the functions and files of every frame, or the normalised message without a trace; see
+ * src/incidents/fingerprint.ts). Index lines from before fingerprints existed fall back to
+ * detector, kind, exception type and the message with digits removed.
  */
 export function groupKey(e: IndexEntry): string {
+  if (e.fingerprint) return `fp:${e.fingerprint}`;
   return JSON.stringify([e.detector, e.kind, e.exception_type, e.message.replace(/\d+/g, "#")]);
 }
 
@@ -55,14 +69,18 @@ export function groupEntries(entries: IndexEntry[]): IncidentGroup[] {
       groups.delete(key); // re-inserted below so the map stays ordered by newest incident
       g.count++;
       g.last_id = e.id;
+      g.last_seen = e.time;
       g.message = e.message;
       g.ids.push(e.id);
       groups.set(key, g);
     } else {
       groups.set(key, {
+        fingerprint: e.fingerprint ?? null,
         count: 1,
         first_id: e.id,
         last_id: e.id,
+        first_seen: e.time,
+        last_seen: e.time,
         kind: e.kind,
         detector: e.detector,
         exception_type: e.exception_type,
@@ -87,8 +105,17 @@ export function renderList(dir: string, opts: ListOptions): string {
     const groups = newestEntries(groupEntries(all), opts.limit);
     if (opts.json) return groups.map((g) => `${JSON.stringify(g)}\n`).join("");
     if (groups.length === 0) return `No incidents recorded in ${dir}\n`;
-    const rows = [["count", "last id", "kind", "detector", "message"]];
-    for (const g of groups) rows.push([String(g.count), g.last_id, g.kind, g.detector, clip(g.message, 80)]);
+    const rows = [["count", "first seen", "last seen", "last id", "detector", "message"]];
+    for (const g of groups) {
+      rows.push([
+        String(g.count),
+        shortTime(g.first_seen),
+        shortTime(g.last_seen),
+        g.last_id,
+        g.detector,
+        clip(g.message, 80),
+      ]);
+    }
     return `${table(rows)}\n`;
   }
   const entries = newestEntries(all, opts.limit);
@@ -128,7 +155,7 @@ export function register(program: Command): void {
   addConfigOption(incidents.command("list").description("Table of the newest incidents, newest last"))
     .option("-n, --limit <n>", "how many incidents (or groups)", count, 20)
     .option("--json", "one JSON object per line (the index entries)")
-    .option("--group", "group incidents that look like the same failure (detector, kind, message)")
+    .option("--group", "each failure once (by fingerprint) with its count, first and last seen")
     .action((opts) => {
       process.stdout.write(renderList(incidentsDirFor(opts), opts));
     });
