@@ -8,11 +8,15 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { register as registerAnalyze } from "./commands/analyze.ts";
 import { register as registerConfig } from "./commands/config.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
+import { register as registerHealer } from "./commands/healer.ts";
+import { register as registerHooks } from "./commands/hooks.ts";
 import { register as registerIncidents } from "./commands/incidents.ts";
 import { register as registerInit } from "./commands/init.ts";
 import { register as registerOperator } from "./commands/operator.ts";
+import { register as registerProbe } from "./commands/probe.ts";
 import { register as registerRun } from "./commands/run.ts";
 import { register as registerScan } from "./commands/scan.ts";
+import { register as registerSession } from "./commands/session.ts";
 import { register as registerStatus } from "./commands/status.ts";
 import { CliExit } from "./exit.ts";
 import { VERSION } from "./version.ts";
@@ -38,6 +42,10 @@ export function buildProgram(): Command {
   registerAnalyze(program);
   registerConfig(program);
   registerDoctor(program);
+  registerHealer(program);
+  registerProbe(program);
+  registerSession(program);
+  registerHooks(program);
   return program as unknown as Command;
 }
 

@@ -1,0 +1,53 @@
+/**
+ * @module
+ * `autosentry hooks install [TARGET] [-c PATH]` and `autosentry hooks remove [TARGET]`: autosentry's
+ * Claude Code Stop hook (`probe --inject-prompt`) in `TARGET/.claude/settings.local.json`. TARGET
+ * defaults to the project root (the directory holding `.autosentry/`). Both are idempotent and keep
+ * every other hook and setting; a settings file autosentry cannot parse is left alone (exit 1).
+ *
+ * The hook only matters under `dispatch.mode: session` (it stays silent otherwise); install warns
+ * when the config says otherwise. The hook command is `autosentry probe --inject-prompt --quiet`
+ * when `autosentry` on PATH is this program, else this program's full path; `-c` given here is
+ * passed on.
+ */
+import * as path from "node:path";
+import type { Command } from "@commander-js/extra-typings";
+import { installStopHook, removeStopHook } from "../../session/hooks.ts";
+import { shellQuote } from "../../session/probe.ts";
+import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { CliExit, EXIT } from "../exit.ts";
+import { cliInvocation } from "./probe.ts";
+
+export function register(program: Command): void {
+  const hooks = program.command("hooks").description("the Claude Code Stop hook for dispatch.mode: session");
+  addConfigOption(
+    hooks
+      .command("install")
+      .description("add the Stop hook to TARGET/.claude/settings.local.json")
+      .argument("[target]", "project directory (default: the project root)"),
+  ).action((target, opts) => {
+    const cfg = loadConfigForCli(opts, { allowMissing: true });
+    const dir = path.resolve(target ?? cfg.root);
+    const cfgFlag = opts.config !== undefined && cfg.path ? ` -c ${shellQuote(cfg.path)}` : "";
+    const command = `${cliInvocation()} probe --inject-prompt --quiet${cfgFlag}`;
+    const r = installStopHook(dir, command);
+    if (r.result === "skipped") throw new CliExit(EXIT.failure, `autosentry hooks install: ${r.message}`);
+    process.stdout.write(`${r.message}\n`);
+    if (cfg.data.dispatch.mode !== "session") {
+      process.stderr.write(
+        `autosentry hooks install: warning: dispatch.mode is ${cfg.data.dispatch.mode}${cfg.path ? ` in ${cfg.path}` : ""}; the hook stays silent until you set dispatch.mode: session\n`,
+      );
+    }
+  });
+  addConfigOption(
+    hooks
+      .command("remove")
+      .description("remove the Stop hook from TARGET/.claude/settings.local.json")
+      .argument("[target]", "project directory (default: the project root)"),
+  ).action((target, opts) => {
+    const cfg = loadConfigForCli(opts, { allowMissing: true });
+    const r = removeStopHook(path.resolve(target ?? cfg.root));
+    if (r.result === "skipped") throw new CliExit(EXIT.failure, `autosentry hooks remove: ${r.message}`);
+    process.stdout.write(`${r.message}\n`);
+  });
+}
