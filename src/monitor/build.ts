@@ -24,6 +24,7 @@ import { createRedactor } from "../redact/redactor.ts";
 import { LocalSupervisor } from "../supervisors/local/local.ts";
 import { FileLogger } from "../util/logger.ts";
 import { runCommand } from "../util/run-command.ts";
+import { VaultWriter } from "../vault/writer.ts";
 import { Journal } from "./journal.ts";
 import { Monitor } from "./monitor.ts";
 import { monitorPaths } from "./paths.ts";
@@ -118,6 +119,17 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     stage: stage?.name ?? null,
     onError: (m) => logger.error(`Cannot write the journal: ${m}`),
   });
+  if (c.vault.enabled) {
+    const vault = new VaultWriter({
+      root: c.vault.path,
+      incidentsDir: paths.incidents,
+      patternThreshold: c.vault.pattern_threshold,
+      redact: (t) => redactor.redact(t),
+      logger,
+      process: { kind: c.process.kind, cwd: c.process.cwd },
+    });
+    journal.listen((record) => vault.onRecord(record));
+  }
   const incidents = new FsIncidentStore({
     dir: paths.incidents,
     logger,
