@@ -83,24 +83,27 @@ describe("resolveAgentMode", () => {
     expect(resolveAgentMode(c, root, { PATH: binDir("my-agent") }).mode).toBe("subprocess");
   });
 
-  test("enabled: false wins over everything", () => {
+  test("enabled: false → rules only, whatever else is installed", () => {
     const root = project({ ".claude/commands/autosentry.md": "x" });
-    const c = cfg(
-      root,
-      "healing:\n  claude: { enabled: false, mode: subprocess }\ndispatch: { mode: session }\n",
-    );
-    expect(resolveAgentMode(c, root, { PATH: binDir("claude") })).toEqual({
+    const c = cfg(root, "healing:\n  claude: { enabled: false, mode: subprocess }\n");
+    expect(resolveAgentMode(c, root, { PATH: binDir("claude"), ANTHROPIC_API_KEY: "k" })).toEqual({
       mode: "disabled",
       why: "healing.claude.enabled is false: rules only",
     });
   });
 
-  test("dispatch.mode: session selects session whatever healing.claude.mode says", () => {
+  test("session dispatch (dispatch.mode or healing.claude.mode) selects session, enabled or not", () => {
     const root = project();
-    const c = cfg(root, "healing:\n  claude: { mode: subprocess }\ndispatch: { mode: session }\n");
-    expect(resolveAgentMode(c, root, { PATH: binDir("claude") }).mode).toBe("session");
-    expect(resolveAgentMode(cfg(root, "healing:\n  claude: { mode: session }\n"), root, {}).mode).toBe(
-      "session",
+    const c = cfg(
+      root,
+      "healing:\n  claude: { mode: subprocess, enabled: false }\ndispatch: { mode: session }\n",
+    );
+    expect(resolveAgentMode(c, root, { PATH: binDir("claude") })).toEqual({
+      mode: "session",
+      why: "dispatch.mode is session: incidents wait for a Claude Code session (autosentry probe, session apply)",
+    });
+    expect(resolveAgentMode(cfg(root, "healing:\n  claude: { mode: session }\n"), root, {}).why).toStartWith(
+      "healing.claude.mode is session",
     );
   });
 

@@ -3,9 +3,9 @@
  * Which agent heals an incident that no rule answers (`healing.claude.*`, `dispatch.mode`), decided
  * once when the monitor is built and reported by `doctor`.
  *
+ * - `dispatch.mode: session` or `healing.claude.mode: session` → session: autosentry does not heal
+ *   (rules included); a Claude Code session does, through `autosentry probe` and `session apply`.
  * - `healing.claude.enabled: false` → disabled (rules only).
- * - `dispatch.mode: session` or `mode: session` → session: autosentry does not heal; a Claude Code
- *   session does, through `autosentry probe` and `autosentry session apply`.
  * - `mode: subprocess | interactive | api` as configured (`langgraph` is accepted as api).
  * - `mode: auto`, in this order:
  *   1. interactive, only when an autosentry skill is really installed in the project (one of
@@ -61,14 +61,15 @@ export function resolveAgentMode(
   env: Record<string, string | undefined> = process.env,
 ): ResolvedAgentMode {
   const c = config.healing.claude;
-  if (c.enabled === false) {
-    return { mode: "disabled", why: "healing.claude.enabled is false: rules only" };
-  }
-  if (config.dispatch.mode === "session") {
+  if (config.dispatch.mode === "session" || c.mode === "session") {
+    const which = config.dispatch.mode === "session" ? "dispatch.mode" : "healing.claude.mode";
     return {
       mode: "session",
-      why: "dispatch.mode is session: incidents wait for a Claude Code session (autosentry probe, session apply)",
+      why: `${which} is session: incidents wait for a Claude Code session (autosentry probe, session apply)`,
     };
+  }
+  if (c.enabled === false) {
+    return { mode: "disabled", why: "healing.claude.enabled is false: rules only" };
   }
   const exe = c.command[0] ?? "claude";
   const keyEnv = c.api.api_key_env;
@@ -87,11 +88,6 @@ export function resolveAgentMode(
       return {
         mode: "interactive",
         why: "healing.claude.mode is interactive: requests wait for `autosentry healer respond`",
-      };
-    case "session":
-      return {
-        mode: "session",
-        why: "healing.claude.mode is session: incidents wait for a Claude Code session (autosentry probe, session apply)",
       };
     case "api":
     case "langgraph":
