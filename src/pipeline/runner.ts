@@ -124,6 +124,41 @@ async function stopLeftoverGroup(child: ChildRecord, graceSeconds: number): Prom
     : null;
 }
 
+/**
+ * Live capture shims (`autosentry __shim … --log FILE …`) leading their own process group whose
+ * FILE is under `dir`.
+ */
+function shimsLoggingUnder(dir: string): Array<{ pid: number; log: string }> {
+  const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
+  const out: Array<{ pid: number; log: string }> = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    let args: string[];
+    try {
+      args = fs.readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue;
+    }
+    const shim = args.indexOf("__shim");
+    if (shim < 0) continue;
+    const end = args.indexOf("--", shim);
+    const at = args.indexOf("--log", shim);
+    const log = at > 0 && (end < 0 || at < end) ? args[at + 1] : undefined;
+    if (!log?.startsWith(prefix)) continue;
+    const st = readProcStat(pid);
+    if (st && st.pgrp === pid && st.state !== "Z") out.push({ pid, log });
+  }
+  return out;
+}
+
 class PipelineRunner {
   private readonly stages: StageSpec[];
   private readonly layout: PipelineLayout;
@@ -284,21 +319,40 @@ class PipelineRunner {
     }
   }
 
-  /** A stage's child left running by a controller that died: stop it before anything starts. */
+  /**
+   * Stages' children left running by a controller that died: stop them before anything starts.
+   * They are found two ways, because a controller killed right after a launch may not have
+   * persisted the child yet: the child record in state.json, and any capture shim whose process.log
+   * is in this project's `runs/` (we hold the lock, so no live controller owns one).
+   */
   private async stopLeftoverChild(): Promise<void> {
     const st = readStateQuiet(this.cfg.data.state_path);
-    if (!st?.child || TERMINAL_PHASES.has(st.phase)) return;
-    if (st.stage === null) {
+    const live = st?.child && !TERMINAL_PHASES.has(st.phase) ? st.child : null;
+    if (live && st?.stage === null) {
       this.logger.warn(
-        `state.json records a child (pid ${st.child.pid ?? "?"}) of an earlier single-process run; it is not stopped and no longer tracked`,
+        `state.json records a child (pid ${live.pid ?? "?"}) of an earlier single-process run; it is not stopped and no longer tracked`,
       );
-      return;
     }
-    this.logger.warn(
-      `stopping stage '${st.stage}''s child (pid ${st.child.pid ?? "?"}) left running by an earlier pipeline controller`,
-    );
-    const problem = await stopLeftoverGroup(st.child, this.cfg.data.process.stop_grace_seconds);
-    if (problem) this.logger.error(problem);
+    const grace = this.cfg.data.process.stop_grace_seconds;
+    const done = new Set<number>();
+    if (live && st?.stage) {
+      this.logger.warn(
+        `stopping stage '${st.stage}''s child (pid ${live.pid ?? "?"}) left running by an earlier pipeline controller`,
+      );
+      const problem = await stopLeftoverGroup(live, grace);
+      if (problem) this.logger.error(problem);
+      if (typeof live.details.shimPid === "number") done.add(live.details.shimPid);
+    }
+    for (const shim of shimsLoggingUnder(this.layout.runs)) {
+      if (done.has(shim.pid)) continue;
+      this.logger.warn(
+        `stopping a stage's child left running by an earlier pipeline controller (capture shim ${shim.pid}, ${shim.log})`,
+      );
+      const res = await killGroupGracefully(shim.pid, grace * 1000);
+      if (res.survivors.length > 0) {
+        this.logger.error(`processes of group ${shim.pid} survived SIGKILL: ${res.survivors.join(", ")}`);
+      }
+    }
   }
 
   private save(): void {

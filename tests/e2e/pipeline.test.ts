@@ -204,6 +204,7 @@ describe("pipeline: interruption and resume", () => {
     const dir = threeStageProject({ "hold-report": "" });
     const controller = start(["run"], { cwd: dir });
     const reportPid = await waitFor("the report stage to run", () => pidIn(dir, "report.pid"));
+    await waitFor("state.json to show the stage", () => readState(dir)?.child?.pid === reportPid);
     expect(readState(dir)).toMatchObject({ stage: "report", stage_index: 3, stage_count: 3 });
     const status = JSON.parse((await run(["status", "--json"], { cwd: dir })).stdout);
     expect(status.stages.status).toBe("running");
@@ -238,6 +239,8 @@ describe("pipeline: interruption and resume", () => {
   test("a controller killed with SIGKILL during the second stage: --resume stops its orphaned child and skips the first stage", async () => {
     const dir = threeStageProject({ "hold-train": "" });
     const controller = start(["run"], { cwd: dir });
+    // Killed as soon as the child is up: state.json may not record it yet (writes are coalesced),
+    // and the next controller must find it all the same.
     const orphan = await waitFor("the healed train stage to hold", () => pidIn(dir, "train.pid"));
     controller.proc.kill("SIGKILL");
     await controller.proc.exited;
