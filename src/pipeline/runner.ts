@@ -33,7 +33,7 @@ import type { ChildRecord } from "../supervisors/types.ts";
 import { writeFileAtomicSync, writeJsonAtomicSync } from "../util/atomic-write.ts";
 import { FileLogger } from "../util/logger.ts";
 import { groupMembers, killGroupGracefully, readProcStat, signalNumber } from "../util/proc.ts";
-import { PlanError, planRun } from "./plan.ts";
+import { type Plan, PlanError, planRun } from "./plan.ts";
 import {
   type PipelineLayout,
   type PipelineRecord,
@@ -201,6 +201,23 @@ class PipelineRunner {
       process.stdout.write(`${plan.message}\n`);
       return 0;
     }
+    // From here on a signal interrupts the run (recorded, so --resume continues it).
+    this.installSignalHandlers();
+    try {
+      return await this.execute(plan, fingerprints, prior, priorProblem);
+    } finally {
+      for (const [sig, h] of this.handlers) process.off(sig, h);
+    }
+  }
+
+  private async execute(
+    plan: Extract<Plan, { kind: "run" }>,
+    fingerprints: string[],
+    prior: PipelineRecord | null,
+    priorProblem: string | null,
+  ): Promise<number> {
+    const c = this.cfg.data;
+    const resuming = Boolean(this.opts.resume) || this.opts.fromStage !== undefined;
 
     const runId = newRunId();
     fs.mkdirSync(this.layout.runDir(runId), { recursive: true });
@@ -278,23 +295,18 @@ class PipelineRunner {
       }
     }
 
-    this.installSignalHandlers();
     let failed: StageRecord | null = null;
     let lastPhase: Phase = "completed";
-    try {
-      for (let i = plan.start; i < this.stages.length; i++) {
-        if (this.interrupted) break;
-        const out = await this.runStage(i);
-        lastPhase = out.phase;
-        const sr = this.rec.stages[i]!;
-        if (sr.status === "failed") {
-          failed = sr;
-          break;
-        }
-        if (sr.status !== "complete") break;
+    for (let i = plan.start; i < this.stages.length; i++) {
+      if (this.interrupted) break;
+      const out = await this.runStage(i);
+      lastPhase = out.phase;
+      const sr = this.rec.stages[i]!;
+      if (sr.status === "failed") {
+        failed = sr;
+        break;
       }
-    } finally {
-      for (const [sig, h] of this.handlers) process.off(sig, h);
+      if (sr.status !== "complete") break;
     }
     return this.finishRun(failed, lastPhase);
   }
