@@ -8,6 +8,7 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { register as registerAnalyze } from "./commands/analyze.ts";
 import { register as registerConfig } from "./commands/config.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
+import { register as registerExplain } from "./commands/explain.ts";
 import { register as registerHealer } from "./commands/healer.ts";
 import { register as registerHooks } from "./commands/hooks.ts";
 import { register as registerIncidents } from "./commands/incidents.ts";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerIncidents(program);
   registerScan(program);
   registerAnalyze(program);
+  registerExplain(program);
   registerConfig(program);
   registerDoctor(program);
   registerHealer(program);
