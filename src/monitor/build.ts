@@ -8,6 +8,7 @@ import * as path from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
 import { compileRegex } from "../config/regex.ts";
 import type { ConfigData } from "../config/schema.ts";
+import type { Trace } from "../core/types.ts";
 import { buildDetectors } from "../detectors/build.ts";
 import { DetectorSet } from "../detectors/set.ts";
 import type { FixCommit } from "../fixes/capture.ts";
@@ -65,7 +66,7 @@ function sourceFrameRenderer(se: ConfigData["source_explode"]): FrameRenderer {
       import("../frames/explode.ts"),
       import("../frames/render.ts"),
     ]);
-    const frames = await explodeFrames(trace, {
+    const frames = await explodeFrames(javaBareFileNames(trace), {
       cwd,
       skipPaths: se.skip_paths,
       maxFrames,
@@ -75,6 +76,26 @@ function sourceFrameRenderer(se: ConfigData["source_explode"]): FrameRenderer {
       git: true,
     });
     return { files: frameFiles(frames), section: renderFramesSection(frames) };
+  };
+}
+
+/**
+ * The Java trace parser names a frame's file by its package path (`shop/Cart.java`), while the frame
+ * resolver looks a Java file up under the usual source roots (`src/main/java/…`) only when the
+ * frame names the bare file, as Java prints it (`Cart.java`). Hand it the bare name.
+ */
+function javaBareFileNames(trace: Trace): Trace {
+  if (trace.language !== "java") return trace;
+  return {
+    ...trace,
+    exceptions: trace.exceptions.map((e) => ({
+      ...e,
+      frames: e.frames.map((f) =>
+        /^[\w$]+(?:\/[\w$]+)*\/[\w$]+\.java$/.test(f.file)
+          ? { ...f, file: f.file.slice(f.file.lastIndexOf("/") + 1) }
+          : f,
+      ),
+    })),
   };
 }
 
