@@ -20,15 +20,29 @@ import { monitorPaths } from "../../monitor/paths.ts";
 import { checkLaunch } from "../../monitor/preflight.ts";
 import { PlanError, runPipeline } from "../../pipeline/runner.ts";
 import { stagePreflight } from "../../pipeline/stage-config.ts";
+import { isDockerCli } from "../../supervisors/docker/run-args.ts";
+import { isSbatch } from "../../supervisors/slurm/submit.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 import { VERSION } from "../version.ts";
+
+/**
+ * The program the backend runs for `command`: sbatch for a bare batch script (slurm), the docker
+ * CLI for an image and its command (docker). The backend checks the script or image itself.
+ */
+function launcherCommand(kind: string, command: string[]): string[] {
+  const argv0 = command[0];
+  if (argv0 === undefined) return command;
+  if (kind === "slurm" && !isSbatch(argv0)) return ["sbatch"];
+  if (kind === "docker" && !isDockerCli(argv0)) return ["docker"];
+  return command;
+}
 
 /** Launch preflight for the configured process; returns the problems found. */
 export function preflight(cfg: LoadedConfig): string[] {
   const p = cfg.data.process;
   return checkLaunch({
-    command: p.command,
+    command: launcherCommand(p.kind, p.command),
     cwd: p.cwd,
     env: childEnvironment(process.env, p.env, {}),
     requiredExecutables: p.required_executables,
@@ -41,7 +55,8 @@ function unsupported(cfg: LoadedConfig, opts: { resume?: boolean; fromStage?: st
   const p = cfg.data.process;
   if (p.stages.length === 0 && (opts.resume || opts.fromStage))
     return "--resume and --from-stage apply to pipelines (process.stages)";
-  if (p.kind !== "local") return `process.kind ${p.kind} is not supported by this build yet (only local)`;
+  if (p.stages.length > 0 && p.kind !== "local")
+    return `process.stages (pipelines) run local stages only; process.kind is ${p.kind}`;
   return null;
 }
 
