@@ -954,7 +954,8 @@ export class Monitor {
       return;
     }
     const p = this.cfg.process;
-    if (p.command.length === 0) {
+    // attach watches a process something else started: it has no command.
+    if (p.command.length === 0 && this.sup.kind !== "attach") {
       await this.finish(2, "process.command is empty: nothing to run", "gave_up");
       return;
     }
