@@ -172,7 +172,8 @@ export class AttachSupervisor implements Supervisor {
   }
 
   private async check(w: Watch): Promise<void> {
-    if (w.delivered || w.detached || w.finishing) return;
+    // While a stop is under way, the stop reports the end.
+    if (w.delivered || w.detached || w.finishing || w.stopRequestedAt !== null) return;
     const { pidFile, logger } = this.opts;
     if (pidFile !== undefined) {
       const r = readPidFile(pidFile);

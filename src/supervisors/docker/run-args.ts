@@ -5,7 +5,8 @@
  * `process.command` is either a docker invocation (`[docker, run, -v, ./data:/data, image, cmd…]`,
  * also `docker container run` and `podman run`) or, shorter, the image and its command
  * (`[localhost/busybox, sh, -c, …]`), which becomes `docker run -d --name <name> image sh -c …`.
- * `{name}` is replaced by the container name everywhere in the command.
+ * `{name}` is replaced by the container name everywhere in the command (in a `--name` of the
+ * command, by `process.extra.container_name` or the default `autosentry-<8 hex>`).
  *
  * Decisions (for docs/compat.md):
  * - The variables autosentry sets (`process.env` and the env overlay) are passed into the container
@@ -106,6 +107,7 @@ export function buildDockerRun(command: string[], defaultName: string, envKeys: 
   const opts: string[] = [];
   let i = ri + 1;
   let name: string | null = null;
+  let nameAt = -1;
   let detach = false;
   let imageFound = false;
   while (i < base.length) {
@@ -166,8 +168,10 @@ export function buildDockerRun(command: string[], defaultName: string, envKeys: 
     }
     const short = w.startsWith("--") ? flag : w.slice(0, 2);
     if (short === "--name") {
+      // Kept as `--name=<value>` so it is not confused with other words below.
       name = value;
-      opts.push(...words);
+      nameAt = opts.length;
+      opts.push("--name=");
       continue;
     }
     if ((short === "-e" || short === "--env") && keys.has(envName(value))) continue;
@@ -181,6 +185,13 @@ export function buildDockerRun(command: string[], defaultName: string, envKeys: 
   if (!detach) added.push("-d");
   if (name === null) added.push("--name", resolvedName);
   for (const k of [...keys].sort()) added.push("-e", k);
-  const argv = [...head, ...added, ...opts, ...rest].map((a) => a.replaceAll("{name}", resolvedName));
+  // `{name}` is the container's name everywhere; in `--name` itself it is the configured or default name.
+  const sub = (a: string) => a.replaceAll("{name}", resolvedName);
+  const argv = [
+    ...head.map(sub),
+    ...added,
+    ...opts.map((a, k) => (k === nameAt ? `--name=${resolvedName}` : sub(a))),
+    ...rest.map(sub),
+  ];
   return { argv, name: resolvedName, warnings };
 }
