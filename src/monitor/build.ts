@@ -16,19 +16,26 @@ import { keepFix } from "../fixes/keep.ts";
 import { appendAttempt, ledgerPath, updateAttempt } from "../fixes/ledger.ts";
 import { revertFix } from "../fixes/revert.ts";
 import { parseActionBlock } from "../healers/agent/action-block.ts";
+import { AgentHealer } from "../healers/agent/healer.ts";
+import { childEnvironment } from "../healers/env-overlay.ts";
 import { compileRules, RuleHealer } from "../healers/rules.ts";
 import { fingerprint } from "../incidents/fingerprint.ts";
 import type { FrameRenderer } from "../incidents/frames-section.ts";
 import { FsIncidentStore } from "../incidents/store.ts";
 import { buildFanout } from "../notify/build.ts";
 import { createRedactor } from "../redact/redactor.ts";
+import { drainSessionActions } from "../session/queue.ts";
+import { AttachSupervisor } from "../supervisors/attach/attach.ts";
+import { DockerSupervisor } from "../supervisors/docker/docker.ts";
 import { LocalSupervisor } from "../supervisors/local/local.ts";
-import { FileLogger } from "../util/logger.ts";
+import { SlurmSupervisor } from "../supervisors/slurm/slurm.ts";
+import type { Supervisor, SupervisorSink } from "../supervisors/types.ts";
+import { FileLogger, type Logger } from "../util/logger.ts";
 import { runCommand } from "../util/run-command.ts";
 import { VaultWriter } from "../vault/writer.ts";
 import { Journal } from "./journal.ts";
 import { Monitor } from "./monitor.ts";
-import { monitorPaths } from "./paths.ts";
+import { type MonitorPaths, monitorPaths } from "./paths.ts";
 import { beginRun, continuesRun, emptyState, type MonitorState, readState, StateStore } from "./state.ts";
 
 export interface BuiltMonitor {
@@ -77,6 +84,67 @@ function sourceFrameRenderer(se: ConfigData["source_explode"]): FrameRenderer {
     });
     return { files: frameFiles(frames), section: renderFramesSection(frames) };
   };
+}
+
+/** The backend of `process.kind`, configured from `process.extra` and the monitor settings. */
+export function createSupervisor(
+  c: ConfigData,
+  paths: MonitorPaths,
+  sink: SupervisorSink,
+  logger: Logger,
+): Supervisor {
+  const p = c.process;
+  const x = p.extra;
+  // Scheduler and docker queries see what the child would (e.g. SLURM_CONF, DOCKER_HOST in process.env).
+  const env = childEnvironment(process.env, p.env, {});
+  switch (p.kind) {
+    case "slurm":
+      return new SlurmSupervisor({
+        sink,
+        logger,
+        maxLineLength: c.monitor.max_line_length,
+        env,
+        cwd: p.cwd,
+        logPattern: x.log_pattern,
+        statusCommand: x.status_command,
+        cancelCommand: x.cancel_command,
+        sacctCommand: x.sacct_command,
+        pollIntervalMs: x.poll_interval_seconds * 1000,
+      });
+    case "docker":
+      return new DockerSupervisor({
+        sink,
+        logger,
+        maxLineLength: c.monitor.max_line_length,
+        env,
+        cwd: p.cwd,
+        containerName: x.container_name,
+        logStreamCommand: x.log_stream_command,
+        stopCommand: x.stop_command,
+        removeCommand: x.remove_command,
+        pollIntervalMs: c.monitor.poll_interval_seconds * 1000,
+      });
+    case "attach":
+      return new AttachSupervisor({
+        sink,
+        logger,
+        maxLineLength: c.monitor.max_line_length,
+        pid: x.pid,
+        pidFile: x.pid_file,
+        logPath: x.log_path,
+        allowKill: x.allow_kill,
+      });
+    default:
+      return new LocalSupervisor({
+        sink,
+        logDir: paths.logDir,
+        runDir: paths.runDir,
+        maxLineLength: c.monitor.max_line_length,
+        processLogMaxBytes: c.monitor.process_log_max_bytes,
+        processLogBackups: c.monitor.process_log_backups,
+        logger,
+      });
+  }
 }
 
 /**
@@ -167,26 +235,40 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     redact: (t) => redactor.redact(t),
   });
   const detectors = new DetectorSet(buildDetectors(c.detectors));
+  const healingMode =
+    c.dispatch.mode === "session" || c.healing.claude.mode === "session" ? "session" : "builtin";
+  let monitorRef: Monitor | null = null;
+  const agent = new AgentHealer({
+    config: c,
+    root: cfg.root,
+    logger,
+    redact: (t) => redactor.redact(t),
+    onDisabled: (reason, kind) => monitorRef?.disableAgent(reason, kind),
+  });
+  logger.info(`healing: rules${agent.active ? ` then the agent (${agent.mode})` : ""} — ${agent.why}`);
+  const seenSessionIds = new Set<string>();
   const monitor = new Monitor({
     config: c,
     configPath: cfg.path,
     version,
     logger,
-    createSupervisor: (sink) =>
-      new LocalSupervisor({
-        sink,
-        logDir: paths.logDir,
-        runDir: paths.runDir,
-        maxLineLength: c.monitor.max_line_length,
-        processLogMaxBytes: c.monitor.process_log_max_bytes,
-        processLogBackups: c.monitor.process_log_backups,
-        logger,
-      }),
+    createSupervisor: (sink) => createSupervisor(c, paths, sink, logger),
     detectors,
     rules: new RuleHealer(compileRules(c.rules)),
-    agent: null,
-    healingMode: c.dispatch.mode === "session" || c.healing.claude.mode === "session" ? "session" : "builtin",
+    agent: agent.active ? agent : null,
+    healingMode,
     sessionMarker: c.dispatch.request_marker,
+    sessionQueue:
+      healingMode === "session"
+        ? {
+            drain: () =>
+              drainSessionActions(
+                c.dispatch.action_queue_path,
+                c.dispatch.action_cursor_path,
+                seenSessionIds,
+              ),
+          }
+        : null,
     fixes: {
       keep: async (fix, autoMerge) => (await keepFix(fix as FixCommit, { autoMerge })).reason,
       revert: async (fix) => {
@@ -217,5 +299,6 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     parseActionBlock: (text) => parseActionBlock(text).action,
     continuing,
   });
+  monitorRef = monitor;
   return { monitor, logger, state: store, rotatedState: rotated };
 }

@@ -19,6 +19,7 @@ import { childEnvironment, resolveOverlay } from "../healers/env-overlay.ts";
 import type { Healer } from "../healers/types.ts";
 import type { AppliedOutcome, IncidentRef, IncidentStore } from "../incidents/types.ts";
 import type { Notifier } from "../notify/types.ts";
+import type { SessionAction, SessionBatch } from "../session/queue.ts";
 import type { Supervisor, SupervisorSink } from "../supervisors/types.ts";
 import type { Logger } from "../util/logger.ts";
 import type { RunCommandResult } from "../util/run-command.ts";
@@ -63,6 +64,8 @@ export interface MonitorDeps {
   healingMode: "builtin" | "session";
   /** Touched after every incident in session mode (wakes the session's Stop hook). */
   sessionMarker: string;
+  /** Session mode: the queue of actions a Claude Code session decided (`autosentry session apply`). */
+  sessionQueue: { drain(): SessionBatch } | null;
   /** Fix verification outcomes: keep (optionally merge) or revert an agent's fix branch. */
   fixes: {
     keep(fix: unknown, autoMerge: boolean): Promise<string>;
@@ -408,6 +411,7 @@ export class Monitor {
       this.deps.state.changed();
     }
     this.pollControl();
+    this.pollSessionQueue();
     this.checkWatchdog(now);
     this.flushAfterCollectors(false);
     const rec = this.sup.record();
@@ -875,10 +879,11 @@ export class Monitor {
   private async restart(
     cause: RestartCause,
     info: { reason: string; rule: string | null; incident: string | null },
+    delayOverride?: number,
   ): Promise<void> {
     const s = this.s;
     s.consecutive_failures += 1;
-    const delay = restartDelaySeconds(this.policy, s.consecutive_failures, cause);
+    const delay = delayOverride ?? restartDelaySeconds(this.policy, s.consecutive_failures, cause);
     s.restarts += 1;
     s.restarts_total += 1;
     s.last_restart_at = new Date().toISOString();
@@ -1143,7 +1148,7 @@ export class Monitor {
       branch: fix?.branch ?? null,
       ledger_source: ledgerSource,
       applied_at: new Date().toISOString(),
-      fix: outcome.fix,
+      fix: withoutDiff(outcome.fix),
     };
     // One open verification per detector: an older one is superseded (its attempt is discarded).
     for (const old of s.pending_verifications.filter((p) => p.detector === pv.detector)) {
@@ -1270,6 +1275,122 @@ export class Monitor {
     });
     this.log.log("RECOVERY", `fix for '${pv.detector}' (incident ${pv.incident_id}) verified — ${why}`);
     this.deps.state.changed();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // session dispatch
+
+  private pollSessionQueue(): void {
+    const q = this.deps.sessionQueue;
+    if (!q) return;
+    let batch: SessionBatch;
+    try {
+      batch = q.drain();
+    } catch (err) {
+      this.log.error(`Cannot read the session action queue: ${errMsg(err)}`);
+      return;
+    }
+    if (batch.actions.length === 0 && batch.invalid.length === 0) return;
+    for (const bad of batch.invalid) {
+      this.log.warn(
+        `session action queue line ${bad.line}${bad.id ? ` (${bad.id})` : ""} ignored: ${bad.reason}`,
+      );
+      this.deps.journal.write("session_action_failed", { line: bad.line, id: bad.id, reason: bad.reason });
+    }
+    const actions = batch.actions;
+    void this.serial(async () => {
+      for (const a of actions) await this.applySessionAction(a);
+      try {
+        batch.commit();
+      } catch (err) {
+        this.log.error(`Cannot advance the session action cursor: ${errMsg(err)}`);
+      }
+    });
+  }
+
+  /**
+   * An action decided by the Claude Code session. It is applied at once: a restart that the restart
+   * policy had already scheduled (and charged) for the same failure is replaced, not added to.
+   */
+  private async applySessionAction(a: SessionAction): Promise<void> {
+    if (this.finishing) return;
+    const s = this.s;
+    const entry = (await this.deps.store.list()).find((e) => e.id === a.incident_id);
+    const detection: Detection = {
+      detector: entry?.detector ?? "session",
+      detectorKind: "pattern",
+      kind: entry?.kind === "anomaly" ? "anomaly" : "error",
+      message: entry?.message ?? `session action for ${a.incident_id}`,
+      exceptionType: entry?.exception_type ?? undefined,
+      context: [],
+      meta: {},
+      at: Date.now(),
+      generation: entry?.generation ?? this.gen,
+    };
+    const outcome: HealerOutcome = {
+      action: a.action,
+      source: a.source === "rule" ? "rule" : a.source === "claude" ? "claude" : "manual",
+      ruleName: a.rule ?? undefined,
+      detection,
+      rationale: `queued by the Claude Code session (${a.id})`,
+    };
+    const incident: IncidentRef | null = entry ? { id: entry.id, dir: "" } : null;
+    this.deps.journal.write("session_action_applied", {
+      id: a.id,
+      incident_id: a.incident_id,
+      action: a.action.kind,
+    });
+    this.log.log("ACTION", `session: ${a.action.kind} for incident ${a.incident_id}`);
+    const kind = a.action.kind;
+    if (kind === "abort") {
+      await this.record(incident, { outcome });
+      await this.finish(130, `Session abort for incident ${a.incident_id}`, "aborted");
+      return;
+    }
+    if (kind === "pause") {
+      await this.record(incident, { outcome });
+      await this.pause("session", `incident ${a.incident_id}`);
+      return;
+    }
+    const applied: AppliedOutcome = { outcome };
+    if (kind === "custom_command") {
+      const res = await this.runCustomCommand(a.action);
+      applied.commandResult = {
+        argv: a.action.command,
+        exitCode: res.exitCode,
+        timedOut: res.timedOut,
+        output: res.output,
+      };
+    }
+    if (kind === "restart_with_env") {
+      const r = resolveOverlay(a.action.set, {
+        overlay: s.env_overlay,
+        processEnv: this.cfg.process.env,
+        monitorEnv: this.env,
+      });
+      Object.assign(s.env_overlay, r.values);
+      applied.resolvedEnv = r.values;
+      if (r.errors.length) applied.note = r.errors.join("; ");
+    }
+    await this.record(incident, applied);
+    if (kind === "custom_command" && this.childAlive) return;
+    if (incident) this.addVerification(incident, outcome, kind, this.gen);
+    if (this.restartTimer) {
+      // The restart policy already scheduled (and charged) a restart for this failure: launch now.
+      clearTimeout(this.restartTimer);
+      this.restartTimer = null;
+      await this.launch(`session action ${a.id}`);
+      return;
+    }
+    if (restartsExhausted(this.policy, s.restarts)) {
+      await this.finish(
+        this.exitCodeForGiveUp(),
+        `Max restarts reached (${restartsLabel(s.restarts, this.policy.max_restarts)})`,
+        "gave_up",
+      );
+      return;
+    }
+    await this.restart("healer", { reason: detection.message, rule: a.rule, incident: a.incident_id }, 0);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1426,6 +1547,13 @@ export class Monitor {
       this.log.error(`notifier failed: ${errMsg(err)}`);
     }
   }
+}
+
+/** A fix record for state.json: the diff itself is in the incident's fix/diff.patch. */
+function withoutDiff(fix: unknown): unknown {
+  if (fix === null || typeof fix !== "object") return fix;
+  const { diff: _diff, ...rest } = fix as Record<string, unknown>;
+  return rest;
 }
 
 function errMsg(err: unknown): string {
