@@ -9,10 +9,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { ConfigError, findConfigPath, type LoadedConfig, loadConfig } from "../../config/load.ts";
+import { resolveAgentMode } from "../../healers/agent/mode.ts";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { resolveExecutable } from "../../monitor/preflight.ts";
 import { readState } from "../../monitor/state.ts";
+import { installStopHook, readStopHook } from "../../session/hooks.ts";
 import { parseJsonl } from "../../util/jsonl.ts";
 import { addConfigOption } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
@@ -34,7 +36,7 @@ function which(name: string): string | null {
 }
 
 /** Run every check. */
-export function runChecks(configFlag: string | undefined): Check[] {
+export async function runChecks(configFlag: string | undefined): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
   add({ name: "autosentry", level: "ok", detail: `version ${VERSION} (${process.execPath})` });
@@ -156,13 +158,41 @@ export function runChecks(configFlag: string | undefined): Check[] {
     level: "ok",
     detail: `give up after ${rp.max_restarts > 0 ? rp.max_restarts : "∞"} consecutive unverified restarts or ${rp.max_identical_failures || "∞"} identical failures; escalate to the agent at ${esc}`,
   });
-  const claudeCmd = c.healing.claude.command[0] ?? "claude";
-  const claude = which(claudeCmd);
-  add(
-    claude
-      ? { name: "agent CLI", level: "ok", detail: `${claudeCmd}: ${claude}` }
-      : { name: "agent CLI", level: "warn", detail: `${claudeCmd} not on PATH: healing is rules-only` },
-  );
+  const agent = resolveAgentMode(c, cfg.root, process.env);
+  add({
+    name: "agent healer",
+    level: agent.mode === "disabled" && c.healing.claude.enabled !== false ? "warn" : "ok",
+    detail: `${c.healing.claude.mode} → ${agent.mode}: ${agent.why}`,
+  });
+  if (agent.mode === "session") {
+    const hook = readStopHook(cfg.root);
+    if (hook.error) add({ name: "stop hook", level: "fail", detail: hook.error });
+    else if (!hook.command)
+      add({
+        name: "stop hook",
+        level: "warn",
+        detail: "session mode, but no Stop hook in .claude/settings.local.json",
+        fix: () => installStopHook(cfg!.root).message,
+      });
+    else add({ name: "stop hook", level: "ok", detail: hook.command });
+  }
+  if (c.source_explode.enabled) {
+    // Load each enabled grammar from the binary, as the first frame of that language would.
+    const { loadGrammar } = await import("../../frames/grammars.ts");
+    const bad: string[] = [];
+    for (const lang of c.source_explode.languages) {
+      try {
+        await loadGrammar(lang);
+      } catch (err) {
+        bad.push(`${lang} (${(err as Error).message})`);
+      }
+    }
+    add(
+      bad.length
+        ? { name: "tree-sitter grammars", level: "warn", detail: `cannot load: ${bad.join(", ")}` }
+        : { name: "tree-sitter grammars", level: "ok", detail: c.source_explode.languages.join(", ") },
+    );
+  }
   try {
     const st = fs.statfsSync(path.dirname(paths.state));
     const free = st.bavail * st.bsize;
@@ -198,12 +228,12 @@ export function register(program: Command): void {
     .description("check the project and this machine for what autosentry needs")
     .option("--fix", "apply safe repairs, then check again")
     .option("--json", "print JSON");
-  addConfigOption(cmd).action((opts) => {
-    let checks = runChecks(opts.config);
+  addConfigOption(cmd).action(async (opts) => {
+    let checks = await runChecks(opts.config);
     if (opts.fix) {
       const done = checks.filter((c) => c.level !== "ok" && c.fix).map((c) => c.fix!());
       if (done.length && !opts.json) process.stdout.write(`${done.map((d) => `fixed: ${d}`).join("\n")}\n\n`);
-      if (done.length) checks = runChecks(opts.config);
+      if (done.length) checks = await runChecks(opts.config);
     }
     if (opts.json) {
       process.stdout.write(
