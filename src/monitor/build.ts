@@ -207,6 +207,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     runId: state.run_id ?? "",
     stage: stage?.name ?? null,
     onError: (m) => logger.error(`Cannot write the journal: ${m}`),
+    redact: (v) => redactor.redactJson(v),
   });
   if (c.vault.enabled) {
     const vault = new VaultWriter({

@@ -78,6 +78,8 @@ export interface JournalOptions {
   onError?: (message: string) => void;
   /** Clock, epoch ms. */
   now?: () => number;
+  /** Applied to the details of every record (a redactor's `redactJson`): the journal keeps no secrets. */
+  redact?: (value: unknown) => unknown;
 }
 
 /** Called with each record after it was written (or failed to be written). */
@@ -89,6 +91,7 @@ export class Journal {
   private readonly stage: string | null;
   private readonly onError: ((message: string) => void) | undefined;
   private readonly now: () => number;
+  private readonly redact: ((value: unknown) => unknown) | undefined;
   private failures = 0;
 
   constructor(
@@ -99,6 +102,7 @@ export class Journal {
     this.stage = opts.stage ?? null;
     this.onError = opts.onError;
     this.now = opts.now ?? Date.now;
+    this.redact = opts.redact;
   }
 
   /** Call `listener` with every later record; returns a function that removes it. */
@@ -124,7 +128,8 @@ export class Journal {
       stage: this.stage,
       event,
     };
-    for (const [k, v] of Object.entries(details)) if (!RESERVED.has(k) && v !== undefined) rec[k] = v;
+    const safe = this.redact ? (this.redact(details) as Record<string, unknown>) : details;
+    for (const [k, v] of Object.entries(safe)) if (!RESERVED.has(k) && v !== undefined) rec[k] = v;
     try {
       appendJsonl(this.file, rec, true);
     } catch (err) {
