@@ -183,7 +183,11 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   const paths = monitorPaths(c);
   fs.mkdirSync(paths.logDir, { recursive: true });
   fs.mkdirSync(paths.runDir, { recursive: true });
-  const logger = new FileLogger(paths.monitorLog);
+  const redactor = createRedactor({
+    extraPatterns: c.redaction.extra_patterns.map((p) => compileRegex(p)),
+    allow: c.redaction.allow,
+  });
+  const logger = new FileLogger(paths.monitorLog, { redact: (t) => redactor.redact(t) });
   const { state, rotated } = loadOrRotateState(paths.state, logger);
   const stage = opts.stage;
   const continuing = stage ? false : continuesRun(state);
@@ -199,10 +203,6 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     state.stage_count = null;
   }
   const store = new StateStore(paths.state, state, logger, c.monitor.heartbeat_seconds * 1000);
-  const redactor = createRedactor({
-    extraPatterns: c.redaction.extra_patterns.map((p) => compileRegex(p)),
-    allow: c.redaction.allow,
-  });
   const journal = new Journal(paths.journal, {
     runId: state.run_id ?? "",
     stage: stage?.name ?? null,
@@ -298,6 +298,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     fingerprint,
     runCommand: (argv, opts) => runCommand(argv, opts),
     parseActionBlock: (text) => parseActionBlock(text).action,
+    redact: (t) => redactor.redact(t),
     continuing,
   });
   monitorRef = monitor;

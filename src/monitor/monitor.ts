@@ -103,6 +103,8 @@ export interface MonitorDeps {
   env?: Record<string, string | undefined>;
   /** True when this monitor continues a run whose monitor died (see {@link continuesRun}). */
   continuing: boolean;
+  /** Applied to free text kept in state.json (messages, reasons): state.json keeps no secrets. */
+  redact?: (text: string) => string;
 }
 
 const TICK_MS = 1000;
@@ -148,6 +150,10 @@ export class Monitor {
       exit: (exit) => this.onExit(exit),
     };
     this.sup = deps.createSupervisor(sink);
+  }
+
+  private red(text: string): string {
+    return this.deps.redact ? this.deps.redact(text) : text;
   }
 
   private get s() {
@@ -293,7 +299,7 @@ export class Monitor {
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.restartTimer) clearTimeout(this.restartTimer);
     if (this.episode?.timer) clearTimeout(this.episode.timer);
-    s.stop_reason = reason;
+    s.stop_reason = this.red(reason);
     s.exit_code = code;
     s.next_restart_at = null;
     this.setPhase(phase === "detached" ? "detached" : "stopping");
@@ -497,7 +503,7 @@ export class Monitor {
     const alive = this.childAlive && this.gen === ep.generation;
 
     // The identical-failure guard counts every failure, including ones no rule knows.
-    const sig = failureSignature(primary);
+    const sig = this.red(failureSignature(primary));
     if (ep.incident === null) {
       if (s.identical.signature === sig) s.identical.count++;
       else s.identical = { signature: sig, count: 1 };
@@ -539,7 +545,7 @@ export class Monitor {
           pushCapped(s.anomalies, {
             time: new Date().toISOString(),
             detector: primary.detector,
-            message: primary.message,
+            message: this.red(primary.message),
             incident_id: incident.id,
           });
         }
@@ -889,7 +895,7 @@ export class Monitor {
     s.last_restart_at = new Date().toISOString();
     pushCapped(s.restart_history, {
       time: s.last_restart_at,
-      reason: info.reason.slice(0, 500),
+      reason: this.red(info.reason.slice(0, 500)),
       rule: info.rule,
       new_pid: null,
       incident_id: info.incident,

@@ -26,6 +26,8 @@ export interface FileLoggerOptions {
   echo?: boolean;
   maxBytes?: number;
   backups?: number;
+  /** Applied to every message (a redactor): the monitor's log keeps no secrets. */
+  redact?: (text: string) => string;
 }
 
 /** A logger writing to a file (and stdout). Write errors are swallowed: logging never kills the monitor. */
@@ -35,6 +37,7 @@ export class FileLogger implements Logger {
   private readonly echo: boolean;
   private readonly maxBytes: number;
   private readonly backups: number;
+  private readonly redact: ((text: string) => string) | undefined;
 
   constructor(
     readonly file: string | null,
@@ -43,10 +46,20 @@ export class FileLogger implements Logger {
     this.echo = opts.echo ?? true;
     this.maxBytes = opts.maxBytes ?? 10 * 1024 * 1024;
     this.backups = opts.backups ?? 3;
+    this.redact = opts.redact;
   }
 
   log(level: LogLevel, message: string): void {
-    const line = `[${utcStamp()}] [${level}] ${message}\n`;
+    let text = message;
+    if (this.redact) {
+      try {
+        text = this.redact(message);
+      } catch {
+        // never let redaction stop logging; the raw text stays out
+        text = "[message not shown: redaction failed]";
+      }
+    }
+    const line = `[${utcStamp()}] [${level}] ${text}\n`;
     if (this.echo) {
       try {
         fs.writeSync(1, line);

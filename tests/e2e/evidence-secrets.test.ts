@@ -141,7 +141,13 @@ describe("secrets never reach the evidence", () => {
     expect(incidentFiles).toContain(path.join(dir, ".autosentry", "incidents", "index.jsonl"));
     const vaultFiles = files(path.join(dir, ".autosentry", "vault"));
     expect(vaultFiles.length).toBeGreaterThan(5);
-    for (const f of [...incidentFiles, ...vaultFiles]) {
+    // The monitor's own records too (process.log is the job's raw output and is not rewritten).
+    const monitorFiles = [
+      path.join(dir, ".autosentry", "logs", "events.jsonl"),
+      path.join(dir, ".autosentry", "logs", "autosentry.log"),
+      path.join(dir, ".autosentry", "state.json"),
+    ];
+    for (const f of [...incidentFiles, ...vaultFiles, ...monitorFiles]) {
       expect({ file: path.relative(dir, f), leaks: leaks(fs.readFileSync(f, "utf8")) }).toEqual({
         file: path.relative(dir, f),
         leaks: [],
