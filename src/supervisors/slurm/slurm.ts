@@ -84,6 +84,11 @@ interface OutputFile {
   expectIno: number | undefined;
   ino: number;
   offset: number;
+  /**
+   * After a requeue (truncate mode): the file as the finished run left it. Following starts again
+   * at 0 once the new run has rewritten it (another inode, smaller, or modified since).
+   */
+  rewrite: { ino: number; size: number; mtimeMs: number } | null;
 }
 
 interface Job {
@@ -92,6 +97,10 @@ interface Job {
   startedAt: number;
   files: OutputFile[];
   lastState: string | null;
+  /** A line was read since the job was last seen waiting (it has run since). */
+  outputSincePending: boolean;
+  /** `--open-mode`: a requeued run truncates its output files unless it is `append`. */
+  openMode: "truncate" | "append";
   timer: ReturnType<typeof setTimeout> | null;
   polling: boolean;
   stopRequestedAt: number | null;
@@ -124,6 +133,13 @@ function firstLine(r: RunCommandResult): string {
 
 function substitute(argv: string[], jobId: string): string[] {
   return argv.map((a) => a.replaceAll("{job_id}", jobId));
+}
+
+/** `--open-mode` of the command line or the script (default truncate, as SLURM's JobFileAppend=0). */
+function openModeOf(build: BuildResult): "truncate" | "append" {
+  let mode: string | null = null;
+  for (const o of [...build.directives, ...build.command.options]) if (o.name === "open-mode") mode = o.value;
+  return mode === "append" ? "append" : "truncate";
 }
 
 /** First host of a SLURM node list: `node[03-05,9]` → `node03`, `a1,a2` → `a1`. */
@@ -203,6 +219,7 @@ export class SlurmSupervisor implements Supervisor {
       }
     }
     const job = this.newJob(spec.generation, jobId, Date.now(), files);
+    job.openMode = openModeOf(build);
     this.cur = job;
     this.startFollowers(job);
     this.schedulePoll(job, this.pollMs);
@@ -232,6 +249,7 @@ export class SlurmSupervisor implements Supervisor {
       expectIno: undefined,
       ino: 0,
       offset: 0,
+      rewrite: null,
     });
     if (this.opts.logPattern !== undefined)
       return [file(this.opts.logPattern.replaceAll("{job_id}", jobId), "log")];
@@ -278,6 +296,8 @@ export class SlurmSupervisor implements Supervisor {
       startedAt,
       files,
       lastState: null,
+      outputSincePending: false,
+      openMode: "truncate",
       timer: null,
       polling: false,
       stopRequestedAt: null,
@@ -306,6 +326,7 @@ export class SlurmSupervisor implements Supervisor {
       ...(f.expectIno !== undefined ? { expectIno: f.expectIno } : {}),
       maxLineLength: this.opts.maxLineLength,
       onLine: (text) => {
+        job.outputSincePending = true;
         try {
           sink.line(text, f.stream, gen);
         } catch (err) {
@@ -354,19 +375,24 @@ export class SlurmSupervisor implements Supervisor {
     }
     switch (st.kind) {
       case "active": {
-        if (st.state !== job.lastState) {
-          const was = job.lastState;
-          job.lastState = st.state;
-          const reason = st.reason && st.reason !== "None" ? ` (${st.reason})` : "";
-          if (was === "RUNNING" && (st.state === "PENDING" || st.state.startsWith("REQUEUE"))) {
-            logger.warn(
-              `SLURM job ${job.jobId} was requeued${reason}: same job, its output file starts over when it runs again`,
-            );
-          } else {
-            logger.info(`SLURM job ${job.jobId}: ${st.state}${reason}`);
-          }
-          if (st.state === "RUNNING") await this.resolveNodePatterns(job);
+        const was = job.lastState;
+        const changed = st.state !== was;
+        job.lastState = st.state;
+        const reason = st.reason && st.reason !== "None" ? ` (${st.reason})` : "";
+        const waiting = st.state === "PENDING" || st.state.startsWith("REQUEUE");
+        // It ran since the last time it waited: seen running, or its output grew (between polls).
+        const ran = was === "RUNNING" || was === "COMPLETING" || job.outputSincePending;
+        if (waiting && ran && (changed || job.outputSincePending)) {
+          logger.warn(
+            `SLURM job ${job.jobId} was requeued${reason}: same job${job.openMode === "truncate" ? ", its output file starts over when it runs again" : ""}`,
+          );
+          if (job.openMode === "truncate") await this.holdForRewrite(job);
+        } else if (changed) {
+          logger.info(`SLURM job ${job.jobId}: ${st.state}${reason}`);
         }
+        if (waiting) job.outputSincePending = false;
+        if (changed && st.state === "RUNNING") await this.resolveNodePatterns(job);
+        this.resumeRewritten(job);
         return;
       }
       case "finished":
@@ -390,6 +416,44 @@ export class SlurmSupervisor implements Supervisor {
         }
         return;
       }
+    }
+  }
+
+  /**
+   * The job was requeued and its next run truncates the output files: read what the last run left,
+   * then wait for the rewrite. (Following on would miss the start of the new run if it outgrew the
+   * old file before the truncation was noticed.)
+   */
+  private async holdForRewrite(job: Job): Promise<void> {
+    for (const f of job.files) {
+      if (f.follower === null) continue;
+      await f.follower.stop(true);
+      f.follower = null;
+      try {
+        const st = fs.statSync(f.path);
+        f.rewrite = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+      } catch {
+        f.rewrite = { ino: 0, size: 0, mtimeMs: 0 };
+      }
+    }
+  }
+
+  /** Follow held files from 0 once the new run has rewritten them. */
+  private resumeRewritten(job: Job): void {
+    for (const f of job.files) {
+      const r = f.rewrite;
+      if (r === null) continue;
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(f.path);
+      } catch {
+        continue;
+      }
+      if (st.ino === r.ino && st.size >= r.size && st.mtimeMs <= r.mtimeMs) continue;
+      f.rewrite = null;
+      f.fromOffset = 0;
+      f.expectIno = undefined;
+      this.startFollower(job, f);
     }
   }
 
@@ -512,6 +576,7 @@ export class SlurmSupervisor implements Supervisor {
     if (job.timer !== null) clearTimeout(job.timer);
     job.timer = null;
     await this.resolveNodePatterns(job).catch(() => {});
+    this.resumeRewritten(job);
     for (const f of job.files) {
       if (f.follower === null) continue;
       await f.follower.stop(true);
@@ -630,11 +695,13 @@ export class SlurmSupervisor implements Supervisor {
         expectIno: i > 0 ? i : undefined,
         ino: i,
         offset: typeof offset === "number" ? offset : 0,
+        rewrite: null,
       });
     };
     add(d["out"], d["outStream"], d["outIno"], d["outOffset"]);
     add(d["err"], "stderr", d["errIno"], d["errOffset"]);
     const job = this.newJob(record.generation, jobId, record.startedAt, files);
+    job.openMode = d["openMode"] === "append" ? "append" : "truncate";
     this.cur = job;
     this.startFollowers(job);
     // Look at once: the job may have ended while no monitor watched it.
@@ -682,6 +749,7 @@ export class SlurmSupervisor implements Supervisor {
       details: {
         jobId: job.jobId,
         state: job.lastState,
+        openMode: job.openMode,
         out: out?.path ?? null,
         outStream: out?.stream ?? null,
         outIno: out?.ino ?? null,
