@@ -84,7 +84,7 @@ describe.skipIf(SKIP_SERVICES)("slurm", () => {
     });
     const m = monitor(p);
     await waitFor("the first run's marker", () => marks(p, /MARK first/).length === 1, 60_000);
-    const id = childId(p)!;
+    const id = await waitFor("the job id", () => childId(p));
     trackJob(id);
     const rq = sh(["scontrol", "requeue", id]);
     expect(rq.code).toBe(0);
@@ -105,7 +105,7 @@ describe.skipIf(SKIP_SERVICES)("slurm", () => {
     const p = project("slurm", { script: "forever.sh", lifecycle: "one_shot", tail: MARKER });
     const m = monitor(p);
     await waitFor("the job's marker", () => marks(p, /MARK started/).length === 1, 60_000);
-    const id = childId(p)!;
+    const id = await waitFor("the job id", () => childId(p));
     trackJob(id);
     expect(sh(["scancel", id]).code).toBe(0);
     await m.wait(60_000);
