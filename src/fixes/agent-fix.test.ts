@@ -2,11 +2,10 @@
  * The fix workspace around a real agent run: the Claude Code CLI (devDependency) edits a fixture
  * repository through its Edit and Write tools, driven by the fake Messages API on 127.0.0.1.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { type FakeAnthropic, startFakeAnthropic } from "../../tests/fakes/anthropic.ts";
+import { CLAUDE, useFakeClaude } from "../../tests/fakes/claude-env.ts";
 import { makeTempRepo, type TempRepo } from "../../tests/fakes/temp-repo.ts";
 import { runClaude } from "../healers/agent/claude-cli.ts";
 import { captureFix } from "./capture.ts";
@@ -14,20 +13,10 @@ import { keepFix } from "./keep.ts";
 import { revertFix } from "./revert.ts";
 import { snapshotBase } from "./snapshot.ts";
 
-const CLAUDE = path.resolve(import.meta.dir, "../../node_modules/.bin/claude");
 const T = 60_000;
-let fake: FakeAnthropic;
-let home: string;
+const claude = useFakeClaude();
 const repos: TempRepo[] = [];
 
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-  home = fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-claude-home-"));
-});
-afterAll(async () => {
-  await fake.close();
-  fs.rmSync(home, { recursive: true, force: true });
-});
 afterEach(() => {
   for (const r of repos.splice(0)) r.remove();
 });
@@ -52,7 +41,7 @@ async function incident() {
 
   const base = await snapshotBase(r.dir);
   const yaml = path.join(r.dir, "train.yaml");
-  fake.setScript([
+  claude.fake.setScript([
     { tool_use: { name: "Read", input: { file_path: yaml } } },
     { tool_use: { name: "Edit", input: { file_path: yaml, old_string: "lr: 0.1", new_string: "lr: 0.01" } } },
     {
@@ -70,15 +59,7 @@ async function incident() {
     command: [CLAUDE],
     prompt: "Incident 20261122-030405-error-nan: loss is NaN. Fix it.",
     cwd: r.dir,
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: home,
-      ANTHROPIC_BASE_URL: fake.url,
-      ANTHROPIC_API_KEY: "dummy",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      DISABLE_TELEMETRY: "1",
-      DISABLE_ERROR_REPORTING: "1",
-    },
+    env: claude.env(),
     timeoutMs: T,
     maxTurns: 8,
   });

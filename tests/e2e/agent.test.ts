@@ -5,18 +5,16 @@
  * through the request file and `autosentry healer respond`; session mode through `probe`, the Stop
  * hook and `session apply`.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic.ts";
+import { useFakeClaude } from "../fakes/claude-env.ts";
 import { makeTempRepo, type TempRepo } from "../fakes/temp-repo.ts";
 import {
   BIN,
   FIXTURES,
   incidentIds,
   journal,
-  REPO,
   readFile,
   readState,
   run,
@@ -28,18 +26,9 @@ import {
 const T = 150_000;
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, "agent", name), "utf8");
 
-let fake: FakeAnthropic;
-let home: string;
+const claude = useFakeClaude("as-e2e-claude-home-");
 const repos: TempRepo[] = [];
 
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-  home = fs.mkdtempSync(path.join(os.tmpdir(), "as-e2e-claude-home-"));
-});
-afterAll(async () => {
-  await fake.close();
-  fs.rmSync(home, { recursive: true, force: true });
-});
 afterEach(() => {
   if (process.env.AUTOSENTRY_KEEP_TEST_DIRS) return;
   for (const r of repos.splice(0)) r.remove();
@@ -47,18 +36,7 @@ afterEach(() => {
 
 /** The monitor's environment: the CLI on PATH, pointed at the fake, offline, one retry. */
 function agentEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return testEnv({
-    PATH: `${path.join(REPO, "node_modules", ".bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-    HOME: home,
-    ANTHROPIC_BASE_URL: fake.url,
-    ANTHROPIC_API_KEY: "dummy",
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-    DISABLE_TELEMETRY: "1",
-    DISABLE_AUTOUPDATER: "1",
-    DISABLE_ERROR_REPORTING: "1",
-    CLAUDE_CODE_MAX_RETRIES: "1",
-    ...extra,
-  });
+  return testEnv(claude.env(extra, { withBin: true }));
 }
 
 /** A git project with the buggy job committed and `config` as its autosentry.yaml. */
@@ -95,7 +73,7 @@ function attempts(dir: string): Array<Record<string, string>> {
 
 /** Agent turns the fake saw whose prompt mentions `text`. */
 function agentTurnsAbout(text: string): number {
-  return fake.agentRequests().filter((r) => JSON.stringify(r.body).includes(text)).length;
+  return claude.fake.agentRequests().filter((r) => JSON.stringify(r.body).includes(text)).length;
 }
 
 const SUBPROCESS = (extra = "") => `process:
@@ -120,7 +98,7 @@ describe("agent healing (subprocess, real Claude Code CLI)", () => {
       const user = userWork(r);
       const before = r.state();
       const stats = path.join(r.dir, "stats.mjs");
-      fake.setScript([
+      claude.fake.setScript([
         { tool_use: { name: "Read", input: { file_path: stats } } },
         {
           tool_use: {
@@ -179,7 +157,7 @@ describe("agent healing (subprocess, real Claude Code CLI)", () => {
       const user = userWork(r);
       const original = r.read("stats.mjs");
       const stats = path.join(r.dir, "stats.mjs");
-      fake.setScript([
+      claude.fake.setScript([
         { tool_use: { name: "Read", input: { file_path: stats } } },
         {
           tool_use: {
@@ -242,7 +220,7 @@ healing:
 notifiers:
   - { kind: webhook, url: "http://127.0.0.1:${server.port}/hook", retries: 0 }
 `);
-          fake.setScript([{ status }, { status }, { status }, { status }]);
+          claude.fake.setScript([{ status }, { status }, { status }, { status }]);
           const res = await run(["run"], { cwd: r.dir, env: agentEnv(), timeoutMs: T });
           expect(res.code).toBe(1);
           const ids = incidentIds(r.dir);

@@ -1,47 +1,30 @@
 /**
  * The real Claude Code CLI (devDependency) against the fake Messages API on 127.0.0.1.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { type FakeAnthropic, type FakeStep, startFakeAnthropic } from "../../../tests/fakes/anthropic.ts";
+import type { FakeStep } from "../../../tests/fakes/anthropic.ts";
+import { CLAUDE, useFakeClaude } from "../../../tests/fakes/claude-env.ts";
 import { makeTempRepo, type TempRepo } from "../../../tests/fakes/temp-repo.ts";
 import { groupMembers, pidAlive } from "../../util/proc.ts";
 import { parseActionBlock } from "./action-block.ts";
 import { claudeArgv, findClaudeCli, runClaude } from "./claude-cli.ts";
 import { isDisablingFailure } from "./failure.ts";
 
-const CLAUDE = path.resolve(import.meta.dir, "../../../node_modules/.bin/claude");
 const T = 60_000;
 
-let fake: FakeAnthropic;
-let home: string;
+const claude = useFakeClaude();
 const repos: TempRepo[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-  home = fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-claude-home-"));
-});
-afterAll(async () => {
-  await fake.close();
-  fs.rmSync(home, { recursive: true, force: true });
-});
 afterEach(() => {
   for (const r of repos.splice(0)) r.remove();
 });
 
+/** The CLI's environment without a retry override: these tests see runClaude's own default. */
 function env(): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: home,
-    ANTHROPIC_BASE_URL: fake.url,
-    ANTHROPIC_API_KEY: "dummy",
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-    DISABLE_TELEMETRY: "1",
-    DISABLE_AUTOUPDATER: "1",
-    DISABLE_ERROR_REPORTING: "1",
-  };
+  const e = claude.env();
+  delete e.CLAUDE_CODE_MAX_RETRIES;
+  return e;
 }
 
 function project(): TempRepo {
@@ -51,8 +34,8 @@ function project(): TempRepo {
 }
 
 function script(steps: FakeStep[]): number {
-  fake.setScript(steps);
-  return fake.requests.length;
+  claude.fake.setScript(steps);
+  return claude.fake.requests.length;
 }
 
 const PROMPT = "autosentry incident 42: the loss diverged. Fix it.\nEnd with an ACTION block.";
@@ -101,7 +84,9 @@ describe("runClaude (real CLI, fake API)", () => {
           "5",
         ]),
       );
-      const first = fake.requests.slice(from).find((q) => q.path === "/v1/messages" && q.body !== null);
+      const first = claude.fake.requests
+        .slice(from)
+        .find((q) => q.path === "/v1/messages" && q.body !== null);
       expect(JSON.stringify(first!.body)).toContain("autosentry incident 42: the loss diverged");
     },
     T,
@@ -136,7 +121,7 @@ describe("runClaude (real CLI, fake API)", () => {
       expect(res.ok).toBe(true);
       expect(r.exists("train.yaml")).toBe(true);
       expect(fs.existsSync(marker)).toBe(false);
-      const turns = fake.requests.slice(from).filter((q) => q.path === "/v1/messages");
+      const turns = claude.fake.requests.slice(from).filter((q) => q.path === "/v1/messages");
       const tools = (turns[0]!.body as { tools: { name: string }[] }).tools.map((t) => t.name);
       expect(tools).toContain("Edit");
       expect(tools).not.toContain("Bash");
@@ -149,7 +134,7 @@ describe("runClaude (real CLI, fake API)", () => {
     "allowShell keeps Bash; a command acceptEdits does not cover is denied and reported",
     async () => {
       const r = project();
-      const outside = path.join(home, "outside-marker");
+      const outside = path.join(claude.home, "outside-marker");
       script([
         { tool_use: { name: "Bash", input: { command: `touch ${outside}`, description: "x" } } },
         { text: "ACTION: pause" },
@@ -189,7 +174,7 @@ describe("runClaude (real CLI, fake API)", () => {
       expect(res.failure?.kind).toBe("auth");
       expect(res.failure?.message).toContain("Invalid API key");
       expect(isDisablingFailure(res.failure!.kind)).toBe(true);
-      const tries = fake.requests.slice(from).filter((q) => q.path === "/v1/messages").length;
+      const tries = claude.fake.requests.slice(from).filter((q) => q.path === "/v1/messages").length;
       expect(tries).toBeGreaterThanOrEqual(1);
       expect(tries).toBeLessThanOrEqual(3);
     },
@@ -307,7 +292,7 @@ describe("runClaude (real CLI, fake API)", () => {
       script([{ hang: true }]);
       const ac = new AbortController();
       const pidFile = path.join(r.dir, "leader.pid");
-      const seen = fake.requests.length;
+      const seen = claude.fake.requests.length;
       const command = ["bash", "-c", 'echo $$ > "$LEADER_PID_FILE"; exec "$0" "$@"', CLAUDE];
       const run = runClaude({
         command,
@@ -321,7 +306,7 @@ describe("runClaude (real CLI, fake API)", () => {
       });
       while (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, "utf8").trim() === "") await Bun.sleep(20);
       // Let the CLI reach the hanging request before aborting.
-      while (fake.requests.length === seen) await Bun.sleep(20);
+      while (claude.fake.requests.length === seen) await Bun.sleep(20);
       ac.abort();
       const res = await run;
       expect(res.failure?.kind).toBe("aborted");

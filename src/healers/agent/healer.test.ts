@@ -3,11 +3,11 @@
  * client against the fake Messages API on 127.0.0.1, real git repositories, real incident folders,
  * and `autosentry healer respond` (from source) as the interactive responder.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type FakeAnthropic, startFakeAnthropic } from "../../../tests/fakes/anthropic.ts";
+import { CLAUDE, useFakeClaude } from "../../../tests/fakes/claude-env.ts";
 import { makeTempRepo, type TempRepo } from "../../../tests/fakes/temp-repo.ts";
 import { parseConfigText } from "../../config/load.ts";
 import type { FixCommit } from "../../fixes/capture.ts";
@@ -17,42 +17,19 @@ import { MemoryLogger } from "../../util/logger.ts";
 import type { HealContext } from "../types.ts";
 import { AgentHealer } from "./healer.ts";
 
-const CLAUDE = path.resolve(import.meta.dir, "../../../node_modules/.bin/claude");
 const MAIN = path.resolve(import.meta.dir, "../../../main.ts");
 const T = 90_000;
 
-let fake: FakeAnthropic;
-let home: string;
+const claude = useFakeClaude("autosentry-healer-home-");
 const repos: TempRepo[] = [];
 const dirs: string[] = [];
 
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-  home = fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-healer-home-"));
-});
-afterAll(async () => {
-  await fake.close();
-  fs.rmSync(home, { recursive: true, force: true });
-});
 afterEach(() => {
   for (const r of repos.splice(0)) r.remove();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: home,
-    ANTHROPIC_BASE_URL: fake.url,
-    ANTHROPIC_API_KEY: "dummy",
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-    DISABLE_TELEMETRY: "1",
-    DISABLE_AUTOUPDATER: "1",
-    DISABLE_ERROR_REPORTING: "1",
-    CLAUDE_CODE_MAX_RETRIES: "1",
-    ...extra,
-  };
-}
+const env = (extra: Record<string, string> = {}) => claude.env(extra);
 
 /** A project (a git repo with the user's uncommitted work) and an incident folder in it. */
 async function setup(yaml: string, opts: { git?: boolean } = {}) {
@@ -122,7 +99,7 @@ healing:
 /** The text of every user message the fake received in agent turns. */
 function promptsSeen(from: number): string {
   return JSON.stringify(
-    fake
+    claude.fake
       .agentRequests()
       .slice(from)
       .map((r) => (r.body as { messages: unknown }).messages),
@@ -137,8 +114,8 @@ describe("AgentHealer: subprocess (real Claude Code CLI)", () => {
       const repo = s.repo!;
       const yaml = path.join(s.root, "config.yaml");
       const before = repo.state();
-      const seen = fake.agentRequests().length;
-      fake.setScript([
+      const seen = claude.fake.agentRequests().length;
+      claude.fake.setScript([
         { tool_use: { name: "Read", input: { file_path: yaml } } },
         {
           tool_use: {
@@ -202,7 +179,7 @@ describe("AgentHealer: subprocess (real Claude Code CLI)", () => {
       const s = await setup(SUBPROCESS);
       const repo = s.repo!;
       const yaml = path.join(s.root, "config.yaml");
-      fake.setScript([
+      claude.fake.setScript([
         { tool_use: { name: "Read", input: { file_path: yaml } } },
         {
           tool_use: {
@@ -242,7 +219,7 @@ describe("AgentHealer: subprocess (real Claude Code CLI)", () => {
       `${status}: onDisabled once, then rules only without running the CLI again`,
       async () => {
         const s = await setup(SUBPROCESS);
-        fake.setScript([{ status }, { status }, { status }, { status }]);
+        claude.fake.setScript([{ status }, { status }, { status }, { status }]);
         const healer = s.make();
         const first = s.ctx();
         expect(await healer.heal(first)).toBeNull();
@@ -251,13 +228,13 @@ describe("AgentHealer: subprocess (real Claude Code CLI)", () => {
         expect(healer.disabled?.kind).toBe(kind);
         expect(healer.active).toBe(false);
         expect(first.notes.some((n) => n.startsWith("the agent gave no answer: Claude Code"))).toBe(true);
-        const requests = fake.requests.length;
+        const requests = claude.fake.requests.length;
         for (let i = 0; i < 3; i++) {
           const ctx = s.ctx();
           expect(await healer.heal(ctx)).toBeNull();
           expect(ctx.notes[0]).toStartWith("agent healing is off for the rest of this run (");
         }
-        expect(fake.requests.length).toBe(requests);
+        expect(claude.fake.requests.length).toBe(requests);
         expect(s.disabled).toHaveLength(1);
         expect(s.repo!.read("config.yaml")).toBe("lr: 0.1\nepochs: 3\n");
       },
@@ -281,7 +258,7 @@ describe("AgentHealer: subprocess (real Claude Code CLI)", () => {
     async () => {
       const s = await setup(SUBPROCESS, { git: false });
       const yaml = path.join(s.root, "config.yaml");
-      fake.setScript([
+      claude.fake.setScript([
         {
           tool_use: {
             name: "Edit",
@@ -310,22 +287,22 @@ describe("AgentHealer: api (autosentry's Messages API client)", () => {
 healing:
   claude:
     mode: api
-    api: { base_url: "${fake.url}", api_key_env: ${key}, model: claude-test, max_steps: 3 }
+    api: { base_url: "${claude.fake.url}", api_key_env: ${key}, model: claude-test, max_steps: 3 }
 `;
 
   test("read-only tools, a proposed action, no fix", async () => {
     const s = await setup(API());
-    fake.setScript([
+    claude.fake.setScript([
       { tool_use: { name: "read_file", input: { path: "config.yaml" } } },
       { text: "lr 0.1 is above the assert in train.py; set it to 0.01 by hand.\nACTION: pause" },
     ]);
-    const seen = fake.agentRequests().length;
+    const seen = claude.fake.agentRequests().length;
     const out = await s.make(env({ TEST_KEY: "k-1" })).heal(s.ctx());
     expect(out?.action.kind).toBe("pause");
     expect(out?.source).toBe("claude");
     expect(out?.fix).toBeUndefined();
     expect(out?.rationale).toBe("lr 0.1 is above the assert in train.py; set it to 0.01 by hand.");
-    const reqs = fake.agentRequests().slice(seen);
+    const reqs = claude.fake.agentRequests().slice(seen);
     expect(reqs).toHaveLength(2);
     expect(reqs[0]!.headers["x-api-key"]).toBe("k-1");
     expect((reqs[0]!.body as { model: string }).model).toBe("claude-test");
@@ -335,20 +312,20 @@ healing:
 
   test("no key: disabled once without a request; a 401: disabled once", async () => {
     const s = await setup(API("ABSENT_KEY"));
-    const requests = fake.requests.length;
+    const requests = claude.fake.requests.length;
     const h = s.make();
     expect(await h.heal(s.ctx())).toBeNull();
     expect(await h.heal(s.ctx())).toBeNull();
     expect(s.disabled).toEqual([["no API key: ABSENT_KEY is not set", "auth"]]);
-    expect(fake.requests.length).toBe(requests);
+    expect(claude.fake.requests.length).toBe(requests);
 
     const t = await setup(API());
-    fake.setScript([{ status: 401 }]);
+    claude.fake.setScript([{ status: 401 }]);
     const h2 = t.make(env({ TEST_KEY: "bad" }));
     expect(await h2.heal(t.ctx())).toBeNull();
-    const after = fake.requests.length;
+    const after = claude.fake.requests.length;
     expect(await h2.heal(t.ctx())).toBeNull();
-    expect(fake.requests.length).toBe(after);
+    expect(claude.fake.requests.length).toBe(after);
     expect(t.disabled).toHaveLength(1);
     expect(t.disabled[0]![1]).toBe("auth");
   });
