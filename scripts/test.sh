@@ -32,6 +32,36 @@ bun_suite() { # name, bun test args...
   rm -f "$log"
 }
 
+# --- backend services ---------------------------------------------------------------------------
+# The SLURM cluster and podman's Docker API that tests/e2e/backends*.test.ts run against
+# (scripts/ci/*-up.sh: installed with apt when missing, state under /var/tmp/autosentry-ci).
+# Started before the end-to-end tests, stopped after them, also when a test fails or the run is
+# interrupted. A service that cannot start is a failed step, and the backend tests fail with it.
+# AUTOSENTRY_SKIP_SERVICES=1 (developers) skips the services and, printed, the tests needing them.
+services_started=()
+services_down() {
+  local s
+  for s in "${services_started[@]}"; do bash "scripts/ci/$s-down.sh" || true; done
+  services_started=()
+}
+services_up() {
+  if [ "${AUTOSENTRY_SKIP_SERVICES:-}" = 1 ]; then
+    echo "=== services: skipped (AUTOSENTRY_SKIP_SERVICES=1): the slurm and docker backend tests are skipped"
+    return
+  fi
+  trap services_down EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  local s t0
+  for s in slurm podman; do
+    t0=$(date +%s%N)
+    services_started+=("$s")
+    step "$s service" bash "scripts/ci/$s-up.sh"
+    echo "=== $s service ready in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+  done
+}
+# -------------------------------------------------------------------------------------------------
+
 step typecheck tsc --noEmit -p .
 step lint biome check .
 if [ "${AUTOSENTRY_TEST_ONLY:-}" != e2e ]; then
@@ -40,7 +70,9 @@ fi
 if [ "${AUTOSENTRY_TEST_ONLY:-}" != unit ]; then
   step build npm run --silent build
   if [ -x dist/autosentry ]; then
+    services_up
     bun_suite "end-to-end tests" --timeout 180000 tests/e2e
+    services_down
   fi
 fi
 

@@ -101,6 +101,22 @@ describe.skipIf(SKIP_SERVICES)("slurm", () => {
     expect(readFile(p.dir, `job-${id}.out`).startsWith("MARK second\n")).toBe(true);
   }, 180_000);
 
+  test("a fixed --output file: the next job's follower never reads the previous job's lines", async () => {
+    const p = project("slurm", {
+      script: "fixed-output.sh",
+      tail: MARKER,
+      processYaml: "  restart_policy: { cooldown_seconds: 0.5, max_identical_failures: 0 }",
+    });
+    const r = await monitor(p).wait(90_000);
+    expect(jobIds(p)).toHaveLength(2);
+    expect(r.code).toBe(0);
+    expect(marks(p, /MARK one/)).toEqual([{ message: "pattern matched: MARK one", generation: 1 }]);
+    expect(marks(p, /MARK two/)).toEqual([{ message: "pattern matched: MARK two", generation: 2 }]);
+    expect(monitorLog(p)).toContain(
+      `${p.dir}/train.log already exists: following it once the job has rewritten it`,
+    );
+  }, 120_000);
+
   test("a job cancelled outside autosentry (scancel) ends as 'cancelled'", async () => {
     const p = project("slurm", { script: "forever.sh", lifecycle: "one_shot", tail: MARKER });
     const m = monitor(p);

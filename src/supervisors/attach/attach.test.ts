@@ -172,13 +172,14 @@ describe("attach", () => {
   });
 
   test("abort with allow_kill: SIGTERM to the process group, then SIGKILL after the grace", async () => {
-    const p = Bun.spawn(["sh", "-c", "trap '' TERM; sleep 30 & wait; sleep 30"], {
+    const p = Bun.spawn(["sh", "-c", "trap '' TERM; touch ready; sleep 30 & wait; sleep 30"], {
       cwd: dir,
       stdin: "ignore",
       stdout: "ignore",
       detached: true,
     });
     groups.push(p.pid);
+    await waitFor(() => fs.existsSync(path.join(dir, "ready")), "the TERM trap");
     const { sup, sink } = make({ pid: p.pid, allowKill: true, logPath: undefined });
     await sup.start(spec());
     await sup.stop("abort", 0.3);

@@ -8,7 +8,10 @@
  *   `process.extra.log_pattern`. Separate `--output`/`--error` files are followed as stdout and
  *   stderr; one file is followed as `log`. A file is followed from its creation, through requeues
  *   (which truncate it) and rotation. A file that already exists when the job is submitted (a fixed
- *   `--output` name) is followed from its current end, so an earlier job's lines are not read again.
+ *   `--output` name) is never read for its earlier content: with `--open-mode=append` it is followed
+ *   from its current end, otherwise from 0 once the job has rewritten it. The same holds after a
+ *   requeue the monitor observed, so a new run that outgrows the old file before its truncation is
+ *   noticed cannot lose its first lines.
  * - Polling: `squeue` every `poll_interval_seconds` (default 15 s, never more than once a second);
  *   when the job is finished (a terminal state, or squeue no longer knows it) the state and exit
  *   code come from `sacct`, then `scontrol show job` (slurmctld keeps finished jobs for MinJobAge),
@@ -182,11 +185,11 @@ export class SlurmSupervisor implements Supervisor {
       throw new Error(`Cannot submit the job: ${(err as Error).message}`);
     }
     // Output files with a fixed name (no job id in it) may hold an earlier job's lines.
-    const before = new Map<string, { ino: number; size: number }>();
+    const before = new Map<string, { ino: number; size: number; mtimeMs: number }>();
     for (const p of this.fixedOutputPaths(build, spec.cwd)) {
       try {
         const st = fs.statSync(p);
-        before.set(p, { ino: st.ino, size: st.size });
+        before.set(p, { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
       } catch {}
     }
 
@@ -210,16 +213,22 @@ export class SlurmSupervisor implements Supervisor {
     }
 
     const files = await this.outputFiles(jobId, build, spec.cwd);
+    const openMode = openModeOf(build);
     for (const f of files) {
       const b = before.get(f.path);
-      if (b !== undefined) {
+      if (b === undefined) continue;
+      if (openMode === "append") {
         f.fromOffset = b.size;
         f.expectIno = b.ino;
-        logger.info(`${f.path} already exists: following it from its end (${b.size} bytes)`);
+        logger.info(`${f.path} already exists: following what the job appends to it`);
+      } else {
+        // The job truncates it when it starts: follow it from 0 once it has been rewritten.
+        f.rewrite = b;
+        logger.info(`${f.path} already exists: following it once the job has rewritten it`);
       }
     }
     const job = this.newJob(spec.generation, jobId, Date.now(), files);
-    job.openMode = openModeOf(build);
+    job.openMode = openMode;
     this.cur = job;
     this.startFollowers(job);
     this.schedulePoll(job, this.pollMs);
@@ -318,7 +327,7 @@ export class SlurmSupervisor implements Supervisor {
   }
 
   private startFollower(job: Job, f: OutputFile): void {
-    if (f.follower !== null || f.path.includes("%N")) return;
+    if (f.follower !== null || f.rewrite !== null || f.path.includes("%N")) return;
     const { sink, logger } = this.opts;
     const gen = job.generation;
     f.follower = followFile(f.path, {
