@@ -21,10 +21,12 @@ import {
   monitor,
   type Project,
   project,
+  requireService,
   SKIP_SERVICES,
   sh,
   slurmState,
   starts,
+  touch,
   trackJob,
 } from "../fixtures/backends/harness.ts";
 import { BIN, journal, makeProject, REPO, readFile, readState, waitFor } from "./helpers.ts";
@@ -150,6 +152,40 @@ describe.skipIf(SKIP_SERVICES)("slurm", () => {
     expect(monitorLog(p)).toContain(`SLURM job ${ids[0]} ended: job ${ids[0]}: slurm state TIMEOUT`);
   }, 240_000);
 
+  test("slurmctld unreachable: 'unknown, ask again' (never running or done); the real ending once it answers", async () => {
+    const p = project("slurm", { script: "wait-exit4.sh", lifecycle: "one_shot", tail: MARKER });
+    const m = monitor(p);
+    await waitFor("the job's marker", () => marks(p, /MARK started/).length === 1, 60_000);
+    const id = await waitFor("the job id", () => childId(p));
+    trackJob(id);
+    const ciDir = process.env["AUTOSENTRY_CI_DIR"] ?? "/var/tmp/autosentry-ci";
+    const ctld = Number(fs.readFileSync(path.join(ciDir, "slurm", "run", "slurmctld.pid"), "utf8"));
+    try {
+      process.kill(ctld, "SIGTERM");
+      await waitFor(
+        "a failed query",
+        () => monitorLog(p).includes(`Cannot tell the state of SLURM job ${id}`),
+        60_000,
+      );
+      // The job ends while nobody can ask about it: the monitor must not guess.
+      touch(p, "finish");
+      await waitFor("the job's last line", () => readFile(p.dir, `job-${id}.out`).includes("finishing"));
+      await Bun.sleep(3000);
+      expect(journal(p.dir).some((e) => e.event === "child_exited")).toBe(false);
+      expect(readState(p.dir)!.phase).toBe("running");
+    } finally {
+      const up = Bun.spawnSync(["bash", path.join(REPO, "scripts", "ci", "slurm-up.sh")], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      expect(up.exitCode).toBe(0);
+    }
+    const r = await m.wait(90_000);
+    expect(r.code).toBe(4);
+    expect(readState(p.dir)!.last_exit_class).toBe("failure");
+    expect(monitorLog(p)).toContain(`SLURM answers about job ${id} again`);
+  }, 180_000);
+
   test("a job that ended and was purged while no monitor watched: its exit comes from sacct -c, nothing is resubmitted", async () => {
     const p = project("slurm", { script: "slow-exit3.sh", lifecycle: "one_shot" });
     const first = monitor(p);
@@ -177,6 +213,7 @@ describe.skipIf(SKIP_SERVICES)("slurm", () => {
   }, 180_000);
 
   test("templates/slurm: autosentry inside the job checkpoints on SIGUSR1, requeues, and the job resumes", async () => {
+    requireService("slurm");
     const dir = makeProject(
       { "train.sh": readFile(path.join(REPO, "tests/fixtures/backends"), "train-ckpt.sh") },
       "process:\n  command: [sh, train.sh]\n",
