@@ -23,6 +23,7 @@ import {
   type Project,
   project,
   SKIP_SERVICES,
+  slurmState,
   starts,
   touch,
   trackJob,
@@ -146,6 +147,8 @@ describe.each(["local", "slurm", "docker"] as const)("%s: lifecycle", (kind) => 
       await waitFor("the paused phase", () => readState(p.dir)?.phase === "paused", 60_000);
       await waitFor("the child to be gone", () => !childRunning(kind, id1), 60_000);
       expect(readFile(p.dir, "stopped.txt").trim()).toBe("term");
+      // SLURM: stopped the way a user's scancel does, so accounting says so.
+      if (kind === "slurm") expect(slurmState(id1)).toBe("CANCELLED");
 
       // 3. resume: a new child, whose output is followed like the first one's.
       const resume = await run(["resume"], { cwd: p.dir });

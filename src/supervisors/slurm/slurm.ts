@@ -20,10 +20,11 @@
  *   minute (and three polls) is reported ended, with exit class `unknown`.
  * - A requeue (`scontrol requeue`, preemption with requeue, `--requeue` after a node failure) keeps
  *   the job id: it is the same launch for the monitor, and its output is followed on.
- * - `stop` asks the job to end with SIGTERM to the batch script and every step
- *   (`scancel --full --signal=TERM`), waits `stop_grace_seconds`, then cancels it (`scancel`, or
- *   `process.extra.cancel_command`), which SLURM ends with its own KillWait. A pending job is
- *   cancelled at once.
+ * - `stop` cancels the job (`scancel`, or `process.extra.cancel_command`): SLURM sends SIGTERM to
+ *   the batch script and every step, waits its KillWait and kills what is left, and accounting says
+ *   CANCELLED (not FAILED), as for a user's scancel. A job still there after `stop_grace_seconds`
+ *   (KillWait longer than the grace) gets `scancel --signal=KILL --full`. A grace longer than the
+ *   cluster's KillWait cannot be granted: SLURM kills at KillWait.
  * - The record carries the job id and the read positions of its output files; `adopt` follows the
  *   same job again from there (and reports its real ending if it finished meanwhile), so a monitor
  *   restart never submits a second job.
@@ -659,25 +660,26 @@ export class SlurmSupervisor implements Supervisor {
       await this.finish(job, first.outcome);
       return;
     }
-    const running = first.kind === "active" && first.state !== "PENDING";
-    if (running && graceSeconds > 0 && this.opts.cancelCommand === undefined) {
-      logger.info(
-        `Stopping generation ${job.generation} (${reason}): SIGTERM to SLURM job ${job.jobId} (batch script and steps), grace ${graceSeconds}s`,
-      );
-      const sig = await this.exec(["scancel", "--full", "--signal=TERM", job.jobId]);
-      if (sig.exitCode !== 0) logger.warn(`scancel --signal=TERM ${job.jobId}: ${firstLine(sig)}`);
-      if (await waitEnd(graceSeconds * 1000)) return;
-    }
+    // SLURM's own stop: SIGTERM to the batch script and every step, KillWait, SIGKILL; the job
+    // ends CANCELLED in accounting, like a user's scancel.
     const cancel = this.opts.cancelCommand
       ? substitute(this.opts.cancelCommand, job.jobId)
       : ["scancel", job.jobId];
-    logger.info(`Stopping generation ${job.generation} (${reason}): ${cancel.join(" ")}`);
+    logger.info(
+      `Stopping generation ${job.generation} (${reason}): ${cancel.join(" ")}, grace ${graceSeconds}s`,
+    );
     const res = await this.exec(cancel);
     if (res.exitCode !== 0) logger.warn(`${cancel.join(" ")}: ${firstLine(res)}`);
-    if (await waitEnd(this.opts.cancelWaitMs ?? 120_000)) return;
-    logger.error(
-      `SLURM job ${job.jobId} did not end within ${(this.opts.cancelWaitMs ?? 120_000) / 1000}s of ${cancel.join(" ")}`,
-    );
+    // The grace, plus a little for the scheduler to notice and for slurmstepd to report.
+    if (await waitEnd(Math.max(0, graceSeconds) * 1000 + 10_000)) return;
+    if (this.opts.cancelCommand === undefined) {
+      logger.warn(`SLURM job ${job.jobId} outlived its ${graceSeconds}s grace: scancel --signal=KILL --full`);
+      const kill = await this.exec(["scancel", "--signal=KILL", "--full", job.jobId]);
+      if (kill.exitCode !== 0) logger.warn(`scancel --signal=KILL ${job.jobId}: ${firstLine(kill)}`);
+    }
+    const waitMs = this.opts.cancelWaitMs ?? 120_000;
+    if (await waitEnd(waitMs)) return;
+    logger.error(`SLURM job ${job.jobId} did not end within ${waitMs / 1000}s of ${cancel.join(" ")}`);
     await this.finish(job, null, `job ${job.jobId}: still not ended after ${cancel.join(" ")}`);
   }
 
