@@ -28,9 +28,11 @@ stop "$BASE/run/slurmd.pid" slurmd
 for p in $(pgrep -x slurmstepd 2>/dev/null); do kill "$p" 2>/dev/null; done
 stop "$BASE/run/slurmctld.pid" slurmctld
 stop "$BASE/run/slurmdbd.pid" slurmdbd
-if alive "$BASE/run/mysqld.pid"; then
+# mariadbd only when slurm-up.sh started it (SLURM_ACCT=dbd)
+if [ -f "$BASE/run/mariadb-started-here" ]; then
   [ "${1:-}" = --purge ] && mariadb -e 'DROP DATABASE IF EXISTS slurm_acct_db' 2>/dev/null
-  stop "$BASE/run/mysqld.pid" mariadbd
+  stop "$(cat "$BASE/run/mariadb-started-here")" mariadbd
+  rm -f "$BASE/run/mariadb-started-here"
 fi
 if [ "${1:-}" = --purge ]; then
   for f in /etc/slurm/slurm.conf /etc/slurm/slurmdbd.conf; do

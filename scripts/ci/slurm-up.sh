@@ -136,8 +136,10 @@ if [ "$ACCT" = dbd ]; then
   mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
   if ! mariadb -e 'select 1' >/dev/null 2>&1; then
     log "starting mariadbd (unix socket only)"
+    # mariadbd runs as mysql: its pid file lives in /run/mysqld; the marker says we started it.
     setsid nohup mariadbd --user=mysql --skip-networking --socket=/run/mysqld/mysqld.sock \
-      --pid-file="$BASE/run/mysqld.pid" >"$BASE/log/mariadb.log" 2>&1 </dev/null &
+      --pid-file=/run/mysqld/mysqld.pid >"$BASE/log/mariadb.log" 2>&1 </dev/null &
+    echo /run/mysqld/mysqld.pid >"$BASE/run/mariadb-started-here"
     for _ in $(seq 100); do mariadb -e 'select 1' >/dev/null 2>&1 && break; sleep 0.1; done
   fi
   mariadb -e "CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY 'slurm';
