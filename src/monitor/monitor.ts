@@ -654,6 +654,12 @@ export class Monitor {
     const notes: string[] = [];
     const ac = new AbortController();
     this.healAbort = ac;
+    // healing.budget.max_wall_seconds_per_incident bounds all healers of one incident together.
+    const wallMs = this.cfg.healing.budget.max_wall_seconds_per_incident * 1000;
+    const wall = setTimeout(() => {
+      notes.push(`healing stopped after max_wall_seconds_per_incident (${wallMs / 1000}s)`);
+      ac.abort();
+    }, wallMs);
     try {
       for (const h of order) {
         if (h === agent && !this.agentUsable()) continue;
@@ -673,9 +679,10 @@ export class Monitor {
           this.log.error(msg);
           notes.push(msg);
         }
-        if (this.finishing) break;
+        if (this.finishing || ac.signal.aborted) break;
       }
     } finally {
+      clearTimeout(wall);
       this.healAbort = null;
     }
     return { outcome: null, notes };
