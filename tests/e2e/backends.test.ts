@@ -231,7 +231,8 @@ rules:
     await waitFor("the poked line", () => marks(p, /MARK poked/).length === 1, 30_000);
     expect(journal(p.dir).filter((e) => e.event === "child_started")).toHaveLength(1);
 
-    expect((await run(["pause"], { cwd: p.dir })).code).toBe(0);
+    const pause = await run(["pause"], { cwd: p.dir });
+    expect(`${pause.code} ${pause.stdout}${pause.stderr}`).toStartWith("0 paused");
     await waitFor("paused", () => readState(p.dir)?.phase === "paused");
     expect(alive(pid)).toBe(true);
     expect(fs.existsSync(path.join(p.dir, "stopped.txt"))).toBe(false);

@@ -401,21 +401,25 @@ export class DockerSupervisor implements Supervisor {
       // Whatever a lost follower missed (the cursor skips what was read).
       c.pos.rearm();
       const argv = this.logsArgv(c, false);
-      const proc = Bun.spawn(argv, {
-        cwd: this.opts.cwd,
-        env: this.opts.env,
-        stdin: "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const done = Promise.all([
-        this.pump(c, proc.stdout, "stdout"),
-        this.pump(c, proc.stderr, "stderr"),
-        proc.exited,
-      ]);
-      if (!(await within(done, 30_000))) {
-        proc.kill("SIGKILL");
-        await done;
+      try {
+        const proc = Bun.spawn(argv, {
+          cwd: this.opts.cwd,
+          env: this.opts.env,
+          stdin: "ignore",
+          stdout: "pipe",
+          stderr: "pipe",
+        });
+        const done = Promise.all([
+          this.pump(c, proc.stdout, "stdout"),
+          this.pump(c, proc.stderr, "stderr"),
+          proc.exited,
+        ]);
+        if (!(await within(done, 30_000))) {
+          proc.kill("SIGKILL");
+          await done;
+        }
+      } catch (err) {
+        this.opts.logger.warn(`Cannot read the rest of the container's output: ${(err as Error).message}`);
       }
     }
     if (c.detached) return;
