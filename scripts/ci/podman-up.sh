@@ -23,6 +23,7 @@ mkdir -p "$WORK"
 need=()
 for c in podman runc catatonit; do command -v $c >/dev/null || need+=("$c"); done
 command -v docker >/dev/null || need+=(podman-docker)
+command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
