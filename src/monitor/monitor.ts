@@ -475,7 +475,9 @@ export class Monitor {
       incident: seed ? seed.incident : null,
     };
     if (seed) this.unresolved = null;
-    if (d.detectorKind !== "exit_code" && this.childAlive) {
+    // Not only while the child is known alive: its first lines can arrive before start() returns.
+    // If the child exits first, its exit settles the episode and clears this timer.
+    if (d.detectorKind !== "exit_code") {
       const wait = this.cfg.monitor.settle_seconds * 1000;
       this.episode.timer = setTimeout(() => this.settleNow(), wait);
     }
