@@ -135,6 +135,8 @@ export class Monitor {
   private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   private readonly exitWaiters = new Map<number, Array<() => void>>();
   private agentDisabled: string | null = null;
+  /** Generations whose exit arrived and waits in the decision queue. */
+  private readonly exitPending = new Set<number>();
   private healAbort: AbortController | null = null;
 
   constructor(private readonly deps: MonitorDeps) {
@@ -375,6 +377,7 @@ export class Monitor {
     if (!this.condemned.has(exit.generation) && !this.finishing && exit.generation === this.gen) {
       for (const d of this.deps.detectors.flush(exit.at, exit.generation)) this.onDetection(d);
       for (const d of this.deps.detectors.observeExit(exit)) this.onDetection(d);
+      this.exitPending.add(exit.generation);
       void this.serial(() => this.handleExit(exit));
     }
     this.deps.journal.write("child_exited", {
@@ -479,7 +482,11 @@ export class Monitor {
     // If the child exits first, its exit settles the episode and clears this timer.
     if (d.detectorKind !== "exit_code") {
       const wait = this.cfg.monitor.settle_seconds * 1000;
-      this.episode.timer = setTimeout(() => this.settleNow(), wait);
+      const g = d.generation;
+      // Once the child's exit is queued, the exit decides this episode (with the exit detection in it).
+      this.episode.timer = setTimeout(() => {
+        if (!this.exitPending.has(g)) this.settleNow();
+      }, wait);
     }
   }
 
@@ -1031,6 +1038,7 @@ export class Monitor {
 
   /** Exit of the current child (not one we stopped). */
   private async handleExit(exit: ChildExit): Promise<void> {
+    this.exitPending.delete(exit.generation);
     if (this.condemned.has(exit.generation) || this.finishing) return;
     const s = this.s;
     if (exit.exitClass === "preempted" || exit.exitClass === "node_fail" || exit.exitClass === "timeout") {
