@@ -178,3 +178,11 @@ export function signalNumber(name: string): number | null {
   const n = (os.constants.signals as Record<string, number | undefined>)[name];
   return typeof n === "number" ? n : null;
 }
+
+/** Name of a signal number (`9` → `SIGKILL`); `SIG<n>` for a number this platform does not name. */
+export function signalName(n: number): string {
+  for (const [name, num] of Object.entries(os.constants.signals as Record<string, number>)) {
+    if (num === n) return name;
+  }
+  return `SIG${n}`;
+}

@@ -15,6 +15,7 @@
  *   of the daemon's timestamps (podman's compat API prints whole seconds, Docker nanoseconds).
  */
 import type { ExitClass } from "../../core/types.ts";
+import { signalName } from "../../util/proc.ts";
 
 /** The fields of `.State` that autosentry reads. */
 export interface ContainerState {
@@ -53,23 +54,6 @@ export function isNoSuchContainer(stderr: string): boolean {
   return /no such (object|container)/i.test(stderr);
 }
 
-const SIGNAL_NAMES: Record<number, string> = {
-  1: "SIGHUP",
-  2: "SIGINT",
-  3: "SIGQUIT",
-  4: "SIGILL",
-  6: "SIGABRT",
-  7: "SIGBUS",
-  8: "SIGFPE",
-  9: "SIGKILL",
-  10: "SIGUSR1",
-  11: "SIGSEGV",
-  12: "SIGUSR2",
-  13: "SIGPIPE",
-  14: "SIGALRM",
-  15: "SIGTERM",
-};
-
 /** How a finished container ended (see the module comment). */
 export function classifyState(
   s: ContainerState,
@@ -79,7 +63,7 @@ export function classifyState(
   const error = s.Error?.trim() ?? "";
   const detail = `container ${s.Status}, ExitCode ${code ?? "?"}${s.OOMKilled ? ", OOMKilled" : ""}${error ? `, error: ${error}` : ""}`;
   const sig = code !== null && code > 128 && code <= 192 ? code - 128 : 0;
-  const signal = sig > 0 ? (SIGNAL_NAMES[sig] ?? `SIG${sig}`) : null;
+  const signal = sig > 0 ? signalName(sig) : null;
   let exitClass: ExitClass;
   if (stopped) exitClass = "stopped";
   else if (s.OOMKilled) exitClass = "oom";

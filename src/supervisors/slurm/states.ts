@@ -22,6 +22,7 @@
  * - COMPLETED is the only `success`. A missing exit code never becomes 0.
  */
 import type { ExitClass } from "../../core/types.ts";
+import { signalName } from "../../util/proc.ts";
 
 /** States in which the job is not finished (it may run, or run again under the same id). */
 const ACTIVE = new Set([
@@ -155,26 +156,6 @@ export interface JobOutcome {
   note?: string;
 }
 
-/** Signal numbers to names, for the ones a job dies of in practice. */
-const SIGNALS: Record<number, string> = {
-  1: "SIGHUP",
-  2: "SIGINT",
-  3: "SIGQUIT",
-  4: "SIGILL",
-  6: "SIGABRT",
-  7: "SIGBUS",
-  8: "SIGFPE",
-  9: "SIGKILL",
-  10: "SIGUSR1",
-  11: "SIGSEGV",
-  12: "SIGUSR2",
-  13: "SIGPIPE",
-  14: "SIGALRM",
-  15: "SIGTERM",
-  24: "SIGXCPU",
-  25: "SIGXFSZ",
-};
-
 /**
  * The exit class, code and signal of a finished job. `stopped` is the monitor's own stop; otherwise
  * the state decides (see the module comment). A scheduler outcome without a meaningful exit code
@@ -187,7 +168,7 @@ export function classifyOutcome(
   const state = normaliseState(o.state);
   const ec = parseExitCode(o.exitCode);
   const sig = ec !== null && ec.signal > 0 ? ec.signal : 0;
-  const signal = sig > 0 ? (SIGNALS[sig] ?? `SIG${sig}`) : null;
+  const signal = sig > 0 ? signalName(sig) : null;
   let code: number | null = null;
   if (ec !== null) {
     if (sig > 0) code = 128 + sig;
