@@ -103,8 +103,15 @@ function monitorDownPhase(phase: string): string {
 function renderHuman(r: StatusReport): string {
   const s = r.state;
   const now = Date.now();
+  const d = s.child?.details ?? {};
+  const who =
+    typeof d.jobId === "string" || typeof d.jobId === "number"
+      ? `SLURM job ${d.jobId}${typeof d.state === "string" ? ` (${d.state})` : ""}`
+      : typeof d.container === "string"
+        ? `container ${d.container}`
+        : `pid ${r.child.pid ?? "?"}`;
   const child = r.child.running
-    ? `running, pid ${r.child.pid ?? "?"} (generation ${r.child.generation}), up ${r.child.started_at ? humanDuration(now - Date.parse(r.child.started_at)) : "?"}`
+    ? `running, ${who} (generation ${r.child.generation}), up ${r.child.started_at ? humanDuration(now - Date.parse(r.child.started_at)) : "?"}`
     : r.child.dead_since
       ? `none since ${whenAgo(r.child.dead_since, now)}`
       : "none";
