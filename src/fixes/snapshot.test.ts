@@ -78,6 +78,19 @@ describe("snapshotBase", () => {
     expect(r.git("status", "--porcelain=v1", "-z", "--untracked-files=all")).toBe(statusBefore);
   });
 
+  test("a same-size edit in the same second as the index write is still seen (racy git)", async () => {
+    // Start at the top of a second so the commit and the edit share it.
+    await Bun.sleep(1000 - (Date.now() % 1000) + 20);
+    const r = repo({ "stats.mjs": "const n = xs.lenght;\n" });
+    const base = await snapshotBase(r.dir);
+    fs.writeFileSync(path.join(r.dir, "stats.mjs"), "const n = xs.length;\n");
+    // The snapshot itself happens later, as it does after an agent or a responder finishes.
+    await Bun.sleep(1100);
+    const after = await snapshotBase(r.dir);
+    expect(after!.snapshotTree).not.toBe(base!.snapshotTree);
+    expect(treeFiles(r, after!.snapshotCommit)["stats.mjs"]).toBe("const n = xs.length;\n");
+  });
+
   test("detached HEAD has no base branch", async () => {
     const r = repo({ "a.txt": "1\n" });
     r.write("a.txt", "2\n");

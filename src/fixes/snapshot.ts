@@ -106,7 +106,14 @@ export async function snapshotTree(repoRoot: string, opts: SnapshotOptions = {})
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-snap-"));
   const tmpIndex = path.join(tmpDir, "index");
   try {
-    if (fs.existsSync(realIndex)) fs.copyFileSync(realIndex, tmpIndex);
+    if (fs.existsSync(realIndex)) {
+      fs.copyFileSync(realIndex, tmpIndex);
+      // Keep the index's own mtime: git trusts an entry's cached stat only when the file changed
+      // before the index was written ("racy git"). A copy stamped "now" would make a same-size edit
+      // made within the index's second look unchanged, and an agent's fix would be lost.
+      const st = fs.statSync(realIndex);
+      fs.utimesSync(tmpIndex, st.atime, st.mtime);
+    }
     const whole = wholeTreeExcept(opts.exclude ?? DEFAULT_EXCLUDE);
     const withIndex = { ...base, env: { GIT_INDEX_FILE: tmpIndex } };
     const withSpecs = { ...base, env: { GIT_INDEX_FILE: tmpIndex, ...whole.env } };
