@@ -143,7 +143,7 @@ describe.each(["local", "slurm", "docker"] as const)("%s: lifecycle", (kind) => 
 
       // 2. pause: the child is stopped, with a SIGTERM it can handle.
       const pause = await run(["pause", "-m", "maintenance"], { cwd: p.dir });
-      expect(pause.code).toBe(0);
+      expect(`${pause.code} ${pause.stdout}${pause.stderr}`).toStartWith("0 paused");
       await waitFor("the paused phase", () => readState(p.dir)?.phase === "paused", 60_000);
       await waitFor("the child to be gone", () => !childRunning(kind, id1), 60_000);
       expect(readFile(p.dir, "stopped.txt").trim()).toBe("term");

@@ -18,18 +18,20 @@ import { killGroupGracefully, pidAlive } from "../../util/proc.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
 
-const ACK_TIMEOUT_MS = 15_000;
+/** How long to wait for the monitor to confirm, beyond the child's stop grace period. */
+const ACK_MARGIN_MS = 15_000;
 
 async function waitForAck(
   statePath: string,
   controlPath: string,
   verb: ControlVerb,
-): Promise<MonitorState | null> {
+  timeoutMs: number,
+): Promise<{ state: MonitorState | null; confirmed: boolean }> {
   const target = fs.statSync(controlPath).size;
-  const deadline = Date.now() + ACK_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  let st: MonitorState | null = null;
   while (Date.now() < deadline) {
     await Bun.sleep(200);
-    let st: MonitorState | null = null;
     try {
       st = readState(statePath);
     } catch {
@@ -39,9 +41,9 @@ async function waitForAck(
     if (verb === "pause" && st.phase !== "paused") continue;
     if (verb === "resume" && st.phase === "paused") continue;
     if (verb === "abort" && !["aborted", "stopping"].includes(st.phase)) continue;
-    return st;
+    return { state: st, confirmed: true };
   }
-  return null;
+  return { state: st, confirmed: false };
 }
 
 async function operate(
@@ -59,12 +61,18 @@ async function operate(
       process.stdout.write(`${verb} sent to the monitor (pid ${lock.pid})\n`);
       return;
     }
-    const st = await waitForAck(paths.state, paths.control, verb);
-    if (!st)
+    // A pause or abort waits for the child to stop, which may take its whole grace period.
+    const timeoutMs = cfg.data.process.stop_grace_seconds * 1000 + ACK_MARGIN_MS;
+    const ack = await waitForAck(paths.state, paths.control, verb, timeoutMs);
+    if (!ack.confirmed) {
+      const seen = ack.state
+        ? `; it last reported phase ${ack.state.phase}, control offset ${ack.state.control_offset}`
+        : "";
       throw new CliExit(
         1,
-        `autosentry ${verb}: the monitor (pid ${lock.pid}) did not confirm within ${ACK_TIMEOUT_MS / 1000}s`,
+        `autosentry ${verb}: the monitor (pid ${lock.pid}) did not confirm within ${Math.round(timeoutMs / 1000)}s${seen}`,
       );
+    }
     const what = {
       pause: "paused: the child is stopped until `autosentry resume`",
       resume: "resumed",
