@@ -622,6 +622,11 @@ export const HealingConfig = z.strictObject({
       api_url: z.string().default("https://api.github.com").describe("GitHub (Enterprise) API base URL."),
       token_env: z.string().default("GITHUB_TOKEN").describe("Env var holding the GitHub token."),
       remote: z.string().default("origin").describe("Git remote that fix branches are pushed to."),
+      repo: z
+        .string()
+        .regex(/^[^/\s]+\/[^/\s]+$/, "must be owner/name")
+        .optional()
+        .describe("owner/name of the repository; default: read from the remote's URL."),
     })
     .prefault({}),
   budget: z

@@ -71,6 +71,43 @@ function indexInfo(paths: string[], entries: Map<string, Entry>, zeroOid: string
     .join("");
 }
 
+/**
+ * A commit holding only the agent's edits on top of the base commit: the fix commit itself when the
+ * tree was clean before the agent ran, otherwise base + the agent's files (the user's uncommitted
+ * work stays out). The caller checks first that the user had not changed the agent's files.
+ */
+export async function agentOnlyCommit(fix: FixCommit, g: GitOptions): Promise<string> {
+  const baseCommit = fix.baseCommit;
+  if (baseCommit === null) throw new Error("the fix has no base commit");
+  if (fix.snapshotCommit === baseCommit) return fix.commit;
+  const paths = fix.files.map((f) => f.path);
+  const fixEntries = await treeEntries(fix.commit, paths, g);
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-keep-"));
+  try {
+    const tg = { ...g, env: { GIT_INDEX_FILE: path.join(tmpDir, "index") } };
+    await gitOut(["read-tree", baseCommit], tg);
+    await gitOut(["update-index", "-z", "--index-info"], {
+      ...tg,
+      input: indexInfo(paths, fixEntries, "0".repeat(fix.commit.length)),
+    });
+    const tree = await gitOut(["write-tree"], tg);
+    const message = await gitOut(["log", "-1", "--format=%B", fix.commit], g);
+    return await gitOut(["commit-tree", "--no-gpg-sign", tree, "-p", baseCommit, "-m", message], g);
+  } finally {
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/** Files of the fix the user had changed (uncommitted) before the agent ran. */
+export async function userTouchedFixFiles(fix: FixCommit, g: GitOptions): Promise<string[]> {
+  if (fix.baseCommit === null) return [];
+  const paths = fix.files.map((f) => f.path);
+  return gitZ(
+    ["diff", "--name-only", "-z", "--no-relative", fix.baseCommit, fix.snapshotCommit, "--", ...paths],
+    g,
+  );
+}
+
 /** Keep a verified fix; with `autoMerge`, bring it onto the user's branch when that is clean. */
 export async function keepFix(fix: FixCommit, opts: KeepOptions): Promise<KeepResult> {
   const no = (reason: string): KeepResult => ({ merged: false, how: "none", reason });
@@ -90,10 +127,7 @@ export async function keepFix(fix: FixCommit, opts: KeepOptions): Promise<KeepRe
   if (tip.stdout.trim() !== baseCommit) return no(`not merged: ${baseBranch} has moved since the agent ran`);
 
   const paths = fix.files.map((f) => f.path);
-  const userDirty = await gitZ(
-    ["diff", "--name-only", "-z", "--no-relative", baseCommit, fix.snapshotCommit, "--", ...paths],
-    g,
-  );
+  const userDirty = await userTouchedFixFiles(fix, g);
   if (userDirty.length > 0) {
     return no(`not merged: you had uncommitted changes in ${userDirty.join(", ")} before the incident`);
   }
@@ -109,28 +143,8 @@ export async function keepFix(fix: FixCommit, opts: KeepOptions): Promise<KeepRe
   const fixEntries = await treeEntries(fix.commit, paths, g);
   const baseEntries = await treeEntries(baseCommit, paths, g);
   const zeroOid = "0".repeat(fix.commit.length);
-  let target: string;
-  let how: KeepResult["how"];
-  if (fix.snapshotCommit === baseCommit) {
-    target = fix.commit;
-    how = "fast_forward";
-  } else {
-    const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-keep-"));
-    try {
-      const tg = { ...g, env: { GIT_INDEX_FILE: path.join(tmpDir, "index") } };
-      await gitOut(["read-tree", baseCommit], tg);
-      await gitOut(["update-index", "-z", "--index-info"], {
-        ...tg,
-        input: indexInfo(paths, fixEntries, zeroOid),
-      });
-      const tree = await gitOut(["write-tree"], tg);
-      const message = await gitOut(["log", "-1", "--format=%B", fix.commit], g);
-      target = await gitOut(["commit-tree", "--no-gpg-sign", tree, "-p", baseCommit, "-m", message], g);
-    } finally {
-      fs.rmSync(tmpDir, { recursive: true, force: true });
-    }
-    how = "applied";
-  }
+  const how: KeepResult["how"] = fix.snapshotCommit === baseCommit ? "fast_forward" : "applied";
+  const target = await agentOnlyCommit(fix, g);
 
   // Index first (its lock refuses us if the user is running git right now), then the branch with
   // compare-and-swap; if the branch moved in between, put the index entries back.

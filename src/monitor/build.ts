@@ -14,6 +14,7 @@ import { DetectorSet } from "../detectors/set.ts";
 import type { FixCommit } from "../fixes/capture.ts";
 import { keepFix } from "../fixes/keep.ts";
 import { appendAttempt, ledgerPath, updateAttempt } from "../fixes/ledger.ts";
+import { openPullRequest } from "../fixes/pull-request.ts";
 import { revertFix } from "../fixes/revert.ts";
 import { parseActionBlock } from "../healers/agent/action-block.ts";
 import { AgentHealer } from "../healers/agent/healer.ts";
@@ -280,6 +281,25 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
           );
         }
         return `${r.reverted.length} file(s) restored${r.alreadyReverted.length ? `, ${r.alreadyReverted.length} already back` : ""}`;
+      },
+      openPullRequest: async (fix, incidentId) => {
+        const gh = c.healing.github;
+        const token = process.env[gh.token_env];
+        if (!token) throw new Error(`${gh.token_env} is not set`);
+        const reportFile = path.join(paths.incidents, incidentId, "report.md");
+        const body = fs.existsSync(reportFile)
+          ? fs.readFileSync(reportFile, "utf8")
+          : `Incident ${incidentId}`;
+        const pr = await openPullRequest(fix as FixCommit, {
+          remote: gh.remote,
+          apiUrl: gh.api_url,
+          token,
+          repo: gh.repo,
+          title: `autosentry: fix for incident ${incidentId}`,
+          body,
+          userAgent: `autosentry/${version}`,
+        });
+        return pr.url;
       },
     },
     ledger: {

@@ -34,6 +34,8 @@ export type MonitorEvent =
   | "agent_disabled"
   | "fix_reverted"
   | "fix_kept"
+  | "pull_request_opened"
+  | "pull_request_failed"
   | "approved"
   | "restart_scheduled"
   | "restart_rate_limited"

@@ -70,6 +70,8 @@ export interface MonitorDeps {
   fixes: {
     keep(fix: unknown, autoMerge: boolean): Promise<string>;
     revert(fix: unknown): Promise<string>;
+    /** Push the kept fix and open a pull request (`healing.github.open_pr`); resolves with its URL. */
+    openPullRequest(fix: unknown, incidentId: string): Promise<string>;
   };
   /** `.autosentry/attempts.tsv`. */
   ledger: {
@@ -1287,6 +1289,25 @@ export class Monitor {
           this.deps.journal.write("fix_kept", { incident_id: pv.incident_id, result: res });
         } catch (err) {
           this.log.error(`Cannot keep the agent's fix of incident ${pv.incident_id}: ${errMsg(err)}`);
+        }
+        if (this.cfg.healing.github.open_pr) {
+          try {
+            const url = await this.deps.fixes.openPullRequest(fix, pv.incident_id);
+            this.log.log("RECOVERY", `pull request for incident ${pv.incident_id}: ${url}`);
+            this.deps.journal.write("pull_request_opened", { incident_id: pv.incident_id, url });
+            this.notify({
+              kind: "recovery",
+              title: `[${pv.detector}] fix kept: pull request opened`,
+              body: url,
+              incident_id: pv.incident_id,
+            });
+          } catch (err) {
+            this.log.error(`Cannot open a pull request for incident ${pv.incident_id}: ${errMsg(err)}`);
+            this.deps.journal.write("pull_request_failed", {
+              incident_id: pv.incident_id,
+              error: errMsg(err),
+            });
+          }
         }
       });
     }

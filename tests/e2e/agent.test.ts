@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { useFakeClaude } from "../fakes/claude-env.ts";
 import { makeTempRepo, type TempRepo } from "../fakes/temp-repo.ts";
@@ -242,6 +243,87 @@ notifiers:
       T,
     );
   }
+});
+
+describe("agent healing: pull requests", () => {
+  test(
+    "healing.github.open_pr: a kept fix is pushed and a pull request opened with the report as its body",
+    async () => {
+      const prs: Array<{ path: string; auth: string | null; body: Record<string, unknown> }> = [];
+      const gh = Bun.serve({
+        hostname: "127.0.0.1",
+        port: 0,
+        async fetch(req) {
+          const url = new URL(req.url);
+          if (req.method === "POST" && /^\/api\/v3\/repos\/[^/]+\/[^/]+\/pulls$/.test(url.pathname)) {
+            prs.push({
+              path: url.pathname,
+              auth: req.headers.get("authorization"),
+              body: (await req.json()) as Record<string, unknown>,
+            });
+            return Response.json(
+              { number: 12, html_url: "https://ghe.example/acme/toy/pull/12" },
+              { status: 201 },
+            );
+          }
+          return Response.json({ message: "Not Found" }, { status: 404 });
+        },
+      });
+      const remote = fs.mkdtempSync(path.join(os.tmpdir(), "as-e2e-remote-"));
+      try {
+        const r = project(
+          SUBPROCESS(`  github:
+    open_pr: true
+    api_url: http://127.0.0.1:${gh.port}/api/v3
+    repo: acme/toy
+`),
+        );
+        r.git("init", "-q", "--bare", remote);
+        r.git("remote", "add", "origin", remote);
+        userWork(r);
+        const stats = path.join(r.dir, "stats.mjs");
+        claude.fake.setScript([
+          {
+            tool_use: {
+              name: "Edit",
+              input: { file_path: stats, old_string: "xs.lenght", new_string: "xs.length" },
+            },
+          },
+          { text: "Fixed the typo in stats.mjs.\n\nACTION: restart" },
+        ]);
+        const res = await run(["run"], {
+          cwd: r.dir,
+          env: agentEnv({ GITHUB_TOKEN: "ghs_test_token" }),
+          timeoutMs: T,
+        });
+        expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: "" });
+        const id = incidentIds(r.dir)[0]!;
+        const branch = `autosentry/fix-${id}`;
+        expect(prs).toHaveLength(1);
+        expect(prs[0]!.path).toBe("/api/v3/repos/acme/toy/pulls");
+        expect(prs[0]!.auth).toContain("ghs_test_token");
+        expect(prs[0]!.body).toMatchObject({
+          head: branch,
+          base: "main",
+          title: `autosentry: fix for incident ${id}`,
+        });
+        expect(String(prs[0]!.body.body)).toContain("# Incident");
+        // The pushed branch holds only the agent's edit on the base commit (the user's WIP stays local).
+        const onRemote = (...a: string[]) => r.git("--git-dir", remote, ...a);
+        expect(onRemote("diff", "--name-only", `${branch}^`, branch).trim()).toBe("stats.mjs");
+        expect(onRemote("show", `${branch}:README.md`)).toBe("# toy model\n");
+        expect(
+          journal(r.dir).some(
+            (e) => e.event === "pull_request_opened" && e.url === "https://ghe.example/acme/toy/pull/12",
+          ),
+        ).toBe(true);
+      } finally {
+        gh.stop(true);
+        fs.rmSync(remote, { recursive: true, force: true });
+      }
+    },
+    T,
+  );
 });
 
 describe("agent healing (interactive)", () => {
