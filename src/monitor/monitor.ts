@@ -22,6 +22,7 @@ import type { Notifier } from "../notify/types.ts";
 import type { SessionAction, SessionBatch } from "../session/queue.ts";
 import type { Supervisor, SupervisorSink } from "../supervisors/types.ts";
 import type { Logger } from "../util/logger.ts";
+import { procStartTime } from "../util/proc.ts";
 import type { RunCommandResult } from "../util/run-command.ts";
 import { type ControlCommand, readControl } from "./control.ts";
 import { type Episode, primaryDetection } from "./episode.ts";
@@ -178,7 +179,7 @@ export class Monitor {
     s.monitor = {
       pid: process.pid,
       started_at: new Date().toISOString(),
-      proc_start: null,
+      proc_start: procStartTime(process.pid),
       version: this.deps.version,
       host: os.hostname(),
     };
