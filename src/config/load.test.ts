@@ -1,24 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are config text with literal ${VAR} references
-import { afterEach, describe, expect, test } from "bun:test";
-import * as fs from "node:fs";
-import * as os from "node:os";
+import { describe, expect, test } from "bun:test";
 import * as path from "node:path";
+import { scratchDirs } from "../../tests/support/cli.ts";
 import { ConfigError, findConfigPath, loadConfig, parseConfigText, resolveDetectorName } from "./load.ts";
 import { CONFIG_TEMPLATE } from "./template.ts";
 
-const dirs: string[] = [];
-function tempProject(files: Record<string, string> = {}): string {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-load-")));
-  dirs.push(dir);
-  for (const [rel, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    fs.writeFileSync(path.join(dir, rel), text);
-  }
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempProject = scratchDirs("autosentry-load-");
 
 /** The formatted error lines for `text` (or fail when it loads). */
 function errorsOf(text: string, env: Record<string, string> = {}): string[] {

@@ -1,64 +1,11 @@
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import * as fs from "node:fs";
-import * as os from "node:os";
+import { describe, expect, test } from "bun:test";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { runCli, scratchDirs } from "../../../tests/support/cli.ts";
 import { CONFIG_TEMPLATE } from "../../config/template.ts";
 
-const dirs: string[] = [];
-function tempDir(files: Record<string, string> = {}): string {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-config-")));
-  dirs.push(dir);
-  for (const [rel, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    fs.writeFileSync(path.join(dir, rel), text);
-  }
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-/**
- * Run `autosentry config …` as its own process in `cwd`. The runner registers only this command
- * and handles CliExit like src/cli/program.ts, so that work in progress elsewhere in the tree cannot
- * break these tests; tests/e2e drives the compiled binary.
- */
-function cli(cwd: string, ...args: string[]) {
-  const p = Bun.spawnSync([process.execPath, cliRunner(), "config", ...args], {
-    cwd,
-    env: { ...process.env, AUTOSENTRY_DEBUG: "" },
-  });
-  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
-}
-
-let runnerPath: string | undefined;
-afterAll(() => {
-  if (runnerPath) fs.rmSync(path.dirname(runnerPath), { recursive: true, force: true });
-});
-function cliRunner(): string {
-  if (runnerPath) return runnerPath;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-config-runner-"));
-  const imp = (spec: string) => JSON.stringify(Bun.resolveSync(spec, import.meta.dir));
-  runnerPath = path.join(dir, "runner.ts");
-  fs.writeFileSync(
-    runnerPath,
-    [
-      `import { Command } from ${imp("@commander-js/extra-typings")};`,
-      `import { register } from ${imp("./config.ts")};`,
-      `import { CliExit } from ${imp("../exit.ts")};`,
-      'const program = new Command().name("autosentry").exitOverride();',
-      "register(program);",
-      "try { await program.parseAsync(process.argv); }",
-      "catch (e) {",
-      "  if (!(e instanceof CliExit)) throw e;",
-      '  if (e.message) process.stderr.write(e.message + "\\n");',
-      "  process.exitCode = e.code;",
-      "}",
-    ].join("\n"),
-  );
-  return runnerPath;
-}
+const tempDir = scratchDirs("autosentry-config-");
+const cli = (cwd: string, ...args: string[]) => runCli(cwd, ["config", ...args]);
 
 test("config schema prints the JSON Schema", () => {
   const r = cli(tempDir(), "schema");

@@ -1,63 +1,13 @@
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
+import { runCli, scratchDirs } from "../../../tests/support/cli.ts";
 import { parseConfigText } from "../../config/load.ts";
 import { CONFIG_TEMPLATE, RECOVERY_PROMPT_TEMPLATE } from "../../config/template.ts";
 import { detectStack, type InitOptions, runInit } from "./init.ts";
 
-const dirs: string[] = [];
-
-function tempDir(files: Record<string, string> = {}): string {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-init-")));
-  dirs.push(dir);
-  for (const [rel, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    fs.writeFileSync(path.join(dir, rel), text);
-  }
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-/**
- * Run `autosentry init …` as its own process (real stdin, real TTY detection) in `cwd`, with
- * `stdin` piped in. The runner registers only the commands under test, so that work in progress
- * elsewhere in the tree cannot break these tests; tests/e2e drives the compiled binary.
- */
-function cli(cwd: string, args: string[], stdin = "") {
-  const p = Bun.spawnSync([process.execPath, cliRunner(), "init", ...args], {
-    cwd,
-    stdin: new TextEncoder().encode(stdin),
-    env: { ...process.env, AUTOSENTRY_DEBUG: "" },
-  });
-  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
-}
-
-let runnerPath: string | undefined;
-afterAll(() => {
-  if (runnerPath) fs.rmSync(path.dirname(runnerPath), { recursive: true, force: true });
-});
-function cliRunner(): string {
-  if (runnerPath) return runnerPath;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-init-runner-"));
-  const imp = (spec: string) => JSON.stringify(Bun.resolveSync(spec, import.meta.dir));
-  runnerPath = path.join(dir, "runner.ts");
-  fs.writeFileSync(
-    runnerPath,
-    [
-      `import { Command } from ${imp("@commander-js/extra-typings")};`,
-      `import { register } from ${imp("./init.ts")};`,
-      `import { CliExit } from ${imp("../exit.ts")};`,
-      'const program = new Command().name("autosentry").exitOverride();',
-      "register(program);",
-      "try { await program.parseAsync(process.argv); }",
-      "catch (e) { if (e instanceof CliExit) process.exitCode = e.code; else throw e; }",
-    ].join("\n"),
-  );
-  return runnerPath;
-}
+const tempDir = scratchDirs("autosentry-init-");
+const cli = (cwd: string, args: string[], stdin = "") => runCli(cwd, ["init", ...args], stdin);
 
 /** Run init in-process with answers given as lines. */
 async function inProcess(cwd: string, opts: Partial<InitOptions>, answers: string[] = []) {
