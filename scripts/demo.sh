@@ -22,11 +22,14 @@ echo "== autosentry run exited with $rc"
 "$ROOT/dist/autosentry" status
 echo
 "$ROOT/dist/autosentry" incidents list
-INCIDENT=$("$ROOT/dist/autosentry" incidents list --json | tail -n 1 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).id))')
-echo
-echo "== incident folder: $WORK/.autosentry/incidents/$INCIDENT"
-ls -R "$WORK/.autosentry/incidents/$INCIDENT"
-echo
-echo "== report.md"
-cat "$WORK/.autosentry/incidents/$INCIDENT/report.md"
+INCIDENT=$("$ROOT/dist/autosentry" incidents list --json | tail -n 1 |
+  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{if(s.trim())console.log(JSON.parse(s).id)})')
+if [ -n "$INCIDENT" ]; then
+  echo
+  echo "== incident folder: $WORK/.autosentry/incidents/$INCIDENT"
+  ls -R "$WORK/.autosentry/incidents/$INCIDENT"
+  echo
+  echo "== report.md"
+  cat "$WORK/.autosentry/incidents/$INCIDENT/report.md"
+fi
 exit "$rc"

@@ -1,0 +1,21 @@
+/**
+ * End-to-end: the README's first quick-start command, `npm run demo`, on a checkout as CI sees it.
+ */
+import { expect, test } from "bun:test";
+import { REPO } from "./helpers.ts";
+
+test("npm run demo supervises the example job: OOM, halved BATCH_SIZE, completion, exit 0", async () => {
+  const p = Bun.spawn(["bash", "scripts/demo.sh"], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
+  expect({ code, err: code === 0 ? "" : err }).toEqual({ code: 0, err: "" });
+  expect(out).toContain("oom_halve_batch → restart_with_env");
+  expect(out).toContain("child started (pid");
+  expect(out).toContain("with BATCH_SIZE=32");
+  expect(out).toContain("stop reason:   Child completed successfully");
+  expect(out).toContain("== incident folder:");
+  expect(out).toContain("Restarted with overrides: `BATCH_SIZE=32`");
+}, 120_000);
