@@ -742,6 +742,14 @@ export class Monitor {
     const s = this.s;
     const action = outcome.action;
     const label = outcome.ruleName ?? outcome.source;
+    if (s.desired === "paused" && action.kind !== "abort") {
+      await this.record(incident, {
+        outcome,
+        note: "the job was paused while this was decided; nothing was applied",
+      });
+      this.setPhase("paused");
+      return;
+    }
     const attempts = s.attempts_by_detector[primary.detector] ?? [];
     s.attempts_by_detector[primary.detector] = attempts;
     pushCapped(attempts, new Date().toISOString());
@@ -864,6 +872,11 @@ export class Monitor {
   /** No healer answered and the child is gone: lifecycle and restart policy decide. */
   private async fallback(incident: IncidentRef | null): Promise<void> {
     const s = this.s;
+    if (s.desired === "paused") {
+      // Paused while this failure was being decided: nothing starts until resume.
+      this.setPhase("paused");
+      return;
+    }
     const code = s.last_exit_code;
     if (this.cfg.process.lifecycle === "one_shot") {
       await this.finish(code ?? 1, `Child exited with code ${code ?? "unknown"} (one_shot)`, "stopped");
@@ -907,6 +920,13 @@ export class Monitor {
     delayOverride?: number,
   ): Promise<void> {
     const s = this.s;
+    if (s.desired === "paused") {
+      // Paused while this restart was being decided (e.g. during a slow healer): stay stopped.
+      this.condemned.add(this.gen);
+      await this.stopChild("pause");
+      this.setPhase("paused");
+      return;
+    }
     s.consecutive_failures += 1;
     const delay = delayOverride ?? restartDelaySeconds(this.policy, s.consecutive_failures, cause);
     s.restarts += 1;

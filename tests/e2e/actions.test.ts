@@ -144,3 +144,41 @@ describe("lifecycles", () => {
     expect(journal(dir).filter((e) => e.event === "child_started").length).toBeGreaterThanOrEqual(4);
   });
 });
+
+describe("operator commands while a decision is being made", () => {
+  test("a pause during a slow healing action is confirmed at once and wins over the restart it would have made", async () => {
+    const dir = makeProject(
+      {
+        "job.sh": `${COUNTER}echo "fatal: lost the dataset" >&2\nexit 4\n`,
+        "slow-fix.sh": "touch fixing\nsleep 4\necho remounted\n",
+      },
+      `process:
+  command: [sh, job.sh]
+  restart_policy: { cooldown_seconds: 0.1 }
+detectors:
+  - { name: fatal, kind: pattern, regex: "fatal: .*" }
+rules:
+  - { name: remount, match: { detector: fatal }, action: { kind: custom_command, command: [sh, slow-fix.sh] } }
+`,
+    );
+    const m = start(["run"], { cwd: dir });
+    await waitFor("the slow fix to start", () => fs.existsSync(path.join(dir, "fixing")));
+    const pause = await run(["pause"], { cwd: dir });
+    expect(`${pause.code} ${pause.stdout}${pause.stderr}`).toStartWith("0 paused");
+    // The fix finishes; the restart it asked for is not even scheduled while paused.
+    await waitFor(
+      "the fix to finish",
+      () => journal(dir).some((e) => e.event === "recovery_applied"),
+      30_000,
+    );
+    await Bun.sleep(1500);
+    expect(journal(dir).filter((e) => e.event === "restart_scheduled")).toHaveLength(0);
+    expect(readFile(dir, "runs").trim()).toBe("1");
+    expect(readState(dir)!.phase).toBe("paused");
+    const resumed = await run(["resume"], { cwd: dir });
+    expect(resumed.code).toBe(0);
+    await waitFor("the second run", () => readFile(dir, "runs").trim() === "2");
+    m.proc.kill("SIGTERM");
+    await m.wait();
+  });
+});

@@ -42,12 +42,27 @@ export interface RunResult {
   stderr: string;
 }
 
-/** The environment tests give the binary: the caller's, minus anything that changes its behaviour. */
+/**
+ * The environment tests give the binary: the caller's, minus anything that changes its behaviour.
+ * `npm test` puts node_modules/.bin on PATH, which holds the real `claude` CLI: it is taken out, so
+ * an agent runs only in tests that ask for it (and point it at the fake API).
+ */
 export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith("AUTOSENTRY_")) env[k] = v;
   }
+  env.PATH = (env.PATH ?? "/usr/bin:/bin")
+    .split(":")
+    .filter((dir) => !dir.endsWith("node_modules/.bin"))
+    .join(":");
+  for (const k of [
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "CLAUDE_CODE_USE_BEDROCK",
+    "CLAUDE_CODE_USE_VERTEX",
+  ])
+    delete env[k];
   return { ...env, ...extra };
 }
 
