@@ -15,7 +15,15 @@ export const FIXTURES = path.join(REPO, "tests", "fixtures");
 if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first`);
 
 const made: string[] = [];
-afterAll(() => {
+const started: Array<ReturnType<typeof Bun.spawn>> = [];
+afterAll(async () => {
+  // A test that failed half-way may leave a monitor running: stop it (and, through it, its child).
+  for (const p of started) {
+    if (p.exitCode !== null || p.signalCode !== null) continue;
+    p.kill("SIGTERM");
+    const done = await Promise.race([p.exited.then(() => true), Bun.sleep(10_000).then(() => false)]);
+    if (!done) p.kill("SIGKILL");
+  }
   if (process.env.AUTOSENTRY_KEEP_TEST_DIRS) return;
   for (const d of made) fs.rmSync(d, { recursive: true, force: true });
 });
@@ -97,6 +105,7 @@ export function start(args: string[], opts: { cwd: string; env?: Record<string, 
     stdout: "pipe",
     stderr: "pipe",
   });
+  started.push(p);
   const out = new Response(p.stdout).text();
   const err = new Response(p.stderr).text();
   return {
