@@ -139,6 +139,44 @@ function lastLine(file: string): string | null {
   }
 }
 
+type GenerationIdentity = Pick<
+  Generation,
+  | "generation"
+  | "mode"
+  | "argv0"
+  | "shimPid"
+  | "shimStart"
+  | "childPid"
+  | "exitFile"
+  | "logPath"
+  | "logIno"
+  | "logOffset"
+  | "startedAt"
+  | "proc"
+>;
+
+/** A generation's record: its identity plus fresh run-time bookkeeping (launched or adopted alike). */
+function newGeneration(id: GenerationIdentity): Generation {
+  let resolveExited!: () => void;
+  const exited = new Promise<void>((r) => {
+    resolveExited = r;
+  });
+  return {
+    ...id,
+    reader: null,
+    follower: null,
+    poll: null,
+    checking: false,
+    shimExit: null,
+    failure: null,
+    stopRequestedAt: null,
+    detached: false,
+    delivered: false,
+    exited,
+    resolveExited,
+  };
+}
+
 export class LocalSupervisor implements Supervisor {
   readonly kind = "local" as const;
   readonly capabilities = { restart: true, stop: true };
@@ -207,11 +245,7 @@ export class LocalSupervisor implements Supervisor {
       fs.closeSync(errFd);
     }
 
-    let resolveExited!: () => void;
-    const exited = new Promise<void>((r) => {
-      resolveExited = r;
-    });
-    const g: Generation = {
+    const g = newGeneration({
       generation: spec.generation,
       mode: "pipe",
       argv0,
@@ -224,18 +258,7 @@ export class LocalSupervisor implements Supervisor {
       logOffset: 0,
       startedAt: Date.now(),
       proc,
-      reader: null,
-      follower: null,
-      poll: null,
-      checking: false,
-      shimExit: null,
-      failure: null,
-      stopRequestedAt: null,
-      detached: false,
-      delivered: false,
-      exited,
-      resolveExited,
-    };
+    });
     this.cur = g;
 
     let started!: () => void;
@@ -477,11 +500,7 @@ export class LocalSupervisor implements Supervisor {
       );
       return false;
     }
-    let resolveExited!: () => void;
-    const exited = new Promise<void>((r) => {
-      resolveExited = r;
-    });
-    const g: Generation = {
+    const g = newGeneration({
       generation: record.generation,
       mode: "follow",
       argv0: "",
@@ -494,18 +513,7 @@ export class LocalSupervisor implements Supervisor {
       logOffset: record.logOffset,
       startedAt: record.startedAt,
       proc: null,
-      reader: null,
-      follower: null,
-      poll: null,
-      checking: false,
-      shimExit: null,
-      failure: null,
-      stopRequestedAt: null,
-      detached: false,
-      delivered: false,
-      exited,
-      resolveExited,
-    };
+    });
     if (!this.shimAlive(g)) {
       // The shim is gone. If it was killed, its child may still run unobserved: do not leave it.
       if (this.groupIsOurs(g) && groupMembers(shimPid).length > 0) {
