@@ -6,6 +6,7 @@
  * in the {@link ChildRecord} it returns, which the monitor persists in state.json.
  */
 import type { ChildExit, ProcessKind, Stream } from "../core/types.ts";
+import type { Logger } from "../util/logger.ts";
 
 /** Where a supervisor delivers what it observes. Calls arrive in order for one generation. */
 export interface SupervisorSink {
@@ -65,4 +66,17 @@ export interface Supervisor {
   record(): ChildRecord | null;
   /** True while a child of this supervisor is alive. */
   running(): boolean;
+}
+
+/** What the backends that drive an external tool (sbatch, docker) share in their options. */
+export interface ExternalBackendOptions {
+  sink: SupervisorSink;
+  logger: Logger;
+  maxLineLength: number;
+  /** Environment of the tool's calls (the monitor's, plus process.env). */
+  env: Record<string, string>;
+  /** Working directory of those calls. */
+  cwd: string;
+  /** How often the backend asks about the job or container. */
+  pollIntervalMs: number;
 }

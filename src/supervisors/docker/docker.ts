@@ -22,9 +22,8 @@
  */
 import type { ChildExit } from "../../core/types.ts";
 import { LineSplitter } from "../../util/lines.ts";
-import type { Logger } from "../../util/logger.ts";
 import { type RunCommandResult, runCommand } from "../../util/run-command.ts";
-import type { ChildRecord, LaunchSpec, StopReason, Supervisor, SupervisorSink } from "../types.ts";
+import type { ChildRecord, ExternalBackendOptions, LaunchSpec, StopReason, Supervisor } from "../types.ts";
 import { buildDockerRun } from "./run-args.ts";
 import {
   type ContainerState,
@@ -36,21 +35,14 @@ import {
   parseState,
 } from "./state.ts";
 
-export interface DockerSupervisorOptions {
-  sink: SupervisorSink;
-  logger: Logger;
-  maxLineLength: number;
-  /** Environment of the docker CLI calls other than `run` (the monitor's, plus process.env). */
-  env: Record<string, string>;
-  /** Working directory of those calls. */
-  cwd: string;
+/** `env` is for docker calls other than `run`; `pollIntervalMs` is how often the container is
+ * inspected besides `docker wait` (monitor.poll_interval_seconds). */
+export interface DockerSupervisorOptions extends ExternalBackendOptions {
   /** `process.extra.container_name` (default `autosentry-<8 hex>`). */
   containerName?: string | undefined;
   logStreamCommand?: string[] | undefined;
   stopCommand?: string[] | undefined;
   removeCommand?: string[] | undefined;
-  /** How often the container is inspected besides `docker wait` (monitor.poll_interval_seconds). */
-  pollIntervalMs: number;
   /** Timeout of `docker run` (default 10 minutes: it may pull the image). */
   runTimeoutMs?: number;
 }

@@ -35,10 +35,9 @@
  */
 import * as fs from "node:fs";
 import type { ChildExit, Stream } from "../../core/types.ts";
-import type { Logger } from "../../util/logger.ts";
 import { type RunCommandResult, runCommand } from "../../util/run-command.ts";
 import { type Follower, followFile } from "../../util/tail.ts";
-import type { ChildRecord, LaunchSpec, StopReason, Supervisor, SupervisorSink } from "../types.ts";
+import type { ChildRecord, ExternalBackendOptions, LaunchSpec, StopReason, Supervisor } from "../types.ts";
 import {
   classifyOutcome,
   type JobOutcome,
@@ -52,21 +51,14 @@ import {
 } from "./states.ts";
 import { type BuildResult, buildSbatchArgv, outputFilesFromArgs } from "./submit.ts";
 
-export interface SlurmSupervisorOptions {
-  sink: SupervisorSink;
-  logger: Logger;
-  maxLineLength: number;
-  /** Environment of the scheduler queries (the monitor's, plus process.env). */
-  env: Record<string, string>;
-  /** Working directory of the scheduler queries. */
-  cwd: string;
+/** `env`/`cwd` are those of the scheduler queries; `pollIntervalMs` is how often squeue is asked
+ * (`process.extra.poll_interval_seconds`; at least 1 s). */
+export interface SlurmSupervisorOptions extends ExternalBackendOptions {
   /** `process.extra.log_pattern`: absolute path of the output file, `{job_id}` replaced. */
   logPattern?: string | undefined;
   statusCommand?: string[] | undefined;
   cancelCommand?: string[] | undefined;
   sacctCommand?: string[] | undefined;
-  /** How often squeue is asked (`process.extra.poll_interval_seconds`); at least 1 s. */
-  pollIntervalMs: number;
   /** How often the scheduler is asked while a stop waits for the job to end (default 1 s). */
   stopPollMs?: number;
   /** A job no query knows for this long (and 3 polls) is reported ended (default 60 s). */
