@@ -1,9 +1,20 @@
 /**
  * @module
- * One monitor per project. The lock is a file created with O_EXCL holding the owner's pid and its
- * /proc start time; a lock whose owner is gone (or whose pid now belongs to another process) is
- * stale and taken over. Bun has no flock(), and this form also works on network filesystems where
- * flock is unreliable.
+ * One monitor per project. The lock is an `flock(LOCK_EX)` held on an open descriptor of
+ * `.autosentry/monitor.lock` for the monitor's whole life: the kernel drops it when the holder
+ * exits (even on SIGKILL), and nobody can take it while the holder lives, so no racer can "steal"
+ * a lock it read empty or stale (the old O_EXCL-then-write lock could: issue 16, finding 3).
+ *
+ * The file is never deleted (deleting a flock'ed file lets a racer lock a new inode beside the old
+ * one); it only carries the owner record (pid, /proc start time, host) for `status`, `doctor` and
+ * error messages, written after the lock is held and cleared on release. A record whose pid is
+ * dead, or whose pid now belongs to another process (start time differs), is shown as stale.
+ *
+ * Bun has no flock() binding: it is called from libc through `bun:ffi` (measured to work in the
+ * compiled binary). Where libc cannot be loaded, a link-based lock is used instead: the owner record
+ * is written to a private file first and hard-linked to the lock path (link() fails if the path
+ * exists), so the lock is never visible without its owner; a dead owner's lock is taken over by
+ * renaming it aside and checking that the renamed file is still the dead owner's.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -19,21 +30,62 @@ export interface LockOwner {
 
 export class LockHeldError extends Error {
   constructor(
-    readonly owner: LockOwner,
+    readonly owner: LockOwner | null,
     readonly file: string,
   ) {
     super(
-      `Another autosentry monitor is running for this project: pid ${owner.pid} since ${owner.started_at} (lock ${file})`,
+      owner
+        ? `Another autosentry monitor is running for this project: pid ${owner.pid} since ${owner.started_at} (lock ${file})`
+        : `Another autosentry process holds the monitor lock of this project (it is starting or stopping; lock ${file})`,
     );
     this.name = "LockHeldError";
   }
 }
 
-/** Read the lock's owner, or null when there is no lock file (or it is unreadable). */
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+
+interface Libc {
+  flock(fd: number, op: number): number;
+  fcntl(fd: number, cmd: number, arg: number): number;
+}
+
+let libc: Libc | null | undefined;
+
+/** libc's flock and fcntl through bun:ffi, or null where they cannot be loaded (no glibc). */
+function loadLibc(): Libc | null {
+  if (libc !== undefined) return libc;
+  libc = null;
+  if (process.env.AUTOSENTRY_LOCK_FALLBACK === "link") return libc; // tests of the fallback
+  try {
+    // Required lazily: importing bun:ffi costs nothing until a lock is taken.
+    const ffi = require("bun:ffi") as typeof import("bun:ffi");
+    for (const name of ["libc.so.6", "libc.so"]) {
+      try {
+        const lib = ffi.dlopen(name, {
+          flock: { args: [ffi.FFIType.i32, ffi.FFIType.i32], returns: ffi.FFIType.i32 },
+          fcntl: { args: [ffi.FFIType.i32, ffi.FFIType.i32, ffi.FFIType.i32], returns: ffi.FFIType.i32 },
+        });
+        libc = { flock: lib.symbols.flock, fcntl: lib.symbols.fcntl };
+        break;
+      } catch {
+        // try the next name
+      }
+    }
+  } catch {
+    libc = null;
+  }
+  return libc;
+}
+
+/** Read the lock's owner record, or null when there is none (no file, empty, unreadable). */
 export function readLock(file: string): LockOwner | null {
   try {
     const v = JSON.parse(fs.readFileSync(file, "utf8")) as LockOwner;
-    return typeof v.pid === "number" ? v : null;
+    return v && typeof v.pid === "number" ? v : null;
   } catch {
     return null;
   }
@@ -47,37 +99,115 @@ export function ownerAlive(owner: LockOwner): boolean {
   return owner.proc_start === null || start === null || start === owner.proc_start;
 }
 
-/** Take the lock or throw {@link LockHeldError}. Returns a release function. */
-export function acquireLock(file: string): { owner: LockOwner; release: () => void } {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const owner: LockOwner = {
+function ownerRecord(): LockOwner {
+  return {
     pid: process.pid,
     proc_start: procStartTime(process.pid),
     started_at: new Date().toISOString(),
     host: os.hostname(),
   };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = fs.openSync(file, "wx", 0o644);
-      fs.writeSync(fd, `${JSON.stringify(owner)}\n`);
-      fs.closeSync(fd);
-      return {
-        owner,
-        release: () => {
-          const cur = readLock(file);
-          if (cur && cur.pid === owner.pid && cur.started_at === owner.started_at)
-            fs.rmSync(file, { force: true });
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const cur = readLock(file);
-      if (cur && ownerAlive(cur)) throw new LockHeldError(cur, file);
-      // Stale (or torn) lock: remove it and try again. Two racing monitors both removing it is
-      // harmless: only one of them wins the O_EXCL create that follows.
-      fs.rmSync(file, { force: true });
-    }
+}
+
+/** Open the lock file for locking; refuses a symlink (a shared directory must not redirect it). */
+function openLockFile(file: string): number {
+  const c = fs.constants;
+  return fs.openSync(file, c.O_RDWR | c.O_CREAT | c.O_NOFOLLOW, 0o644);
+}
+
+function acquireFlock(file: string, lib: Libc): { owner: LockOwner; release: () => void } {
+  const fd = openLockFile(file);
+  // Children (the capture process, the agent) must not inherit the descriptor, or the lock would
+  // outlive the monitor.
+  lib.fcntl(fd, F_SETFD, FD_CLOEXEC);
+  if (lib.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+    fs.closeSync(fd);
+    throw new LockHeldError(readLock(file), file);
   }
-  const cur = readLock(file);
-  throw cur ? new LockHeldError(cur, file) : new Error(`Cannot take the monitor lock ${file}`);
+  const owner = ownerRecord();
+  try {
+    fs.ftruncateSync(fd, 0);
+    fs.writeSync(fd, `${JSON.stringify(owner)}\n`, 0);
+    fs.fsyncSync(fd);
+  } catch (err) {
+    lib.flock(fd, LOCK_UN);
+    fs.closeSync(fd);
+    throw err;
+  }
+  let released = false;
+  return {
+    owner,
+    release: () => {
+      if (released) return;
+      released = true;
+      try {
+        fs.ftruncateSync(fd, 0); // no owner record is left behind for status to misread
+      } catch {
+        // read-only or full: the stale record names a dead pid, which readers recognise
+      }
+      lib.flock(fd, LOCK_UN);
+      fs.closeSync(fd);
+    },
+  };
+}
+
+function acquireLinkLock(file: string): { owner: LockOwner; release: () => void } {
+  const owner = ownerRecord();
+  const mine = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
+  fs.writeFileSync(mine, `${JSON.stringify(owner)}\n`, { mode: 0o644, flag: "wx" });
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        fs.linkSync(mine, file); // atomic, and the record is complete before the lock is visible
+        return {
+          owner,
+          release: () => {
+            const cur = readLock(file);
+            if (cur && cur.pid === owner.pid && cur.started_at === owner.started_at)
+              fs.rmSync(file, { force: true });
+          },
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+      const cur = readLock(file);
+      // With link() a lock file is never seen without its record, so an unreadable one is a
+      // foreign file: refuse rather than delete it.
+      if (!cur || ownerAlive(cur)) throw new LockHeldError(cur, file);
+      // Take over a dead owner's lock: move it aside, then check that what we moved is still the
+      // dead owner's. If a racer replaced it meanwhile with a live lock, put that one back.
+      const aside = `${file}.stale.${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
+      try {
+        fs.renameSync(file, aside);
+      } catch {
+        continue;
+      }
+      const moved = readLock(aside);
+      if (moved && moved.pid === cur.pid && moved.started_at === cur.started_at) {
+        fs.rmSync(aside, { force: true });
+        continue;
+      }
+      try {
+        fs.linkSync(aside, file);
+      } catch {
+        // someone holds it already: they won
+      }
+      fs.rmSync(aside, { force: true });
+      throw new LockHeldError(moved, file);
+    }
+    throw new LockHeldError(readLock(file), file);
+  } finally {
+    fs.rmSync(mine, { force: true });
+  }
+}
+
+/** Take the lock or throw {@link LockHeldError}. Returns a release function. */
+export function acquireLock(file: string): { owner: LockOwner; release: () => void } {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const lib = loadLibc();
+  return lib ? acquireFlock(file, lib) : acquireLinkLock(file);
+}
+
+/** Which mechanism {@link acquireLock} uses here: "flock" or "link" (for doctor and tests). */
+export function lockMechanism(): "flock" | "link" {
+  return loadLibc() ? "flock" : "link";
 }
