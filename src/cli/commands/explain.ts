@@ -15,7 +15,7 @@ import { renderBundleMarkdown } from "../../explain/render.ts";
 import { ledgerPath } from "../../fixes/ledger.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { createRedactor } from "../../redact/redactor.ts";
-import { writeFileAtomicSync } from "../../util/atomic-write.ts";
+import { OutputPathError, writeOutput } from "../../util/output-file.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 
@@ -86,10 +86,25 @@ export function register(program: Command): void {
       }
       const cfg = loadConfigForCli(opts);
       const text = renderExplain(explain(cfg, opts), opts.json === true);
-      if (opts.output) {
-        const file = path.resolve(opts.output);
-        writeFileAtomicSync(file, text);
-        process.stderr.write(`Wrote ${file}\n`);
+      if (opts.output !== undefined) {
+        // Like a shell redirection (see src/util/output-file.ts); the project's state is refused.
+        const ep = explainPaths(cfg);
+        try {
+          const wrote = writeOutput(opts.output, text, [
+            ep.autosentryDir,
+            ep.state,
+            ep.journal,
+            ep.processLog,
+            ep.monitorLog,
+            ep.incidentsDir,
+            ep.attempts,
+          ]);
+          if (wrote !== "-") process.stderr.write(`Wrote ${wrote}\n`);
+        } catch (err) {
+          if (err instanceof OutputPathError)
+            throw new CliExit(EXIT.failure, `autosentry explain: ${err.message}`);
+          throw err;
+        }
       } else {
         process.stdout.write(text);
       }
