@@ -24,6 +24,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomicSync } from "../util/atomic-write.ts";
+import { openAppendNoFollow } from "../util/safe-open.ts";
 
 export const LEDGER_COLUMNS = [
   "timestamp",
@@ -119,6 +120,9 @@ export function parseLedger(text: string): Attempt[] {
     if (line === "") continue;
     const f = line.split("\t");
     const get = (k: number): string => (k < 0 ? "" : (f[k] ?? ""));
+    // A row that is not an attempt (a torn or foreign line: no incident id, no parseable time) is
+    // skipped; counted, it was a phantom "pending" attempt (issue 16, finding 11).
+    if (get(idx.incident_id).trim() === "" || Number.isNaN(Date.parse(get(idx.timestamp)))) continue;
     const dur = Number.parseFloat(get(idx.duration_seconds));
     rows.push({
       timestamp: get(idx.timestamp),
@@ -171,8 +175,7 @@ export function appendAttempt(file: string, a: NewAttempt): Attempt {
     duration_seconds: a.duration_seconds ?? 0,
     description: a.description.slice(0, 200),
   };
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const fd = fs.openSync(file, "a+");
+  const fd = openAppendNoFollow(file, true);
   try {
     const size = fs.fstatSync(fd).size;
     let prefix = "";

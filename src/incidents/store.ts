@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.ts";
 import { appendJsonl } from "../util/jsonl.ts";
 import type { Logger } from "../util/logger.ts";
+import { appendNoFollow, mkdirNoFollow } from "../util/safe-open.ts";
 import { fingerprint } from "./fingerprint.ts";
 import { type FrameRenderer, listFrames, NO_FRAMES, type RenderedFrames } from "./frames-section.ts";
 import { shellJoin } from "./markdown.ts";
@@ -281,7 +282,7 @@ export class FsIncidentStore implements IncidentStore {
         if (!hasMarker) afterLines = [AFTER_FAILURE_MARKER, ...afterLines];
         this.afterMarked.add(id);
       }
-      await fs.promises.appendFile(file, this.redact(redactHeadlessPem(lines(afterLines))));
+      appendNoFollow(file, this.redact(redactHeadlessPem(lines(afterLines))));
     });
   }
 
@@ -360,7 +361,7 @@ export class FsIncidentStore implements IncidentStore {
 
   /** Create the folder with a non-recursive mkdir: whoever creates it owns the name. */
   private async claimFolder(base: string): Promise<IncidentRef> {
-    await fs.promises.mkdir(this.dir, { recursive: true });
+    mkdirNoFollow(this.dir); // a symlinked incidents/ would put every folder outside the project
     for (let n = 0; n <= MAX_COLLISIONS; n++) {
       const id = withCollisionSuffix(base, n);
       const dir = path.join(this.dir, id);

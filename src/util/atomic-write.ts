@@ -2,6 +2,12 @@
  * @module
  * Crash-safe file replacement: write a temporary file in the same directory, fsync it, rename it
  * over the target, fsync the directory. A reader sees the old file or the new one, never half.
+ *
+ * A write that fails (a full disk, a read-only remount) leaves nothing behind: the temporary file
+ * is removed before the error is rethrown (issue 16, finding 9: a full disk left a dozen `.tmp`
+ * files, which then took the space the next write needed). The temporary file is created with
+ * O_EXCL|O_NOFOLLOW, so a planted symlink cannot redirect it; the rename replaces a symlink at the
+ * target itself, never the file it points to.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -10,6 +16,9 @@ function tempName(target: string): string {
   const rand = Math.random().toString(36).slice(2, 8);
   return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${rand}`);
 }
+
+const TMP_FLAGS =
+  fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
 
 function fsyncDir(dir: string): void {
   let fd: number | undefined;
@@ -27,14 +36,14 @@ function fsyncDir(dir: string): void {
 export function writeFileAtomicSync(target: string, data: string | Uint8Array, mode = 0o644): void {
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const tmp = tempName(target);
-  const fd = fs.openSync(tmp, "w", mode);
+  const fd = fs.openSync(tmp, TMP_FLAGS, mode);
   try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, target);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
@@ -57,14 +66,14 @@ export async function writeFileAtomic(
   const fsp = fs.promises;
   await fsp.mkdir(path.dirname(target), { recursive: true });
   const tmp = tempName(target);
-  const fh = await fsp.open(tmp, "w", mode);
+  const fh = await fsp.open(tmp, TMP_FLAGS, mode);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fsp.rename(tmp, target);
   } catch (err) {
     await fsp.rm(tmp, { force: true });

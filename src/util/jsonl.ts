@@ -3,14 +3,25 @@
  * JSON Lines files: append one record per write, read back tolerating a torn last line.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
+import { openAppendNoFollow } from "./safe-open.ts";
 
-/** Append one JSON record as a single write (O_APPEND), creating the file and its directory. */
+/**
+ * Append one JSON record as a single write (O_APPEND), creating the file and its directory; never
+ * through a symlink (src/util/safe-open.ts).
+ */
 export function appendJsonl(file: string, record: unknown, fsync = false): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const fd = fs.openSync(file, "a");
+  const fd = openAppendNoFollow(file, true);
   try {
-    fs.writeSync(fd, `${JSON.stringify(record)}\n`);
+    // A torn last line (a writer killed mid-write, a full disk) must not swallow this record:
+    // end it first, so the torn line stays one bad line and this one parses.
+    const size = fs.fstatSync(fd).size;
+    let prefix = "";
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      fs.readSync(fd, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) prefix = "\n";
+    }
+    fs.writeSync(fd, `${prefix}${JSON.stringify(record)}\n`);
     if (fsync) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

@@ -5,7 +5,7 @@
  * The file is rotated by size (10 MB × 3) so it never fills a disk.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
+import { openAppendNoFollow } from "./safe-open.ts";
 
 export type LogLevel = "INFO" | "WARN" | "ANOMALY" | "RECOVERY" | "ACTION" | "CLAUDE" | "SLACK" | "ERROR";
 
@@ -34,6 +34,7 @@ export interface FileLoggerOptions {
 export class FileLogger implements Logger {
   private fd: number | null = null;
   private size = 0;
+  private failure: string | null = null;
   private readonly echo: boolean;
   private readonly maxBytes: number;
   private readonly backups: number;
@@ -70,11 +71,54 @@ export class FileLogger implements Logger {
     if (this.file === null) return;
     try {
       if (this.fd === null) this.open();
-      fs.writeSync(this.fd!, line);
-      this.size += Buffer.byteLength(line);
+      // After a failed write (a full disk) the file may end in half a line: resume on a boundary.
+      const data = Buffer.from(this.failure !== null && !this.endsWithNewline() ? `\n${line}` : line);
+      const n = fs.writeSync(this.fd!, data);
+      this.size += n;
+      if (n < data.length) {
+        const err = new Error("short write") as NodeJS.ErrnoException;
+        err.code = "ENOSPC";
+        throw err;
+      }
+      if (this.failure !== null) {
+        const was = this.failure;
+        this.failure = null;
+        this.log(
+          "WARN",
+          `${this.file}: writing again (lines logged meanwhile went to the terminal only; the failure was: ${was})`,
+        );
+      }
       if (this.size > this.maxBytes) this.rotate();
-    } catch {
+    } catch (err) {
       this.closeFd();
+      if (this.failure === null) {
+        // Said once, on stderr (the terminal), not once per line: a full disk stays quiet after this.
+        const e = err as NodeJS.ErrnoException;
+        this.failure = e.code ?? e.message;
+        try {
+          fs.writeSync(
+            2,
+            `[${utcStamp()}] [ERROR] Cannot write ${this.file}: ${e.message}; logging to the terminal until it can\n`,
+          );
+        } catch {}
+      }
+    }
+  }
+
+  /** The error of the last failed write to the file, or null when writing works. */
+  get writeFailure(): string | null {
+    return this.failure;
+  }
+
+  private endsWithNewline(): boolean {
+    try {
+      const size = fs.fstatSync(this.fd!).size;
+      if (size === 0) return true;
+      const last = Buffer.alloc(1);
+      fs.readSync(this.fd!, last, 0, 1, size - 1);
+      return last[0] === 0x0a;
+    } catch {
+      return false;
     }
   }
 
@@ -94,8 +138,7 @@ export class FileLogger implements Logger {
 
   private open(): void {
     const file = this.file!;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.fd = fs.openSync(file, "a");
+    this.fd = openAppendNoFollow(file, true);
     this.size = fs.fstatSync(this.fd).size;
   }
 

@@ -25,6 +25,7 @@ import {
   signalGroup,
   signalNumber,
 } from "../../util/proc.ts";
+import { appendNoFollow } from "../../util/safe-open.ts";
 import { selfCommand } from "../../util/self-command.ts";
 import { type Follower, followFile } from "../../util/tail.ts";
 import type { ChildRecord, LaunchSpec, StopReason, Supervisor, SupervisorSink } from "../types.ts";
@@ -378,7 +379,7 @@ export class LocalSupervisor implements Supervisor {
     if (last === null || !(isBanner(last) && last.includes(": stop "))) {
       const code = exit === null ? null : (exit.code ?? 128 + (signalNumber(exit.signal ?? "") ?? 0));
       try {
-        fs.appendFileSync(g.logPath, `${stopBanner(Date.now(), code)}\n`);
+        appendNoFollow(g.logPath, `${stopBanner(Date.now(), code)}\n`);
       } catch {}
     }
     if (this.groupIsOurs(g) && groupMembers(g.shimPid).length > 0) {

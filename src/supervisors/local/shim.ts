@@ -13,10 +13,10 @@
  * Keep the imports small: this file is loaded before (and instead of) the CLI.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { writeFileAtomicSync } from "../../util/atomic-write.ts";
 import { LineSplitter } from "../../util/lines.ts";
 import { groupMembers, killGroupGracefully, readProcStat, signalNumber } from "../../util/proc.ts";
+import { openAppendNoFollow } from "../../util/safe-open.ts";
 import { parseShimArgs, type ShimExit, type ShimOptions, startBanner, stopBanner } from "./protocol.ts";
 
 /** After the child exits, how long its pipes may stay open (held by grandchildren) before we act. */
@@ -105,8 +105,7 @@ export class ProcessLog {
   }
 
   private open(): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    this.fd = fs.openSync(this.file, "a");
+    this.fd = openAppendNoFollow(this.file);
     const st = fs.fstatSync(this.fd);
     this.ino = st.ino;
     this.size = st.size;
