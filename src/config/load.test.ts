@@ -374,3 +374,31 @@ test("the shipped template loads without errors", () => {
   expect(data.rules[0]!.action).toMatchObject({ kind: "restart_with_env", set: { BATCH_SIZE: "half" } });
   expect(data.config_snapshots).toEqual(["/proj/configs/run.yaml"]);
 });
+
+describe("catastrophic regexes (issue 16, finding 5)", () => {
+  test("are refused at load, each at its file:line:col and key", () => {
+    const text = [
+      "detectors:",
+      "  - {kind: pattern, name: p1, regex: '(a+)+$'}",
+      "  - {kind: pattern, name: p2, regex: '^(a|a)+$'}",
+      "  - {kind: pattern, name: p3, regex: '(.*a){25}$'}",
+      "  - {kind: pattern, name: p4, regex: '^(\\w+\\s?)*$'}",
+      "rules:",
+      "  - {name: r, match: {message_regex: '(x+x+)+y'}, action: {kind: restart}}",
+    ].join("\n");
+    const lines = errorsOf(text);
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toStartWith(
+      "c.yaml:2:38: detectors[0].regex: regex may backtrack catastrophically: nested",
+    );
+    expect(lines[1]).toStartWith("c.yaml:3:38: detectors[1].regex: regex may backtrack catastrophically: ");
+    expect(lines[1]).toContain("overlapping alternation");
+    expect(lines[2]).toStartWith("c.yaml:4:38: detectors[2].regex: regex may backtrack catastrophically: ");
+    expect(lines[3]).toStartWith("c.yaml:5:38: detectors[3].regex: regex may backtrack catastrophically: ");
+    expect(lines[4]).toStartWith("c.yaml:7:38: rules[0].match.message_regex: regex may backtrack");
+  });
+
+  test("the shipped config template's patterns all pass", () => {
+    expect(() => load(CONFIG_TEMPLATE)).not.toThrow();
+  });
+});

@@ -18,6 +18,7 @@ import {
 } from "./interpolate.ts";
 import { CONFIG_DIR, CONFIG_FILE, findConfigPath, projectRootFor, resolveConfigPaths } from "./paths.ts";
 import { compileRegex } from "./regex.ts";
+import { catastrophicReason } from "./regex-safety.ts";
 import { Config, type ConfigData } from "./schema.ts";
 import { locate, parseYamlSource } from "./yaml-source.ts";
 import { zodIssuesToConfigIssues } from "./zod-issues.ts";
@@ -138,7 +139,10 @@ export function parseConfigText(
   mapPaths(work, REGEX_PATHS, (v, p) => {
     if (typeof v === "string" && v !== "") {
       try {
-        compileRegex(v);
+        const re = compileRegex(v);
+        // Patterns that backtrack catastrophically are refused here (issue 16, finding 5).
+        const why = catastrophicReason(re.source, re.flags);
+        if (why !== null) at(p, `regex may backtrack catastrophically: ${why}`);
       } catch (err) {
         at(p, (err as Error).message);
       }

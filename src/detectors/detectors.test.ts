@@ -288,3 +288,16 @@ describe("stall metric reading", () => {
     });
   }
 });
+
+describe("pattern: run-time bound (issue 16, finding 5)", () => {
+  test("a pattern that backtracks catastrophically gets a smaller window after its first slow line", () => {
+    // Built directly: the config loader would have refused this pattern.
+    const d = new PatternDetector("slow", /(a+)+$/, "any", 0);
+    const bad = `${"a".repeat(26)}!`; // ~2^26 backtracking steps: far beyond the 50 ms budget
+    d.observeLine(bad, "stdout", 0, 1);
+    expect(d.window).toBeLessThan(bad.length);
+    // Further bad lines shrink it until they are cheap (or the detector gives up): it never grows.
+    for (let i = 0; i < 5; i++) d.observeLine(bad, "stdout", 0, 1);
+    expect(d.window).toBeLessThanOrEqual(13);
+  });
+});

@@ -12,10 +12,22 @@ import type { Detector } from "./types.ts";
 
 const CONTEXT_LINES = 50;
 
+/**
+ * Run-time bound on user regexes (issue 16, finding 5). JavaScript regexes cannot be interrupted,
+ * so the static check at config load (src/config/regex-safety.ts) refuses the exponential shapes,
+ * and here a match that still takes longer than {@link SLOW_MATCH_MS} halves the part of each line
+ * this detector searches, said on stderr; a pattern still slow on fewer than {@link MIN_WINDOW}
+ * characters is disabled (loudly). The cost falls with the window, so ingestion catches up.
+ */
+export const SLOW_MATCH_MS = 50;
+export const MIN_WINDOW = 8;
+
 export class PatternDetector implements Detector {
   readonly kind = "pattern" as const;
   private lines = new RecentLines(CONTEXT_LINES);
   private shared = false;
+  /** How many characters of a line the regex searches (shrinks after slow matches). */
+  window = Number.POSITIVE_INFINITY;
 
   constructor(
     readonly name: string,
@@ -26,9 +38,34 @@ export class PatternDetector implements Detector {
 
   observeLine(text: string, stream: Stream, at: number, generation: number): Detection | null {
     if (this.stream !== "any" && stream !== this.stream && stream !== "log") return null;
+    if (this.window === 0) return null;
     if (!this.shared) this.lines.push(text, STREAM_CODE[stream]);
-    if (!this.regex.test(text)) return null;
-    return this.detect(text, at, generation);
+    const subject = text.length > this.window ? text.slice(0, this.window) : text;
+    const t0 = performance.now();
+    const hit = this.regex.test(subject);
+    const took = performance.now() - t0;
+    if (took > SLOW_MATCH_MS) this.slowed(took, subject.length);
+    if (!hit) return null;
+    return this.detect(subject, at, generation);
+  }
+
+  private slowed(took: number, length: number): void {
+    const first = this.window === Number.POSITIVE_INFINITY;
+    let next = Math.floor(length / 2);
+    if (next < MIN_WINDOW) next = 0; // still slow on a few characters: the pattern is hopeless
+    if (next >= this.window) return;
+    this.window = next;
+    const what =
+      next === 0
+        ? "it is now disabled (it cannot keep up even with short lines)"
+        : `it now searches the first ${next} characters of each line`;
+    if (first || next === 0) {
+      try {
+        process.stderr.write(
+          `[WARN] pattern detector '${this.name}': /${this.regex.source}/ took ${Math.round(took)} ms on one line; ${what} (rewrite the regex to avoid nested or repeated wildcards)\n`,
+        );
+      } catch {}
+    }
   }
 
   useRecentLines(lines: RecentLines): void {
