@@ -212,6 +212,13 @@ describe("buildBundle: monitor runs", () => {
     expect(err(() => buildBundle(paths, redactor, { logTailLines: 1 }))).toBe(
       "not_found: No run to explain: .autosentry/state.json has no run yet",
     );
+    // A corrupt state.json is said to be unreadable, not "no run yet" (issue 16, finding 11).
+    fs.mkdirSync(path.dirname(paths.state), { recursive: true });
+    fs.writeFileSync(paths.state, '{"run_id": "abc", "pha');
+    expect(err(() => buildBundle(paths, redactor, { logTailLines: 1 }))).toStartWith(
+      "not_found: Cannot explain the current run: .autosentry/state.json is unreadable (not valid JSON)",
+    );
+    fs.rmSync(paths.state);
     expect(err(() => buildBundle(paths, redactor, { runId: "../../etc", logTailLines: 1 }))).toBe(
       "usage: Not a run id: '../../etc' (expected 32 lowercase hex)",
     );

@@ -129,6 +129,23 @@ function readJson(file: string): Json | null {
   }
 }
 
+/** Why an existing `file` is not a JSON object, or null when it is one or does not exist. */
+function unreadableJson(file: string): string | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? null : (code ?? "unreadable");
+  }
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? null : "not a JSON object";
+  } catch {
+    return text.trim() === "" ? "empty" : "not valid JSON";
+  }
+}
+
 /** The records of a JSONL file (its last {@link MAX_JOURNAL_BYTES}); torn or malformed lines are skipped. */
 function readEvents(file: string): Json[] {
   const got = readTail(file, MAX_JOURNAL_BYTES);
@@ -166,6 +183,13 @@ export function buildBundle(paths: ExplainPaths, redactor: BundleRedactor, opts:
     if (latest !== null && (stateRun === null || stateRun === latest.pipeline_id)) pipeline = latest;
     runId = pipeline?.pipeline_id ?? stateRun ?? undefined;
     if (runId === undefined) {
+      // A state.json that exists but cannot be read is not "no run yet" (issue 16, finding 11).
+      const problem = unreadableJson(paths.state);
+      if (problem !== null)
+        throw new ExplainError(
+          "not_found",
+          `Cannot explain the current run: ${c.cite(paths.state)} is unreadable (${problem}); name a run with --run-id (run ids are in the journal, logs/events.jsonl)`,
+        );
       throw new ExplainError("not_found", `No run to explain: ${c.cite(paths.state)} has no run yet`);
     }
   }

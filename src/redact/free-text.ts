@@ -180,3 +180,21 @@ export function redactPem(text: string): string {
   }
   return last === 0 ? text : out + text.slice(last);
 }
+
+const USER_FLAG = /(?<![\w-])(-u|--user|--proxy-user|-U)([ \t]+|=)(["']?)([^\s:"']{1,128}):([^\s"']+)\3/g;
+
+/**
+ * `curl -u user:password`, `--user user:password`, `--proxy-user …`: the user stays, the password
+ * is hidden (issue 16, finding 8). A value without a colon (`-u 1000`, `-u root`) is left alone.
+ */
+export function redactUserFlag(line: string, keep: KeepFn): string {
+  if (!line.includes("-")) return line;
+  USER_FLAG.lastIndex = 0;
+  return line.replace(
+    USER_FLAG,
+    (whole, flag: string, sep: string, quote: string, user: string, pw: string) => {
+      if (isHarmless(pw) || keep(pw)) return whole;
+      return `${flag}${sep}${quote}${user}:${REDACTED}${quote}`;
+    },
+  );
+}

@@ -40,6 +40,12 @@ function isWs(ch: string | undefined): boolean {
   return ch === " " || ch === "\t";
 }
 
+function countWs(line: string, from: number): number {
+  let n = 0;
+  while (isWs(line[from + n])) n++;
+  return n;
+}
+
 function readKeyBackward(line: string, sep: number): Key | null {
   let j = sep - 1;
   while (j >= 0 && isWs(line[j])) j--;
@@ -132,7 +138,22 @@ export function redactKeyValues(line: string, keep: KeepFn): KeyValueResult {
     let ve: number;
     let quoted = false;
     const q = line[p];
-    if (q === '"' || q === "'") {
+    if ((q === '"' || q === "'") && !key.quoted && line[key.start - 1] === q) {
+      // The key sits inside a string literal that this quote closes: `"password=" + "value"`.
+      // The value is the next literal of the concatenation (`+`, or `.` in PHP/Perl); anything
+      // else (a variable, nothing) is code, not a secret.
+      let k = p + 1;
+      while (isWs(line[k])) k++;
+      const q2 = line[k] === "+" || line[k] === "." ? line[k + 1 + countWs(line, k + 1)] : undefined;
+      if (q2 !== '"' && q2 !== "'") {
+        i = p + 1;
+        continue;
+      }
+      quoted = true;
+      vs = k + 1 + countWs(line, k + 1) + 1;
+      const close = closingQuote(line, vs, q2);
+      ve = close < 0 ? restOfLineEnd(line, vs) : close;
+    } else if (q === '"' || q === "'") {
       quoted = true;
       vs = p + 1;
       const close = closingQuote(line, vs, q);

@@ -343,3 +343,49 @@ describe("redactJson", () => {
     expect(r.redactJson(`t ${GHP}`)).toBe(`t ghp_${R}`);
   });
 });
+
+describe("issue 16, finding 8: the leaks", () => {
+  test("a known secret value printed bare is hidden (config env and autosentry's own env)", () => {
+    const r = createRedactor({
+      ownEnv: false,
+      secretEnvs: [{ DB_PASSWORD: "correcthorsebattery", BATCH: "64", HOME_DIR: "/home/u" }],
+    });
+    expect(r.redact("connecting with correcthorsebattery now")).toBe("connecting with [REDACTED] now");
+    expect(r.redact("batch 64 in /home/u")).toBe("batch 64 in /home/u");
+    process.env.AS_TEST_API_TOKEN = "zz-own-env-secret-99";
+    try {
+      expect(createRedactor().redact("tok zz-own-env-secret-99!")).toBe("tok [REDACTED]!");
+    } finally {
+      delete process.env.AS_TEST_API_TOKEN;
+    }
+  });
+
+  test("short values, paths and allow-listed values of secret names are not hunted", () => {
+    const r = createRedactor({
+      ownEnv: false,
+      allow: ["published-test-key"],
+      secretEnvs: [
+        {
+          PIN_PASSWORD: "1234",
+          GOOGLE_APPLICATION_CREDENTIALS: "/etc/key.json",
+          X_TOKEN: "published-test-key",
+        },
+      ],
+    });
+    expect(r.redact("1234 /etc/key.json published-test-key")).toBe("1234 /etc/key.json published-test-key");
+  });
+
+  test("curl -u user:password keeps the user", () => {
+    const r = createRedactor({ ownEnv: false });
+    expect(r.redact("curl -u admin:s3cretPass https://x")).toBe("curl -u admin:[REDACTED] https://x");
+    expect(r.redact("curl --user='admin:s3cret' x")).toBe("curl --user='admin:[REDACTED]' x");
+    expect(r.redact("ps -u 1000 and sudo -u root")).toBe("ps -u 1000 and sudo -u root");
+  });
+
+  test('"password=" + "value" in source: the value is hidden, the code stays', () => {
+    const r = createRedactor({ ownEnv: false });
+    expect(r.redact('conn = "password=" + "hunter2secret"')).toBe('conn = "password=" + "[REDACTED]"');
+    expect(r.redact("x = 'token: ' + 'abcDEF123456'")).toBe("x = 'token: ' + '[REDACTED]'");
+    expect(r.redact('url = "password=" + pw')).toBe('url = "password=" + pw');
+  });
+});

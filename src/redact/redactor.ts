@@ -3,14 +3,23 @@
  * The one redactor that config snapshots, log excerpts, traces, state.json copies, source frames
  * and everything sent to an agent or a chat pass through.
  *
- * Passes, in order: PEM private-key blocks (whole text), then per line: credentials in URLs,
+ * Passes, in order: PEM private-key blocks and known secret values (whole text: values of
+ * secret-named variables in the config env and autosentry's own env), then per line: credentials in URLs,
  * values of secret-looking keys (see key-value.ts and secret-key.ts), `--password value` flags,
+ * `curl -u user:password`,
  * known token shapes (prefixes, webhooks, JWT, bearer); last, the user's extra patterns over the
  * whole text. Each pass leaves `[REDACTED]` behind and skips values that already contain it, so
  * redacting twice changes nothing. Allow-listed values are never replaced.
  */
-import { redactFlags, redactKnownShapes, redactPem, redactUrlCredentials } from "./free-text.ts";
+import {
+  redactFlags,
+  redactKnownShapes,
+  redactPem,
+  redactUrlCredentials,
+  redactUserFlag,
+} from "./free-text.ts";
 import { redactBlockLine, redactKeyValues } from "./key-value.ts";
+import { knownSecretValues, redactKnownValues } from "./known-values.ts";
 import { isSecretKey } from "./secret-key.ts";
 import { isHarmless, type KeepFn, REDACTED } from "./values.ts";
 
@@ -22,6 +31,13 @@ export interface RedactorOptions {
   extraPatterns?: RegExp[];
   /** Values that are never replaced (exact match), e.g. a published test key. */
   allow?: string[];
+  /**
+   * Environments whose secret-named variables' values are hidden wherever they appear (see
+   * known-values.ts): the config's `process.env`. autosentry's own environment (`process.env`) is
+   * always added, unless `ownEnv` is false.
+   */
+  secretEnvs?: Array<Record<string, string | undefined> | undefined>;
+  ownEnv?: boolean;
 }
 
 export interface Redactor {
@@ -41,6 +57,10 @@ const AUTH_SCHEME = /^([A-Za-z][A-Za-z0-9-]*[ \t]+)\S/;
 export function createRedactor(opts: RedactorOptions = {}): Redactor {
   const allow = new Set(opts.allow ?? []);
   const keep: KeepFn = (v) => allow.has(v);
+  const known = knownSecretValues(
+    ...(opts.ownEnv === false ? [] : [process.env]),
+    ...(opts.secretEnvs ?? []),
+  ).filter((v) => !keep(v));
   const extra = (opts.extraPatterns ?? []).map((re) => {
     const flags = new Set(re.flags.split(""));
     flags.add("g");
@@ -70,7 +90,7 @@ export function createRedactor(opts: RedactorOptions = {}): Redactor {
 
   function redact(text: string): string {
     if (text.length === 0) return text;
-    const lines = redactPem(text).split("\n");
+    const lines = redactKnownValues(redactPem(text), known, REDACTED).split("\n");
     let blockIndent: number | null = null;
     for (let i = 0; i < lines.length; i++) {
       let line = lines[i]!;
@@ -88,6 +108,7 @@ export function createRedactor(opts: RedactorOptions = {}): Redactor {
       line = kv.line;
       blockIndent = kv.blockIndent;
       line = redactFlags(line, keep);
+      line = redactUserFlag(line, keep);
       lines[i] = redactKnownShapes(line, keep);
     }
     let out = lines.join("\n");

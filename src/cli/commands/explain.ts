@@ -16,6 +16,7 @@ import { ledgerPath } from "../../fixes/ledger.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { createRedactor } from "../../redact/redactor.ts";
 import { OutputPathError, writeOutput } from "../../util/output-file.ts";
+import { escapeControls, escapeJsonControls } from "../../util/terminal-safe.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 
@@ -39,11 +40,19 @@ export function explainPaths(cfg: LoadedConfig): ExplainPaths {
   };
 }
 
+/** The config's `process.env` as strings (numbers and booleans are allowed there). */
+export function stringEnv(env: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env ?? {})) if (v !== null && v !== undefined) out[k] = String(v);
+  return out;
+}
+
 /** The bundle for `cfg`, redacted with the project's redactor (`redaction` section). Throws CliExit. */
 export function explain(cfg: LoadedConfig, opts: ExplainCliOptions): Bundle {
   const redactor = createRedactor({
     extraPatterns: cfg.data.redaction.extra_patterns.map((p) => compileRegex(p)),
     allow: cfg.data.redaction.allow,
+    secretEnvs: [stringEnv(cfg.data.process.env)],
   });
   try {
     return buildBundle(explainPaths(cfg), redactor, {
@@ -85,7 +94,9 @@ export function register(program: Command): void {
         );
       }
       const cfg = loadConfigForCli(opts);
-      const text = renderExplain(explain(cfg, opts), opts.json === true);
+      const raw = renderExplain(explain(cfg, opts), opts.json === true);
+      // A child's escape sequences are shown, never sent to a terminal (src/util/terminal-safe.ts).
+      const text = opts.json === true ? escapeJsonControls(raw) : escapeControls(raw);
       if (opts.output !== undefined) {
         // Like a shell redirection (see src/util/output-file.ts); the project's state is refused.
         const ep = explainPaths(cfg);

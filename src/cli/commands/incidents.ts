@@ -9,6 +9,7 @@
 import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import { newestEntries, readIncident, readIndex } from "../../incidents/read.ts";
 import type { IndexEntry } from "../../incidents/types.ts";
+import { escapeControls, escapeJsonControls } from "../../util/terminal-safe.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 import { clip, table } from "../format.ts";
@@ -157,13 +158,16 @@ export function register(program: Command): void {
     .option("--json", "one JSON object per line (the index entries)")
     .option("--group", "each failure once (by fingerprint) with its count, first and last seen")
     .action((opts) => {
-      process.stdout.write(renderList(incidentsDirFor(opts), opts));
+      const text = renderList(incidentsDirFor(opts), opts);
+      // A child's escape sequences are shown, never sent to the terminal (src/util/terminal-safe.ts).
+      process.stdout.write(opts.json ? escapeJsonControls(text) : escapeControls(text));
     });
 
   addConfigOption(incidents.command("show").description("Print an incident's report.md"))
     .argument("<id>", "incident id (the folder name, as `incidents list` shows it)")
     .option("--json", "print the index entry and the files of the folder as JSON")
     .action((id, opts) => {
-      process.stdout.write(renderShow(incidentsDirFor(opts), id, opts));
+      const text = renderShow(incidentsDirFor(opts), id, opts);
+      process.stdout.write(opts.json ? escapeJsonControls(text) : escapeControls(text));
     });
 }

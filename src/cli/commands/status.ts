@@ -5,14 +5,18 @@
  */
 import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
+import { compileRegex } from "../../config/regex.ts";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { restartsLabel } from "../../monitor/policy.ts";
 import { type MonitorState, readState } from "../../monitor/state.ts";
 import { type PipelineStatusReport, pipelineStatus } from "../../pipeline/status.ts";
+import { createRedactor } from "../../redact/redactor.ts";
+import { escapeControls, escapeJsonControls } from "../../util/terminal-safe.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
 import { clip, humanDuration, keyValues, table, whenAgo } from "../format.ts";
+import { stringEnv } from "./explain.ts";
 
 export interface StatusReport {
   schema_version: 1;
@@ -232,7 +236,18 @@ export function register(program: Command): void {
       }
       return;
     }
-    const report = statusReport(paths.state, paths.lock, state, stages);
-    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderHuman(report)}\n`);
+    // state.json keeps a restart_with_env overlay as set (the next launch needs the values); what
+    // is shown passes through the project's redactor, and escape sequences are shown, not sent.
+    const redactor = createRedactor({
+      extraPatterns: cfg.data.redaction.extra_patterns.map((p) => compileRegex(p)),
+      allow: cfg.data.redaction.allow,
+      secretEnvs: [stringEnv(cfg.data.process.env)],
+    });
+    const report = redactor.redactJson(statusReport(paths.state, paths.lock, state, stages)) as StatusReport;
+    process.stdout.write(
+      opts.json
+        ? `${escapeJsonControls(JSON.stringify(report, null, 2))}\n`
+        : `${escapeControls(renderHuman(report))}\n`,
+    );
   });
 }
