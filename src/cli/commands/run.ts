@@ -24,6 +24,7 @@ import { isDockerCli } from "../../supervisors/docker/run-args.ts";
 import { isSbatch } from "../../supervisors/slurm/submit.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
+import { keepRunningOnOutputErrors } from "../output-errors.ts";
 import { VERSION } from "../version.ts";
 
 /**
@@ -107,6 +108,7 @@ export function register(program: Command): void {
     const cfg = loadConfigForCli(opts);
     const problem = unsupported(cfg, opts);
     if (problem) throw new CliExit(EXIT.usage, `autosentry run: ${problem}`);
+    if (!opts.check) keepRunningOnOutputErrors();
     if (cfg.data.process.stages.length > 0) return runStages(cfg, opts);
     const errors = preflight(cfg);
     if (opts.check) {
