@@ -31,3 +31,19 @@ test("a paused project says so loudly in run --check", async () => {
   const again = await run(["run", "--check"], { cwd: dir });
   expect(again.stdout).not.toContain("PAUSED");
 });
+
+test("healer respond with no waiting request refuses (exit 1) and writes no response file", async () => {
+  const dir = makeProject(
+    {},
+    "process:\n  command: [sleep, '1']\nhealing:\n  claude:\n    mode: interactive\n",
+  );
+  const r = await run(["healer", "respond", "--action", "restart"], { cwd: dir });
+  expect(r.code).toBe(1);
+  expect(r.stdout).toBe("");
+  expect(r.stderr).toContain("autosentry healer respond: no recovery request is waiting (");
+  expect(r.stderr).toContain("); nothing written");
+  const files = fs.existsSync(path.join(dir, ".autosentry"))
+    ? fs.readdirSync(path.join(dir, ".autosentry"), { recursive: true })
+    : [];
+  expect(files.map(String).filter((f) => f.includes("response"))).toEqual([]);
+});
