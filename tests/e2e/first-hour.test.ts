@@ -4,6 +4,7 @@
 import { expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { startFakeOpenAi } from "../fakes/openai.ts";
 import { makeProject, run } from "./helpers.ts";
 
 test("pause, resume, abort and approve without a config refuse (exit 2) and write no state", async () => {
@@ -46,4 +47,49 @@ test("healer respond with no waiting request refuses (exit 1) and writes no resp
     ? fs.readdirSync(path.join(dir, ".autosentry"), { recursive: true })
     : [];
   expect(files.map(String).filter((f) => f.includes("response"))).toEqual([]);
+});
+
+test("api mode with provider openai heals through a self-hosted Chat Completions server (no key)", async () => {
+  const fake = await startFakeOpenAi({
+    script: [
+      { tool_calls: [{ name: "view_log_excerpt" }] },
+      { text: "The job needs FIXED=1.\nACTION: restart_with_env\nSET: FIXED=1" },
+    ],
+  });
+  try {
+    const dir = makeProject(
+      {
+        "job.sh": [
+          "#!/bin/sh",
+          'if [ "$FIXED" = 1 ]; then echo "all good"; exit 0; fi',
+          'echo "Traceback (most recent call last):" >&2',
+          'echo "  File \\"train.py\\", line 3, in <module>" >&2',
+          "echo \"KeyError: 'learning_rate'\" >&2",
+          "exit 1",
+        ].join("\n"),
+      },
+      `process:
+  command: [sh, job.sh]
+  lifecycle: one_shot
+  restart_policy: { max_restarts: 2, cooldown_seconds: 0.1 }
+detectors:
+  - kind: traceback
+healing:
+  escalate_to_claude_after: 1
+  verify_window_seconds: 0.5
+  claude:
+    mode: api
+    api: { provider: openai, base_url: "${fake.url}", model: local-qwen }
+`,
+    );
+    const r = await run(["run"], { cwd: dir });
+    const asked = fake.requests.filter((q) => q.path === "/v1/chat/completions");
+    expect({ code: r.code, asked: asked.length }).toEqual({ code: 0, asked: 2 });
+    expect((asked[0]!.body as { model: string }).model).toBe("local-qwen");
+    expect(asked[0]!.headers.authorization).toBeUndefined();
+    expect(r.stdout).toContain("asking the Chat Completions API about incident");
+    expect(r.stdout).toContain("FIXED=1");
+  } finally {
+    await fake.close();
+  }
 });
