@@ -18,6 +18,7 @@ import type { Action, ChildExit, Detection, HealerOutcome, Notification, Stream 
 import { childEnvironment, resolveOverlay } from "../healers/env-overlay.ts";
 import type { Healer } from "../healers/types.ts";
 import type { AppliedOutcome, IncidentRef, IncidentStore } from "../incidents/types.ts";
+import type { Journal } from "../journal/journal.ts";
 import type { Notifier } from "../notify/types.ts";
 import type { SessionAction, SessionBatch } from "../session/queue.ts";
 import type { Supervisor, SupervisorSink } from "../supervisors/types.ts";
@@ -27,7 +28,6 @@ import type { RunCommandResult } from "../util/run-command.ts";
 import { type ControlCommand, readControl } from "./control.ts";
 import { type Episode, primaryDetection } from "./episode.ts";
 import { type AfterCollector, RingBuffer } from "./excerpt.ts";
-import type { Journal } from "./journal.ts";
 import {
   failureSignature,
   isStable,
