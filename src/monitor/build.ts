@@ -25,6 +25,7 @@ import type { FrameRenderer } from "../incidents/frames-section.ts";
 import { FsIncidentStore } from "../incidents/store.ts";
 import { Journal } from "../journal/journal.ts";
 import { buildFanout } from "../notify/build.ts";
+import { stringEnv } from "../redact/known-values.ts";
 import { createRedactor } from "../redact/redactor.ts";
 import { drainSessionActions } from "../session/queue.ts";
 import { AttachSupervisor } from "../supervisors/attach/attach.ts";
@@ -48,6 +49,40 @@ export interface BuiltMonitor {
 }
 
 /** Read state.json; an unparseable one is moved aside (`state.json.broken-<time>`) and replaced. */
+/**
+ * The highest generation of run `runId` any file remembers (0 when none): exit files in the run
+ * directory, and the journal's last megabyte.
+ */
+function highestGeneration(paths: MonitorPaths, runId: string | null): number {
+  let max = 0;
+  try {
+    for (const name of fs.readdirSync(paths.runDir)) {
+      const m = /^exit-(\d+)\.json$/.exec(name);
+      if (m) max = Math.max(max, Number(m[1]));
+    }
+  } catch {
+    // no run directory yet
+  }
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(paths.journal, "r");
+    const size = fs.fstatSync(fd).size;
+    const len = Math.min(size, 1024 * 1024);
+    const buf = Buffer.alloc(len);
+    fs.readSync(fd, buf, 0, len, size - len);
+    for (const line of buf.toString("utf8").split("\n")) {
+      if (runId === null || !line.includes(runId)) continue;
+      const m = /"generation":(\d+)/.exec(line);
+      if (m) max = Math.max(max, Number(m[1]));
+    }
+  } catch {
+    // missing or unreadable: nothing to learn
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  return max;
+}
+
 function loadOrRotateState(
   file: string,
   logger: FileLogger,
@@ -187,11 +222,17 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   const redactor = createRedactor({
     extraPatterns: c.redaction.extra_patterns.map((p) => compileRegex(p)),
     allow: c.redaction.allow,
+    // Values of secret-named variables (the config's env; the monitor's own env is always added)
+    // are hidden wherever they appear, also printed bare (issue 16, finding 8).
+    secretEnvs: [stringEnv(c.process.env)],
   });
   const logger = new FileLogger(paths.monitorLog, { redact: (t) => redactor.redact(t) });
   const { state, rotated } = loadOrRotateState(paths.state, logger);
   const stage = opts.stage;
   const continuing = stage ? false : continuesRun(state);
+  // Within a run, generation numbers are never reused, even when state.json could not be written
+  // (a full disk, issue 16 finding 9): the journal and the exit files remember the highest one.
+  if (continuing) state.generation = Math.max(state.generation, highestGeneration(paths, state.run_id));
   if (!continuing) beginRun(state, stage?.runId ?? crypto.randomUUID().replace(/-/g, ""));
   if (stage) {
     state.stage = stage.name;

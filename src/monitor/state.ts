@@ -201,8 +201,108 @@ export function readState(file: string): MonitorState | null {
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new Error(`Cannot read ${file}: expected a JSON object`);
   }
+  const problems = stateTypeProblems(parsed as Record<string, unknown>);
+  if (problems.length > 0) throw new Error(`Cannot read ${file}: ${problems.join("; ")}`);
   // Missing fields take their defaults, so older files (and the Python tool's) load.
   return { ...emptyState(), ...(parsed as Partial<MonitorState>) } as MonitorState;
+}
+
+const PHASES: ReadonlySet<string> = new Set<Phase>([
+  "starting",
+  "running",
+  "backoff",
+  "paused",
+  "stopping",
+  "completed",
+  "gave_up",
+  "aborted",
+  "stopped",
+  "detached",
+]);
+
+type FieldKind = "str?" | "num?" | "num" | "bool" | "arr" | "obj" | "obj?";
+
+/** The type of every field a reader relies on (Python-written files have the same types). */
+const FIELD_KINDS: Record<string, FieldKind> = {
+  run_id: "str?",
+  paused_at: "str?",
+  paused_by: "str?",
+  monitor: "obj?",
+  pid: "num?",
+  started_at: "str?",
+  last_heartbeat: "str?",
+  last_exit_code: "num?",
+  stop_reason: "str?",
+  child_running: "bool",
+  child_started_at: "str?",
+  child_dead_since: "str?",
+  stage: "str?",
+  stage_index: "num?",
+  stage_count: "num?",
+  restarts: "num",
+  restarts_total: "num",
+  max_restarts: "num",
+  last_restart_at: "str?",
+  restart_history: "arr",
+  restart_window: "arr",
+  anomalies: "arr",
+  exit_code: "num?",
+  generation: "num",
+  child: "obj?",
+  last_exit_class: "str?",
+  env_overlay: "obj",
+  consecutive_failures: "num",
+  next_restart_at: "str?",
+  identical: "obj",
+  pending_verifications: "arr",
+  escalated: "bool",
+  force_agent: "arr",
+  paused_detectors: "arr",
+  agent_disabled: "str?",
+  attempts_by_detector: "obj",
+  last_incident_id: "str?",
+  control_offset: "num",
+};
+
+function kindOk(kind: FieldKind, v: unknown): boolean {
+  const nullable = kind.endsWith("?");
+  if (v === null) return nullable;
+  switch (kind.replace("?", "")) {
+    case "str":
+      return typeof v === "string";
+    case "num":
+      return typeof v === "number" && Number.isFinite(v);
+    case "bool":
+      return typeof v === "boolean";
+    case "arr":
+      return Array.isArray(v);
+    default:
+      return typeof v === "object" && !Array.isArray(v);
+  }
+}
+
+/**
+ * Fields of a parsed state.json with the wrong type (issue 16, finding 11: `phase: 42` was shown
+ * as is). A missing field is fine (it takes its default); a present one must have its type.
+ */
+export function stateTypeProblems(v: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const show = (x: unknown) => JSON.stringify(x)?.slice(0, 40) ?? String(x);
+  if ("phase" in v && !(typeof v.phase === "string" && PHASES.has(v.phase)))
+    out.push(`phase is ${show(v.phase)} (expected one of ${[...PHASES].join(", ")})`);
+  if ("desired" in v && v.desired !== "running" && v.desired !== "paused")
+    out.push(`desired is ${show(v.desired)} (expected running or paused)`);
+  for (const [key, kind] of Object.entries(FIELD_KINDS)) {
+    if (key in v && !kindOk(kind, v[key])) out.push(`${key} is ${show(v[key])} (expected ${kindName(kind)})`);
+  }
+  return out;
+}
+
+function kindName(kind: FieldKind): string {
+  const base = { str: "a string", num: "a number", bool: "true or false", arr: "a list", obj: "an object" }[
+    kind.replace("?", "") as "str" | "num" | "bool" | "arr" | "obj"
+  ];
+  return kind.endsWith("?") ? `${base} or null` : base;
 }
 
 /** True when `state` belongs to a run whose monitor died mid-run (it is continued, not restarted). */

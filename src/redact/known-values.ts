@@ -36,3 +36,10 @@ export function redactKnownValues(text: string, values: readonly string[], marke
   for (const v of values) if (out.includes(v)) out = out.split(v).join(marker);
   return out;
 }
+
+/** A config `env:` map as strings (numbers and booleans are allowed there). */
+export function stringEnv(env: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env ?? {})) if (v !== null && v !== undefined) out[k] = String(v);
+  return out;
+}

@@ -14,6 +14,7 @@ import { type Bundle, buildBundle, ExplainError, type ExplainPaths } from "../..
 import { renderBundleMarkdown } from "../../explain/render.ts";
 import { ledgerPath } from "../../fixes/ledger.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
+import { stringEnv } from "../../redact/known-values.ts";
 import { createRedactor } from "../../redact/redactor.ts";
 import { OutputPathError, writeOutput } from "../../util/output-file.ts";
 import { escapeControls, escapeJsonControls } from "../../util/terminal-safe.ts";
@@ -38,13 +39,6 @@ export function explainPaths(cfg: LoadedConfig): ExplainPaths {
     incidentsDir: p.incidents,
     attempts: ledgerPath(cfg.root),
   };
-}
-
-/** The config's `process.env` as strings (numbers and booleans are allowed there). */
-export function stringEnv(env: Record<string, unknown> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env ?? {})) if (v !== null && v !== undefined) out[k] = String(v);
-  return out;
 }
 
 /** The bundle for `cfg`, redacted with the project's redactor (`redaction` section). Throws CliExit. */

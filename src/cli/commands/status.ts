@@ -11,12 +11,12 @@ import { monitorPaths } from "../../monitor/paths.ts";
 import { restartsLabel } from "../../monitor/policy.ts";
 import { type MonitorState, readState } from "../../monitor/state.ts";
 import { type PipelineStatusReport, pipelineStatus } from "../../pipeline/status.ts";
+import { stringEnv } from "../../redact/known-values.ts";
 import { createRedactor } from "../../redact/redactor.ts";
 import { escapeControls, escapeJsonControls } from "../../util/terminal-safe.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
 import { clip, humanDuration, keyValues, table, whenAgo } from "../format.ts";
-import { stringEnv } from "./explain.ts";
 
 export interface StatusReport {
   schema_version: 1;
