@@ -77,3 +77,16 @@ describe("failureSignature()", () => {
     );
   });
 });
+
+describe("a floor when every cap is off (issue 16, finding 11)", () => {
+  test("no cooldown and no caps: each restart still waits MIN_UNCAPPED_RESTART_SECONDS", () => {
+    const p = policy({ cooldown_seconds: 0, max_restarts: 0, max_restarts_in_window: 0 });
+    expect([1, 2, 3].map((k) => restartDelaySeconds(p, k, "healer"))).toEqual([1, 1, 1]);
+    expect([1, 2].map((k) => restartDelaySeconds(p, k, "fallback"))).toEqual([1, 1]);
+  });
+
+  test("with a cap on, the policy's own delays stand", () => {
+    const p = policy({ cooldown_seconds: 0, max_restarts: 5, max_restarts_in_window: 0 });
+    expect([1, 2].map((k) => restartDelaySeconds(p, k, "healer"))).toEqual([0, 0]);
+  });
+});

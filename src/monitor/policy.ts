@@ -19,6 +19,22 @@ export type RestartCause = "healer" | "fallback";
  * `backoff_reset_seconds` (see {@link isStable}).
  */
 export function restartDelaySeconds(policy: RestartPolicy, k: number, cause: RestartCause): number {
+  return Math.max(uncappedFloorSeconds(policy), policyDelaySeconds(policy, k, cause));
+}
+
+/**
+ * With every cap off (`max_restarts` and `max_restarts_in_window` both 0) a job that dies at once
+ * was relaunched flat out: 421 launches in 20 s at 93 % CPU (issue 16, finding 11). Then each
+ * restart waits at least this long. With a cap on, the cap bounds the loop and delays are the
+ * policy's own.
+ */
+export const MIN_UNCAPPED_RESTART_SECONDS = 1;
+
+function uncappedFloorSeconds(policy: RestartPolicy): number {
+  return policy.max_restarts <= 0 && policy.max_restarts_in_window <= 0 ? MIN_UNCAPPED_RESTART_SECONDS : 0;
+}
+
+function policyDelaySeconds(policy: RestartPolicy, k: number, cause: RestartCause): number {
   const waits = cause === "healer" ? k - 1 : k;
   if (waits <= 0) return 0;
   if (policy.backoff === "fixed") return policy.cooldown_seconds;

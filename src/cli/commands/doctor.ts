@@ -10,7 +10,7 @@ import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { ConfigError, findConfigPath, type LoadedConfig, loadConfig } from "../../config/load.ts";
 import { resolveAgentMode } from "../../healers/agent/mode.ts";
-import { ownerAlive, readLock } from "../../monitor/lock.ts";
+import { acquireLock, ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { resolveExecutable } from "../../monitor/preflight.ts";
 import { readState } from "../../monitor/state.ts";
@@ -36,6 +36,25 @@ function which(name: string): string | null {
 }
 
 /** Run every check. */
+/**
+ * Why autosentry could not write in `dir` (or its nearest existing ancestor, where it would be
+ * created), or null. Tested by creating and removing a file: permission bits do not tell about a
+ * read-only mount, and root passes every access() check.
+ */
+function unwritable(dir: string): string | null {
+  let d = path.resolve(dir);
+  while (!fs.existsSync(d) && path.dirname(d) !== d) d = path.dirname(d);
+  const probe = path.join(d, `.autosentry-doctor-${process.pid}`);
+  try {
+    fs.writeFileSync(probe, "", { flag: "wx" });
+    fs.rmSync(probe, { force: true });
+    return null;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return e.code === "EROFS" ? "read-only file system" : (e.code ?? e.message);
+  }
+}
+
 export async function runChecks(configFlag: string | undefined): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
@@ -124,11 +143,28 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
       level: "warn",
       detail: `stale lock from pid ${lock.pid} (the monitor died; the next run takes over)`,
       fix: () => {
-        fs.rmSync(paths.lock, { force: true });
-        return `removed the stale lock ${paths.lock}`;
+        // Taken and released under the lock, never deleted: deleting a lock file that a starting
+        // monitor has just locked would let a second monitor lock a new file beside it.
+        acquireLock(paths.lock).release();
+        return `cleared the stale owner record of ${paths.lock}`;
       },
     });
   else add({ name: "monitor", level: "ok", detail: "not running" });
+
+  // `run` must be able to write its state, logs and incidents: a read-only .autosentry passed
+  // every check and then made `run` refuse (issue 16, finding 11).
+  for (const [name, dir] of [
+    ["state directory", path.dirname(paths.state)],
+    ["log directory", paths.logDir],
+    ["incidents directory", paths.incidents],
+  ] as const) {
+    const problem = unwritable(dir);
+    add(
+      problem === null
+        ? { name, level: "ok", detail: `${dir} is writable` }
+        : { name, level: "fail", detail: `${dir} is not writable: ${problem}` },
+    );
+  }
 
   const index = path.join(paths.incidents, "index.jsonl");
   if (fs.existsSync(index)) {

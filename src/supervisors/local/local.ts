@@ -368,6 +368,21 @@ export class LocalSupervisor implements Supervisor {
         exit === null
           ? `capture shim ended (${g.proc!.signalCode ?? `code ${g.proc!.exitCode}`}) without recording the exit`
           : "capture shim ended after writing the exit file";
+      // A signal sent to the whole group (`kill -KILL -PGID`, the OOM killer's cgroup kill) ends
+      // the shim and the child together: the shim died of it and nobody of the group is left, so
+      // the child died of the same signal. Reported as that signal, not as exit "unknown"
+      // (issue 16, finding 11).
+      const sig = typeof g.proc!.signalCode === "string" ? g.proc!.signalCode : null;
+      if (
+        exit === null &&
+        sig &&
+        g.childPid !== null &&
+        this.groupIsOurs(g) &&
+        groupMembers(g.shimPid).length === 0
+      ) {
+        exit = { generation: gen, pid: g.childPid, code: null, signal: sig, at: Date.now(), leftovers: 0 };
+        detail = `capture shim and child ended by ${sig} together (a signal to the whole process group)`;
+      }
       await this.cleanUpAfterShim(g, exit);
     }
     this.deliver(g, exit, detail);

@@ -14,7 +14,7 @@
  */
 import * as fs from "node:fs";
 import { writeFileAtomicSync } from "../../util/atomic-write.ts";
-import { LineSplitter } from "../../util/lines.ts";
+import { LINE_CUT_MARKER, LineSplitter } from "../../util/lines.ts";
 import { groupMembers, killGroupGracefully, readProcStat, signalNumber } from "../../util/proc.ts";
 import { openAppendNoFollow } from "../../util/safe-open.ts";
 import { parseShimArgs, type ShimExit, type ShimOptions, startBanner, stopBanner } from "./protocol.ts";
@@ -48,18 +48,23 @@ export class ProcessLog {
     private readonly warn: (message: string) => void,
   ) {}
 
-  /** Append whole lines (`text` ends with `\n`); a file is rotated before it would exceed the bound. */
-  write(text: string): void {
+  /**
+   * Append whole lines (`text` ends with `\n`); a file is rotated before it would exceed the bound.
+   * `latin1`: `text` holds the child's bytes one per character (see StreamPump), written back as
+   * those bytes.
+   */
+  write(text: string, encoding: "utf8" | "latin1" = "utf8"): void {
     try {
       if (this.fd === null) this.open();
       // Common case: the batch fits (text.length <= its UTF-8 byte length, so this is a safe pre-check).
+      const perChar = encoding === "latin1" ? 1 : 3;
       if (
-        this.size + text.length * 3 <= this.maxBytes ||
-        this.size + Buffer.byteLength(text) <= this.maxBytes
+        this.size + text.length * perChar <= this.maxBytes ||
+        this.size + Buffer.byteLength(text, encoding) <= this.maxBytes
       ) {
-        this.size += fs.writeSync(this.fd!, text);
+        this.size += fs.writeSync(this.fd!, text, null, encoding);
       } else {
-        this.writeSplit(Buffer.from(text, "utf8"));
+        this.writeSplit(Buffer.from(text, encoding));
       }
       this.failing = false;
       if (this.size >= this.maxBytes) this.rotate();
@@ -238,6 +243,9 @@ function nonBlockingStdout(): boolean {
   }
 }
 
+/** The cut marker's UTF-8 bytes, one character per byte (the domain StreamPump works in). */
+const CUT_MARKER_LATIN1 = Buffer.from(LINE_CUT_MARKER, "utf8").toString("latin1");
+
 /** Reads one of the child's streams, splits it into lines and hands each batch to `deliver`. */
 class StreamPump {
   readonly done: Promise<void>;
@@ -251,14 +259,20 @@ class StreamPump {
   ) {
     const reader = stream.getReader();
     this.reader = reader;
-    const decoder = new TextDecoder("utf-8");
+    // The child's bytes are kept as written in process.log (invalid UTF-8 included, as the docs
+    // promise; issue 16 finding 11): the stream is read as latin1 (one character per byte, so line
+    // ends are found and lengths bounded in bytes) and written back as latin1. The monitor gets
+    // each line decoded as UTF-8 (an invalid byte shows as U+FFFD there, and only there).
     const splitter = new LineSplitter(maxLineLength);
     let logText = "";
     let frames = "";
     let lines = 0;
-    const emit = (line: string): void => {
+    const emit = (raw: string): void => {
+      const line = raw.endsWith(LINE_CUT_MARKER)
+        ? raw.slice(0, -LINE_CUT_MARKER.length) + CUT_MARKER_LATIN1
+        : raw;
       logText += line + "\n";
-      frames += tag + line + "\n";
+      frames += tag + Buffer.from(line, "latin1").toString("utf8") + "\n";
       lines++;
     };
     const flush = (): void => {
@@ -273,13 +287,15 @@ class StreamPump {
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
-          splitter.push(decoder.decode(value, { stream: true }), emit);
+          splitter.push(
+            Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1"),
+            emit,
+          );
           flush();
         }
       } catch {
         // Cancelled, or the pipe failed: end the stream with what was read.
       }
-      splitter.push(decoder.decode(), emit);
       splitter.end(emit);
       flush();
     })();
@@ -349,7 +365,7 @@ export async function runShim(args: string[]): Promise<number> {
   out.sendAlways(`P${child.pid}\n${offsetFrame()}`);
 
   const deliver = (logText: string, frames: string, lines: number): void => {
-    log.write(logText);
+    log.write(logText, "latin1");
     out.send(frames + offsetFrame(), lines);
   };
   const pumps = [
