@@ -8,6 +8,7 @@ import * as path from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
 import { compileRegex } from "../config/regex.ts";
 import type { ConfigData } from "../config/schema.ts";
+import { secretEnvsOf } from "../config/secret-envs.ts";
 import type { Trace } from "../core/types.ts";
 import { buildDetectors } from "../detectors/build.ts";
 import { DetectorSet } from "../detectors/set.ts";
@@ -25,7 +26,6 @@ import type { FrameRenderer } from "../incidents/frames-section.ts";
 import { FsIncidentStore } from "../incidents/store.ts";
 import { Journal } from "../journal/journal.ts";
 import { buildFanout } from "../notify/build.ts";
-import { stringEnv } from "../redact/known-values.ts";
 import { createRedactor } from "../redact/redactor.ts";
 import { drainSessionActions } from "../session/queue.ts";
 import { AttachSupervisor } from "../supervisors/attach/attach.ts";
@@ -49,6 +49,18 @@ export interface BuiltMonitor {
 }
 
 /** Read state.json; an unparseable one is moved aside (`state.json.broken-<time>`) and replaced. */
+/** state.json's env overlay (values a rule set earlier in this run), or null. */
+function readOverlay(file: string): Record<string, unknown> | null {
+  try {
+    const v = JSON.parse(fs.readFileSync(file, "utf8")) as { env_overlay?: unknown };
+    return v.env_overlay && typeof v.env_overlay === "object"
+      ? (v.env_overlay as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The highest generation of run `runId` any file remembers (0 when none): exit files in the run
  * directory, and the journal's last megabyte.
@@ -224,7 +236,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     allow: c.redaction.allow,
     // Values of secret-named variables (the config's env; the monitor's own env is always added)
     // are hidden wherever they appear, also printed bare (issue 16, finding 8).
-    secretEnvs: [stringEnv(c.process.env)],
+    secretEnvs: secretEnvsOf(c, readOverlay(paths.state)),
   });
   const logger = new FileLogger(paths.monitorLog, { redact: (t) => redactor.redact(t) });
   const { state, rotated } = loadOrRotateState(paths.state, logger);

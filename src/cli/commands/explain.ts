@@ -6,15 +6,16 @@
  *
  * Exit codes: 0 with the bundle, 1 when there is no such run, 2 for a malformed run id or config.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import type { LoadedConfig } from "../../config/load.ts";
 import { compileRegex } from "../../config/regex.ts";
+import { secretEnvsOf } from "../../config/secret-envs.ts";
 import { type Bundle, buildBundle, ExplainError, type ExplainPaths } from "../../explain/bundle.ts";
 import { renderBundleMarkdown } from "../../explain/render.ts";
 import { ledgerPath } from "../../fixes/ledger.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
-import { stringEnv } from "../../redact/known-values.ts";
 import { createRedactor } from "../../redact/redactor.ts";
 import { OutputPathError, writeOutput } from "../../util/output-file.ts";
 import { escapeControls, escapeJsonControls } from "../../util/terminal-safe.ts";
@@ -41,12 +42,24 @@ export function explainPaths(cfg: LoadedConfig): ExplainPaths {
   };
 }
 
+/** state.json's env overlay (values rules set in the run), or null. */
+function overlayOf(file: string): Record<string, unknown> | null {
+  try {
+    const v = JSON.parse(fs.readFileSync(file, "utf8")) as { env_overlay?: unknown };
+    return v.env_overlay && typeof v.env_overlay === "object"
+      ? (v.env_overlay as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The bundle for `cfg`, redacted with the project's redactor (`redaction` section). Throws CliExit. */
 export function explain(cfg: LoadedConfig, opts: ExplainCliOptions): Bundle {
   const redactor = createRedactor({
     extraPatterns: cfg.data.redaction.extra_patterns.map((p) => compileRegex(p)),
     allow: cfg.data.redaction.allow,
-    secretEnvs: [stringEnv(cfg.data.process.env)],
+    secretEnvs: secretEnvsOf(cfg.data, overlayOf(cfg.data.state_path)),
   });
   try {
     return buildBundle(explainPaths(cfg), redactor, {

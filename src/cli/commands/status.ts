@@ -6,12 +6,12 @@
 import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { compileRegex } from "../../config/regex.ts";
+import { secretEnvsOf } from "../../config/secret-envs.ts";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { restartsLabel } from "../../monitor/policy.ts";
 import { type MonitorState, readState } from "../../monitor/state.ts";
 import { type PipelineStatusReport, pipelineStatus } from "../../pipeline/status.ts";
-import { stringEnv } from "../../redact/known-values.ts";
 import { createRedactor } from "../../redact/redactor.ts";
 import { escapeControls, escapeJsonControls } from "../../util/terminal-safe.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
@@ -241,7 +241,7 @@ export function register(program: Command): void {
     const redactor = createRedactor({
       extraPatterns: cfg.data.redaction.extra_patterns.map((p) => compileRegex(p)),
       allow: cfg.data.redaction.allow,
-      secretEnvs: [stringEnv(cfg.data.process.env)],
+      secretEnvs: secretEnvsOf(cfg.data, state.env_overlay),
     });
     const report = redactor.redactJson(statusReport(paths.state, paths.lock, state, stages)) as StatusReport;
     process.stdout.write(

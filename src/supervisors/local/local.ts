@@ -373,13 +373,7 @@ export class LocalSupervisor implements Supervisor {
       // the child died of the same signal. Reported as that signal, not as exit "unknown"
       // (issue 16, finding 11).
       const sig = typeof g.proc!.signalCode === "string" ? g.proc!.signalCode : null;
-      if (
-        exit === null &&
-        sig &&
-        g.childPid !== null &&
-        this.groupIsOurs(g) &&
-        groupMembers(g.shimPid).length === 0
-      ) {
+      if (exit === null && sig && g.childPid !== null && (await this.groupEmptiesSoon(g))) {
         exit = { generation: gen, pid: g.childPid, code: null, signal: sig, at: Date.now(), leftovers: 0 };
         detail = `capture shim and child ended by ${sig} together (a signal to the whole process group)`;
       }
@@ -458,6 +452,16 @@ export class LocalSupervisor implements Supervisor {
    * Whether group `shimPid` is still ours. A live process at that pid with another start time means
    * the pid was reused, which the kernel only allows once our group had no member left.
    */
+  /** True when the generation's group is (or within half a second becomes) empty: dying takes a moment. */
+  private async groupEmptiesSoon(g: Generation): Promise<boolean> {
+    for (let i = 0; i < 10; i++) {
+      if (!this.groupIsOurs(g)) return false;
+      if (groupMembers(g.shimPid).length === 0) return true;
+      await Bun.sleep(50);
+    }
+    return false;
+  }
+
   private groupIsOurs(g: Generation): boolean {
     const st = readProcStat(g.shimPid);
     if (st === null || st.state === "Z" || st.state === "X") return true;
