@@ -8,7 +8,7 @@ import * as path from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
 import { compileRegex } from "../config/regex.ts";
 import type { ConfigData } from "../config/schema.ts";
-import { secretEnvsOf } from "../config/secret-envs.ts";
+import { readDotenv, secretEnvsOf } from "../config/secret-envs.ts";
 import type { Trace } from "../core/types.ts";
 import { buildDetectors } from "../detectors/build.ts";
 import { DetectorSet } from "../detectors/set.ts";
@@ -236,7 +236,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     allow: c.redaction.allow,
     // Values of secret-named variables (the config's env; the monitor's own env is always added)
     // are hidden wherever they appear, also printed bare (issue 16, finding 8).
-    secretEnvs: secretEnvsOf(c, readOverlay(paths.state)),
+    secretEnvs: secretEnvsOf(c, readOverlay(paths.state), readDotenv(path.join(cfg.root, ".env"))),
   });
   const logger = new FileLogger(paths.monitorLog, { redact: (t) => redactor.redact(t) });
   const { state, rotated } = loadOrRotateState(paths.state, logger);
@@ -357,7 +357,13 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     },
     ledger: {
       append: (a) => {
-        appendAttempt(ledgerPath(cfg.root), { ...a, status: "pending" });
+        // The description is the detection's message: it passes the redactor like every other
+        // file autosentry writes (a secret in an exception message leaked here; issue 16).
+        appendAttempt(ledgerPath(cfg.root), {
+          ...a,
+          description: redactor.redact(a.description),
+          status: "pending",
+        });
       },
       update: (id, source, status, seconds) => {
         updateAttempt(ledgerPath(cfg.root), id, source, { status, duration_seconds: seconds });

@@ -202,9 +202,25 @@ function acquireLinkLock(file: string): { owner: LockOwner; release: () => void 
 
 /** Take the lock or throw {@link LockHeldError}. Returns a release function. */
 export function acquireLock(file: string): { owner: LockOwner; release: () => void } {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   const lib = loadLibc();
-  return lib ? acquireFlock(file, lib) : acquireLinkLock(file);
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    return lib ? acquireFlock(file, lib) : acquireLinkLock(file);
+  } catch (err) {
+    if (err instanceof LockHeldError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === "EROFS"
+        ? "read-only file system"
+        : e.code === "EACCES" || e.code === "EPERM"
+          ? "permission denied"
+          : e.code === "ELOOP"
+            ? "it is a symbolic link"
+            : e.code === "ENOSPC"
+              ? "no space left on device"
+              : e.message;
+    throw new Error(`Cannot take the monitor lock ${file}: ${why}`);
+  }
 }
 
 /** Which mechanism {@link acquireLock} uses here: "flock" or "link" (for doctor and tests). */

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import type { LoadedConfig } from "../../config/load.ts";
 import { compileRegex } from "../../config/regex.ts";
-import { secretEnvsOf } from "../../config/secret-envs.ts";
+import { readDotenv, secretEnvsOf } from "../../config/secret-envs.ts";
 import { type Bundle, buildBundle, ExplainError, type ExplainPaths } from "../../explain/bundle.ts";
 import { renderBundleMarkdown } from "../../explain/render.ts";
 import { ledgerPath } from "../../fixes/ledger.ts";
@@ -59,7 +59,11 @@ export function explain(cfg: LoadedConfig, opts: ExplainCliOptions): Bundle {
   const redactor = createRedactor({
     extraPatterns: cfg.data.redaction.extra_patterns.map((p) => compileRegex(p)),
     allow: cfg.data.redaction.allow,
-    secretEnvs: secretEnvsOf(cfg.data, overlayOf(cfg.data.state_path)),
+    secretEnvs: secretEnvsOf(
+      cfg.data,
+      overlayOf(cfg.data.state_path),
+      readDotenv(path.join(cfg.root, ".env")),
+    ),
   });
   try {
     return buildBundle(explainPaths(cfg), redactor, {

@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { compileRegex } from "../../config/regex.ts";
-import { secretEnvsOf } from "../../config/secret-envs.ts";
+import { readDotenv, secretEnvsOf } from "../../config/secret-envs.ts";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { restartsLabel } from "../../monitor/policy.ts";
@@ -241,7 +241,7 @@ export function register(program: Command): void {
     const redactor = createRedactor({
       extraPatterns: cfg.data.redaction.extra_patterns.map((p) => compileRegex(p)),
       allow: cfg.data.redaction.allow,
-      secretEnvs: secretEnvsOf(cfg.data, state.env_overlay),
+      secretEnvs: secretEnvsOf(cfg.data, state.env_overlay, readDotenv(path.join(cfg.root, ".env"))),
     });
     const report = redactor.redactJson(statusReport(paths.state, paths.lock, state, stages)) as StatusReport;
     process.stdout.write(

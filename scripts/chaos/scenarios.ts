@@ -1,0 +1,757 @@
+/**
+ * @module
+ * The chaos scenarios (issue 16). Each takes a size (trials, cycles, mutations) and returns a
+ * {@link ChaosResult}: what was injected, how often, and what was lost (the target is nothing).
+ * `scripts/chaos/run.ts` runs them all at full size (`npm run chaos`, under 30 minutes on two
+ * cores); tests/e2e/chaos-suite.test.ts runs each at a small size in CI.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ConfigError, parseConfigText } from "../../src/config/load.ts";
+import {
+  type ChaosResult,
+  env,
+  fdCount,
+  pidsWith,
+  project,
+  readJson,
+  readJsonl,
+  rng,
+  rssKiB,
+  runBin,
+  STACK,
+  startBin,
+  waitUntil,
+  walk,
+  zombieChildren,
+} from "./harness.ts";
+
+const TRACEBACK = `printf 'Traceback (most recent call last):\\n  File "train.py", line 3, in <module>\\n    step()\\nRuntimeError: chaos failure\\n' >&2`;
+
+/** The last error line of a run (the monitor logs to stdout; the CLI's own errors go to stderr). */
+function lastError(res: { stdout: string; stderr: string }): string {
+  const lines = `${res.stdout}\n${res.stderr}`.split("\n").filter((l) => /\[ERROR\]|^autosentry/.test(l));
+  return (lines.pop() ?? "(no error line)")
+    .replace(/^\[[^\]]*\] /, "")
+    .replace(/\|/g, "/")
+    .slice(0, 160);
+}
+
+function result(scenario: string, injected: string): ChaosResult {
+  return { scenario, injected, trials: 0, lost: [], notes: [], seconds: 0 };
+}
+
+async function timed(r: ChaosResult, body: () => Promise<void>): Promise<ChaosResult> {
+  const t0 = performance.now();
+  try {
+    await body();
+  } catch (err) {
+    r.lost.push(`scenario aborted: ${(err as Error).message}`);
+  }
+  r.seconds = Math.round((performance.now() - t0) / 100) / 10;
+  return r;
+}
+
+/** Live `sh JOB` processes: the job itself, not the capture shim that names it in its argv. */
+function jobPids(job: string): number[] {
+  return pidsWith(`sh\u0000${job}`).filter((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, "latin1").startsWith(`sh\u0000${job}`);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Incident folders with both incident.json and report.md, the index ids, and the mismatches. */
+function incidentConsistency(dir: string): {
+  folders: number;
+  incomplete: string[];
+  indexMismatch: string[];
+} {
+  const inc = path.join(dir, ".autosentry", "incidents");
+  const folders = fs.existsSync(inc)
+    ? fs
+        .readdirSync(inc, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+    : [];
+  const incomplete: string[] = [];
+  for (const f of folders) {
+    try {
+      JSON.parse(fs.readFileSync(path.join(inc, f, "incident.json"), "utf8"));
+      if (!fs.existsSync(path.join(inc, f, "report.md"))) incomplete.push(`${f} (no report.md)`);
+    } catch {
+      incomplete.push(`${f} (no readable incident.json)`);
+    }
+  }
+  const indexIds = new Set(readJsonl(path.join(inc, "index.jsonl")).map((e) => String(e.id)));
+  const indexMismatch = [
+    ...folders.filter((f) => !indexIds.has(f)).map((f) => `folder ${f} not in index.jsonl`),
+    ...[...indexIds].filter((i) => !folders.includes(i)).map((i) => `index entry ${i} has no folder`),
+  ];
+  return { folders: folders.length, incomplete, indexMismatch };
+}
+
+/** SIGKILL the monitor at random moments of a crash-and-heal loop, and start it again each time. */
+export async function monitorSigkill(kills: number, seed = 1): Promise<ChaosResult> {
+  const r = result(
+    "SIGKILL the monitor during a crash-and-heal loop",
+    "SIGKILL to the monitor at a random moment (0.1–1.5 s after start), then `run` again",
+  );
+  return timed(r, async () => {
+    const rand = rng(seed);
+    const dir = project({}, "");
+    const job = path.join(dir, "job.sh");
+    fs.writeFileSync(job, `echo $$ >> ${dir}/starts\nsleep 0.3\n${TRACEBACK}\nexit 1\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(dir, ".autosentry", "autosentry.yaml"),
+      `process:
+  command: [sh, ${job}]
+  restart_policy: { cooldown_seconds: 0.1, max_restarts: 100000, max_identical_failures: 100000 }
+detectors:
+  - kind: traceback
+`,
+    );
+    let maxJobs = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        maxJobs = Math.max(maxJobs, jobPids(job).length);
+        await Bun.sleep(25);
+      }
+    })();
+    const stateProblems: string[] = [];
+    for (let i = 0; i < kills; i++) {
+      const m = startBin(["run"], dir);
+      await Bun.sleep(100 + Math.floor(rand() * 1400));
+      m.proc.kill("SIGKILL");
+      await m.proc.exited;
+      r.trials++;
+      try {
+        readJson(path.join(dir, ".autosentry", "state.json"));
+      } catch (err) {
+        stateProblems.push(`after kill ${i + 1}: state.json does not parse (${(err as Error).message})`);
+      }
+    }
+    // A last, clean monitor finishes what the killed ones left, then stops.
+    const last = startBin(["run"], dir);
+    await Bun.sleep(3000);
+    last.proc.kill("SIGTERM");
+    await last.proc.exited;
+    sampling = false;
+    await sampler;
+    const leftover = jobPids(job);
+    if (maxJobs > 1) r.lost.push(`the job ran ${maxJobs} times at once`);
+    if (leftover.length > 0) r.lost.push(`${leftover.length} job process(es) left after the final stop`);
+    r.lost.push(...stateProblems);
+    const c = incidentConsistency(dir);
+    if (c.incomplete.length)
+      r.lost.push(
+        `${c.incomplete.length} incomplete incident folder(s): ${c.incomplete.slice(0, 3).join(", ")}`,
+      );
+    if (c.indexMismatch.length)
+      r.lost.push(`ledger/index disagree: ${c.indexMismatch.slice(0, 3).join(", ")}`);
+    const starts = fs.existsSync(path.join(dir, "starts"))
+      ? fs.readFileSync(path.join(dir, "starts"), "utf8").trim().split("\n").length
+      : 0;
+    // Every launch but the last (stopped by SIGTERM) ended in the planted failure.
+    const failures = Math.max(0, starts - 1);
+    const unrecorded = Math.max(0, failures - c.folders);
+    r.notes.push(
+      `${starts} launches, ${failures} failures, ${c.folders} incidents, max ${maxJobs} job(s) at once`,
+    );
+    if (unrecorded > 0)
+      r.lost.push(
+        `${unrecorded} of ${failures} failures unrecorded (they happened while the monitor was down: finding 4, scan the unread tail on start, not yet fixed)`,
+      );
+  });
+}
+
+/** Many crash/restart cycles under one monitor: leaks of processes, zombies, descriptors, memory. */
+export async function crashCycles(cycles: number): Promise<ChaosResult> {
+  const r = result("crash/restart cycles", "a child that exits 1 at once, restarted each time");
+  return timed(r, async () => {
+    const dir = project({}, "");
+    const job = path.join(dir, "job.sh");
+    fs.writeFileSync(job, "echo crash\nexit 1\n", { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(dir, ".autosentry", "autosentry.yaml"),
+      `process:
+  command: [sh, ${job}]
+  restart_policy: { cooldown_seconds: 0, max_restarts: ${cycles + 1000}, max_identical_failures: ${cycles + 1000}, backoff: fixed }
+`,
+    );
+    const m = startBin(["run"], dir);
+    const restarts = () => {
+      try {
+        return Number(readJson(path.join(dir, ".autosentry", "state.json"))?.restarts_total ?? 0);
+      } catch {
+        return 0;
+      }
+    };
+    const warm = Math.min(50, Math.max(5, Math.floor(cycles / 10)));
+    await waitUntil(() => restarts() >= warm, 120_000);
+    const rss0 = rssKiB(m.proc.pid);
+    const fd0 = fdCount(m.proc.pid);
+    const ok = await waitUntil(() => restarts() >= cycles, cycles * 1000);
+    const rss1 = rssKiB(m.proc.pid);
+    const fd1 = fdCount(m.proc.pid);
+    const zombies = zombieChildren(m.proc.pid);
+    r.trials = restarts();
+    m.proc.kill("SIGTERM");
+    await m.proc.exited;
+    await Bun.sleep(200);
+    const leftover = jobPids(job);
+    if (!ok) r.lost.push(`only ${r.trials} of ${cycles} cycles happened`);
+    if (leftover.length) r.lost.push(`${leftover.length} job process(es) left after stop`);
+    if (zombies.length) r.lost.push(`${zombies.length} zombie child(ren) of the monitor`);
+    if (fd0 !== null && fd1 !== null && fd1 > fd0 + 2) r.lost.push(`descriptors grew ${fd0} → ${fd1}`);
+    if (rss0 !== null && rss1 !== null) {
+      const growth = (rss1 - rss0) / rss0;
+      r.notes.push(
+        `monitor RSS ${Math.round(rss0 / 1024)} MiB after ${warm} cycles → ${Math.round(rss1 / 1024)} MiB after ${r.trials} (${(growth * 100).toFixed(1)} %); fds ${fd0} → ${fd1}`,
+      );
+      if (growth >= 0.1) r.lost.push(`RSS grew ${(growth * 100).toFixed(1)} % (target < 10 %)`);
+    }
+  });
+}
+
+/** Concurrent `run`s on one project: never two monitors, never two copies of the job. */
+export async function concurrentRuns(races: number, contenders = 6): Promise<ChaosResult> {
+  const r = result("concurrent runs", `${contenders} \`autosentry run\` started at once on one project`);
+  return timed(r, async () => {
+    const dir = project({}, "");
+    const job = path.join(dir, "job.sh");
+    fs.writeFileSync(job, `echo $$ >> ${dir}/starts\nwhile :; do sleep 1; done\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, ".autosentry", "autosentry.yaml"), `process:\n  command: [sh, ${job}]\n`);
+    let doubles = 0;
+    for (let i = 0; i < races; i++) {
+      fs.rmSync(path.join(dir, "starts"), { force: true });
+      const ms = Array.from({ length: contenders }, () => startBin(["run"], dir));
+      await waitUntil(() => ms.filter((m) => m.proc.exitCode !== null).length >= contenders - 1, 60_000);
+      await waitUntil(() => fs.existsSync(path.join(dir, "starts")), 10_000);
+      await Bun.sleep(100);
+      const alive = ms.filter((m) => m.proc.exitCode === null);
+      const jobs = jobPids(job).length;
+      const starts = fs.existsSync(path.join(dir, "starts"))
+        ? fs.readFileSync(path.join(dir, "starts"), "utf8").trim().split("\n").length
+        : 0;
+      if (alive.length !== 1 || jobs !== 1 || starts !== 1) {
+        doubles++;
+        if (doubles <= 3)
+          r.lost.push(`race ${i + 1}: ${alive.length} monitors, ${jobs} jobs, ${starts} starts`);
+      }
+      for (const m of alive) m.proc.kill("SIGTERM");
+      await Promise.all(ms.map((m) => m.proc.exited));
+      await waitUntil(() => jobPids(job).length === 0, 10_000);
+      r.trials++;
+    }
+    if (doubles > 3) r.lost.push(`… ${doubles} races in all ended with more or fewer than one monitor`);
+  });
+}
+
+const BASE_CONFIG = `process:
+  command: [python3, train.py, --epochs, "10"]
+  env: { BATCH_SIZE: 64, HF_TOKEN: "\${HF_TOKEN:-none}" }
+  restart_policy:
+    max_restarts: 5
+    cooldown_seconds: 2
+    backoff: exponential
+detectors:
+  - kind: traceback
+  - { name: oom, kind: pattern, regex: "CUDA out of memory" }
+  - { name: stall, kind: stall, seconds: 600, metric_regex: "loss=([0-9.]+)" }
+rules:
+  - name: halve
+    match: { detector: oom }
+    action: { kind: restart_with_env, set: { BATCH_SIZE: half } }
+  - name: give_up
+    match: { message_regex: "fatal" }
+    action: { kind: abort }
+monitor:
+  settle_seconds: 1
+  log_tail_lines: 100
+redaction:
+  extra_patterns: ["token=(\\\\w+)"]
+`;
+
+const JUNK = [
+  ":",
+  "-",
+  " ",
+  "\t",
+  "{",
+  "}",
+  "[",
+  "]",
+  "'",
+  '"',
+  "&",
+  "*",
+  "!",
+  "%",
+  "@",
+  "`",
+  "\n",
+  "0",
+  "é",
+  "\u0000",
+  "#",
+  "|",
+  ">",
+  "?",
+  ",",
+  "\\",
+  "$",
+  "${",
+  "\u202e",
+];
+
+function mutate(text: string, rand: () => number): string {
+  const pick = <T>(a: T[]): T => a[Math.floor(rand() * a.length)]!;
+  const lines = text.split("\n");
+  const n = 1 + Math.floor(rand() * 3);
+  let out = text;
+  for (let k = 0; k < n; k++) {
+    const op = Math.floor(rand() * 9);
+    const at = Math.floor(rand() * Math.max(1, out.length));
+    const ls = out.split("\n");
+    const li = Math.floor(rand() * ls.length);
+    switch (op) {
+      case 0:
+        out = out.slice(0, at) + out.slice(at + 1);
+        break;
+      case 1:
+        out = out.slice(0, at) + pick(JUNK) + out.slice(at);
+        break;
+      case 2:
+        ls.splice(li, 0, ls[li] ?? "");
+        out = ls.join("\n");
+        break;
+      case 3:
+        ls.splice(li, 1);
+        out = ls.join("\n");
+        break;
+      case 4: {
+        const lj = Math.floor(rand() * ls.length);
+        [ls[li], ls[lj]] = [ls[lj] ?? "", ls[li] ?? ""];
+        out = ls.join("\n");
+        break;
+      }
+      case 5: {
+        // Replace a scalar value with another type.
+        const vals = [
+          "[1, 2]",
+          "{a: 1}",
+          "null",
+          "-1",
+          "1e309",
+          "99999999999999999999",
+          "'x'",
+          "true",
+          `"${"a".repeat(5000)}"`,
+          "~",
+          "!!binary aGk=",
+          "*anchor",
+          "&a [1]",
+        ];
+        ls[li] = (ls[li] ?? "").replace(/: .*$/, `: ${pick(vals)}`);
+        out = ls.join("\n");
+        break;
+      }
+      case 6:
+        ls[li] = ` ${ls[li] ?? ""}`;
+        out = ls.join("\n");
+        break;
+      case 7:
+        ls.splice(
+          li,
+          0,
+          `${pick(["proces", "detector", "rules", "x", "monitor", "healing"])}: ${pick(["1", "[]", "{}", "a"])}`,
+        );
+        out = ls.join("\n");
+        break;
+      default:
+        // Deep nesting or a huge flow collection.
+        out += `\nextra: ${"[".repeat(Math.floor(rand() * 200))}`;
+    }
+  }
+  void lines;
+  return out;
+}
+
+/** Mutated configs: each loads or fails with file:line:col and key; never a stack trace or a hang. */
+export async function mutatedConfigs(count: number, binaryEvery = 20, seed = 7): Promise<ChaosResult> {
+  const r = result(
+    "mutated configs",
+    "1–3 random edits of a valid config (characters, lines, value types, indentation, unknown keys, nesting)",
+  );
+  return timed(r, async () => {
+    const rand = rng(seed);
+    const dir = project({}, BASE_CONFIG);
+    const cfgFile = path.join(dir, ".autosentry", "autosentry.yaml");
+    let loaded = 0;
+    let refused = 0;
+    let slowest = 0;
+    const crashes: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const text = mutate(BASE_CONFIG, rand);
+      r.trials++;
+      const t0 = performance.now();
+      try {
+        parseConfigText(text, { file: "c.yaml", root: dir, env: {} });
+        loaded++;
+      } catch (err) {
+        if (!(err instanceof ConfigError))
+          crashes.push(`mutation ${i}: ${(err as Error).name}: ${(err as Error).message.slice(0, 120)}`);
+        else {
+          refused++;
+          const bad = err.message.split("\n").filter((l) => !/^c\.yaml:\d+:\d+: /.test(l));
+          if (bad.length)
+            crashes.push(`mutation ${i}: error line without file:line:col: ${bad[0]!.slice(0, 120)}`);
+        }
+      }
+      slowest = Math.max(slowest, performance.now() - t0);
+      if (i % binaryEvery === 0) {
+        fs.writeFileSync(cfgFile, text);
+        const res = await runBin(["config", "validate"], dir, { timeoutMs: 20_000 });
+        if (res.timedOut) crashes.push(`mutation ${i}: \`config validate\` hung`);
+        else if (STACK.test(res.stderr) || STACK.test(res.stdout))
+          crashes.push(`mutation ${i}: stack trace printed`);
+        else if (res.code !== 0 && res.code !== 2) crashes.push(`mutation ${i}: exit code ${res.code}`);
+        else if (res.code === 2) {
+          const lines = res.stderr
+            .trim()
+            .split("\n")
+            .filter((l) => l.trim() && !/^\s/.test(l));
+          const bad = lines.filter(
+            (l) => !/autosentry\.yaml:\d+:\d+: /.test(l) && !/^autosentry config/.test(l),
+          );
+          if (bad.length)
+            crashes.push(`mutation ${i}: error without file:line:col: ${bad[0]!.slice(0, 120)}`);
+        }
+      }
+    }
+    r.notes.push(
+      `${loaded} loaded, ${refused} refused with file:line:col, slowest in-process load ${Math.round(slowest)} ms; every ${binaryEvery}th also through the binary`,
+    );
+    if (slowest > 5000) r.lost.push(`a config took ${Math.round(slowest)} ms to load`);
+    r.lost.push(...crashes.slice(0, 5));
+    if (crashes.length > 5) r.lost.push(`… ${crashes.length} in all`);
+  });
+}
+
+function mountTmpfs(dir: string, size: string): void {
+  const m = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir]);
+  if (m.exitCode !== 0) throw new Error(`mount tmpfs: ${m.stderr.toString().trim()} (needs root)`);
+}
+
+/** A full disk under .autosentry while the job floods output and then fails; then space returns. */
+export async function fullDisk(trials: number): Promise<ChaosResult> {
+  const r = result(
+    "full disk",
+    ".autosentry on a 1 MiB tmpfs; the job writes ~3 MB, fails, space returns, run again",
+  );
+  return timed(r, async () => {
+    for (let t = 0; t < trials; t++) {
+      const dir = project({}, "");
+      const dot = path.join(dir, ".autosentry");
+      mountTmpfs(dot, "1m");
+      const job = path.join(dir, "job.sh");
+      fs.writeFileSync(
+        job,
+        `n=$(( $(cat ${dir}/runs 2>/dev/null || echo 0) + 1 )); echo $n > ${dir}/runs
+i=0; while [ $i -lt 12000 ]; do echo "flood line $i ................................................................................................................................................................................................................................"; i=$((i+1)); done
+if [ $n -eq 1 ]; then ${TRACEBACK}; exit 1; fi
+echo finished`,
+        { mode: 0o755 },
+      );
+      fs.writeFileSync(
+        path.join(dot, "autosentry.yaml"),
+        `process:\n  command: [sh, ${job}]\n  restart_policy: { cooldown_seconds: 0.2, max_restarts: 3 }\ndetectors:\n  - kind: traceback\n`,
+      );
+      const first = await runBin(["run"], dir, { timeoutMs: 120_000 });
+      r.trials++;
+      if (first.timedOut) r.lost.push(`trial ${t + 1}: run hung on a full disk`);
+      if (STACK.test(first.stderr)) r.lost.push(`trial ${t + 1}: stack trace on a full disk`);
+      const tmps = walk(dot).filter((f) => /\.tmp-\d+-/.test(path.basename(f)));
+      if (tmps.length) r.lost.push(`trial ${t + 1}: ${tmps.length} .tmp file(s) left`);
+      const status = await runBin(["status", "--json"], dir);
+      try {
+        const s = JSON.parse(status.stdout);
+        if (s.child?.running) r.lost.push(`trial ${t + 1}: status shows the dead child as running`);
+      } catch {
+        r.lost.push(
+          `trial ${t + 1}: status --json unreadable after a full disk: ${status.stderr.trim().slice(0, 120)}`,
+        );
+      }
+      // Space returns.
+      Bun.spawnSync(["mount", "-o", "remount,size=64m", dot]);
+      const second = await runBin(["run"], dir, { timeoutMs: 120_000 });
+      if (second.timedOut) r.lost.push(`trial ${t + 1}: second run hung`);
+      const mlog = fs.existsSync(path.join(dot, "logs", "autosentry.log"))
+        ? fs.readFileSync(path.join(dot, "logs", "autosentry.log"), "utf8")
+        : "";
+      const torn = mlog.split("\n").filter((l) => l && !l.startsWith("["));
+      if (torn.length) r.lost.push(`trial ${t + 1}: autosentry.log has ${torn.length} torn line(s)`);
+      const byRun = new Map<string, number[]>();
+      for (const e of readJsonl(path.join(dot, "logs", "events.jsonl"))) {
+        if (e.event !== "child_started") continue;
+        const k = String(e.run_id);
+        byRun.set(k, [...(byRun.get(k) ?? []), Number(e.generation)]);
+      }
+      for (const [run, gens] of byRun) {
+        if (new Set(gens).size !== gens.length)
+          r.lost.push(`trial ${t + 1}: generation reused in run ${run}: ${gens.join(",")}`);
+      }
+      try {
+        readJson(path.join(dot, "state.json"));
+      } catch {
+        r.lost.push(`trial ${t + 1}: state.json does not parse`);
+      }
+      r.notes.push(`trial ${t + 1}: first run exit ${first.code}, second run exit ${second.code}`);
+      Bun.spawnSync(["umount", "-l", dot]);
+    }
+  });
+}
+
+/** A read-only .autosentry: `doctor` says so and `run` refuses clearly. */
+export async function readOnly(): Promise<ChaosResult> {
+  const r = result("read-only disk", ".autosentry bind-mounted read-only");
+  return timed(r, async () => {
+    const dir = project({}, "process:\n  command: [sh, -c, 'echo hi']\n");
+    await runBin(["run"], dir);
+    const dot = path.join(dir, ".autosentry");
+    Bun.spawnSync(["mount", "--bind", dot, dot]);
+    Bun.spawnSync(["mount", "-o", "remount,ro,bind", dot]);
+    try {
+      r.trials = 1;
+      const doc = await runBin(["doctor"], dir);
+      if (doc.code === 0) r.lost.push("doctor exits 0 on a read-only .autosentry");
+      const run = await runBin(["run"], dir, { timeoutMs: 60_000 });
+      if (run.code === 0) r.lost.push("run succeeded on a read-only .autosentry");
+      if (STACK.test(run.stderr)) r.lost.push("run printed a stack trace");
+      r.notes.push(`run: exit ${run.code}: ${run.stderr.trim().split("\n").pop()?.slice(0, 140)}`);
+      const st = await runBin(["status"], dir);
+      if (st.code !== 0)
+        r.lost.push(`status fails on a read-only .autosentry: ${st.stderr.trim().slice(0, 100)}`);
+    } finally {
+      Bun.spawnSync(["umount", dot]);
+    }
+  });
+}
+
+/** logs/ and incidents/ deleted under a running monitor. */
+export async function disappearingDirs(trials: number): Promise<ChaosResult> {
+  const r = result(
+    "disappearing directories",
+    "rm -rf of .autosentry/logs and incidents/ while the monitor runs",
+  );
+  return timed(r, async () => {
+    const dir = project({}, "");
+    const job = path.join(dir, "job.sh");
+    fs.writeFileSync(job, `sleep 0.5\n${TRACEBACK}\nexit 1\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(dir, ".autosentry", "autosentry.yaml"),
+      `process:\n  command: [sh, ${job}]\n  restart_policy: { cooldown_seconds: 0.1, max_restarts: 1000, max_identical_failures: 1000 }\ndetectors:\n  - kind: traceback\n`,
+    );
+    const m = startBin(["run"], dir);
+    for (let t = 0; t < trials; t++) {
+      await Bun.sleep(800);
+      fs.rmSync(path.join(dir, ".autosentry", "logs"), { recursive: true, force: true });
+      fs.rmSync(path.join(dir, ".autosentry", "incidents"), { recursive: true, force: true });
+      r.trials++;
+    }
+    await Bun.sleep(2500);
+    const aliveBeforeStop = m.proc.exitCode === null;
+    m.proc.kill("SIGTERM");
+    const code = await m.proc.exited;
+    const err = await m.stderr;
+    if (!aliveBeforeStop) r.lost.push(`the monitor died (exit ${code})`);
+    if (STACK.test(err)) r.lost.push("stack trace on stderr");
+    const c = incidentConsistency(dir);
+    if (c.folders === 0) r.lost.push("no incident recorded after the last deletion");
+    if (c.incomplete.length) r.lost.push(`${c.incomplete.length} incomplete incident folder(s)`);
+    r.notes.push(`${c.folders} incident(s) recorded after the last deletion; monitor exit ${code}`);
+  });
+}
+
+/** Every common credential shape, entering by every door; grep everything autosentry writes and prints. */
+export async function secretsEverywhere(): Promise<ChaosResult> {
+  const r = result(
+    "secrets in every place",
+    "credentials in config env, own env, .env, output (bare and keyed), exceptions, source, rule actions, custom command output",
+  );
+  return timed(r, async () => {
+    const S = {
+      config: "cfgEnvSecretValue-8812",
+      own: "ownEnvSecretValue-4471",
+      dotenv: "dotenvSecret-90210",
+      aws: "AKIAABCDEFGHIJ234567",
+      ghp: "ghp_1a2B3c4D5e6F7g8H9i0JkLmNoPqRsTuVwXyZ",
+      ant: "sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1",
+      slack: "xoxb-1234567890-abcdefghijkl",
+      jwt: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+      url: "urlPass-6650",
+      bearer: "bearerTok-Abc123Def456",
+      curl: "curlPw-3141x",
+      exc: "excSecret-5551",
+      src: "srcSecret-7782",
+      rule: "ruleSecret-2213",
+      custom: "customSecret-9934",
+      pem: "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
+    };
+    const dir = project(
+      {
+        ".env": `DOTENV_API_KEY=${S.dotenv}\n`,
+        "train.py": `password = "${S.src}"\nraise RuntimeError("login failed for token=${S.exc}")\n`,
+        "leak.sh": `echo "custom says SECRET_VALUE=${S.custom}"\necho "ACTION: restart"\n`,
+      },
+      "",
+    );
+    const job = path.join(dir, "job.sh");
+    fs.writeFileSync(
+      job,
+      [
+        `cd ${dir}`,
+        "n=$(( $(cat runs 2>/dev/null || echo 0) + 1 )); echo $n > runs",
+        "set -a; . ./.env; set +a",
+        'echo "bare config: $DB_PASSWORD own: $MY_SERVICE_TOKEN dotenv: $DOTENV_API_KEY"',
+        `echo "aws ${S.aws} gh ${S.ghp} anthropic ${S.ant} slack ${S.slack}"`,
+        `echo "jwt ${S.jwt}"`,
+        `echo "db postgres://app:${S.url}@db.local/x"`,
+        `echo "curl -H 'Authorization: Bearer ${S.bearer}' -u admin:${S.curl} https://x.invalid"`,
+        `printf -- '-----BEGIN PRIVATE KEY-----\\n${S.pem}\\n-----END PRIVATE KEY-----\\n'`,
+        'echo "rule gave $RULE_DB_PASSWORD"',
+        "if [ $n -eq 1 ]; then python3 train.py; exit 1; fi",
+        'if [ $n -eq 2 ]; then echo "fatal: second" >&2; exit 2; fi',
+        "echo done",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(
+      path.join(dir, ".autosentry", "autosentry.yaml"),
+      `process:
+  command: [sh, ${job}]
+  env: { DB_PASSWORD: ${S.config} }
+  restart_policy: { cooldown_seconds: 0.1 }
+detectors:
+  - kind: traceback
+  - { name: fatal, kind: pattern, regex: "fatal: .*" }
+rules:
+  - name: newpw
+    match: { exception_type: RuntimeError }
+    action: { kind: restart_with_env, set: { RULE_DB_PASSWORD: ${S.rule} } }
+  - name: custom
+    match: { detector: fatal }
+    action: { kind: custom_command, command: [sh, ${dir}/leak.sh] }
+`,
+    );
+    const e = env({ MY_SERVICE_TOKEN: S.own });
+    const outputs: string[] = [];
+    const run = await runBin(["run"], dir, { env: e, timeoutMs: 120_000 });
+    outputs.push(run.stdout, run.stderr);
+    for (const args of [
+      ["status"],
+      ["status", "--json"],
+      ["incidents", "list"],
+      ["incidents", "list", "--json"],
+      ["explain"],
+      ["explain", "--json"],
+    ]) {
+      const o = await runBin(args, dir, { env: e });
+      outputs.push(o.stdout, o.stderr);
+    }
+    const written = walk(path.join(dir, ".autosentry"))
+      .filter(
+        (f) =>
+          !/process\.log/.test(f) &&
+          path.basename(f) !== "state.json" &&
+          path.basename(f) !== "autosentry.yaml",
+      )
+      .map((f) => `${f}\n${fs.readFileSync(f, "utf8")}`);
+    const all = [...outputs, ...written].join("\n");
+    for (const [name, value] of Object.entries(S)) {
+      r.trials++;
+      if (all.includes(value)) {
+        const where = [...written, ...outputs]
+          .find((t) => t.includes(value))
+          ?.split("\n")[0]
+          ?.slice(0, 80);
+        r.lost.push(`${name} leaked (e.g. in ${where})`);
+      }
+    }
+    r.notes.push(
+      `run exit ${run.code}; ${Object.keys(S).length} values × ${written.length} files + 7 outputs grepped`,
+    );
+  });
+}
+
+/** SLURM commands that fail or hang (fake sbatch/squeue first on PATH). */
+export async function slurmFailing(): Promise<ChaosResult> {
+  const r = result("SLURM commands failing", "fake sbatch on PATH that exits 1, then one that hangs");
+  return timed(r, async () => {
+    for (const mode of ["fail", "hang"] as const) {
+      const dir = project({}, "");
+      const bin = path.join(dir, "fakebin");
+      fs.mkdirSync(bin);
+      const body =
+        mode === "fail"
+          ? 'echo "sbatch: error: Batch job submission failed: Socket timed out" >&2; exit 1'
+          : "sleep 3600";
+      for (const cmd of ["sbatch", "squeue", "sacct", "scancel", "scontrol"])
+        fs.writeFileSync(path.join(bin, cmd), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+      fs.writeFileSync(path.join(dir, "job.sbatch"), "#!/bin/sh\n#SBATCH --time=1\necho hi\n", {
+        mode: 0o755,
+      });
+      fs.writeFileSync(
+        path.join(dir, ".autosentry", "autosentry.yaml"),
+        "process:\n  kind: slurm\n  command: [job.sbatch]\n",
+      );
+      const e = env({ PATH: `${bin}:${env().PATH}` });
+      const res = await runBin(["run"], dir, { env: e, timeoutMs: 180_000 });
+      r.trials++;
+      if (res.timedOut) r.lost.push(`${mode}: run hung for 180 s`);
+      else if (STACK.test(res.stderr)) r.lost.push(`${mode}: stack trace`);
+      else if (res.code === 0) r.lost.push(`${mode}: run claimed success`);
+      r.notes.push(`${mode}: exit ${res.code}: ${lastError(res)}`);
+      Bun.spawnSync(["pkill", "-P", "1", "-f", bin], { stderr: "ignore" });
+    }
+  });
+}
+
+/** The docker daemon gone: DOCKER_HOST points at a socket nobody listens on. */
+export async function dockerGone(): Promise<ChaosResult> {
+  const r = result("docker daemon gone", "DOCKER_HOST=unix:///nonexistent.sock");
+  return timed(r, async () => {
+    const dir = project({}, "process:\n  kind: docker\n  command: [sh, -c, 'echo hi']\n");
+    const res = await runBin(["run"], dir, {
+      env: env({ DOCKER_HOST: `unix://${dir}/nonexistent.sock` }),
+      timeoutMs: 120_000,
+    });
+    r.trials = 1;
+    if (res.timedOut) r.lost.push("run hung");
+    else if (STACK.test(res.stderr)) r.lost.push("stack trace");
+    else if (res.code === 0) r.lost.push("run claimed success");
+    r.notes.push(`exit ${res.code}: ${lastError(res)}`);
+  });
+}
+
+/** Registry of scenarios with their full and CI sizes. */
+export const SCENARIOS: Array<{
+  name: string;
+  full: () => Promise<ChaosResult>;
+  quick: () => Promise<ChaosResult>;
+}> = [
+  { name: "monitor-sigkill", full: () => monitorSigkill(50), quick: () => monitorSigkill(4) },
+  { name: "crash-cycles", full: () => crashCycles(1000), quick: () => crashCycles(60) },
+  { name: "concurrent-runs", full: () => concurrentRuns(1000), quick: () => concurrentRuns(5) },
+  { name: "mutated-configs", full: () => mutatedConfigs(10_000, 25), quick: () => mutatedConfigs(300, 30) },
+  { name: "full-disk", full: () => fullDisk(3), quick: () => fullDisk(1) },
+  { name: "read-only", full: () => readOnly(), quick: () => readOnly() },
+  { name: "disappearing-dirs", full: () => disappearingDirs(5), quick: () => disappearingDirs(2) },
+  { name: "secrets", full: () => secretsEverywhere(), quick: () => secretsEverywhere() },
+  { name: "slurm-failing", full: () => slurmFailing(), quick: () => slurmFailing() },
+  { name: "docker-gone", full: () => dockerGone(), quick: () => dockerGone() },
+];
