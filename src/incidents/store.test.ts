@@ -577,3 +577,44 @@ describe("readIncident", () => {
     expect(readIncident(incidentsDir, "nope")).toEqual({ ok: false, error: "not_found" });
   });
 });
+
+describe("completeInterrupted (issue 16: a monitor killed while writing an incident)", () => {
+  test("a folder without incident.json is completed from its detections; one missing from the index is indexed", async () => {
+    const s = store();
+    // Killed after detections.json, before incident.json.
+    const half = path.join(incidentsDir, "2026-12-03T07-21-54Z-error-traceback");
+    fs.mkdirSync(half, { recursive: true });
+    fs.writeFileSync(
+      path.join(half, "detections.json"),
+      JSON.stringify([
+        {
+          detector: "traceback",
+          detector_kind: "traceback",
+          kind: "error",
+          message: "RuntimeError: chaos failure",
+          exception_type: "RuntimeError",
+          at: "2026-12-03T07:21:54.100Z",
+          generation: 3,
+        },
+      ]),
+    );
+    // Killed after incident.json, before the index line.
+    const whole = await s.create(newIncident());
+    fs.rmSync(path.join(incidentsDir, "index.jsonl"));
+    const done = await store().completeInterrupted();
+    expect(done.sort()).toEqual([path.basename(half), whole.id].sort());
+    const rec = JSON.parse(read(half, "incident.json")) as IncidentRecord;
+    expect(rec.message).toContain("RuntimeError: chaos failure");
+    expect(rec.message).toContain("the monitor stopped while writing this incident");
+    expect(rec.generation).toBe(3);
+    expect(read(half, "report.md")).toContain("RuntimeError: chaos failure");
+    expect(
+      readIndex(incidentsDir)
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([path.basename(half), whole.id].sort());
+    // Nothing left to do the second time.
+    expect(await store().completeInterrupted()).toEqual([]);
+    expect(readIndex(incidentsDir)).toHaveLength(2);
+  });
+});

@@ -16,7 +16,7 @@ import { appendNoFollow, mkdirNoFollow } from "../util/safe-open.ts";
 import { fingerprint } from "./fingerprint.ts";
 import { type FrameRenderer, listFrames, NO_FRAMES, type RenderedFrames } from "./frames-section.ts";
 import { shellJoin } from "./markdown.ts";
-import { resolveIncidentDir } from "./paths.ts";
+import { isValidIncidentId, resolveIncidentDir } from "./paths.ts";
 import { redactHeadlessPem } from "./pem-guard.ts";
 import { indexPath, newestEntries, readIndex } from "./read.ts";
 import {
@@ -231,6 +231,95 @@ export class FsIncidentStore implements IncidentStore {
     await this.writeRecord(dir, record);
     this.appendIndex(record);
     return { id, dir };
+  }
+
+  /**
+   * Complete the folders a killed monitor left half-written (issue 16: a SIGKILL between claiming
+   * the folder and appending the index line left a folder without incident.json, or one that
+   * `incidents list` never showed). Called when a monitor starts, before anything else writes
+   * here. A folder without incident.json gets one from what it holds (detections.json, the id),
+   * marked as interrupted; report.md is rendered where missing; the index gets the missing lines.
+   * Returns the ids completed.
+   */
+  async completeInterrupted(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = (await fs.promises.readdir(this.dir, { withFileTypes: true }))
+        .filter((e) => e.isDirectory() && isValidIncidentId(e.name))
+        .map((e) => e.name)
+        .sort();
+    } catch {
+      return [];
+    }
+    const indexed = new Set(readIndex(this.dir).map((e) => e.id));
+    const done: string[] = [];
+    for (const id of names) {
+      const dir = path.join(this.dir, id);
+      const hasRecord = fs.existsSync(path.join(dir, "incident.json"));
+      if (indexed.has(id) && hasRecord) continue;
+      let record: IncidentRecord;
+      try {
+        record = hasRecord ? await this.readRecord(dir, id) : this.interruptedRecord(dir, id);
+      } catch (err) {
+        this.logger.warn(`Cannot complete the interrupted incident ${id}: ${(err as Error).message}`);
+        continue;
+      }
+      try {
+        if (!hasRecord) await this.writeRecord(dir, record);
+        else if (!fs.existsSync(path.join(dir, "report.md")))
+          await this.writeText(dir, "report.md", renderReport(record));
+        if (!indexed.has(id)) this.appendIndex(record);
+        done.push(id);
+      } catch (err) {
+        this.logger.warn(`Cannot complete the interrupted incident ${id}: ${(err as Error).message}`);
+      }
+    }
+    if (done.length > 0)
+      this.logger.warn(
+        `Completed ${done.length} incident folder(s) a stopped monitor left half-written: ${done.join(", ")}`,
+      );
+    return done;
+  }
+
+  /** A record for a folder whose incident.json was never written, from what the folder holds. */
+  private interruptedRecord(dir: string, id: string): IncidentRecord {
+    let related: IncidentRecord["related"] = [];
+    try {
+      const v = JSON.parse(fs.readFileSync(path.join(dir, "detections.json"), "utf8")) as unknown;
+      if (Array.isArray(v)) related = v as IncidentRecord["related"];
+    } catch {
+      // not written yet either
+    }
+    const first = related[0];
+    const m = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z/.exec(id);
+    const time =
+      first?.at ?? (m ? `${m[1]}T${m[2]}:${m[3]}:${m[4]}.000Z` : new Date(this.now()).toISOString());
+    const note = "(the monitor stopped while writing this incident; completed from what the folder held)";
+    return {
+      schema_version: 1,
+      id,
+      time,
+      kind: first?.kind ?? "error",
+      detector: first?.detector ?? "unknown",
+      detector_kind: first?.detector_kind ?? ("unknown" as IncidentRecord["detector_kind"]),
+      message: first ? `${first.message} ${note}` : note,
+      exception_type: first?.exception_type ?? null,
+      fingerprint: "",
+      meta: { interrupted: true },
+      generation: first?.generation ?? 0,
+      process: { kind: "local", argv: [], cwd: "", pid: null },
+      restarts: 0,
+      max_restarts: 0,
+      env: { configured: {}, overlay: {} },
+      seen_before: { count: 0, first_time: null, last_time: null, earlier: [] },
+      trace: null,
+      frames: [],
+      frames_section: "",
+      related,
+      configs: [],
+      log_excerpt: { lines: 0, tail: [] },
+      outcome: null,
+    };
   }
 
   recordOutcome(id: string, applied: AppliedOutcome): Promise<void> {

@@ -283,6 +283,11 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     renderFrames: c.source_explode.enabled ? sourceFrameRenderer(c.source_explode) : undefined,
     processEnv: c.process.env,
   });
+  // Folders a killed monitor left half-written are completed before this one writes any (the
+  // first new incident needs a child to start and fail first; this takes milliseconds).
+  void incidents.completeInterrupted().catch((err: unknown) => {
+    logger.warn(`Cannot complete interrupted incidents: ${(err as Error).message}`);
+  });
   const notifier = buildFanout(c.notifiers, {
     logger,
     project: path.basename(cfg.root),
