@@ -21,6 +21,12 @@ export interface ChaosResult {
   trials: number;
   /** What was lost or went wrong; empty = nothing. */
   lost: string[];
+  /**
+   * Losses from a finding of issue 16 that is still open and assigned elsewhere (each entry names
+   * it). Reported in docs/reliability.md as lost, like the rest; kept apart so CI fails on any
+   * new loss while the open one is being fixed.
+   */
+  known: string[];
   /** Figures worth reporting (RSS, fds, counts). */
   notes: string[];
   seconds: number;

@@ -28,7 +28,8 @@ for (const s of chosen) {
   const r = await (quick ? s.quick() : s.full());
   cleanUp();
   results.push(r);
-  const lost = r.lost.length ? r.lost.join("; ") : "nothing";
+  const all = [...r.lost, ...r.known.map((k) => `known: ${k}`)];
+  const lost = all.length ? all.join("; ") : "nothing";
   console.log(
     `| ${r.scenario} | ${r.injected} | ${r.trials} | ${lost} | ${r.notes.join("; ")} | ${r.seconds} |`,
   );

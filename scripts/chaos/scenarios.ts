@@ -38,7 +38,7 @@ function lastError(res: { stdout: string; stderr: string }): string {
 }
 
 function result(scenario: string, injected: string): ChaosResult {
-  return { scenario, injected, trials: 0, lost: [], notes: [], seconds: 0 };
+  return { scenario, injected, trials: 0, lost: [], known: [], notes: [], seconds: 0 };
 }
 
 async function timed(r: ChaosResult, body: () => Promise<void>): Promise<ChaosResult> {
@@ -162,7 +162,7 @@ detectors:
       `${starts} launches, ${failures} failures, ${c.folders} incidents, max ${maxJobs} job(s) at once`,
     );
     if (unrecorded > 0)
-      r.lost.push(
+      r.known.push(
         `${unrecorded} of ${failures} failures unrecorded (they happened while the monitor was down: finding 4, scan the unread tail on start, not yet fixed)`,
       );
   });

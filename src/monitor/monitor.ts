@@ -100,6 +100,15 @@ export class Monitor {
     this.tickTimer = setInterval(() => this.onTick(), TICK_MS);
 
     await m.serial(async () => {
+      // A monitor killed between launching a generation and recording it left that child running
+      // unrecorded: stop it before adopting or launching, or the job would run twice.
+      if (m.sup.reapOrphans) {
+        try {
+          await m.sup.reapOrphans(continuing ? s.child : null);
+        } catch (err) {
+          m.log.error(`Cannot look for orphaned children: ${errMsg(err)}`);
+        }
+      }
       if (continuing && s.child) {
         const record = s.child;
         let adopted = false;

@@ -66,6 +66,12 @@ export interface Supervisor {
   record(): ChildRecord | null;
   /** True while a child of this supervisor is alive. */
   running(): boolean;
+  /**
+   * Stop children of this project that no record names (a monitor killed between launching a
+   * generation and recording it in state.json left them running): `keep` is the recorded one, to
+   * be adopted. Optional: only backends that can find their own children implement it.
+   */
+  reapOrphans?(keep: ChildRecord | null): Promise<number[]>;
 }
 
 /** What the backends that drive an external tool (sbatch, docker) share in their options. */

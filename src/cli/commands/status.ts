@@ -13,6 +13,7 @@ import { restartsLabel } from "../../monitor/policy.ts";
 import { type MonitorState, readState } from "../../monitor/state.ts";
 import { type PipelineStatusReport, pipelineStatus } from "../../pipeline/status.ts";
 import { createRedactor } from "../../redact/redactor.ts";
+import { pidAlive } from "../../util/proc.ts";
 import { escapeControls, escapeJsonControls } from "../../util/terminal-safe.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
@@ -71,7 +72,11 @@ export function statusReport(
     stop_reason: state.stop_reason,
     exit_code: state.exit_code,
     child: {
-      running: state.child_running,
+      // With the monitor down, state.json may be stale (its last write failed on a full disk):
+      // a local child is running only if its pid is alive (issue 16, finding 9).
+      running:
+        state.child_running &&
+        (running || state.child?.kind !== "local" || (state.pid !== null && pidAlive(state.pid))),
       pid: state.pid,
       generation: state.generation,
       started_at: state.child_started_at,

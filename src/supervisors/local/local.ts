@@ -462,6 +462,48 @@ export class LocalSupervisor implements Supervisor {
     return false;
   }
 
+  /**
+   * Capture shims of this project (their `--exit-file` is in our run directory) that `keep` does
+   * not name are orphans of a monitor killed mid-launch: their whole group is stopped, so the job
+   * never runs twice (issue 16, chaos: SIGKILL loop). Returns the shim pids stopped.
+   */
+  async reapOrphans(keep: ChildRecord | null): Promise<number[]> {
+    const runDir = path.resolve(this.opts.runDir) + path.sep;
+    const keepPid = keep?.pgid ?? null;
+    const orphans: number[] = [];
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync("/proc");
+    } catch {
+      return orphans;
+    }
+    for (const name of names) {
+      if (!/^\d+$/.test(name)) continue;
+      const pid = Number(name);
+      if (pid === keepPid || pid === process.pid) continue;
+      let argv: string[];
+      try {
+        argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      } catch {
+        continue;
+      }
+      const i = argv.indexOf("--exit-file");
+      if (!argv.includes("__shim") || i < 0 || !(argv[i + 1] ?? "").startsWith(runDir)) continue;
+      const st = readProcStat(pid);
+      if (st === null || st.state === "Z" || st.pgrp !== pid) continue;
+      orphans.push(pid);
+    }
+    for (const pid of orphans) {
+      this.opts.logger.warn(
+        `Stopping process group ${pid}: a generation a previous monitor launched but never recorded (it was killed mid-launch)`,
+      );
+      const res = await killGroupGracefully(pid, 2000);
+      if (res.survivors.length > 0)
+        this.opts.logger.error(`Processes survived SIGKILL in group ${pid}: ${res.survivors.join(", ")}`);
+    }
+    return orphans;
+  }
+
   private groupIsOurs(g: Generation): boolean {
     const st = readProcStat(g.shimPid);
     if (st === null || st.state === "Z" || st.state === "X") return true;
