@@ -689,10 +689,13 @@ rules:
 }
 
 /** SLURM commands that fail or hang (fake sbatch/squeue first on PATH). */
-export async function slurmFailing(): Promise<ChaosResult> {
-  const r = result("SLURM commands failing", "fake sbatch on PATH that exits 1, then one that hangs");
+export async function slurmFailing(modes: Array<"fail" | "hang"> = ["fail", "hang"]): Promise<ChaosResult> {
+  const r = result(
+    "SLURM commands failing",
+    `fake sbatch/squeue/sacct on PATH that ${modes.map((m) => (m === "fail" ? "exit 1" : "hang")).join(", then ")}`,
+  );
   return timed(r, async () => {
-    for (const mode of ["fail", "hang"] as const) {
+    for (const mode of modes) {
       const dir = project({}, "");
       const bin = path.join(dir, "fakebin");
       fs.mkdirSync(bin);
@@ -717,6 +720,91 @@ export async function slurmFailing(): Promise<ChaosResult> {
       else if (res.code === 0) r.lost.push(`${mode}: run claimed success`);
       r.notes.push(`${mode}: exit ${res.code}: ${lastError(res)}`);
       Bun.spawnSync(["pkill", "-P", "1", "-f", bin], { stderr: "ignore" });
+    }
+  });
+}
+
+/**
+ * The coding agent and git failing under it: an agent CLI that hangs past its timeout, git
+ * failing (a `git` that exits 127 first on PATH: "missing"), and a repository locked mid-operation
+ * (`.git/index.lock` held). Each time the job fails once with a traceback and no rule matches, so
+ * the agent is asked; the monitor must carry on (restart), say what failed, and leave nothing running.
+ */
+export async function agentAndGit(): Promise<ChaosResult> {
+  const r = result(
+    "agent and git failing",
+    "agent CLI hanging past timeout_seconds; git exiting 127 (missing); .git/index.lock held",
+  );
+  return timed(r, async () => {
+    for (const mode of ["agent-hangs", "git-missing", "repo-locked"] as const) {
+      const dir = project({}, "");
+      const bin = path.join(dir, "fakebin");
+      fs.mkdirSync(bin);
+      const agent = path.join(bin, "fake-claude");
+      fs.writeFileSync(
+        agent,
+        `#!/bin/sh
+sleep 3600
+`,
+        { mode: 0o755 },
+      );
+      if (mode === "git-missing")
+        fs.writeFileSync(path.join(bin, "git"), "#!/bin/sh\necho 'git: not found' >&2\nexit 127\n", {
+          mode: 0o755,
+        });
+      const job = path.join(dir, "job.sh");
+      fs.writeFileSync(
+        job,
+        `n=$(( $(cat ${dir}/runs 2>/dev/null || echo 0) + 1 )); echo $n > ${dir}/runs
+if [ $n -eq 1 ]; then ${TRACEBACK}; exit 1; fi
+echo ok
+`,
+        { mode: 0o755 },
+      );
+      fs.writeFileSync(
+        path.join(dir, ".autosentry", "autosentry.yaml"),
+        `process:
+  command: [sh, ${job}]
+  restart_policy: { cooldown_seconds: 0.2, max_restarts: 3 }
+detectors:
+  - kind: traceback
+healing:
+  claude: { mode: subprocess, command: [${agent}], timeout_seconds: 3 }
+`,
+      );
+      fs.writeFileSync(path.join(dir, ".gitignore"), ".autosentry/\nruns\nfakebin/\n");
+      const g = (args: string[]) =>
+        Bun.spawnSync(["git", ...args], { cwd: dir, stderr: "ignore", stdout: "ignore" });
+      g(["init", "-q", "-b", "main"]);
+      g(["-c", "user.email=c@x", "-c", "user.name=c", "add", "-A"]);
+      g(["-c", "user.email=c@x", "-c", "user.name=c", "commit", "-qm", "init"]);
+      if (mode === "repo-locked") fs.writeFileSync(path.join(dir, ".git", "index.lock"), "");
+      const e = env({ PATH: `${bin}:${env().PATH}` });
+      const res = await runBin(["run"], dir, { env: e, timeoutMs: 120_000 });
+      r.trials++;
+      if (res.timedOut) r.lost.push(`${mode}: run hung`);
+      if (STACK.test(res.stderr)) r.lost.push(`${mode}: stack trace`);
+      const runs = Number(fs.readFileSync(path.join(dir, "runs"), "utf8").trim());
+      if (runs < 2) r.lost.push(`${mode}: the job was not restarted after the agent failed`);
+      const left = pidsWith(agent);
+      if (left.length) r.lost.push(`${mode}: ${left.length} agent process(es) left running`);
+      const c = incidentConsistency(dir);
+      if (c.folders < 1) r.lost.push(`${mode}: no incident recorded`);
+      const said = `${res.stdout}\n${res.stderr}`
+        .split("\n")
+        .filter((l) => /agent|claude|git|timed out|snapshot/i.test(l) && /WARN|ERROR|CLAUDE/.test(l))
+        .pop();
+      r.notes.push(
+        `${mode}: exit ${res.code}, ${runs} launches; said: ${(said ?? "(nothing)")
+          .replace(/^\[[^\]]*\] /, "")
+          .replace(/\|/g, "/")
+          .slice(0, 160)}`,
+      );
+      for (const p of left) {
+        try {
+          process.kill(p, "SIGKILL");
+        } catch {}
+      }
     }
   });
 }
@@ -752,6 +840,7 @@ export const SCENARIOS: Array<{
   { name: "read-only", full: () => readOnly(), quick: () => readOnly() },
   { name: "disappearing-dirs", full: () => disappearingDirs(5), quick: () => disappearingDirs(2) },
   { name: "secrets", full: () => secretsEverywhere(), quick: () => secretsEverywhere() },
-  { name: "slurm-failing", full: () => slurmFailing(), quick: () => slurmFailing() },
+  { name: "slurm-failing", full: () => slurmFailing(), quick: () => slurmFailing(["fail"]) },
+  { name: "agent-and-git", full: () => agentAndGit(), quick: () => agentAndGit() },
   { name: "docker-gone", full: () => dockerGone(), quick: () => dockerGone() },
 ];
