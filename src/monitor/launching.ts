@@ -175,6 +175,11 @@ export class Launching {
       m.log.info(`child started (pid ${record.pid ?? "?"}, generation ${generation}, ${why})${overlay}`);
     } catch (err) {
       const msg = errMsg(err);
+      // Stopped mid-launch (SIGTERM while the capture process started): nothing to restart.
+      if (m.finishing) {
+        m.log.info(`the launch of generation ${generation} was cut short by the stop: ${msg}`);
+        return;
+      }
       m.log.error(`Cannot start the child: ${msg}`);
       m.deps.journal.write("child_start_failed", { generation, error: msg });
       if (!m.launchedThisRun) {

@@ -184,3 +184,43 @@ describe("smaller findings (11)", () => {
     expect(readState(dir)!.phase).toBe("completed");
   });
 });
+
+describe("a failure while the monitor is down (finding 4)", () => {
+  test("the next run reads the unread tail and the exit file and handles the failure", async () => {
+    const dir = makeProject(
+      {
+        "job.sh": [
+          'n=$(( $(cat runs 2>/dev/null || echo 0) + 1 )); echo "$n" > runs',
+          'if [ "$n" -eq 1 ]; then',
+          "  echo started; while [ ! -f go ]; do sleep 0.05; done",
+          `  printf 'Traceback (most recent call last):\\n  File "train.py", line 3, in <module>\\n    step()\\nRuntimeError: died unwatched\\n' >&2`,
+          "  exit 1",
+          "fi",
+          "echo fine",
+        ].join("\n"),
+      },
+      "process:\n  command: [sh, job.sh]\n  restart_policy: { cooldown_seconds: 0.1 }\ndetectors:\n  - kind: traceback\n",
+    );
+    const first = start(["run"], { cwd: dir });
+    await waitFor("the child started", () => journal(dir).some((e) => e.event === "child_started"));
+    await waitFor(
+      "the state recorded it",
+      () => readState(dir)?.child !== null && readState(dir)?.child_running,
+    );
+    first.proc.kill("SIGKILL");
+    await first.wait();
+    // The child fails while no monitor watches; its capture process writes the exit file.
+    fs.writeFileSync(path.join(dir, "go"), "");
+    await waitFor("the exit file", () =>
+      fs.readdirSync(path.join(dir, ".autosentry", "run")).some((f) => /^exit-1\.json$/.test(f)),
+    );
+    const r = await run(["run"], { cwd: dir });
+    expect(r.code).toBe(0);
+    const ids = incidentIds(dir);
+    expect(ids).toHaveLength(1);
+    expect(readFile(dir, `.autosentry/incidents/${ids[0]}/report.md`)).toContain(
+      "RuntimeError: died unwatched",
+    );
+    expect(readFile(dir, "runs").trim()).toBe("2");
+  }, 120_000);
+});

@@ -536,7 +536,10 @@ export class LocalSupervisor implements Supervisor {
           process.kill(g.shimPid, "SIGKILL");
         } catch {}
       }
-      await g.exited;
+      // Bounded: a generation whose launch failed (stopped mid-launch by a SIGTERM) never gets
+      // its reader going, so `exited` may never resolve; the monitor hung there (issue 16 chaos).
+      if (!(await within(g.exited, SHIM_EXIT_WAIT_MS)) && this.shimAlive(g))
+        logger.error(`Capture shim ${g.shimPid} survived SIGKILL`);
     }
     if (this.groupIsOurs(g) && groupMembers(g.shimPid).length > 0) {
       signalGroup(g.shimPid, "SIGKILL");
@@ -576,15 +579,25 @@ export class LocalSupervisor implements Supervisor {
       startedAt: record.startedAt,
       proc: null,
     });
-    if (!this.shimAlive(g)) {
+    const shimGone = !this.shimAlive(g);
+    if (shimGone) {
       // The shim is gone. If it was killed, its child may still run unobserved: do not leave it.
       if (this.groupIsOurs(g) && groupMembers(shimPid).length > 0) {
         logger.warn(
           `Generation ${g.generation}: capture shim ${shimPid} is gone but its group is not; killing it`,
         );
         await killGroupGracefully(shimPid, 2000);
+        return false;
       }
-      return false;
+      // The child ended while no monitor watched (issue 16, finding 4): its exit file and the
+      // unread tail of process.log say how. Adopt it anyway: the tail goes to the detectors and
+      // the exit is delivered (checkAdopted below), so the failure is handled as it would have
+      // been, instead of a silent fresh start.
+      const exit = readExitFile(exitFile);
+      if (exit === null || exit.generation !== record.generation) return false;
+      logger.info(
+        `Generation ${g.generation} ended while no monitor was watching (${exitFile}); reading its unread output`,
+      );
     }
     this.cur = g;
     const { sink } = this.opts;
