@@ -152,14 +152,17 @@ export class FrameWriter {
     private readonly maxQueued: number,
   ) {}
 
-  /** Queue a batch of frames holding `lines` child lines; dropped when the queue is full. */
+  /**
+   * Queue a batch of frames holding `lines` child lines; dropped when the queue is full. The
+   * frames hold the child's bytes one per character (StreamPump), sent as those bytes.
+   */
   send(frames: string, lines: number): void {
     if (this.broken) return;
     if (this.queued >= this.maxQueued) {
       this.dropped += lines;
       return;
     }
-    this.push(frames);
+    this.push(frames, "latin1");
   }
 
   /** Queue frames that must not be dropped (start, exit, warnings). */
@@ -180,12 +183,12 @@ export class FrameWriter {
     this.timer = null;
   }
 
-  private push(frames: string): void {
+  private push(frames: string, encoding: "utf8" | "latin1" = "utf8"): void {
     if (this.dropped > 0) {
       frames = `D${this.dropped}\n${frames}`;
       this.dropped = 0;
     }
-    const buf = Buffer.from(frames, "utf8");
+    const buf = Buffer.from(frames, encoding);
     this.queue.push(buf);
     this.queued += buf.length;
     if (this.queue.length === 1) this.write();
@@ -261,8 +264,8 @@ class StreamPump {
     this.reader = reader;
     // The child's bytes are kept as written in process.log (invalid UTF-8 included, as the docs
     // promise; issue 16 finding 11): the stream is read as latin1 (one character per byte, so line
-    // ends are found and lengths bounded in bytes) and written back as latin1. The monitor gets
-    // each line decoded as UTF-8 (an invalid byte shows as U+FFFD there, and only there).
+    // ends are found and lengths bounded in bytes) and written back as latin1, to process.log and
+    // to the monitor, which decodes its pipe as UTF-8 (an invalid byte shows as U+FFFD there only).
     const splitter = new LineSplitter(maxLineLength);
     let logText = "";
     let frames = "";
@@ -272,7 +275,7 @@ class StreamPump {
         ? raw.slice(0, -LINE_CUT_MARKER.length) + CUT_MARKER_LATIN1
         : raw;
       logText += line + "\n";
-      frames += tag + Buffer.from(line, "latin1").toString("utf8") + "\n";
+      frames += tag + line + "\n";
       lines++;
     };
     const flush = (): void => {
