@@ -52,11 +52,25 @@ async function timed(r: ChaosResult, body: () => Promise<void>): Promise<ChaosRe
   return r;
 }
 
-/** Live `sh JOB` processes: the job itself, not the capture shim that names it in its argv. */
+/**
+ * Live copies of the job: `sh JOB` processes, not the capture shim that names the job in its argv,
+ * and not a fork of the job itself (`sh` forks to run `sleep`; until the exec the fork has the
+ * same command line, which on a loaded machine lasts long enough to be sampled).
+ */
 function jobPids(job: string): number[] {
-  return pidsWith(`sh\u0000${job}`).filter((pid) => {
+  const pids = pidsWith(`sh\u0000${job}`).filter((pid) => {
     try {
       return fs.readFileSync(`/proc/${pid}/cmdline`, "latin1").startsWith(`sh\u0000${job}`);
+    } catch {
+      return false;
+    }
+  });
+  const set = new Set(pids);
+  return pids.filter((pid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      return !set.has(ppid);
     } catch {
       return false;
     }
