@@ -281,7 +281,7 @@ const BASE_CONFIG = `process:
 detectors:
   - kind: traceback
   - { name: oom, kind: pattern, regex: "CUDA out of memory" }
-  - { name: stall, kind: stall, seconds: 600, metric_regex: "loss=([0-9.]+)" }
+  - { name: stall, kind: stall, no_progress_seconds: 600, metric_regex: "loss=([0-9.]+)" }
 rules:
   - name: halve
     match: { detector: oom }
@@ -410,6 +410,8 @@ export async function mutatedConfigs(count: number, binaryEvery = 20, seed = 7):
   return timed(r, async () => {
     const rand = rng(seed);
     const dir = project({}, BASE_CONFIG);
+    // The unmutated config must load, or every mutation would be "refused" for nothing.
+    parseConfigText(BASE_CONFIG, { file: "c.yaml", root: dir, env: {} });
     const cfgFile = path.join(dir, ".autosentry", "autosentry.yaml");
     let loaded = 0;
     let refused = 0;
