@@ -622,13 +622,14 @@ export async function secretsEverywhere(): Promise<ChaosResult> {
       src: "srcSecret-7782",
       rule: "ruleSecret-2213",
       custom: "customSecret-9934",
+      customSet: "customSetToken-7720",
       pem: "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
     };
     const dir = project(
       {
         ".env": `DOTENV_API_KEY=${S.dotenv}\n`,
         "train.py": `password = "${S.src}"\nraise RuntimeError("login failed for token=${S.exc}")\n`,
-        "leak.sh": `echo "custom says SECRET_VALUE=${S.custom}"\necho "ACTION: restart"\n`,
+        "leak.sh": `echo "custom says SECRET_VALUE=${S.custom}"\necho "ACTION: restart_with_env"\necho "SET: CUSTOM_API_TOKEN=${S.customSet}"\n`,
       },
       "",
     );
@@ -645,7 +646,7 @@ export async function secretsEverywhere(): Promise<ChaosResult> {
         `echo "db postgres://app:${S.url}@db.local/x"`,
         `echo "curl -H 'Authorization: Bearer ${S.bearer}' -u admin:${S.curl} https://x.invalid"`,
         `printf -- '-----BEGIN PRIVATE KEY-----\\n${S.pem}\\n-----END PRIVATE KEY-----\\n'`,
-        'echo "rule gave $RULE_DB_PASSWORD"',
+        'echo "rule gave $RULE_DB_PASSWORD, custom command gave $CUSTOM_API_TOKEN"',
         "if [ $n -eq 1 ]; then python3 train.py; exit 1; fi",
         'if [ $n -eq 2 ]; then echo "fatal: second" >&2; exit 2; fi',
         "echo done",
@@ -694,6 +695,15 @@ rules:
       )
       .map((f) => `${f}\n${fs.readFileSync(f, "utf8")}`);
     const all = [...outputs, ...written].join("\n");
+    // The job really printed them (process.log is its own output, kept as written): otherwise a
+    // clean grep would prove nothing.
+    const plog = walk(path.join(dir, ".autosentry", "logs"))
+      .filter((f) => /process\.log/.test(f))
+      .map((f) => fs.readFileSync(f, "utf8"))
+      .join("\n");
+    for (const name of ["config", "own", "dotenv", "rule", "customSet", "aws", "curl"] as const)
+      if (!plog.includes(S[name]))
+        r.lost.push(`the job never printed ${name}: the scenario did not exercise it`);
     for (const [name, value] of Object.entries(S)) {
       r.trials++;
       if (all.includes(value)) {

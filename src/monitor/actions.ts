@@ -152,6 +152,8 @@ export class Actions {
       monitorEnv: m.env,
     });
     Object.assign(s.env_overlay, r.values);
+    // A custom command's `SET: DB_PASSWORD=…` is a secret the job may print bare (issue 16).
+    m.deps.learnSecrets?.(r.values);
     return r;
   }
 

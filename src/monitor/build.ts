@@ -383,6 +383,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     runCommand: (argv, opts) => runCommand(argv, opts),
     parseActionBlock: (text) => parseActionBlock(text).action,
     redact: (t) => redactor.redact(t),
+    learnSecrets: (env) => redactor.learn(env),
     continuing,
   });
   monitorRef = monitor;

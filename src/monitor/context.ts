@@ -110,6 +110,8 @@ export interface MonitorDeps {
   continuing: boolean;
   /** Applied to free text kept in state.json (messages, reasons): state.json keeps no secrets. */
   redact?: (text: string) => string;
+  /** Tell the redactor about values set at run time (an env overlay): hidden wherever they appear. */
+  learnSecrets?: (env: Record<string, string>) => void;
 }
 
 /** The parts of the monitor, one per file (see the table in this module's comment). */

@@ -389,3 +389,12 @@ describe("issue 16, finding 8: the leaks", () => {
     expect(r.redact('url = "password=" + pw')).toBe('url = "password=" + pw');
   });
 });
+
+test("learn(): a secret set at run time (an env overlay) is hidden from then on", () => {
+  const r = createRedactor({ ownEnv: false });
+  expect(r.redact("token is runtimeSecret-123")).toBe("token is runtimeSecret-123");
+  r.learn({ NEW_API_TOKEN: "runtimeSecret-123", MODE: "safe-mode-on" });
+  expect(r.redact("token is runtimeSecret-123; mode safe-mode-on")).toBe(
+    "token is [REDACTED]; mode safe-mode-on",
+  );
+});

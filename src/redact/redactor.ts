@@ -47,6 +47,8 @@ export interface Redactor {
   redactEnv(env: Record<string, string>): Record<string, string>;
   /** A parsed JSON value: secret-keyed values replaced, every other string redacted as text. */
   redactJson(value: unknown): unknown;
+  /** Add the secret-named values of `env` (set at run time) to the known values. */
+  learn(env: Record<string, string | undefined>): void;
 }
 
 const MAX_DEPTH = 64;
@@ -57,7 +59,7 @@ const AUTH_SCHEME = /^([A-Za-z][A-Za-z0-9-]*[ \t]+)\S/;
 export function createRedactor(opts: RedactorOptions = {}): Redactor {
   const allow = new Set(opts.allow ?? []);
   const keep: KeepFn = (v) => allow.has(v);
-  const known = knownSecretValues(
+  let known = knownSecretValues(
     ...(opts.ownEnv === false ? [] : [process.env]),
     ...(opts.secretEnvs ?? []),
   ).filter((v) => !keep(v));
@@ -163,5 +165,10 @@ export function createRedactor(opts: RedactorOptions = {}): Redactor {
     return out;
   }
 
-  return { redact, redactEnv, redactJson: (value) => walk(value, 0) };
+  function learn(env: Record<string, string | undefined>): void {
+    const more = knownSecretValues(env).filter((v) => !keep(v) && !known.includes(v));
+    if (more.length > 0) known = [...known, ...more].sort((a, b) => b.length - a.length);
+  }
+
+  return { redact, redactEnv, redactJson: (value) => walk(value, 0), learn };
 }
