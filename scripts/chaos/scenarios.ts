@@ -266,6 +266,7 @@ export async function concurrentRuns(races: number, contenders = 6): Promise<Cha
       await Promise.all(ms.map((m) => m.proc.exited));
       await waitUntil(() => jobPids(job).length === 0, 10_000);
       r.trials++;
+      if (r.trials % 50 === 0) process.stderr.write(`concurrent runs: ${r.trials} races, ${doubles} bad\n`);
     }
     if (doubles > 3) r.lost.push(`… ${doubles} races in all ended with more or fewer than one monitor`);
   });
