@@ -56,13 +56,19 @@ export class ProcessLog {
   write(text: string, encoding: "utf8" | "latin1" = "utf8"): void {
     try {
       if (this.fd === null) this.open();
+      // After a failed write (a full disk) the file may end in half a line: resume on a line
+      // boundary, so the torn line and the next one never merge (issue 16, finding 9).
+      if (this.failing && this.size > 0 && !this.endsWithNewline()) text = `\n${text}`;
       // Common case: the batch fits (text.length <= its UTF-8 byte length, so this is a safe pre-check).
       const perChar = encoding === "latin1" ? 1 : 3;
       if (
         this.size + text.length * perChar <= this.maxBytes ||
         this.size + Buffer.byteLength(text, encoding) <= this.maxBytes
       ) {
-        this.size += fs.writeSync(this.fd!, text, null, encoding);
+        const want = Buffer.byteLength(text, encoding);
+        const n = fs.writeSync(this.fd!, text, null, encoding);
+        this.size += n;
+        if (n < want) throw new Error(`short write (${n} of ${want} bytes): no space left on device?`);
       } else {
         this.writeSplit(Buffer.from(text, encoding));
       }
@@ -109,8 +115,18 @@ export class ProcessLog {
     }
   }
 
+  private endsWithNewline(): boolean {
+    try {
+      const last = Buffer.alloc(1);
+      fs.readSync(this.fd!, last, 0, 1, this.size - 1);
+      return last[0] === 0x0a;
+    } catch {
+      return true;
+    }
+  }
+
   private open(): void {
-    this.fd = openAppendNoFollow(this.file);
+    this.fd = openAppendNoFollow(this.file, true);
     const st = fs.fstatSync(this.fd);
     this.ino = st.ino;
     this.size = st.size;
