@@ -518,6 +518,16 @@ echo finished`,
         : "";
       const torn = mlog.split("\n").filter((l) => l && !l.startsWith("["));
       if (torn.length) r.lost.push(`trial ${t + 1}: autosentry.log has ${torn.length} torn line(s)`);
+      const plog = walk(path.join(dot, "logs"))
+        .filter((f) => /process\.log/.test(f))
+        .flatMap((f) => fs.readFileSync(f, "latin1").split("\n"));
+      const merged = plog.filter(
+        (l) => (l.match(/flood line/g)?.length ?? 0) > 1 || /.===== autosentry: /.test(l),
+      );
+      if (merged.length)
+        r.lost.push(
+          `trial ${t + 1}: process.log has ${merged.length} line(s) run together, e.g. ${JSON.stringify(merged[0]!.replace(/\.{20,}/g, "…").slice(0, 120))}`,
+        );
       const byRun = new Map<string, number[]>();
       for (const e of readJsonl(path.join(dot, "logs", "events.jsonl"))) {
         if (e.event !== "child_started") continue;

@@ -40,6 +40,8 @@ export class ProcessLog {
   ino = 0;
   size = 0;
   private failing = false;
+  /** Just opened: the file's end was written by someone else (an earlier capture process). */
+  private fresh = false;
 
   constructor(
     private readonly file: string,
@@ -56,9 +58,10 @@ export class ProcessLog {
   write(text: string, encoding: "utf8" | "latin1" = "utf8"): void {
     try {
       if (this.fd === null) this.open();
-      // After a failed write (a full disk) the file may end in half a line: resume on a line
-      // boundary, so the torn line and the next one never merge (issue 16, finding 9).
-      if (this.failing && this.size > 0 && !this.endsWithNewline()) text = `\n${text}`;
+      // After a failed write (a full disk), or in a file an earlier capture process left, the file
+      // may end in half a line: resume on a line boundary, so the torn line and the next one
+      // never merge (issue 16, finding 9).
+      if ((this.failing || this.fresh) && this.size > 0 && !this.endsWithNewline()) text = `\n${text}`;
       // Common case: the batch fits (text.length <= its UTF-8 byte length, so this is a safe pre-check).
       const perChar = encoding === "latin1" ? 1 : 3;
       if (
@@ -73,6 +76,7 @@ export class ProcessLog {
         this.writeSplit(Buffer.from(text, encoding));
       }
       this.failing = false;
+      this.fresh = false;
       if (this.size >= this.maxBytes) this.rotate();
     } catch (err) {
       // Disk full or the directory vanished: keep forwarding, say so once, retry on the next batch.
@@ -130,6 +134,7 @@ export class ProcessLog {
     const st = fs.fstatSync(this.fd);
     this.ino = st.ino;
     this.size = st.size;
+    this.fresh = true;
   }
 
   private rotate(): void {
