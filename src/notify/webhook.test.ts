@@ -91,6 +91,10 @@ describe("WebhookNotifier", () => {
         time: "2026-01-01T00:00:00.000Z",
         host: "box1",
         project: "demo",
+        summary: "[oom] CUDA out of memory",
+        detail: ["restarting with BATCH_SIZE=16", "incident: 2026-01-01T00-00-00Z-error-oom"],
+        url: null,
+        facts: null,
       },
       {
         kind: "exit",
@@ -100,6 +104,10 @@ describe("WebhookNotifier", () => {
         time: "2026-01-01T00:00:00.000Z",
         host: "box1",
         project: "demo",
+        summary: "done",
+        detail: [],
+        url: null,
+        facts: null,
       },
     ]);
     expect(logger.lines).toEqual([]);
