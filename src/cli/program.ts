@@ -7,6 +7,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { register as registerAnalyze } from "./commands/analyze.ts";
 import { register as registerConfig } from "./commands/config.ts";
+import { register as registerDispatcher } from "./commands/dispatcher.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
 import { register as registerExplain } from "./commands/explain.ts";
 import { register as registerHealer } from "./commands/healer.ts";
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerSession(program);
   registerHooks(program);
+  registerDispatcher(program);
   return program as unknown as Command;
 }
 
