@@ -72,7 +72,7 @@ export class SlackApiBackend implements Backend {
       what: `slack ${method}`,
     });
     const j = res.json as { ok?: boolean; error?: string } | null;
-    if (!j || j.ok !== true) {
+    if (j?.ok !== true) {
       const code = j?.error ?? "no ok in answer";
       const retry = RETRYABLE.has(code);
       throw new DeliveryError(`slack ${method}: ${code}`, retry, retry);
