@@ -55,7 +55,8 @@ export function renderMessage(n: Notification, opts: RenderOptions = {}): Render
   const d = n.detail;
   const detail: string[] = [];
   // With structured detail the title is already in the summary; the body is the free-text rest.
-  if (d?.what && n.title && !summaryLine(n).includes(n.title)) detail.push(n.title);
+  if (d?.what && n.title && !n.title.includes(d.what) && !summaryLine(n).includes(n.title))
+    detail.push(n.title);
   if (n.body) detail.push(n.body);
   if (d?.exception) detail.push(`exception: ${clip(d.exception, 300)}`);
   if (d?.frame) detail.push(`at: ${clip(d.frame, 200)}`);
