@@ -10,6 +10,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import type { Command } from "@commander-js/extra-typings";
 import { type ControlVerb, sendControl } from "../../monitor/control.ts";
+
+/** The verbs these commands send (chat threads also send status, set and note: src/dispatcher). */
+type CliVerb = Extract<ControlVerb, "pause" | "resume" | "abort" | "approve">;
+
 import { acquireLock, LockHeldError, ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { emptyState, type MonitorState, readState } from "../../monitor/state.ts";
@@ -24,7 +28,7 @@ const ACK_MARGIN_MS = 15_000;
 async function waitForAck(
   statePath: string,
   controlPath: string,
-  verb: ControlVerb,
+  verb: CliVerb,
   timeoutMs: number,
 ): Promise<{ state: MonitorState | null; confirmed: boolean }> {
   const target = fs.statSync(controlPath).size;
@@ -47,7 +51,7 @@ async function waitForAck(
 }
 
 async function operate(
-  verb: ControlVerb,
+  verb: CliVerb,
   opts: { config?: string; reason?: string; wait: boolean },
   detector: string | null = null,
 ): Promise<void> {
@@ -135,7 +139,7 @@ async function operate(
 }
 
 export function register(program: Command): void {
-  const verbs: Array<[ControlVerb, string]> = [
+  const verbs: Array<[CliVerb, string]> = [
     ["pause", "stop the child and keep it stopped (across monitor restarts) until resume"],
     ["resume", "start the child again after a pause"],
     ["abort", "stop the child and the monitor (exit code 130)"],
