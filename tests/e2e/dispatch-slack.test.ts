@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
+import { FLAKY_JOB, flakyConfig } from "./dispatch-shared.ts";
 import { alive, journal, makeProject, readFile, readState, run, start, testEnv, waitFor } from "./helpers.ts";
 
 let slack: FakeSlack | null = null;
@@ -13,30 +14,6 @@ afterEach(async () => {
   await slack?.close();
   slack = null;
 });
-
-/** Fails with a CUDA OOM on its first launch, then runs until stopped. */
-export const FLAKY_JOB = `echo $$ > child.pid
-n=$(cat runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > runs
-if [ "$n" = 1 ]; then echo "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB" >&2; sleep 0.2; exit 1; fi
-while true; do echo "step $n BATCH_SIZE=$BATCH_SIZE"; sleep 0.5; done
-`;
-
-export const flakyConfig = (notifier: string, dispatch: string) => `process:
-  command: [sh, job.sh]
-  env: { BATCH_SIZE: 64 }
-  restart_policy: { cooldown_seconds: 0.2, max_restarts: 5 }
-detectors:
-  - { name: oom, kind: pattern, regex: "CUDA out of memory" }
-rules:
-  - name: oom_halve_batch
-    match: { detector: oom }
-    action: { kind: restart_with_env, set: { BATCH_SIZE: half } }
-notifiers:
-  - { kind: log }
-${notifier}
-dispatch:
-${dispatch}
-`;
 
 describe("Slack: notifications in a thread, commands from it", () => {
   test("failure summary in the thread; pause, resume, set max_restarts; strangers ignored", async () => {
