@@ -332,3 +332,37 @@ describe("webhook backends", () => {
     expect(discord.inChannel(threadIds[0]!).map((m) => m.content)).toEqual(["one", "two"]);
   });
 });
+
+describe("reading", () => {
+  test("the reply cursor moves past the bot's own messages, so a long thread is not listed again", async () => {
+    slack = startFakeSlack();
+    const { file, add } = outbox("slack");
+    for (let i = 0; i < 5; i++) add(`m${i}`);
+    const clock = { t: Date.now() };
+    const backend = new SlackApiBackend({ token: "xoxb-test-token", baseUrl: slack.api });
+    const { d } = dispatcher(backend, file, clock);
+    await d.tick();
+    await d.tick();
+    const ledger = new Ledger(path.join(tmp, "ledger.jsonl"));
+    expect(ledger.state.seen.get("proj")).toBe(slack.messages.at(-1)!.ts);
+  });
+
+  test("a truncated outbox is reported and not re-sent; lines appended after it are delivered", async () => {
+    slack = startFakeSlack();
+    const { file, add } = outbox("slack");
+    add("before-1");
+    add("before-2");
+    const clock = { t: Date.now() };
+    const backend = new SlackApiBackend({ token: "xoxb-test-token", baseUrl: slack.api });
+    const { d, logs } = dispatcher(backend, file, clock);
+    await d.tick();
+    fs.writeFileSync(file, "");
+    await d.tick();
+    expect(
+      logs.some((l) => l.startsWith("ERROR outbox") && l.includes("shorter than what was already delivered")),
+    ).toBe(true);
+    add("after");
+    await d.tick();
+    expect(texts(slack)).toEqual(["before-1", "before-2", "after"]);
+  });
+});

@@ -18,9 +18,16 @@ import { type RenderedMessage, renderMessage } from "../notify/message.ts";
 import type { OutboxLine } from "../notify/outbox.ts";
 import { type ChatCommand, COMMAND_HELP, parseCommand } from "./commands.ts";
 import { type ControlSink, writeChatControl } from "./control-sink.ts";
-import type { AckMessage, Ledger } from "./ledger.ts";
+import { type AckMessage, compareIds, type Ledger } from "./ledger.ts";
 import { readOutbox } from "./outbox-reader.ts";
-import { type Backend, DeliveryError, type Outgoing, type Posted, type Reply } from "./types.ts";
+import {
+  type Backend,
+  DeliveryError,
+  type Outgoing,
+  type Posted,
+  type RepliesPage,
+  type Reply,
+} from "./types.ts";
 
 export type DispatchLogLevel = "INFO" | "WARN" | "ERROR";
 
@@ -133,8 +140,8 @@ export class Dispatcher {
           "ERROR",
           `outbox ${this.o.outboxPath} is shorter than what was already delivered (truncated or replaced?): new lines are read from where it now ends`,
         );
-        // Never re-send what was delivered; skip to the end of what exists now.
-        this.readPos = Number.MAX_SAFE_INTEGER;
+        // Never re-send what was delivered: go on from where the file ends now.
+        this.readPos = res.size;
         return;
       }
       for (const off of res.bad)
@@ -278,7 +285,7 @@ export class Dispatcher {
 
   /** Outbox lines before the first undelivered one are done: move the ledger's cursor there. */
   private advanceCursor(): void {
-    let min = this.readPos === Number.MAX_SAFE_INTEGER ? this.o.ledger.state.cursor : this.readPos;
+    let min = this.readPos;
     for (const i of this.queue) if (i.off >= 0 && i.off < min) min = i.off;
     this.o.ledger.cursor(min);
   }
@@ -292,18 +299,23 @@ export class Dispatcher {
     let handled = 0;
     for (const [tk, th] of [...ledger.state.threads]) {
       if (!th.ready) continue;
-      let replies: Reply[];
+      let page: RepliesPage;
+      const before = ledger.state.seen.get(tk) ?? null;
       try {
-        replies = await backend.replies(th.channel, th.ref, ledger.state.seen.get(tk) ?? null);
+        page = await backend.replies(th.channel, th.ref, before);
       } catch (err) {
         this.o.log("WARN", `cannot read replies in thread ${tk}: ${(err as Error).message}`);
         continue;
       }
-      for (const r of replies) {
+      for (const r of page.replies) {
         this.handleReply(tk, th.channel, r);
         ledger.seen(tk, r.id);
         handled++;
       }
+      // Past the bot's own messages too, so the next poll lists only what is new.
+      const seen = ledger.state.seen.get(tk) ?? null;
+      if (page.last !== null && (seen === null || compareIds(page.last, seen) > 0))
+        ledger.seen(tk, page.last);
     }
     return handled;
   }

@@ -20,6 +20,8 @@ export interface OutboxRead {
   bad: number[];
   /** The file is shorter than `from`: it was truncated or replaced. */
   shrank: boolean;
+  /** The file's size when read. */
+  size: number;
 }
 
 /** Complete lines of `file` from byte `from` (at most `maxBytes` at a time). */
@@ -29,14 +31,14 @@ export function readOutbox(file: string, from: number, maxBytes = 8 * 1024 * 102
     fd = fs.openSync(file, "r");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT")
-      return { entries: [], next: from, bad: [], shrank: false };
+      return { entries: [], next: from, bad: [], shrank: false, size: 0 };
     throw err;
   }
   try {
     const size = fs.fstatSync(fd).size;
-    if (size < from) return { entries: [], next: from, bad: [], shrank: true };
+    if (size < from) return { entries: [], next: from, bad: [], shrank: true, size };
     const len = Math.min(size - from, maxBytes);
-    if (len === 0) return { entries: [], next: from, bad: [], shrank: false };
+    if (len === 0) return { entries: [], next: from, bad: [], shrank: false, size };
     const buf = Buffer.alloc(len);
     fs.readSync(fd, buf, 0, len, from);
     const entries: OutboxEntry[] = [];
@@ -57,7 +59,7 @@ export function readOutbox(file: string, from: number, maxBytes = 8 * 1024 * 102
         bad.push(off);
       }
     }
-    return { entries, next: from + start, bad, shrank: false };
+    return { entries, next: from + start, bad, shrank: false, size };
   } finally {
     fs.closeSync(fd);
   }

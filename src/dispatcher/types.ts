@@ -35,6 +35,11 @@ export interface Reply {
   text: string;
 }
 
+export interface RepliesPage {
+  replies: Reply[];
+  last: string | null;
+}
+
 export interface Backend {
   readonly name: BackendName;
   /** `slack` or `discord` (the outbox it reads); stdout reads whichever is configured. */
@@ -49,8 +54,12 @@ export interface Backend {
   ensureThread?(channel: string | null, thread: string): Promise<void>;
   /** The message with key `m.key` if the service already has it (after a crash or a lost answer). */
   find?(m: Outgoing): Promise<Posted | null>;
-  /** Replies in `thread` after reply id `after` (exclusive), oldest first, not the bot's own. */
-  replies?(channel: string | null, thread: string, after: string | null): Promise<Reply[]>;
+  /**
+   * Replies in `thread` after message id `after` (exclusive), oldest first, not the bot's own;
+   * `last` is the newest message id seen in the thread (bots' included), the next call's `after`,
+   * so a long thread is not listed again on every poll.
+   */
+  replies?(channel: string | null, thread: string, after: string | null): Promise<RepliesPage>;
 }
 
 /**

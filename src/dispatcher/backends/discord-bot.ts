@@ -13,7 +13,7 @@
 import { createHash } from "node:crypto";
 import { clip, discordEmbed, plainText } from "../../notify/message.ts";
 import { requestJson } from "../http.ts";
-import { type Backend, DeliveryError, type Outgoing, type Posted, type Reply } from "../types.ts";
+import { type Backend, DeliveryError, type Outgoing, type Posted, type RepliesPage } from "../types.ts";
 
 export interface DiscordBotOptions {
   token: string;
@@ -147,7 +147,7 @@ export class DiscordBotBackend implements Backend {
     return this.botUser || null;
   }
 
-  async replies(_channel: string | null, thread: string, after: string | null): Promise<Reply[]> {
+  async replies(_channel: string | null, thread: string, after: string | null): Promise<RepliesPage> {
     const bot = await this.botUserId();
     const out: DiscordMessage[] = [];
     // Messages in a thread started on message T all have ids above T.
@@ -163,9 +163,12 @@ export class DiscordBotBackend implements Backend {
       if (msgs.length < 100) break;
       cursor = msgs.reduce((a, x) => (BigInt(x.id) > BigInt(a) ? x.id : a), cursor);
     }
-    return out
+    let last = after;
+    for (const x of out) if (last === null || BigInt(x.id) > BigInt(last)) last = x.id;
+    const replies = out
       .filter((x) => x.author && !x.author.bot && x.author.id !== bot && x.content?.trim())
       .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
       .map((x) => ({ id: x.id, user: x.author?.id as string, text: x.content as string }));
+    return { replies, last };
   }
 }

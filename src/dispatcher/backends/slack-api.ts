@@ -9,7 +9,7 @@
  */
 import { plainText, slackBlocks } from "../../notify/message.ts";
 import { type HttpAnswer, requestJson } from "../http.ts";
-import { type Backend, DeliveryError, type Outgoing, type Posted, type Reply } from "../types.ts";
+import { type Backend, DeliveryError, type Outgoing, type Posted, type RepliesPage } from "../types.ts";
 
 export interface SlackApiOptions {
   token: string;
@@ -141,14 +141,19 @@ export class SlackApiBackend implements Backend {
     return this.botUser || null;
   }
 
-  async replies(channel: string | null, thread: string, after: string | null): Promise<Reply[]> {
-    if (!channel) return [];
+  async replies(channel: string | null, thread: string, after: string | null): Promise<RepliesPage> {
+    if (!channel) return { replies: [], last: after };
     const bot = await this.botUserId();
-    const msgs = await this.list(channel, thread, after, false);
-    return msgs
-      .filter((x) => x.ts && x.ts !== thread && !x.bot_id && x.user && x.user !== bot && x.text?.trim())
-      .filter((x) => after === null || Number(x.ts) > Number(after))
+    // The parent comes back on every page; everything else is after `after` (or the parent).
+    const msgs = (await this.list(channel, thread, after ?? thread, false)).filter(
+      (x) => x.ts && x.ts !== thread && Number(x.ts) > Number(after ?? thread),
+    );
+    let last = after;
+    for (const x of msgs) if (last === null || Number(x.ts) > Number(last)) last = x.ts as string;
+    const replies = msgs
+      .filter((x) => !x.bot_id && x.user && x.user !== bot && x.text?.trim())
       .sort((a, b) => Number(a.ts) - Number(b.ts))
       .map((x) => ({ id: x.ts as string, user: x.user as string, text: x.text as string }));
+    return { replies, last };
   }
 }
