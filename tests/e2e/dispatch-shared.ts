@@ -10,7 +10,7 @@ if [ "$n" = 1 ]; then echo "RuntimeError: CUDA out of memory. Tried to allocate 
 while true; do echo "step $n BATCH_SIZE=$BATCH_SIZE"; sleep 0.5; done
 `;
 
-export const flakyConfig = (notifier: string, dispatch: string) => `process:
+export const flakyConfig = (notifier: string, dispatch: string, extra = "") => `process:
   command: [sh, job.sh]
   env: { BATCH_SIZE: 64 }
   restart_policy: { cooldown_seconds: 0.2, max_restarts: 5 }
@@ -25,4 +25,4 @@ notifiers:
 ${notifier}
 dispatch:
 ${dispatch}
-`;
+${extra}`;

@@ -23,6 +23,7 @@ describe("Slack: notifications in a thread, commands from it", () => {
       flakyConfig(
         "  - { kind: slack_outbox, channel: C0RUNS, thread_key: train }",
         "  bridge: true\n  allowed_users: [UALICE]\n  poll_seconds: 0.3",
+        "web:\n  public_url: https://sentry.example.org/\n",
       ),
     );
     const env = testEnv({ SLACK_BOT_TOKEN: "xoxb-test-token", AUTOSENTRY_SLACK_API_URL: slack.api });
@@ -37,6 +38,12 @@ describe("Slack: notifications in a thread, commands from it", () => {
     expect(parent.text.split("\n")[0]).toBe("autosentry monitor starting");
     expect(hit.thread_ts).toBe(parent.ts);
     expect(hit.text).toContain("detector: oom");
+    const incident = await waitFor(
+      "the incident",
+      () => readState(dir)?.last_incident_id as string | undefined,
+    );
+    expect(hit.text).toContain(`incident: ${incident}`);
+    expect(hit.text.split("\n").at(-1)).toBe(`https://sentry.example.org/incidents/${incident}`);
     expect(hit.blocks?.length).toBeGreaterThan(0);
     await waitFor(
       "the second child",
@@ -99,7 +106,6 @@ describe("Slack: notifications in a thread, commands from it", () => {
       ["status", "slack:UALICE", "chat"],
       ["note", "slack:UALICE", "chat"],
     ]);
-    const incident = readState(dir)!.last_incident_id;
     expect(readFile(dir, `.autosentry/incidents/${incident}/notes.md`)).toContain(
       "slack:UALICE: lr schedule looks off",
     );
