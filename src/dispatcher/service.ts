@@ -80,7 +80,8 @@ export async function runDispatcher(o: RunDispatcherOptions): Promise<TickResult
       if (o.once || o.signal?.aborted) return last;
       // A full batch means more is waiting: go on at once.
       if (last.delivered < 500) await wait(pollMs, o.signal);
-      if (o.signal?.aborted) return last;
+      // Stopped (SIGTERM/SIGINT): one last pass, so what the monitor said while it stopped goes out.
+      if (o.signal?.aborted) return await d.tick({ inbound: false });
     }
   } finally {
     lock.release();

@@ -107,7 +107,11 @@ describe("Discord: notifications in a thread, commands from it", () => {
     await mon2.wait();
     disp.proc.kill("SIGTERM");
     expect((await disp.wait()).code).toBe(0);
-    const pending = await run(["dispatcher", "pending"], { cwd: dir, env });
+    // Every notification went out, whichever environment asks (no token here: the newest ledger).
+    const pending = await run(["dispatcher", "pending"], { cwd: dir, env: testEnv() });
     expect(pending.code).toBe(0);
+    expect(pending.stdout).toStartWith("nothing pending in ");
+    const before = await run(["dispatcher", "pending", "--json"], { cwd: dir, env });
+    expect(JSON.parse(before.stdout).pending).toEqual([]);
   });
 });

@@ -6,6 +6,8 @@
  * environment (SLACK_BOT_TOKEN, DISCORD_BOT_TOKEN, SLACK_WEBHOOK_URL, DISCORD_WEBHOOK_URL), as in
  * the Python tool. Logs go to stderr; the stdout backend prints the messages on stdout.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { compileRegex } from "../../config/regex.ts";
 import { messageOfLine } from "../../dispatcher/dispatcher.ts";
@@ -47,6 +49,26 @@ function setupOrExit(cfg: ReturnType<typeof loadConfigForCli>, flags: BackendFla
       throw new CliExit(EXIT.usage, `autosentry dispatcher: ${err.message}`);
     throw err;
   }
+}
+
+/** The most recently written ledger of the same outbox (any backend), else `preferred`. */
+function newestLedger(preferred: string): string {
+  if (fs.existsSync(preferred)) return preferred;
+  const dir = path.dirname(preferred);
+  const base = path.basename(preferred).split(".")[0] ?? "";
+  let best: { file: string; mtime: number } | null = null;
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return preferred;
+  }
+  for (const n of names) {
+    if (!n.startsWith(`${base}.`) || !n.endsWith(".ledger.jsonl")) continue;
+    const mtime = fs.statSync(path.join(dir, n)).mtimeMs;
+    if (!best || mtime > best.mtime) best = { file: path.join(dir, n), mtime };
+  }
+  return best?.file ?? preferred;
 }
 
 export function register(program: Command): void {
@@ -112,7 +134,9 @@ export function register(program: Command): void {
   addConfigOption(pending).action((opts) => {
     const cfg = loadConfigForCli(opts);
     const setup = setupOrExit(cfg, opts);
-    const ledger = new Ledger(setup.ledgerPath);
+    // Without --backend or credentials here, read the ledger of whichever backend delivered last.
+    const chosen = opts.backend ? setup.ledgerPath : newestLedger(setup.ledgerPath);
+    const ledger = new Ledger(chosen);
     const st = ledger.state;
     const rows: Array<{
       key: string;
@@ -146,18 +170,18 @@ export function register(program: Command): void {
     }
     if (opts.json) {
       process.stdout.write(
-        `${JSON.stringify({ outbox: setup.outboxPath, backend: setup.backend.name, pending: rows }, null, 2)}\n`,
+        `${JSON.stringify({ outbox: setup.outboxPath, ledger: chosen, pending: rows }, null, 2)}\n`,
       );
       return;
     }
     if (rows.length === 0) {
-      process.stdout.write(`nothing pending in ${setup.outboxPath} (backend ${setup.backend.name})\n`);
+      process.stdout.write(`nothing pending in ${setup.outboxPath} (ledger ${path.basename(chosen)})\n`);
       return;
     }
     for (const r of rows) {
       const state = r.dead ? "GAVE UP" : r.attempts > 0 ? `${r.attempts} failed attempt(s)` : "waiting";
       process.stdout.write(`${r.id}  [${r.kind}] ${r.summary}  — ${state}${r.error ? `: ${r.error}` : ""}\n`);
     }
-    process.stdout.write(`${rows.length} pending in ${setup.outboxPath} (backend ${setup.backend.name})\n`);
+    process.stdout.write(`${rows.length} pending in ${setup.outboxPath} (ledger ${path.basename(chosen)})\n`);
   });
 }
