@@ -24,7 +24,13 @@ function cfg(yaml: string) {
 describe("deliveryFindings", () => {
   test("an outbox nothing delivers is a warning; a live dispatcher's lock makes it ok", () => {
     const c = cfg("notifiers:\n  - { kind: slack_outbox, channel: C1 }\n");
-    const [f] = deliveryFindings(c, {});
+    const [f, open] = deliveryFindings(c, {});
+    expect(open).toEqual({
+      level: "warn",
+      name: "chat commands",
+      detail:
+        "dispatch.allowed_users is empty: anyone who can reply in the channel can pause or abort this run",
+    });
     expect(f).toEqual({
       level: "warn",
       name: "slack_outbox",
@@ -40,7 +46,7 @@ describe("deliveryFindings", () => {
 
   test("the bridge needs credentials; a signed webhook needs its secret; log-only configs say nothing", () => {
     const c = cfg(
-      "notifiers:\n  - { kind: discord_outbox, channel: '1' }\n  - { kind: webhook, url: 'http://127.0.0.1:9/x', secret_env: HOOK_SECRET }\ndispatch:\n  bridge: true\n",
+      "notifiers:\n  - { kind: discord_outbox, channel: '1' }\n  - { kind: webhook, url: 'http://127.0.0.1:9/x', secret_env: HOOK_SECRET }\ndispatch:\n  bridge: true\n  allowed_users: ['discord:42']\n",
     );
     expect(deliveryFindings(c, {}).map((f) => [f.level, f.name])).toEqual([
       ["warn", "discord_outbox"],

@@ -78,5 +78,13 @@ export function deliveryFindings(
       detail: `nothing delivers ${file}: run \`autosentry dispatcher run\` (e.g. in tmux next to the job) or set \`dispatch.bridge: true\``,
     });
   }
+  if (out.some((f) => f.name.endsWith("_outbox")) && cfg.data.dispatch.allowed_users.length === 0) {
+    out.push({
+      level: "warn",
+      name: "chat commands",
+      detail:
+        "dispatch.allowed_users is empty: anyone who can reply in the channel can pause or abort this run",
+    });
+  }
   return out;
 }

@@ -366,3 +366,51 @@ describe("reading", () => {
     expect(texts(slack)).toEqual(["before-1", "before-2", "after"]);
   });
 });
+
+describe("failures", () => {
+  test("a setup error (bad token) gives nothing up; a message the service refuses is given up after 5 tries", async () => {
+    slack = startFakeSlack({ token: "xoxb-right" });
+    const { file, add } = outbox("slack");
+    add("one");
+    add("two");
+    const clock = { t: Date.now() };
+    const wrong = dispatcher(new SlackApiBackend({ token: "xoxb-wrong", baseUrl: slack.api }), file, clock);
+    for (let i = 0; i < 8; i++) {
+      await wrong.d.tick();
+      clock.t += 600_000;
+    }
+    expect(wrong.d.pending).toBe(2);
+    expect(
+      wrong.logs.filter((l) => l.includes("slack chat.postMessage: invalid_auth — fix the token")).length,
+    ).toBe(8);
+    // Fixed token, restarted dispatcher: both go out.
+    const right = dispatcher(new SlackApiBackend({ token: "xoxb-right", baseUrl: slack.api }), file, clock);
+    expect((await right.d.tick()).delivered).toBe(2);
+
+    const refuse = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () =>
+        new Response(JSON.stringify({ message: "Invalid Form Body", code: 50035 }), { status: 400 }),
+    });
+    try {
+      fs.rmSync(path.join(tmp, "ledger.jsonl"));
+      const d = outbox("discord");
+      d.add("too odd");
+      d.add("fine");
+      const bad = dispatcher(
+        new DiscordWebhookBackend(`http://127.0.0.1:${refuse.port}/api/webhooks/1/x`),
+        d.file,
+        clock,
+      );
+      for (let i = 0; i < 5; i++) {
+        await bad.d.tick();
+        clock.t += 600_000;
+      }
+      expect(bad.logs.filter((l) => l.startsWith("ERROR gave up on o0"))).toHaveLength(1);
+      expect(bad.logs.filter((l) => l.startsWith("ERROR gave up on"))).toHaveLength(1);
+    } finally {
+      await refuse.stop(true);
+    }
+  });
+});

@@ -49,7 +49,7 @@ export interface DispatcherOptions {
   /** First retry delay (default 2 s), doubled per failure up to `backoffMaxMs` (default 5 min). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
-  /** A permanent error (4xx) is retried this many times before the message is given up (default 5). */
+  /** An error of this message (a 4xx other than 401/403/404/429) is retried this many times before it is given up (default 5). */
   maxPermanentFailures?: number;
   /** Messages posted at most per tick (default 500), so replies are read between bursts. */
   batch?: number;
@@ -271,11 +271,18 @@ export class Dispatcher {
     const n = before + 1;
     const base = this.o.backoffBaseMs ?? 2000;
     const max = this.o.backoffMaxMs ?? 300_000;
-    const delay = e.retryAfterMs ?? Math.min(base * 2 ** Math.min(n - 1, 20), max);
-    const dead = !e.retryable && n >= (this.o.maxPermanentFailures ?? 5);
+    // A setup problem (token, channel, permissions) fails every message alike: never give one up
+    // for it, retry at the slowest pace until someone fixes the setup (or restarts the dispatcher).
+    const delay = e.setup ? max : (e.retryAfterMs ?? Math.min(base * 2 ** Math.min(n - 1, 20), max));
+    const dead = !e.retryable && !e.setup && n >= (this.o.maxPermanentFailures ?? 5);
     this.o.ledger.fail(item.key, n, e.message, e.ambiguous, this.now() + delay, dead);
     const what = `${item.key} [${item.message.kind}] ${item.message.summary.slice(0, 80)}`;
     if (dead) this.o.log("ERROR", `gave up on ${what} after ${n} attempts: ${e.message}`);
+    else if (e.setup)
+      this.o.log(
+        "ERROR",
+        `${what}: ${e.message} — fix the token, channel or permissions; retrying every ${Math.round(delay / 1000)} s`,
+      );
     else
       this.o.log(
         n === 1 || n % 10 === 0 ? "WARN" : "INFO",

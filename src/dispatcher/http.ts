@@ -53,7 +53,15 @@ export async function requestJson(url: string, init: RequestInit, opts: HttpOpti
     throw new DeliveryError(`${opts.what}: HTTP ${res.status} ${text.slice(0, 200)}`.trim(), true, true);
   }
   if (res.status < 200 || res.status >= 300) {
-    throw new DeliveryError(`${opts.what}: HTTP ${res.status} ${text.slice(0, 200)}`.trim(), false, false);
+    // 401/403/404: the token, the permissions or the channel/webhook: the setup, not the message.
+    const setup = res.status === 401 || res.status === 403 || res.status === 404;
+    throw new DeliveryError(
+      `${opts.what}: HTTP ${res.status} ${text.slice(0, 200)}`.trim(),
+      false,
+      false,
+      undefined,
+      setup,
+    );
   }
   return { status: res.status, headers: res.headers, json };
 }

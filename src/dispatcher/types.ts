@@ -65,7 +65,7 @@ export interface Backend {
 /**
  * A failed delivery. `retryable`: try again later (network, 5xx, 429); `ambiguous`: the service
  * may have acted anyway (timeout, connection lost, 5xx), so look before posting again;
- * `retryAfterMs`: the service said when (429 Retry-After).
+ * `retryAfterMs`: the service said when (429 Retry-After); `setup`: see below.
  */
 export class DeliveryError extends Error {
   constructor(
@@ -73,6 +73,11 @@ export class DeliveryError extends Error {
     readonly retryable: boolean,
     readonly ambiguous: boolean,
     readonly retryAfterMs?: number,
+    /**
+     * The setup is wrong (credentials, channel, permissions), not this message: every message
+     * would fail the same way, so none is given up; it is retried at the slowest pace until fixed.
+     */
+    readonly setup = false,
   ) {
     super(message);
     this.name = "DeliveryError";

@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Command } from "@commander-js/extra-typings";
+import { type Command, Option } from "@commander-js/extra-typings";
 import { compileRegex } from "../../config/regex.ts";
 import { messageOfLine } from "../../dispatcher/dispatcher.ts";
 import { Ledger } from "../../dispatcher/ledger.ts";
@@ -81,6 +81,12 @@ export function register(program: Command): void {
       .command("run")
       .description("deliver the outbox to Slack, Discord or stdout, and read commands from the threads")
       .option("--once", "one pass, then exit")
+      // The Python tool's inbox flags: commands now go to the monitor's control inbox and the
+      // state is the ledger, so these are accepted (scripts keep working) and ignored, with a note.
+      .addOption(new Option("--inbox-path <path>").hideHelp())
+      .addOption(new Option("--state-path <path>").hideHelp())
+      .addOption(new Option("--inbound-marker <path>").hideHelp())
+      .addOption(new Option("--idle-inbound-seconds <n>").hideHelp())
       .option("--poll-seconds <n>", "seconds between passes (default: dispatch.poll_seconds)", Number),
   );
   addConfigOption(run).action(async (opts) => {
@@ -90,6 +96,12 @@ export function register(program: Command): void {
       extraPatterns: cfg.data.redaction.extra_patterns.map((p) => compileRegex(p)),
       allow: cfg.data.redaction.allow,
     });
+    for (const flag of ["inboxPath", "statePath", "inboundMarker", "idleInboundSeconds"] as const) {
+      if (opts[flag] !== undefined)
+        process.stderr.write(
+          `autosentry dispatcher: --${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is ignored (commands go to the monitor's control inbox; delivery state is in .autosentry/dispatch/)\n`,
+        );
+    }
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     process.on("SIGINT", onSignal);

@@ -82,7 +82,13 @@ export class DiscordBotBackend implements Backend {
   async post(m: Outgoing): Promise<Posted> {
     const target = m.thread ?? m.channel;
     if (!target)
-      throw new DeliveryError("discord: no channel (set --channel or the notifier's channel)", false, false);
+      throw new DeliveryError(
+        "discord: no channel (set --channel or the notifier's channel)",
+        false,
+        false,
+        undefined,
+        true,
+      );
     const res = await this.req(
       `/channels/${target}/messages`,
       {

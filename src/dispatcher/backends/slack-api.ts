@@ -38,6 +38,23 @@ const RETRYABLE = new Set([
   "ratelimited",
 ]);
 
+/** Slack `error` codes that say the token, scopes or channel are wrong: no message can go out. */
+const SETUP_ERRORS = new Set([
+  "not_authed",
+  "invalid_auth",
+  "account_inactive",
+  "token_revoked",
+  "token_expired",
+  "no_permission",
+  "missing_scope",
+  "not_in_channel",
+  "channel_not_found",
+  "is_archived",
+  "restricted_action",
+  "team_access_not_granted",
+  "ekm_access_denied",
+]);
+
 export const SLACK_EVENT_TYPE = "autosentry_message";
 
 export class SlackApiBackend implements Backend {
@@ -75,7 +92,7 @@ export class SlackApiBackend implements Backend {
     if (j?.ok !== true) {
       const code = j?.error ?? "no ok in answer";
       const retry = RETRYABLE.has(code);
-      throw new DeliveryError(`slack ${method}: ${code}`, retry, retry);
+      throw new DeliveryError(`slack ${method}: ${code}`, retry, retry, undefined, SETUP_ERRORS.has(code));
     }
     return j as Record<string, unknown>;
   }
@@ -86,6 +103,8 @@ export class SlackApiBackend implements Backend {
         "slack chat.postMessage: no channel (set --channel or the notifier's channel)",
         false,
         false,
+        undefined,
+        true,
       );
     const body: Record<string, unknown> = {
       channel: m.channel,
@@ -151,7 +170,15 @@ export class SlackApiBackend implements Backend {
     let last = after;
     for (const x of msgs) if (last === null || Number(x.ts) > Number(last)) last = x.ts as string;
     const replies = msgs
-      .filter((x) => !x.bot_id && x.user && x.user !== bot && x.text?.trim())
+      // Only plain messages by people: no joins, edits-as-events or bot posts.
+      .filter(
+        (x) =>
+          (!x.subtype || x.subtype === "thread_broadcast") &&
+          !x.bot_id &&
+          x.user &&
+          x.user !== bot &&
+          x.text?.trim(),
+      )
       .sort((a, b) => Number(a.ts) - Number(b.ts))
       .map((x) => ({ id: x.ts as string, user: x.user as string, text: x.text as string }));
     return { replies, last };
