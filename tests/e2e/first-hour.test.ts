@@ -93,3 +93,44 @@ healing:
     await fake.close();
   }
 });
+
+test("one episode, one detector name: the attempts ledger names the incident's detector, not the rule's", async () => {
+  const dir = makeProject(
+    {
+      "job.sh": [
+        'if [ "$BATCH_SIZE" = 32 ]; then echo done; exit 0; fi',
+        'echo "Traceback (most recent call last):" >&2',
+        'echo "  File \\"train.py\\", line 9, in step" >&2',
+        'echo "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB" >&2',
+        "exit 1",
+      ].join("\n"),
+    },
+    `process:
+  command: [sh, job.sh]
+  env: { BATCH_SIZE: "64" }
+  restart_policy: { cooldown_seconds: 0.1 }
+detectors:
+  - kind: traceback
+  - { name: oom, kind: pattern, regex: "CUDA out of memory" }
+rules:
+  - { name: oom_halve_batch, match: { detector: oom }, action: { kind: restart_with_env, set: { BATCH_SIZE: half } } }
+healing:
+  verify_window_seconds: 0.5
+`,
+  );
+  const r = await run(["run"], { cwd: dir });
+  expect(r.code).toBe(0);
+  const index = fs
+    .readFileSync(path.join(dir, ".autosentry", "incidents", "index.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { detector: string; rule: string | null });
+  const [head, ...rows] = fs
+    .readFileSync(path.join(dir, ".autosentry", "attempts.tsv"), "utf8")
+    .trim()
+    .split("\n");
+  const col = head!.split("\t").indexOf("detector");
+  expect(rows).toHaveLength(1);
+  expect(index.at(-1)!.rule).toBe("oom_halve_batch");
+  expect(rows[0]!.split("\t")[col]).toBe(index.at(-1)!.detector);
+});
