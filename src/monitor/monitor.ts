@@ -216,6 +216,7 @@ export class Monitor {
       s.child = null;
     }
     m.after.flush(true);
+    if (phase === "aborted") m.parts.verification.discardAll(reason);
     if (phase !== "detached") m.setPhase(phase);
     s.child_running = m.childAlive && phase === "detached";
     m.deps.journal.write("monitor_stopped", {

@@ -68,6 +68,20 @@ export class Verification {
     m.deps.state.changed();
   }
 
+  /**
+   * The run ends before its windows can close (an abort): no fix is kept or judged, every open
+   * window is discarded in the ledger, and `status` no longer reports fixes under verification.
+   */
+  discardAll(why: string): void {
+    const m = this.m;
+    const open = m.s.pending_verifications;
+    if (open.length === 0) return;
+    for (const pv of open) this.ledgerUpdate(pv, "discarded");
+    m.log.info(`verification of ${open.length} fix(es) ended unjudged: ${why}`);
+    m.s.pending_verifications = [];
+    m.deps.state.changed();
+  }
+
   private ledgerUpdate(pv: PendingVerification, status: LedgerStatus): void {
     try {
       const seconds = (Date.now() - Date.parse(pv.applied_at)) / 1000;

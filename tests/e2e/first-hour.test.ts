@@ -5,7 +5,7 @@ import { expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startFakeOpenAi } from "../fakes/openai.ts";
-import { makeProject, run } from "./helpers.ts";
+import { makeProject, readState, run, start, testEnv, waitFor } from "./helpers.ts";
 
 test("pause, resume, abort and approve without a config refuse (exit 2) and write no state", async () => {
   const dir = makeProject();
@@ -133,4 +133,45 @@ healing:
   expect(rows).toHaveLength(1);
   expect(index.at(-1)!.rule).toBe("oom_halve_batch");
   expect(rows[0]!.split("\t")[col]).toBe(index.at(-1)!.detector);
+});
+
+test("abort -m: the reason is the stop reason, the operator is the account even without $USER, no fix is left 'verifying'", async () => {
+  const dir = makeProject(
+    {
+      "job.sh": [
+        'if [ "$MODE" = safe ]; then echo "running safely"; sleep 1000; fi',
+        'echo "fatal: unsafe mode" >&2',
+        "exit 2",
+      ].join("\n"),
+    },
+    `process:
+  command: [sh, job.sh]
+  restart_policy: { cooldown_seconds: 0.1 }
+detectors:
+  - { name: fatal, kind: pattern, regex: "fatal: .*" }
+rules:
+  - { name: safe, match: { detector: fatal }, action: { kind: restart_with_env, set: { MODE: safe } } }
+healing:
+  verify_window_seconds: 600
+`,
+  );
+  const mon = start(["run"], { cwd: dir });
+  await waitFor(
+    "the fix to be under verification",
+    () => readState(dir)?.pending_verifications?.length === 1,
+  );
+  const env = testEnv();
+  delete env.USER;
+  delete env.LOGNAME;
+  const abort = await run(["abort", "-m", "bad input data"], { cwd: dir, env });
+  expect(abort.code).toBe(0);
+  expect((await mon.wait()).code).toBe(130);
+  const account = (Bun.spawnSync(["id", "-un"]).stdout.toString().trim() || "root") as string;
+  const st = readState(dir)!;
+  expect(st.stop_reason).toBe(`Operator abort from '${account}': bad input data`);
+  expect(st.pending_verifications).toEqual([]);
+  const status = await run(["status"], { cwd: dir });
+  expect(status.stdout).not.toContain("verifying");
+  expect(status.stdout).toContain("bad input data");
+  expect(fs.readFileSync(path.join(dir, ".autosentry", "attempts.tsv"), "utf8")).toContain("\tdiscarded\t");
 });
