@@ -243,7 +243,7 @@ describe("renderReport", () => {
       [
         "Rule `oom_halve_batch` matched. Ran `./fix.sh`: exit code 3. Output in `fix/command_output.txt`.",
         "",
-        "The outcome answered the related detection `exit_code`.",
+        "It answered the `exit_code` detection of this failure (the incident is filed under `traceback`).",
       ].join("\n"),
     );
 

@@ -220,7 +220,10 @@ function fixApplied(r: IncidentRecord): string[] {
   }
   out.push(`${lead} ${what}`);
   if (o.answered_detector !== null && o.answered_detector !== r.detector) {
-    out.push("", `The outcome answered the related detection ${code(o.answered_detector)}.`);
+    out.push(
+      "",
+      `It answered the ${code(o.answered_detector)} detection of this failure (the incident is filed under ${code(r.detector)}).`,
+    );
   }
   if (o.has_response) out.push("", `See ${code("fix/claude_response.md")} for the agent's reply.`);
   if (o.has_diff) out.push("", `File edits captured in ${code("fix/diff.patch")}.`);
