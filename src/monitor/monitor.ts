@@ -241,6 +241,7 @@ export class Monitor {
 
   private onLine(text: string, stream: Stream, generation: number): void {
     const m = this.m;
+    m.deps.echo?.(text, stream);
     m.excerpt.push(text);
     if (m.after.active) m.after.collect(text, generation);
     if (generation !== m.gen || m.condemned.has(generation) || m.finishing) return;

@@ -175,3 +175,23 @@ healing:
   expect(status.stdout).toContain("bad input data");
   expect(fs.readFileSync(path.join(dir, ".autosentry", "attempts.tsv"), "utf8")).toContain("\tdiscarded\t");
 });
+
+test("run says where the job's output goes; run --follow echoes it, stream by stream", async () => {
+  const dir = makeProject(
+    { "job.sh": 'echo "step 1 loss=0.5"\necho "warning: slow disk" >&2\necho "step 2 loss=0.4"\n' },
+    "process:\n  command: [sh, job.sh]\n  lifecycle: one_shot\n",
+  );
+  const quiet = await run(["run"], { cwd: dir });
+  expect(quiet.code).toBe(0);
+  expect(quiet.stdout).toContain(
+    "the job's output goes to .autosentry/logs/process.log (`autosentry run --follow` echoes it here)",
+  );
+  expect(quiet.stdout).not.toContain("step 1 loss=0.5");
+  const follow = await run(["run", "--follow"], { cwd: dir });
+  expect(follow.code).toBe(0);
+  expect(follow.stdout).toContain(
+    "the job's output is echoed below and kept in .autosentry/logs/process.log",
+  );
+  expect(follow.stdout).toMatch(/step 1 loss=0\.5\n(.*\n)*step 2 loss=0\.4\n/);
+  expect(follow.stderr).toContain("warning: slow disk\n");
+});
