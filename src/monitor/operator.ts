@@ -27,7 +27,7 @@ const COMMANDS = {
   pause: { immediate: true, run: (op, c) => op.pause(c.user, c.reason ?? "operator pause") },
   resume: { run: (op, c) => op.resume(c.user) },
   approve: { run: (op, c) => op.approve(c.user, c.detector ?? null) },
-  abort: { immediate: true, run: (op, c) => op.abort(c.user) },
+  abort: { immediate: true, run: (op, c) => op.abort(c.user, c.reason) },
   // From chat threads (src/dispatcher): the dispatcher answers status itself from state.json; the
   // monitor's part is the journal line every command gets (with who sent it).
   status: { immediate: true, run: () => {} },
@@ -181,7 +181,7 @@ export class OperatorInput {
     }
   }
 
-  abort(by: string): Promise<void> {
-    return this.m.finish(130, `Operator abort from '${by}'`, "aborted");
+  abort(by: string, reason: string | null = null): Promise<void> {
+    return this.m.finish(130, `Operator abort from '${by}'${reason ? `: ${reason}` : ""}`, "aborted");
   }
 }
