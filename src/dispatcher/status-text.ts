@@ -12,7 +12,7 @@ export function statusText(st: MonitorState | null, monitorAlive: boolean): stri
   const child = st.child_running && st.pid ? `child pid ${st.pid}` : "no child running";
   lines.push(`status: ${st.phase}${monitorAlive ? "" : " (monitor not running)"} · ${child}`);
   lines.push(
-    `restarts: ${restartsLabel(st.restarts, st.max_restarts)} unverified, ${st.restarts_total} in all`,
+    `restarts: ${restartsLabel(st.restarts, st.max_restarts)} in a row without a verified fix (${st.restarts_total} since the run started)`,
   );
   if (st.desired === "paused") lines.push(`paused by ${st.paused_by ?? "?"} since ${st.paused_at ?? "?"}`);
   if (Object.keys(st.env_overlay ?? {}).length)

@@ -81,7 +81,7 @@ describe("Discord: notifications in a thread, commands from it", () => {
     discord.reply(thread, ALICE, "set max_restarts 3");
     await waitFor("the override", () => readState(dir)?.max_restarts === 3);
     const st = await run(["status"], { cwd: dir, env });
-    expect(st.stdout).toMatch(/restarts:\s+\d+\/3 unverified/);
+    expect(st.stdout).toMatch(/restarts:\s+1\/3 in a row without a verified fix/);
     await waitFor("the acknowledgements", () =>
       ["⏸ pause from", "▶️ resume from", "⚙️ set max_restarts 3 from"].every((p) =>
         botSaid().some((t) => t?.startsWith(p)),

@@ -87,7 +87,7 @@ describe("Slack: notifications in a thread, commands from it", () => {
     slack.reply("C0RUNS", parent.ts, "UALICE", "set max_restarts 3");
     await waitFor("the override", () => readState(dir)?.max_restarts === 3);
     const st = await run(["status"], { cwd: dir, env });
-    expect(st.stdout).toMatch(/restarts:\s+1\/3 unverified/);
+    expect(st.stdout).toMatch(/restarts:\s+1\/3 in a row without a verified fix/);
 
     // status is answered in the thread; note lands in the journal.
     slack.reply("C0RUNS", parent.ts, "UALICE", "status");
