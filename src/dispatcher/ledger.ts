@@ -20,7 +20,6 @@
  * `ack:<reply id>`. A torn last line (a crash mid-write) is skipped on replay, which is safe: each
  * record is written before what depends on it (see docs/dispatcher.md, "exactly once").
  */
-import * as fs from "node:fs";
 import { writeFileAtomicSync } from "../util/atomic-write.ts";
 import { appendJsonl, readJsonl } from "../util/jsonl.ts";
 
@@ -264,9 +263,4 @@ export class Ledger {
     this.lines = 1;
     return true;
   }
-}
-
-/** Whether the ledger file exists. */
-export function ledgerExists(file: string): boolean {
-  return fs.existsSync(file);
 }
