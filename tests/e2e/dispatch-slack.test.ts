@@ -76,12 +76,17 @@ describe("Slack: notifications in a thread, commands from it", () => {
     );
     await waitFor("the monitor's own pause notice", () => botSaid().includes("supervised work paused"));
 
-    // resume: a new child.
+    // set env while paused, then resume: the new child runs with the override.
+    slack.reply("C0RUNS", parent.ts, "UALICE", "set env BATCH_SIZE=8");
     slack.reply("C0RUNS", parent.ts, "UALICE", "resume");
     await waitFor(
       "a new child",
       () => readState(dir)?.phase === "running" && readFile(dir, "runs").trim() === "3",
     );
+    await waitFor("the child to run with BATCH_SIZE=8", () =>
+      readFile(dir, ".autosentry/logs/process.log").includes("step 3 BATCH_SIZE=8"),
+    );
+    expect(readState(dir)!.user.operator_overrides).toEqual({ env: { BATCH_SIZE: "8" } });
 
     // set max_restarts 3: shown by `autosentry status`.
     slack.reply("C0RUNS", parent.ts, "UALICE", "set max_restarts 3");
@@ -101,6 +106,7 @@ describe("Slack: notifications in a thread, commands from it", () => {
       .map((e) => [e.command, e.user, e.source]);
     expect(cmds).toEqual([
       ["pause", "slack:UALICE", "chat"],
+      ["set", "slack:UALICE", "chat"],
       ["resume", "slack:UALICE", "chat"],
       ["set", "slack:UALICE", "chat"],
       ["status", "slack:UALICE", "chat"],
