@@ -112,5 +112,5 @@ dispatch:
     }
     // The faults really happened.
     expect(slack.requests.filter((r) => r.method === "chat.postMessage").length).toBeGreaterThan(COUNT);
-  });
+  }, 600_000);
 });
