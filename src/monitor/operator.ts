@@ -28,7 +28,7 @@ const COMMANDS = {
   pause: { immediate: true, run: (op, c) => op.pause(c.user, c.reason ?? "operator pause") },
   resume: { run: (op, c) => op.resume(c.user) },
   approve: { run: (op, c) => op.approve(c.user, c.detector ?? null) },
-  abort: { immediate: true, run: (op, c) => op.abort(c.user) },
+  abort: { immediate: true, run: (op, c) => op.abort(c.user, c.reason) },
 } satisfies Record<ControlVerb, OperatorCommand>;
 
 export class OperatorInput {
@@ -120,7 +120,7 @@ export class OperatorInput {
     m.deps.state.changed();
   }
 
-  abort(by: string): Promise<void> {
-    return this.m.finish(130, `Operator abort from '${by}'`, "aborted");
+  abort(by: string, reason: string | null = null): Promise<void> {
+    return this.m.finish(130, `Operator abort from '${by}'${reason ? `: ${reason}` : ""}`, "aborted");
   }
 }
