@@ -127,6 +127,7 @@ function harness(yaml = CONFIG) {
   const monitor = new Monitor({
     config: c,
     configPath: null,
+    echo: null,
     version: "test",
     logger,
     createSupervisor: (sink) => {
