@@ -19,7 +19,8 @@ import { pushCapped } from "./state.ts";
 interface OperatorCommand {
   /** Act at once instead of waiting in the decision queue (it must be safe mid-decision). */
   immediate?: boolean;
-  run(op: OperatorInput, c: ControlCommand): Promise<void> | void;
+  /** Runs after the command's journal and log lines; `m` is the monitor's shared state. */
+  run(op: OperatorInput, c: ControlCommand, m: MonitorContext): Promise<void> | void;
 }
 
 /** The operator commands, by verb. */
@@ -70,7 +71,7 @@ export class OperatorInput {
       ...(c.source ? { source: c.source, thread_key: c.thread_key ?? null } : {}),
     });
     m.log.info(`operator ${c.user}: ${c.command}${c.reason ? ` (${c.reason})` : ""}`);
-    await cmd.run(this, c);
+    await cmd.run(this, c, m);
   }
 
   /** Durable pause: the child stays stopped (across monitor restarts) until resume. */
