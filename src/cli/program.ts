@@ -20,6 +20,7 @@ import { register as registerScan } from "./commands/scan.ts";
 import { register as registerSession } from "./commands/session.ts";
 import { register as registerStatus } from "./commands/status.ts";
 import { CliExit } from "./exit.ts";
+import { applyHelpStyle } from "./help-style.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
@@ -30,7 +31,7 @@ export function buildProgram(): Command {
     .description(
       "Self-healing supervisor for long-running work: watch a command, catch the failure, fix it, leave a paper trail.",
     )
-    .version(VERSION, "-V, --version", "print the version")
+    .version(VERSION, "-V, --version", "print the version (also -v and `autosentry version`)")
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
@@ -48,12 +49,22 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerSession(program);
   registerHooks(program);
+  // Onboarding and care (issue 8), and `version` (issue 14 item 21).
+  program
+    .command("version")
+    .description("Print the version")
+    .action(() => {
+      process.stdout.write(`${VERSION}\n`);
+    });
+  applyHelpStyle(program as unknown as import("commander").Command);
   return program as unknown as Command;
 }
 
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // `-v` is the spelling most tools accept for the version; commander takes one short flag.
+  if (argv[2] === "-v") argv = [...argv.slice(0, 2), "-V", ...argv.slice(3)];
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { ConfigError, findConfigPath, type LoadedConfig, loadConfig } from "../../config/load.ts";
 import { resolveAgentMode } from "../../healers/agent/mode.ts";
+import { readIndex } from "../../incidents/read.ts";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { resolveExecutable } from "../../monitor/preflight.ts";
@@ -19,6 +20,7 @@ import { parseJsonl } from "../../util/jsonl.ts";
 import { addConfigOption } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
 import { VERSION } from "../version.ts";
+import { detectorCount } from "./config.ts";
 import { preflight } from "./run.ts";
 
 type Level = "ok" | "warn" | "fail";
@@ -61,7 +63,7 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
       add({
         name: "config",
         level: "ok",
-        detail: `${cfg.path} (${cfg.data.detectors.length} detectors, ${cfg.data.rules.length} rules)`,
+        detail: `${cfg.path} (${detectorCount(cfg.data)}, ${cfg.data.rules.length} rules)`,
       });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -140,7 +142,13 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
             level: "warn",
             detail: `${index}: malformed lines ${badLines.slice(0, 10).join(", ")} (skipped by readers)`,
           }
-        : { name: "incidents index", level: "ok", detail: `${records.length} lines` },
+        : {
+            name: "incidents index",
+            level: "ok",
+            // One incident has a line when opened and another when its outcome is known: count
+            // incidents, not lines (issue 14 item 10).
+            detail: `${plural(readIndex(paths.incidents).length, "incident")} (${plural(records.length, "line")})`,
+          },
     );
   }
 
@@ -206,6 +214,10 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
     // the folder does not exist yet: nothing to measure
   }
   return checks;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 const MARK: Record<Level, string> = { ok: "✓", warn: "!", fail: "✗" };
