@@ -18,6 +18,7 @@ import { register as registerProbe } from "./commands/probe.ts";
 import { register as registerRun } from "./commands/run.ts";
 import { register as registerScan } from "./commands/scan.ts";
 import { register as registerSession } from "./commands/session.ts";
+import { register as registerSkills } from "./commands/skills.ts";
 import { register as registerStatus } from "./commands/status.ts";
 import { CliExit } from "./exit.ts";
 import { applyHelpStyle } from "./help-style.ts";
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerSession(program);
   registerHooks(program);
   // Onboarding and care (issue 8), and `version` (issue 14 item 21).
+  registerSkills(program);
   program
     .command("version")
     .description("Print the version")
