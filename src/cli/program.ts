@@ -13,8 +13,10 @@ import { register as registerHealer } from "./commands/healer.ts";
 import { register as registerHooks } from "./commands/hooks.ts";
 import { register as registerIncidents } from "./commands/incidents.ts";
 import { register as registerInit } from "./commands/init.ts";
+import { register as registerOnboard } from "./commands/onboard.ts";
 import { register as registerOperator } from "./commands/operator.ts";
 import { register as registerProbe } from "./commands/probe.ts";
+import { register as registerReset } from "./commands/reset.ts";
 import { register as registerRun } from "./commands/run.ts";
 import { register as registerScan } from "./commands/scan.ts";
 import { register as registerSession } from "./commands/session.ts";
@@ -51,7 +53,9 @@ export function buildProgram(): Command {
   registerSession(program);
   registerHooks(program);
   // Onboarding and care (issue 8), and `version` (issue 14 item 21).
+  registerOnboard(program);
   registerSkills(program);
+  registerReset(program);
   program
     .command("version")
     .description("Print the version")
