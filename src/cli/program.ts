@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { register as registerAnalyze } from "./commands/analyze.ts";
+import { register as registerCompletion } from "./commands/completion.ts";
 import { register as registerConfig } from "./commands/config.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
 import { register as registerExplain } from "./commands/explain.ts";
@@ -19,6 +20,7 @@ import { register as registerProbe } from "./commands/probe.ts";
 import { register as registerReset } from "./commands/reset.ts";
 import { register as registerRun } from "./commands/run.ts";
 import { register as registerScan } from "./commands/scan.ts";
+import { register as registerService } from "./commands/service.ts";
 import { register as registerSession } from "./commands/session.ts";
 import { register as registerSkills } from "./commands/skills.ts";
 import { register as registerStatus } from "./commands/status.ts";
@@ -56,12 +58,16 @@ export function buildProgram(): Command {
   registerOnboard(program);
   registerSkills(program);
   registerReset(program);
+  registerService(program);
   program
     .command("version")
     .description("Print the version")
     .action(() => {
       process.stdout.write(`${VERSION}\n`);
     });
+  // Styled before completion reads the tree (its descriptions show in completions) and after (its own commands).
+  applyHelpStyle(program as unknown as import("commander").Command);
+  registerCompletion(program); // last: it reads the tree
   applyHelpStyle(program as unknown as import("commander").Command);
   return program as unknown as Command;
 }
