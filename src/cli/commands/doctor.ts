@@ -3,6 +3,8 @@
  * `autosentry doctor [--fix] [--json]`: checks the project and the machine for what autosentry
  * needs, one line each (ok / warn / fail), and exits 1 when anything fails. `--fix` applies the
  * safe repairs (create missing folders, move an unreadable state.json aside) and checks again.
+ * The checks of the project's care over time (git, stale files, vault, ledger, version, skills)
+ * are in doctor-care.ts.
  */
 
 import * as fs from "node:fs";
@@ -21,17 +23,20 @@ import { addConfigOption } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
 import { VERSION } from "../version.ts";
 import { detectorCount } from "./config.ts";
+import {
+  type Check,
+  gitState,
+  type Level,
+  ledgerCheck,
+  skillsChecks,
+  staleFiles,
+  vaultCheck,
+  versionCheck,
+  writableDirs,
+} from "./doctor-care.ts";
 import { preflight } from "./run.ts";
 
-type Level = "ok" | "warn" | "fail";
-
-export interface Check {
-  name: string;
-  level: Level;
-  detail: string;
-  /** A safe repair for this problem (applied by --fix). */
-  fix?: () => string;
-}
+export type { Check } from "./doctor-care.ts";
 
 function which(name: string): string | null {
   return resolveExecutable(name, process.cwd(), process.env.PATH);
@@ -42,6 +47,7 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
   add({ name: "autosentry", level: "ok", detail: `version ${VERSION} (${process.execPath})` });
+  add(versionCheck());
   const git = which("git");
   add(
     git
@@ -131,6 +137,15 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
       },
     });
   else add({ name: "monitor", level: "ok", detail: "not running" });
+
+  add(writableDirs(cfg));
+  add(gitState(cfg));
+  for (const s of staleFiles(cfg)) add(s);
+  const ledger = ledgerCheck(cfg);
+  if (ledger) add(ledger);
+  const vault = vaultCheck(cfg);
+  if (vault) add(vault);
+  for (const s of skillsChecks(cfg)) add(s);
 
   const index = path.join(paths.incidents, "index.jsonl");
   if (fs.existsSync(index)) {
