@@ -26,6 +26,7 @@ import { register as registerSkills } from "./commands/skills.ts";
 import { register as registerStatus } from "./commands/status.ts";
 import { CliExit } from "./exit.ts";
 import { applyHelpStyle } from "./help-style.ts";
+import { exitForOutputError, exitQuietlyOnOutputErrors, isOutputError } from "./output-errors.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
@@ -74,6 +75,7 @@ export function buildProgram(): Command {
 
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnOutputErrors();
   const program = buildProgram();
   // `-v` is the spelling most tools accept for the version; commander takes one short flag.
   if (argv[2] === "-v") argv = [...argv.slice(0, 2), "-V", ...argv.slice(3)];
@@ -81,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
+    if (isOutputError(err)) return exitForOutputError(err);
     if (err instanceof CliExit) {
       if (err.message) process.stderr.write(`${err.message}\n`);
       return err.code;

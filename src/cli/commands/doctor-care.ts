@@ -13,7 +13,7 @@ import * as path from "node:path";
 import type { LoadedConfig } from "../../config/load.ts";
 import { compileRegex } from "../../config/regex.ts";
 import { LEDGER_COLUMNS, ledgerPath } from "../../fixes/ledger.ts";
-import type { JournalRecord } from "../../monitor/journal.ts";
+import type { JournalRecord } from "../../journal/journal.ts";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { createRedactor } from "../../redact/redactor.ts";
