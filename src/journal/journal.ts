@@ -43,6 +43,10 @@ export type MonitorEvent =
   | "gave_up"
   | "paused"
   | "resumed"
+  /** The child died within seconds of each of its last launches (it cannot start). */
+  | "startup_failures"
+  /** `autosentry reset`: counters, pauses and budgets back to a fresh start. */
+  | "reset"
   | "operator_command"
   | "session_action_applied"
   | "session_action_failed"

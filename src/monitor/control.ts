@@ -12,7 +12,7 @@ import { appendJsonl } from "../util/jsonl.ts";
  * The verbs the monitor understands. A new operator command: add its verb here and its handler to
  * the command table in operator.ts (tsc insists on both).
  */
-export const CONTROL_VERBS = ["pause", "resume", "abort", "approve"] as const;
+export const CONTROL_VERBS = ["pause", "resume", "abort", "approve", "reset"] as const;
 
 export type ControlVerb = (typeof CONTROL_VERBS)[number];
 
@@ -24,6 +24,8 @@ export interface ControlCommand {
   reason: string | null;
   /** approve: the detector whose healing resumes (null = all). */
   detector?: string | null;
+  /** reset: also clear the restart history (`autosentry reset --full --force`). */
+  full?: boolean;
 }
 
 /** Append a command for the monitor to pick up. */

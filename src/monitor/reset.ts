@@ -16,6 +16,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { appendJsonl } from "../util/jsonl.ts";
+import { noStartupFailures } from "./startup-failures.ts";
 import { type MonitorState, pushCapped } from "./state.ts";
 
 export interface ResetRecord {
@@ -81,6 +82,7 @@ export function applyReset(st: MonitorState, req: ResetRequest): ResetRecord {
   st.restarts = 0;
   st.restart_window = [];
   st.consecutive_failures = 0;
+  st.startup_failures = noStartupFailures();
   st.identical = { signature: null, count: 0 };
   st.escalated = false;
   st.force_agent = [];

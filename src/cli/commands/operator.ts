@@ -47,7 +47,8 @@ async function waitForAck(
 }
 
 async function operate(
-  verb: ControlVerb,
+  // reset has its own command (reset.ts): it carries more than a reason and is confirmed differently.
+  verb: Exclude<ControlVerb, "reset">,
   opts: { config?: string; reason?: string; wait: boolean },
   detector: string | null = null,
 ): Promise<void> {
@@ -143,7 +144,7 @@ async function operate(
 }
 
 export function register(program: Command): void {
-  const verbs: Array<[ControlVerb, string]> = [
+  const verbs: Array<[Exclude<ControlVerb, "reset">, string]> = [
     ["pause", "stop the child and keep it stopped (across monitor restarts) until resume"],
     ["resume", "start the child again after a pause"],
     ["abort", "stop the child and the monitor (exit code 130)"],
