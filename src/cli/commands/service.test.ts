@@ -80,3 +80,11 @@ test("runCli helper still works for completion", () => {
   expect(r.code).toBe(0);
   expect(r.out).toContain("autosentry complete --");
 });
+
+test("skills install: a --target that does not exist is a usage error, nothing is created", () => {
+  const dir = tempDir();
+  const r = runCli(dir, ["skills", "install", "--target", "nope"]);
+  expect(r.code).toBe(2);
+  expect(r.err).toContain("--target nope: no such directory");
+  expect(fs.existsSync(path.join(dir, "nope"))).toBe(false);
+});

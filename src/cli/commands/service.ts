@@ -144,6 +144,9 @@ export function register(program: Command): void {
       process.stdout.write(
         `enable it with: systemctl --user daemon-reload && systemctl --user enable --now ${name}\n`,
       );
+      process.stdout.write(
+        `to keep it running after you log out: loginctl enable-linger ${os.userInfo().username}\n`,
+      );
       return;
     }
     const reload = systemctl(["daemon-reload"]);

@@ -9,6 +9,7 @@
  * session when an incident waits (silent unless `dispatch.mode: session`). A global install skips
  * the hook: a Stop hook in ~/.claude would fire in every project, most of which have no monitor.
  */
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type Command, Option } from "@commander-js/extra-typings";
@@ -61,6 +62,8 @@ export function runSkillsInstall(
   req: SkillsRequest,
   env: Record<string, string | undefined> = process.env,
 ): InstallRow[] {
+  if (req.scope === "local" && !isDir(req.target))
+    throw new CliExit(EXIT.usage, `autosentry skills install: --target ${req.target}: no such directory`);
   const places = placesFrom(path.resolve(req.target), env, os.homedir());
   const rows = installSkills(req, places);
   if (req.scope === "local" && req.tools.includes("claude") && req.skills.includes("autosentry")) {
@@ -82,6 +85,14 @@ export function runSkillsInstall(
     });
   }
   return rows;
+}
+
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The result table. */
