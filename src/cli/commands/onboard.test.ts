@@ -2,13 +2,22 @@ import { describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runCli, scratchDirs } from "../../../tests/support/cli.ts";
+import { scratchDirs } from "../../../tests/support/cli.ts";
 import { emptyState } from "../../monitor/state.ts";
 import { procStartTime } from "../../util/proc.ts";
 
 const tempDir = scratchDirs("autosentry-onboard-");
 const CONFIG = "process:\n  command: [python, train.py]\n";
-const onboard = (dir: string, ...args: string[]) => runCli(dir, ["onboard", "--for-agent", ...args]);
+/** The CLI from source with a private HOME (global skills live there). */
+function cli(dir: string, args: string[]) {
+  const main = path.resolve(import.meta.dir, "../../../main.ts");
+  const p = Bun.spawnSync([process.execPath, "--no-env-file", main, ...args], {
+    cwd: dir,
+    env: { ...process.env, HOME: path.join(dir, ".home"), XDG_CONFIG_HOME: "", AUTOSENTRY_DEBUG: "" },
+  });
+  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
+}
+const onboard = (dir: string, ...args: string[]) => cli(dir, ["onboard", "--for-agent", ...args]);
 const writeState = (dir: string, st: object) =>
   fs.writeFileSync(path.join(dir, ".autosentry", "state.json"), JSON.stringify({ ...emptyState(), ...st }));
 
@@ -35,7 +44,7 @@ describe("onboard --for-agent: one phase per situation, with next steps", () => 
     expect(r.out).toContain("autosentry run --check");
     expect(r.out).toContain("nohup autosentry run");
     expect(r.out).toContain("autosentry skills install");
-    expect(runCli(dir, ["skills", "install", "--tool", "cursor"]).code).toBe(0);
+    expect(cli(dir, ["skills", "install", "--tool", "cursor"]).code).toBe(0);
     expect(onboard(dir).out).not.toContain("autosentry skills install");
   });
 
@@ -81,7 +90,7 @@ describe("onboard --for-agent: one phase per situation, with next steps", () => 
   });
 
   test("--json gives the same in a machine-readable form", () => {
-    const r = runCli(tempDir(), ["onboard", "--json"]);
+    const r = cli(tempDir(), ["onboard", "--json"]);
     expect(JSON.parse(r.out)).toMatchObject({ phase: "no_config", config: null });
   });
 });
