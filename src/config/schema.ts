@@ -109,7 +109,7 @@ export const RestartPolicy = z
       .min(0)
       .default(5)
       .describe(
-        "Give up when this many consecutive failures have the same signature (detector, kind and message with digits removed). 0 = off.",
+        "Give up when one failure repeats more than this many times in a row (same signature: detector, kind and message with digits removed): with 3, the 4th identical failure stops the run. 0 = off.",
       ),
     max_restarts_in_window: z
       .number()

@@ -126,7 +126,7 @@ export class Actions {
     await m.record(incident, applied);
     m.notifyIncident(primary, outcome, incident);
     if (incident) {
-      m.parts.verification.add(incident, outcome, effective.kind, generation);
+      m.parts.verification.add(incident, outcome, effective.kind, generation, primary);
     }
     m.deps.journal.write("recovery_applied", {
       incident_id: incident?.id ?? null,

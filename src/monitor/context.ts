@@ -55,6 +55,8 @@ export interface DetectorFanout {
 export interface MonitorDeps {
   config: ConfigData;
   configPath: string | null;
+  /** `run --follow`: each line of the job is echoed here as it is read (null: not echoed). */
+  echo: ((text: string, stream: Stream) => void) | null;
   version: string;
   logger: Logger;
   createSupervisor(sink: SupervisorSink): Supervisor;

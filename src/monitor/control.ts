@@ -5,7 +5,7 @@
  * which state.json records, so nothing is applied twice across monitor restarts).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
+import { accountName } from "../util/account.ts";
 import { appendJsonl } from "../util/jsonl.ts";
 
 /**
@@ -39,7 +39,7 @@ export function sendControl(
     id: `${Date.now()}-${Math.random().toString(16).slice(2, 10)}`,
     time: new Date().toISOString(),
     command,
-    user: process.env.USER ?? os.userInfo().username,
+    user: accountName(),
     reason,
     detector,
   };

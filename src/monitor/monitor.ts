@@ -216,6 +216,7 @@ export class Monitor {
       s.child = null;
     }
     m.after.flush(true);
+    if (phase === "aborted") m.parts.verification.discardAll(reason);
     if (phase !== "detached") m.setPhase(phase);
     s.child_running = m.childAlive && phase === "detached";
     m.deps.journal.write("monitor_stopped", {
@@ -240,6 +241,7 @@ export class Monitor {
 
   private onLine(text: string, stream: Stream, generation: number): void {
     const m = this.m;
+    m.deps.echo?.(text, stream);
     m.excerpt.push(text);
     if (m.after.active) m.after.collect(text, generation);
     if (generation !== m.gen || m.condemned.has(generation) || m.finishing) return;

@@ -28,7 +28,7 @@ const COMMANDS = {
   pause: { immediate: true, run: (op, c) => op.pause(c.user, c.reason ?? "operator pause") },
   resume: { run: (op, c) => op.resume(c.user) },
   approve: { run: (op, c) => op.approve(c.user, c.detector ?? null) },
-  abort: { immediate: true, run: (op, c) => op.abort(c.user) },
+  abort: { immediate: true, run: (op, c) => op.abort(c.user, c.reason) },
   reset: { run: (op, c) => op.reset(c) },
 } satisfies Record<ControlVerb, OperatorCommand>;
 
@@ -150,7 +150,7 @@ export class OperatorInput {
     if (wasPaused && !m.childAlive) await m.parts.launching.launch(`reset by ${c.user}`);
   }
 
-  abort(by: string): Promise<void> {
-    return this.m.finish(130, `Operator abort from '${by}'`, "aborted");
+  abort(by: string, reason: string | null = null): Promise<void> {
+    return this.m.finish(130, `Operator abort from '${by}'${reason ? `: ${reason}` : ""}`, "aborted");
   }
 }

@@ -13,7 +13,6 @@
  * a `reset_history` record and a line to `<log_dir>/reset.log`.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { appendJsonl } from "../util/jsonl.ts";
 import { noStartupFailures } from "./startup-failures.ts";
@@ -49,15 +48,6 @@ export interface ResetCommand {
   user: string;
   reason: string;
   full: boolean;
-}
-
-/** The account name (USER may be unset under cron, sudo -i or a scheduler). */
-export function operatorName(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return process.env.USER ?? "unknown";
-  }
 }
 
 /** A new request id. */

@@ -7,12 +7,13 @@
  */
 
 import * as fs from "node:fs";
-import * as os from "node:os";
 import type { Command } from "@commander-js/extra-typings";
+import { ledgerPath, updateAttempt } from "../../fixes/ledger.ts";
 import { type ControlVerb, sendControl } from "../../monitor/control.ts";
 import { acquireLock, LockHeldError, ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { emptyState, type MonitorState, readState } from "../../monitor/state.ts";
+import { accountName } from "../../util/account.ts";
 import { writeJsonAtomicSync } from "../../util/atomic-write.ts";
 import { killGroupGracefully, pidAlive } from "../../util/proc.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
@@ -55,7 +56,7 @@ async function operate(
   const cfg = loadConfigForCli(opts, { allowMissing: true });
   const paths = monitorPaths(cfg.data);
   const lock = readLock(paths.lock);
-  const who = process.env.USER ?? os.userInfo().username;
+  const who = accountName();
   if (lock && ownerAlive(lock)) {
     sendControl(paths.control, verb, opts.reason ?? null, detector);
     if (!opts.wait) {
@@ -133,7 +134,20 @@ async function operate(
         process.stdout.write("nothing to abort: no monitor and no child are running\n");
       }
       st.phase = "aborted";
-      st.stop_reason = `Operator abort from '${who}'`;
+      st.stop_reason = `Operator abort from '${who}'${opts.reason ? `: ${opts.reason}` : ""}`;
+      // The run is over: fixes still inside their verification window are discarded, unjudged.
+      for (const pv of st.pending_verifications) {
+        const seconds = Math.round((Date.now() - Date.parse(pv.applied_at)) / 100) / 10;
+        try {
+          updateAttempt(ledgerPath(cfg.root), pv.incident_id, pv.ledger_source, {
+            status: "discarded",
+            duration_seconds: seconds,
+          });
+        } catch {
+          // a missing or unwritable ledger must not keep the abort from being recorded
+        }
+      }
+      st.pending_verifications = [];
       st.child = null;
       st.child_running = false;
       writeJsonAtomicSync(paths.state, st);

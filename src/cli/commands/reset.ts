@@ -13,13 +13,13 @@ import { monitorPaths } from "../../monitor/paths.ts";
 import {
   appendResetLog,
   applyReset,
-  operatorName,
   type ResetRecord,
   resetApplied,
   resetId,
   sendReset,
 } from "../../monitor/reset.ts";
 import { type MonitorState, readState } from "../../monitor/state.ts";
+import { accountName } from "../../util/account.ts";
 import { writeJsonAtomicSync } from "../../util/atomic-write.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
@@ -51,7 +51,7 @@ export function register(program: Command): void {
       );
     const cfg = loadConfigForCli(opts, { allowMissing: true });
     const paths = monitorPaths(cfg.data);
-    const req = { id: resetId(), reason: opts.reason, by: operatorName(), full: opts.full === true };
+    const req = { id: resetId(), reason: opts.reason, by: accountName(), full: opts.full === true };
     const lock = readLock(paths.lock);
     if (lock && ownerAlive(lock)) {
       sendReset(paths.control, req);

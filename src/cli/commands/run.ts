@@ -15,6 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import type { LoadedConfig } from "../../config/load.ts";
+import type { Stream } from "../../core/types.ts";
 import { childEnvironment } from "../../healers/env-overlay.ts";
 import { buildMonitor } from "../../monitor/build.ts";
 import { acquireLock, LockHeldError } from "../../monitor/lock.ts";
@@ -95,6 +96,29 @@ function pausedNotice(cfg: LoadedConfig): string | null {
   return `PAUSED: this project was paused (since ${st.paused_at ?? "?"} by ${st.paused_by ?? "?"}); the job will not start until \`autosentry resume\``;
 }
 
+/** Where the job's output goes, said once at start: a foreground monitor prints only its own lines. */
+function outputNotice(cfg: LoadedConfig, follow: boolean): string {
+  const p = cfg.data.process;
+  const rel = (f: string) => path.relative(process.cwd(), f) || f;
+  let where: string;
+  if (p.kind === "slurm") where = "its SLURM output file (sbatch --output), followed by the monitor";
+  else if (p.kind === "docker") where = "the container's log (`docker logs`), followed by the monitor";
+  else if (p.kind === "attach") where = "the log file it writes, followed by the monitor";
+  else where = rel(path.join(monitorPaths(cfg.data).logDir, "process.log"));
+  return follow
+    ? `the job's output is echoed below and kept in ${where}`
+    : `the job's output goes to ${where} (\`autosentry run --follow\` echoes it here)`;
+}
+
+/** `--follow`: a line of the job, to the stream it was written on. */
+function echoLine(text: string, stream: Stream): void {
+  try {
+    (stream === "stderr" ? process.stderr : process.stdout).write(`${text}\n`);
+  } catch {
+    // a closed terminal must not disturb supervision (see output-errors.ts)
+  }
+}
+
 async function runStages(
   cfg: LoadedConfig,
   opts: { check?: boolean; resume?: boolean; fromStage?: string },
@@ -139,6 +163,7 @@ export function register(program: Command): void {
     .command("run")
     .description("supervise the configured command in the foreground")
     .option("--check", "only check that the command can launch (cwd, executables, required env)")
+    .option("--follow", "also echo the job's output here as it is read (it is always kept in the log)")
     .option("--resume", "pipelines: continue the last run, skipping completed stages")
     .option("--from-stage <name>", "pipelines: start at this stage");
   addConfigOption(cmd).action(async (opts) => {
@@ -173,7 +198,8 @@ export function register(program: Command): void {
       throw err;
     }
     try {
-      const built = buildMonitor(cfg, VERSION);
+      process.stdout.write(`${outputNotice(cfg, opts.follow === true)}\n`);
+      const built = buildMonitor(cfg, VERSION, opts.follow ? { echo: echoLine } : {});
       const code = await built.monitor.run();
       built.logger.close();
       process.exitCode = code;

@@ -25,6 +25,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import type { LoadedConfig } from "../../config/load.ts";
+import { accountName } from "../../util/account.ts";
 import { writeFileAtomicSync } from "../../util/atomic-write.ts";
 import { selfCommand } from "../../util/self-command.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
@@ -100,7 +101,7 @@ function systemctl(args: string[]): { ok: boolean; out: string } {
 
 /** The linger hint, when lingering is off (the unit would stop at logout). */
 function lingerHint(): string | null {
-  const user = os.userInfo().username;
+  const user = accountName();
   const p = Bun.spawnSync(["loginctl", "show-user", user, "-p", "Linger"], {
     stdout: "pipe",
     stderr: "pipe",
@@ -144,9 +145,7 @@ export function register(program: Command): void {
       process.stdout.write(
         `enable it with: systemctl --user daemon-reload && systemctl --user enable --now ${name}\n`,
       );
-      process.stdout.write(
-        `to keep it running after you log out: loginctl enable-linger ${os.userInfo().username}\n`,
-      );
+      process.stdout.write(`to keep it running after you log out: loginctl enable-linger ${accountName()}\n`);
       return;
     }
     const reload = systemctl(["daemon-reload"]);
