@@ -6,9 +6,19 @@
  */
 import type { Command } from "commander";
 
-/** `text` with its first letter upper-cased (empty stays empty). */
+/**
+ * True when `text` starts with a literal that must keep its case: an identifier such as
+ * `restart_with_env:` or `dispatch.mode`, or a list of values (`restart | pause | abort`).
+ */
+export function startsWithLiteral(text: string): boolean {
+  const first = text.split(/[\s:,]/)[0] ?? "";
+  return /[_./`=<>]/.test(first) || /^\S+ \| /.test(text);
+}
+
+/** `text` with its first letter upper-cased, unless it starts with a literal (empty stays empty). */
 export function capitalise(text: string): string {
-  return text.length === 0 ? text : text[0]!.toUpperCase() + text.slice(1);
+  if (text.length === 0 || startsWithLiteral(text)) return text;
+  return text[0]!.toUpperCase() + text.slice(1);
 }
 
 /** Capitalise every description under `cmd` (commands, options, arguments, help option and command). */

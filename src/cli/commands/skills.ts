@@ -112,8 +112,8 @@ export function register(program: Command): void {
   skills
     .command("install")
     .description("Write the /autosentry skills for coding agents (merging, never overwriting your files)")
-    .option("-t, --tool <tool...>", `${TOOLS.join(", ")} or all (default: all)`)
-    .option("-s, --skill <skill>", "autosentry, init, update or all", "autosentry")
+    .option("-t, --tool <tool...>", `Which agents: ${TOOLS.join(", ")} or all (default: all)`)
+    .option("-s, --skill <skill>", "Which skill: autosentry, init, update or all", "autosentry")
     .addOption(
       new Option("--scope <scope>", "local (this project) or global (your home)")
         .choices(["local", "global"] as const)
