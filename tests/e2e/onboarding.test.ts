@@ -182,3 +182,30 @@ describe("the first hour (issue 14 items 1, 19, 21)", () => {
     expect(fs.existsSync(path.join(dir, ".claude"))).toBe(false);
   });
 });
+
+describe("onboard follows the project through its phases", () => {
+  test("no config → not started → finished, with init --for-agent --install-skills local on the way", async () => {
+    const dir = makeProject({ "job.sh": "echo done\n" });
+    const home = makeProject();
+    const env = testEnv({ HOME: home });
+    const phase = async () =>
+      (await run(["onboard", "--for-agent"], { cwd: dir, env })).stdout.split("\n")[0];
+    expect(await phase()).toBe("phase: no_config");
+    const init = await run(
+      ["init", "--non-interactive", "--for-agent", "--install-skills", "local", "--command", "sh job.sh"],
+      { cwd: dir, env },
+    );
+    expect(init.stderr).toBe("");
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain("AGENT_NOTES.md");
+    expect(init.stdout).toMatch(/skills \(local\): \d+ written/);
+    expect(fs.existsSync(path.join(dir, ".autosentry", "program.md"))).toBe(true);
+    expect(fs.existsSync(path.join(dir, ".codex", "prompts", "autosentry.md"))).toBe(true);
+    expect(await phase()).toBe("phase: not_started");
+    expect((await run(["run"], { cwd: dir, env })).code).toBe(0);
+    const after = (await run(["onboard", "--for-agent"], { cwd: dir, env })).stdout;
+    expect(after).toStartWith("phase: finished");
+    expect(after).toContain("the last run ended (completed: Child completed successfully)");
+    expect(after).not.toContain("autosentry skills install");
+  });
+});
