@@ -1,8 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Command } from "commander";
 import { runCli, scratchDirs } from "../../tests/support/cli.ts";
 import { allDescriptions, capitalise, startsWithLiteral } from "./help-style.ts";
 import { buildProgram, VERSION } from "./program.ts";
+
+// Each test starts the CLI as real processes; on a loaded machine that takes seconds, not a timing claim.
+setDefaultTimeout(60_000);
 
 const tempDir = scratchDirs("autosentry-program-");
 

@@ -345,6 +345,12 @@ export function skillsChecks(
       });
   }
   const hook = readStopHook(cfg.root);
+  if (hook.command && cfg.data.dispatch.mode !== "session")
+    out.push({
+      name: "stop hook",
+      level: "ok",
+      detail: `installed; it stays silent until dispatch.mode: session (now ${cfg.data.dispatch.mode})`,
+    });
   if (hook.command) {
     const program = hook.command.match(/^'([^']+)'|^(\S+)/);
     const exe = program?.[1] ?? program?.[2] ?? "";

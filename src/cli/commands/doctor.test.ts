@@ -1,9 +1,12 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { scratchDirs } from "../../../tests/support/cli.ts";
 import { compareVersions, versionCheck } from "./doctor-care.ts";
+
+// Each test starts the CLI as real processes; on a loaded machine that takes seconds, not a timing claim.
+setDefaultTimeout(60_000);
 
 const tempDir = scratchDirs("autosentry-doctor-");
 const MAIN = path.resolve(import.meta.dir, "../../../main.ts");

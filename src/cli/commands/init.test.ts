@@ -1,10 +1,13 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { runCli, scratchDirs } from "../../../tests/support/cli.ts";
 import { parseConfigText } from "../../config/load.ts";
 import { CONFIG_TEMPLATE, RECOVERY_PROMPT_TEMPLATE } from "../../config/template.ts";
 import { detectStack, type InitOptions, runInit } from "./init.ts";
+
+// Each test starts the CLI as real processes; on a loaded machine that takes seconds, not a timing claim.
+setDefaultTimeout(60_000);
 
 const tempDir = scratchDirs("autosentry-init-");
 const cli = (cwd: string, args: string[], stdin = "") => runCli(cwd, ["init", ...args], stdin);

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -6,6 +6,9 @@ import { runCli, scratchDirs } from "../../../tests/support/cli.ts";
 import { applyReset } from "../../monitor/reset.ts";
 import { emptyState, type MonitorState } from "../../monitor/state.ts";
 import { procStartTime } from "../../util/proc.ts";
+
+// Each test starts the CLI as real processes; on a loaded machine that takes seconds, not a timing claim.
+setDefaultTimeout(60_000);
 
 const tempDir = scratchDirs("autosentry-reset-");
 const CONFIG = "process:\n  command: [sleep, '1']\n";

@@ -1,7 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { runCli, scratchDirs } from "../../../tests/support/cli.ts";
+
+// Each test starts the CLI as real processes; on a loaded machine that takes seconds, not a timing claim.
+setDefaultTimeout(60_000);
 
 const tempDir = scratchDirs("autosentry-runcheck-");
 
