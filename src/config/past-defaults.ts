@@ -30,6 +30,8 @@ export interface Refreshed {
 export function refreshPastDefaults(
   text: string,
   templateText = CONFIG_TEMPLATE,
+  /** Only these keys (default: every key still at a past default). */
+  only?: ReadonlySet<string>,
 ): { text: string; refreshed: Refreshed[] } {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) throw new Error(doc.errors[0]!.message.split("\n")[0]);
@@ -39,6 +41,7 @@ export function refreshPastDefaults(
     const keyPath = key.split(".");
     const node = doc.getIn(keyPath, true);
     const now = tpl.getIn(keyPath);
+    if (only && !only.has(key)) continue;
     if (!isScalar(node) || now === undefined || !past.includes(node.value) || node.value === now) continue;
     refreshed.push({ key, from: node.value, to: now });
     node.value = now;

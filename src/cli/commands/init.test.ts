@@ -282,6 +282,20 @@ describe("--for-agent, --install-skills, --upgrade refreshing old defaults", () 
   });
 });
 
+test("--upgrade on a terminal asks before refreshing each old default; n keeps it", async () => {
+  const user =
+    "process:\n  command: [make]\n  restart_policy:\n    max_restarts: 10\nhealing:\n  budget:\n    max_attempts_per_detector_per_hour: 5\n";
+  const dir = tempDir({ ".autosentry/autosentry.yaml": user });
+  const r = await inProcess(dir, { interactive: true, upgrade: true }, ["n", "y"]);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain(
+    "process.restart_policy.max_restarts is 10, an old default; the default is now 50. Refresh it? [Y/n/a]: n",
+  );
+  const data = loadData(dir);
+  expect(data.process.restart_policy.max_restarts).toBe(10);
+  expect(data.healing.budget.max_attempts_per_detector_per_hour).toBe(60);
+});
+
 describe("legacy autosentry.yaml in the project root", () => {
   const legacy = "process:\n  command: [python, old.py]\n";
 

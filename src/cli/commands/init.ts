@@ -243,7 +243,13 @@ export async function runInit(opts: InitOptions, io: InitIO): Promise<number> {
     let refreshed: ReturnType<typeof refreshPastDefaults>["refreshed"];
     try {
       result = upgradeConfigText(current);
-      const r = refreshPastDefaults(result.text);
+      let only: Set<string> | undefined;
+      if (interactive) {
+        // As the Python tool did: each refresh is confirmed on a terminal (y, n, or a = all).
+        const candidates = refreshPastDefaults(result.text).refreshed;
+        if (candidates.length > 0) only = await confirmRefreshes(candidates, io);
+      }
+      const r = refreshPastDefaults(result.text, undefined, only);
       result.text = r.text;
       refreshed = r.refreshed;
     } catch (err) {
@@ -432,6 +438,34 @@ async function askQuestions(
     await reader.close();
   }
   return { answers, skills };
+}
+
+/** Ask about each value still at an old default; returns the keys to refresh. */
+async function confirmRefreshes(
+  candidates: Array<{ key: string; from: unknown; to: unknown }>,
+  io: InitIO,
+): Promise<Set<string>> {
+  const reader = new LineReader(io.input());
+  const yes = new Set<string>();
+  let all = false;
+  try {
+    for (const c of candidates) {
+      if (all) {
+        yes.add(c.key);
+        continue;
+      }
+      io.out(
+        `${c.key} is ${JSON.stringify(c.from)}, an old default; the default is now ${JSON.stringify(c.to)}. Refresh it? [Y/n/a]: `,
+      );
+      const line = ((await reader.next()) ?? "").trim();
+      if (!io.isTTY) io.out(`${line}\n`);
+      if (/^a(ll)?$/i.test(line)) all = true;
+      if (all || line === "" || /^y(es)?$/i.test(line)) yes.add(c.key);
+    }
+  } finally {
+    await reader.close();
+  }
+  return yes;
 }
 
 /** Reads a byte stream one line at a time, only as far as it is asked to. */
