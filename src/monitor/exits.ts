@@ -49,7 +49,7 @@ export class Exits {
     }
     // A child that dies within seconds of every launch cannot start: say so where the user looks.
     const processLog = path.join(m.cfg.monitor.log_dir, "process.log");
-    const streak = noteFailedExit(s, exit, processLog);
+    const streak = noteFailedExit(s, exit, processLog, (t) => m.red(t));
     if (streak) {
       m.log.warn(describeStartupFailures(streak));
       m.deps.journal.write("startup_failures", { count: streak.count, code: streak.last_code });

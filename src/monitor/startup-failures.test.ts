@@ -33,5 +33,9 @@ test("quick failures in a row are counted and reported from the second; a long r
   expect(noteFailedExit(st, exitAfter(st, STARTUP_SECONDS + 1), log)).toBeNull();
   expect(st.startup_failures.count).toBe(0);
   expect(lastLine(path.join(dir, "missing"))).toBeNull();
+  // The child's words are redacted before they are kept (state.json, the log).
+  fs.appendFileSync(log, "token hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789\n");
+  noteFailedExit(st, exitAfter(st, 1), log, (t) => t.replace(/hf_\w+/, "[REDACTED]"));
+  expect(st.startup_failures.last_output).toBe("token [REDACTED]");
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -64,6 +64,8 @@ export function noteFailedExit(
   st: MonitorState,
   exit: ChildExit,
   processLog: string,
+  /** The project's redactor: the child's words go into state.json and the log. */
+  redact: (text: string) => string = (t) => t,
 ): StartupFailures | null {
   const cur = st.startup_failures ?? noStartupFailures();
   const started = st.child_started_at ? Date.parse(st.child_started_at) : Number.NaN;
@@ -76,7 +78,7 @@ export function noteFailedExit(
     count: cur.count + 1,
     last_code: exit.code,
     last_seconds: Math.max(0, Math.round(seconds * 10) / 10),
-    last_output: lastLine(processLog),
+    last_output: ((line) => (line === null ? null : redact(line)))(lastLine(processLog)),
     process_log: processLog,
   };
   return st.startup_failures.count >= STARTUP_REPORT_AFTER ? st.startup_failures : null;
