@@ -9,6 +9,7 @@
 #   qemu-aarch64-static  the cross-built linux-arm64 binary is started under emulation
 #   chromium       the web viewer is driven in headless Chromium (playwright-core)
 #   bash-completion  `autosentry completion bash` is sourced in a real bash (tests/e2e/onboarding.test.ts)
+#   zsh, fish      the zsh and fish completion scripts are loaded in real shells (same test)
 #
 # A tool that cannot be installed is reported; the tests that need it then fail (never skip
 # silently), so the reason is visible in the run.
@@ -20,6 +21,8 @@ declare -A pkg=(
   [shellcheck]=shellcheck
   [qemu-aarch64-static]=qemu-user-static
   [chromium]=chromium
+  [zsh]=zsh
+  [fish]=fish
 )
 missing=()
 for tool in "${!pkg[@]}"; do

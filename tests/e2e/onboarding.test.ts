@@ -88,6 +88,50 @@ describe("completion", () => {
   });
 });
 
+describe("completion in zsh and fish", () => {
+  const binDir = () => {
+    const bin = makeProject();
+    fs.symlinkSync(BIN, path.join(bin, "autosentry"));
+    return bin;
+  };
+  const shell = (argv: string[], bin: string) => {
+    // HOME in the scratch dir: compinit and fish write their caches there.
+    const p = Bun.spawnSync(argv, {
+      env: testEnv({ PATH: `${bin}:${testEnv().PATH}`, HOME: bin, XDG_CONFIG_HOME: "", XDG_DATA_HOME: "" }),
+    });
+    return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
+  };
+
+  test("fish: the script loads and completes subcommands and choices", () => {
+    if (!Bun.which("fish")) throw new Error("fish is missing: scripts/ci/tools-up.sh installs it");
+    const bin = binDir();
+    const scope = shell(
+      ["fish", "-c", 'autosentry completion fish | source; complete -C "autosentry skills install --scope "'],
+      bin,
+    );
+    expect(scope.out.split("\n").filter(Boolean).sort()).toEqual(["global", "local"]);
+    const sub = shell(
+      ["fish", "-c", 'autosentry completion fish | source; complete -C "autosentry skil"'],
+      bin,
+    );
+    expect(sub.out).toStartWith("skills\t");
+  });
+
+  test("zsh: the script loads under compinit and defines the completion function", () => {
+    if (!Bun.which("zsh")) throw new Error("zsh is missing: scripts/ci/tools-up.sh installs it");
+    const r = shell(
+      [
+        "zsh",
+        "-c",
+        "autoload -U compinit; compinit -u; source <(autosentry completion zsh); whence -w _autosentry",
+      ],
+      binDir(),
+    );
+    expect(r.err).toBe("");
+    expect(r.out.trim()).toBe("_autosentry: function");
+  });
+});
+
 describe("a child that cannot start (issue 14 item 2)", () => {
   test("the foreground output and status say so, with the child's last words", async () => {
     const dir = makeProject(
