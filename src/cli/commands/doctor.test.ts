@@ -120,6 +120,17 @@ describe("doctor", () => {
     expect(row(rows(dir), "vault")).toMatchObject({ level: "ok" });
   });
 
+  test("a folder autosentry cannot write to fails (a file in the way here; a read-only mount or a full quota alike)", () => {
+    const dir = tempDir({
+      ".autosentry/autosentry.yaml": `${CONFIG}monitor:\n  log_dir: blocked\n`,
+      blocked: "a file where the log folder should be\n",
+    });
+    const r = row(rows(dir), "writable dirs")!;
+    expect(r.level).toBe("fail");
+    expect(r.detail).toContain(`cannot write to ${path.join(dir, "blocked")} (ENOTDIR)`);
+    expect(doctor(dir).code).toBe(1);
+  });
+
   test("git: not a repository warns (fix branches need one); a merge in progress warns", () => {
     const plain = tempDir({ ".autosentry/autosentry.yaml": CONFIG });
     expect(row(rows(plain), "git repository")).toMatchObject({
