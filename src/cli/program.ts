@@ -8,6 +8,7 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { register as registerAnalyze } from "./commands/analyze.ts";
 import { register as registerCompletion } from "./commands/completion.ts";
 import { register as registerConfig } from "./commands/config.ts";
+import { register as registerDispatcher } from "./commands/dispatcher.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
 import { register as registerExplain } from "./commands/explain.ts";
 import { register as registerHealer } from "./commands/healer.ts";
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerSession(program);
   registerHooks(program);
+  registerDispatcher(program);
   // Onboarding and care (issue 8), and `version` (issue 14 item 21).
   registerOnboard(program);
   registerSkills(program);

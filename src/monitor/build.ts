@@ -11,6 +11,7 @@ import type { ConfigData } from "../config/schema.ts";
 import type { Stream, Trace } from "../core/types.ts";
 import { buildDetectors } from "../detectors/build.ts";
 import { DetectorSet } from "../detectors/set.ts";
+import { BridgeNotifier } from "../dispatcher/bridge.ts";
 import type { FixCommit } from "../fixes/capture.ts";
 import { keepFix } from "../fixes/keep.ts";
 import { appendAttempt, ledgerPath, updateAttempt } from "../fixes/ledger.ts";
@@ -25,6 +26,7 @@ import type { FrameRenderer } from "../incidents/frames-section.ts";
 import { FsIncidentStore } from "../incidents/store.ts";
 import { Journal } from "../journal/journal.ts";
 import { buildFanout } from "../notify/build.ts";
+import { Fanout } from "../notify/fanout.ts";
 import { createRedactor } from "../redact/redactor.ts";
 import { drainSessionActions } from "../session/queue.ts";
 import { AttachSupervisor } from "../supervisors/attach/attach.ts";
@@ -237,7 +239,12 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     project: path.basename(cfg.root),
     root: cfg.root,
     redact: (t) => redactor.redact(t),
+    publicUrl: c.web.public_url,
   });
+  // dispatch.bridge: the chat dispatcher runs inside the monitor, after the outbox notifier.
+  const fanout = c.dispatch.bridge
+    ? new Fanout([...notifier.notifiers, new BridgeNotifier(cfg, logger, (t) => redactor.redact(t))], logger)
+    : notifier;
   const detectors = new DetectorSet(buildDetectors(c.detectors));
   const healingMode =
     c.dispatch.mode === "session" || c.healing.claude.mode === "session" ? "session" : "builtin";
@@ -314,7 +321,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
       },
     },
     store: incidents,
-    notifier,
+    notifier: fanout,
     journal,
     state: store,
     controlFile: paths.control,

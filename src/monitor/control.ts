@@ -12,7 +12,16 @@ import { appendJsonl } from "../util/jsonl.ts";
  * The verbs the monitor understands. A new operator command: add its verb here and its handler to
  * the command table in operator.ts (tsc insists on both).
  */
-export const CONTROL_VERBS = ["pause", "resume", "abort", "approve", "reset"] as const;
+export const CONTROL_VERBS = [
+  "pause",
+  "resume",
+  "abort",
+  "approve",
+  "status",
+  "set",
+  "note",
+  "reset",
+] as const;
 
 export type ControlVerb = (typeof CONTROL_VERBS)[number];
 
@@ -24,6 +33,13 @@ export interface ControlCommand {
   reason: string | null;
   /** approve: the detector whose healing resumes (null = all). */
   detector?: string | null;
+  /** set: `["max_restarts", "3"]` or `["env", "KEY=VALUE"]` (chat threads, src/dispatcher). */
+  args?: string[];
+  /** note: the text. */
+  text?: string | null;
+  /** Where it came from: absent for the CLI, `chat` for a Slack/Discord thread. */
+  source?: string;
+  thread_key?: string;
   /** reset: also clear the restart history (`autosentry reset --full --force`). */
   full?: boolean;
 }

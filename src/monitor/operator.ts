@@ -29,6 +29,11 @@ const COMMANDS = {
   resume: { run: (op, c) => op.resume(c.user) },
   approve: { run: (op, c) => op.approve(c.user, c.detector ?? null) },
   abort: { immediate: true, run: (op, c) => op.abort(c.user, c.reason) },
+  // From chat threads (src/dispatcher): the dispatcher answers status itself from state.json; the
+  // monitor's part is the journal line every command gets (with who sent it).
+  status: { immediate: true, run: () => {} },
+  set: { run: (op, c) => op.set(c.user, c.args ?? []) },
+  note: { immediate: true, run: (op, c) => op.note(c.user, c.text ?? c.reason ?? "") },
   reset: { run: (op, c) => op.reset(c) },
 } satisfies Record<ControlVerb, OperatorCommand>;
 
@@ -59,7 +64,13 @@ export class OperatorInput {
 
   private async apply(cmd: OperatorCommand, c: ControlCommand): Promise<void> {
     const m = this.m;
-    m.deps.journal.write("operator_command", { command: c.command, user: c.user, id: c.id });
+    m.deps.journal.write("operator_command", {
+      command: c.command,
+      user: c.user,
+      id: c.id,
+      ...(c.args?.length ? { args: c.args } : {}),
+      ...(c.source ? { source: c.source, thread_key: c.thread_key ?? null } : {}),
+    });
     m.log.info(`operator ${c.user}: ${c.command}${c.reason ? ` (${c.reason})` : ""}`);
     await cmd.run(this, c);
   }
@@ -119,6 +130,57 @@ export class OperatorInput {
     m.deps.journal.write("approved", { by, detector });
     m.log.info(`healing approved by ${by} for ${detector ?? "every detector"}`);
     m.deps.state.changed();
+  }
+
+  /**
+   * `set max_restarts N` applies at once (the restart policy reads it) and `set env KEY=VALUE`
+   * joins the env overlay, so the next launch runs with it; both are recorded in
+   * `state.user.operator_overrides` and last for this run (a fresh run starts from the config).
+   */
+  set(by: string, args: string[]): void {
+    const m = this.m;
+    const s = m.s;
+    const [key, value] = args;
+    const overrides = (s.user.operator_overrides ?? {}) as {
+      max_restarts?: number;
+      env?: Record<string, string>;
+    };
+    s.user.operator_overrides = overrides;
+    if (key === "max_restarts" && value !== undefined && /^\d+$/.test(value)) {
+      overrides.max_restarts = Number(value);
+      s.max_restarts = Number(value);
+      m.log.info(`max_restarts set to ${value} by ${by}`);
+    } else if (key === "env" && value !== undefined && /^[A-Za-z_][A-Za-z0-9_]*=/.test(value)) {
+      const eq = value.indexOf("=");
+      const name = value.slice(0, eq);
+      const v = value.slice(eq + 1);
+      overrides.env = { ...overrides.env, [name]: v };
+      s.env_overlay[name] = v;
+      m.log.info(`env override ${name} set by ${by}: applies at the next launch`);
+    } else {
+      m.log.warn(`set from ${by}: not understood (${args.join(" ")}); nothing changed`);
+      return;
+    }
+    m.deps.journal.write("operator_set", { by, key, value });
+    m.deps.state.changed();
+  }
+
+  /** A note from an operator: into the journal and, when there is one, the current incident (notes.md). */
+  note(by: string, text: string): void {
+    const m = this.m;
+    const safe = m.red(text);
+    const incident = m.s.last_incident_id;
+    m.deps.journal.write("operator_note", { by, text: safe, incident_id: incident });
+    m.log.info(`note from ${by}: ${safe}`);
+    if (incident) {
+      try {
+        void m.deps.store
+          .appendNote?.(incident, `${new Date().toISOString()} ${by}: ${safe}`)
+          ?.catch((err) => m.log.error(`Cannot add the note to incident ${incident}: ${errMsg(err)}`));
+      } catch (err) {
+        m.log.error(`Cannot add the note to incident ${incident}: ${errMsg(err)}`);
+      }
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { stringify } from "yaml";
 import { configJsonSchema } from "../../config/json-schema.ts";
 import { IMPLIED_DETECTOR_NAMES } from "../../config/load.ts";
+import { deliveryFindings } from "../../dispatcher/delivery-check.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 
 export function register(program: Command): void {
@@ -27,6 +28,9 @@ export function register(program: Command): void {
     const shown = displayPath(loaded.path ?? "");
     const r = loaded.data.rules.length;
     process.stdout.write(`ok: ${shown} (${detectorCount(loaded.data)}, ${r} rule${r === 1 ? "" : "s"})\n`);
+    for (const f of deliveryFindings(loaded)) {
+      if (f.level === "warn") process.stdout.write(`warning: ${f.name}: ${f.detail}\n`);
+    }
   });
 
   addConfigOption(

@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { ConfigError, findConfigPath, type LoadedConfig, loadConfig } from "../../config/load.ts";
+import { deliveryFindings } from "../../dispatcher/delivery-check.ts";
 import { resolveAgentMode } from "../../healers/agent/mode.ts";
 import { readIndex } from "../../incidents/read.ts";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
@@ -100,6 +101,9 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
         },
       });
   }
+
+  // Chat outboxes only queue: say when nothing delivers them (issue 14 item 3).
+  for (const f of deliveryFindings(cfg)) add({ name: f.name, level: f.level, detail: f.detail });
 
   try {
     const st = readState(paths.state);

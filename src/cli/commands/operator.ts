@@ -10,6 +10,10 @@ import * as fs from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
 import { ledgerPath, updateAttempt } from "../../fixes/ledger.ts";
 import { type ControlVerb, sendControl } from "../../monitor/control.ts";
+
+/** The verbs these commands send (chat threads also send status, set and note: src/dispatcher). */
+type CliVerb = Extract<ControlVerb, "pause" | "resume" | "abort" | "approve">;
+
 import { acquireLock, LockHeldError, ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { emptyState, type MonitorState, readState } from "../../monitor/state.ts";
@@ -25,7 +29,7 @@ const ACK_MARGIN_MS = 15_000;
 async function waitForAck(
   statePath: string,
   controlPath: string,
-  verb: ControlVerb,
+  verb: CliVerb,
   timeoutMs: number,
 ): Promise<{ state: MonitorState | null; confirmed: boolean }> {
   const target = fs.statSync(controlPath).size;
@@ -48,8 +52,7 @@ async function waitForAck(
 }
 
 async function operate(
-  // reset has its own command (reset.ts): it carries more than a reason and is confirmed differently.
-  verb: Exclude<ControlVerb, "reset">,
+  verb: CliVerb,
   opts: { config?: string; reason?: string; wait: boolean },
   detector: string | null = null,
 ): Promise<void> {
@@ -158,7 +161,7 @@ async function operate(
 }
 
 export function register(program: Command): void {
-  const verbs: Array<[Exclude<ControlVerb, "reset">, string]> = [
+  const verbs: Array<[CliVerb, string]> = [
     ["pause", "stop the child and keep it stopped (across monitor restarts) until resume"],
     ["resume", "start the child again after a pause"],
     ["abort", "stop the child and the monitor (exit code 130)"],
