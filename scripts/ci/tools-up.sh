@@ -10,6 +10,7 @@
 #   chromium       the web viewer is driven in headless Chromium (playwright-core)
 #   bash-completion  `autosentry completion bash` is sourced in a real bash (tests/e2e/onboarding.test.ts)
 #   zsh, fish      the zsh and fish completion scripts are loaded in real shells (same test)
+#   systemctl      install-service's systemctl path is driven where no user manager runs (service.test.ts)
 #
 # A tool that cannot be installed is reported; the tests that need it then fail (never skip
 # silently), so the reason is visible in the run.
@@ -23,6 +24,7 @@ declare -A pkg=(
   [chromium]=chromium
   [zsh]=zsh
   [fish]=fish
+  [systemctl]=systemd
 )
 missing=()
 for tool in "${!pkg[@]}"; do
