@@ -1,0 +1,89 @@
+/**
+ * @module
+ * Reading what was appended to a JSON Lines file since the last look: complete lines only, with
+ * their byte offsets, so an index can be fed by a file's growth without re-reading it. A file that
+ * was replaced (another inode) or truncated is reported as a reset and read again from 0.
+ */
+import * as fs from "node:fs";
+
+/** One complete line and where it sits in the file. */
+export interface CursorLine {
+  text: string;
+  /** Byte offset of the line's first byte. */
+  offset: number;
+  /** Byte length without the newline. */
+  length: number;
+}
+
+export interface CursorRead {
+  /** True when the file was replaced or truncated: the caller drops what it built and takes `lines` as all. */
+  reset: boolean;
+  lines: CursorLine[];
+}
+
+const CHUNK = 1 << 20;
+
+/** Follows one file by byte offset; see the module comment. */
+export class LineCursor {
+  private ino = -1;
+  private offset = 0;
+
+  constructor(readonly file: string) {}
+
+  /** Complete lines appended since the previous call (all of them on the first call). */
+  read(): CursorRead {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(this.file);
+    } catch {
+      const reset = this.offset > 0;
+      this.ino = -1;
+      this.offset = 0;
+      return { reset, lines: [] };
+    }
+    let reset = false;
+    if (st.ino !== this.ino || st.size < this.offset) {
+      reset = this.ino !== -1;
+      this.ino = st.ino;
+      this.offset = 0;
+    }
+    if (st.size === this.offset) return { reset, lines: [] };
+    const lines: CursorLine[] = [];
+    const fd = fs.openSync(this.file, "r");
+    try {
+      let pos = this.offset;
+      let carry = Buffer.alloc(0);
+      let carryStart = pos;
+      const buf = Buffer.allocUnsafe(CHUNK);
+      while (pos < st.size) {
+        const n = fs.readSync(fd, buf, 0, Math.min(CHUNK, st.size - pos), pos);
+        if (n <= 0) break;
+        const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+        let start = 0;
+        for (;;) {
+          const nl = data.indexOf(10, start);
+          if (nl === -1) break;
+          const length = nl - start;
+          if (length > 0) {
+            lines.push({ text: data.toString("utf8", start, nl), offset: carryStart + start, length });
+          }
+          start = nl + 1;
+        }
+        carry = Buffer.from(data.subarray(start));
+        carryStart += start;
+        pos += n;
+      }
+      this.offset = carryStart;
+    } finally {
+      fs.closeSync(fd);
+    }
+    return { reset, lines };
+  }
+}
+
+/** Read `length` bytes at `offset` of `file` as text (a journal line picked from an index). */
+export function readRange(fd: number, offset: number, length: number): string {
+  const buf = Buffer.allocUnsafe(length);
+  const n = fs.readSync(fd, buf, 0, length, offset);
+  return buf.toString("utf8", 0, n);
+}

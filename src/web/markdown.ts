@@ -1,0 +1,68 @@
+/**
+ * @module
+ * Markdown for the viewer (report.md, frames, vault notes) through markdown-it with raw HTML
+ * disabled (a `<script>` in a report stays text) and linkify on. Fenced code in an embedded
+ * grammar's language is highlighted by tree-sitter ({@link highlight}); relative links are
+ * rewritten by the caller's `link` function so they land on the viewer's routes, never on files
+ * outside the store. Obsidian `[[target|label]]` links are turned into Markdown links first.
+ */
+import MarkdownIt from "markdown-it";
+import { fenceLanguages, highlight, prepareLanguages } from "./highlight.ts";
+import { escapeHtml } from "./html.ts";
+
+export interface RenderOptions {
+  /** Rewrites a relative link target (`../ID/report.md`, `frames/01.md`); null = leave as text. */
+  link?: (href: string) => string | null;
+  /** Rewrites `[[target]]` wikilinks to a URL; null = render as inline code (unresolved). */
+  wikilink?: (target: string) => string | null;
+}
+
+const md = new MarkdownIt({
+  html: false,
+  linkify: true,
+  typographer: false,
+  highlight: (code, lang) => {
+    const h = highlight(lang.toLowerCase(), code);
+    const cls = lang ? ` class="language-${escapeHtml(lang.replace(/[^A-Za-z0-9_+-]/g, ""))}"` : "";
+    return `<pre class="code"><code${cls}>${h ?? escapeHtml(code)}</code></pre>`;
+  },
+});
+
+const defaultLinkOpen =
+  md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+
+md.renderer.rules.link_open = (tokens, idx, options, rawEnv, self) => {
+  const env = (rawEnv ?? {}) as RenderOptions;
+  const tok = tokens[idx]!;
+  const href = String(tok.attrGet("href") ?? "");
+  if (/^[a-z][a-z0-9+.-]*:/i.test(href)) {
+    // Absolute links (http, mailto) leave the viewer: never send the referrer, open apart.
+    tok.attrSet("rel", "noopener noreferrer");
+  } else if (!href.startsWith("#") && env.link) {
+    const to = env.link(href);
+    tok.attrSet("href", to ?? "#");
+  }
+  return defaultLinkOpen(tokens, idx, options, rawEnv, self);
+};
+
+/** Obsidian links to Markdown links (or inline code when unresolved). */
+function wikilinks(text: string, resolve: RenderOptions["wikilink"]): string {
+  if (!resolve) return text;
+  return text.replace(/\[\[([^\]|\n]+)(?:\|([^\]\n]+))?\]\]/g, (_m, target: string, label?: string) => {
+    const url = resolve(target.trim());
+    const shown = (label ?? target).trim().replace(/[[\]]/g, "");
+    return url === null ? `\`${shown}\`` : `[${shown}](${url.replace(/[()\s]/g, (c) => encodeURIComponent(c))})`;
+  });
+}
+
+/** Markdown to safe HTML; loads the grammars its code blocks need first. */
+export async function renderMarkdown(text: string, opts: RenderOptions = {}): Promise<string> {
+  await prepareLanguages(fenceLanguages(text));
+  return md.render(wikilinks(text, opts.wikilink), { ...opts });
+}
+
+/** Strip a leading YAML front matter block (`---` … `---`). */
+export function stripFrontMatter(text: string): string {
+  const m = /^---\r?\n[\s\S]*?\r?\n---\r?\n?/.exec(text);
+  return m ? text.slice(m[0].length) : text;
+}
