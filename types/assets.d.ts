@@ -29,3 +29,11 @@ declare module "*.css" {
   const content: string;
   export default content;
 }
+declare module "uplot/dist/uPlot.iife.min.js" {
+  const content: string;
+  export default content;
+}
+declare module "*/assets/app.js" {
+  const content: string;
+  export default content;
+}
