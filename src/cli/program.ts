@@ -19,6 +19,7 @@ import { register as registerRun } from "./commands/run.ts";
 import { register as registerScan } from "./commands/scan.ts";
 import { register as registerSession } from "./commands/session.ts";
 import { register as registerStatus } from "./commands/status.ts";
+import { register as registerWeb } from "./commands/web.ts";
 import { CliExit } from "./exit.ts";
 import { VERSION } from "./version.ts";
 
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerSession(program);
   registerHooks(program);
+  registerWeb(program);
   return program as unknown as Command;
 }
 

@@ -35,7 +35,8 @@ export function readTokenFile(file: string): string | null {
     );
   }
   const token = fs.readFileSync(file, "utf8").trim();
-  if (!/^[A-Za-z0-9_-]{32,}$/.test(token)) throw new Error(`Cannot use the web token: ${file} holds no valid token`);
+  if (!/^[A-Za-z0-9_-]{32,}$/.test(token))
+    throw new Error(`Cannot use the web token: ${file} holds no valid token`);
   return token;
 }
 
@@ -106,7 +107,9 @@ export class Guard {
   hostAllowed(hostHeader: string | null | undefined): boolean {
     if (!this.opts.loopback) return true;
     if (!hostHeader) return false;
-    const host = hostHeader.startsWith("[") ? hostHeader.slice(0, hostHeader.indexOf("]") + 1) : hostHeader.split(":")[0]!;
+    const host = hostHeader.startsWith("[")
+      ? hostHeader.slice(0, hostHeader.indexOf("]") + 1)
+      : hostHeader.split(":")[0]!;
     return isLoopbackHost(host);
   }
 

@@ -73,7 +73,8 @@ export async function prepareLanguages(langs: Iterable<string>): Promise<void> {
 /** Fenced-code languages used in a Markdown text (```python …). */
 export function fenceLanguages(markdown: string): Set<string> {
   const out = new Set<string>();
-  for (const m of markdown.matchAll(/^ {0,3}(`{3,}|~{3,})\s*([A-Za-z0-9_+-]+)/gm)) out.add(m[2]!.toLowerCase());
+  for (const m of markdown.matchAll(/^ {0,3}(`{3,}|~{3,})\s*([A-Za-z0-9_+-]+)/gm))
+    out.add(m[2]!.toLowerCase());
   return out;
 }
 
@@ -90,7 +91,7 @@ function cssClass(name: string): string {
 export function highlight(lang: string, code: string): string | null {
   if (!isGrammarId(lang)) return null;
   const r = ready.get(lang);
-  if (!r || !r.query || !parser) return null;
+  if (!r?.query || !parser) return null;
   parser.setLanguage(r.lang);
   const tree = parser.parse(code);
   if (!tree) return null;

@@ -95,7 +95,11 @@ export class JournalIndex {
       this.offsets[i] = line.offset;
       this.lengths[i] = line.length;
       this.times[i] = typeof rec.time === "string" ? Date.parse(rec.time) : Number.NaN;
-      this.kindIds[i] = this.intern(this.kinds, this.kindIndex, typeof rec.event === "string" ? rec.event : "");
+      this.kindIds[i] = this.intern(
+        this.kinds,
+        this.kindIndex,
+        typeof rec.event === "string" ? rec.event : "",
+      );
       this.incidentIds[i] =
         typeof rec.incident_id === "string"
           ? this.intern(this.incidents, this.incidentIndex, rec.incident_id)
@@ -116,10 +120,9 @@ export class JournalIndex {
 
   /** Sequence numbers matching `q` (without the text search), newest first. */
   private matching(q: EventQuery): number[] {
-    const kindSet =
-      q.kinds && q.kinds.length
-        ? new Set(q.kinds.map((k) => this.kindIndex.get(k)).filter((k) => k !== undefined))
-        : null;
+    const kindSet = q.kinds?.length
+      ? new Set(q.kinds.map((k) => this.kindIndex.get(k)).filter((k) => k !== undefined))
+      : null;
     const inc = q.incident !== undefined ? (this.incidentIndex.get(q.incident) ?? -2) : null;
     const out: number[] = [];
     for (let i = this.n - 1; i >= 0; i--) {
@@ -164,7 +167,9 @@ export class JournalIndex {
     if (needle) {
       seqs =
         this.withFile((fd) =>
-          seqs.filter((i) => readRange(fd, this.offsets[i]!, this.lengths[i]!).toLowerCase().includes(needle)),
+          seqs.filter((i) =>
+            readRange(fd, this.offsets[i]!, this.lengths[i]!).toLowerCase().includes(needle),
+          ),
         ) ?? [];
     }
     const pages = Math.max(1, Math.ceil(seqs.length / perPage));

@@ -29,7 +29,8 @@ const md = new MarkdownIt({
 });
 
 const defaultLinkOpen =
-  md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+  md.renderer.rules.link_open ??
+  ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
 
 md.renderer.rules.link_open = (tokens, idx, options, rawEnv, self) => {
   const env = (rawEnv ?? {}) as RenderOptions;
@@ -51,7 +52,9 @@ function wikilinks(text: string, resolve: RenderOptions["wikilink"]): string {
   return text.replace(/\[\[([^\]|\n]+)(?:\|([^\]\n]+))?\]\]/g, (_m, target: string, label?: string) => {
     const url = resolve(target.trim());
     const shown = (label ?? target).trim().replace(/[[\]]/g, "");
-    return url === null ? `\`${shown}\`` : `[${shown}](${url.replace(/[()\s]/g, (c) => encodeURIComponent(c))})`;
+    return url === null
+      ? `\`${shown}\``
+      : `[${shown}](${url.replace(/[()\s]/g, (c) => encodeURIComponent(c))})`;
   });
 }
 

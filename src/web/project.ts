@@ -161,7 +161,8 @@ const SKIP = new Set(["node_modules", ".git", ".hg", ".svn", "__pycache__", ".ve
 
 /** URL-safe slug of a relative path. */
 function slugOf(rel: string, taken: Set<string>): string {
-  const base = rel === "" || rel === "." ? "root" : rel.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[-.]+/, "");
+  const base =
+    rel === "" || rel === "." ? "root" : rel.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[-.]+/, "");
   let s = base || "project";
   for (let i = 2; taken.has(s); i++) s = `${base}-${i}`;
   taken.add(s);

@@ -113,9 +113,7 @@ export async function operateOn(
       st.paused_at = new Date().toISOString();
       st.paused_by = who;
       writeJsonAtomicSync(paths.state, st);
-      say(
-        "paused: no monitor is running; the next `autosentry run` will wait for `autosentry resume`\n",
-      );
+      say("paused: no monitor is running; the next `autosentry run` will wait for `autosentry resume`\n");
     } else if (verb === "approve") {
       st.paused_detectors = detector ? st.paused_detectors.filter((d) => d !== detector) : [];
       if (detector) delete st.attempts_by_detector[detector];

@@ -1,7 +1,6 @@
 // autosentry web: the only script of the viewer (served from the binary as /assets/app.js; the
 // Content-Security-Policy allows no inline script). It keeps the page live through server-sent
 // events, draws the attempts charts with uPlot, and submits filter menus on change.
-"use strict";
 
 (() => {
   const body = document.body;
@@ -77,7 +76,7 @@
         const res = await fetch(el.dataset.src);
         const data = await res.json();
         const chart = data.charts?.[el.dataset.kind];
-        if (!chart || !chart.x.length) {
+        if (!chart?.x.length) {
           el.textContent = "No data yet.";
           continue;
         }
@@ -94,8 +93,11 @@
           columns.push(s.values);
         }
         const width = Math.max(300, Math.min(el.clientWidth || 800, 1100));
-        // biome-ignore lint/correctness/noUndeclaredVariables: uPlot is the embedded library's global
-        new uPlot({ title: chart.title, width, height: 240, series, axes: [{}, { label: chart.y }] }, columns, el);
+        new uPlot(
+          { title: chart.title, width, height: 240, series, axes: [{}, { label: chart.y }] },
+          columns,
+          el,
+        );
       } catch {
         el.textContent = "Chart data could not be loaded.";
       }

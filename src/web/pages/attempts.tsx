@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * @module
  * The attempts page: the `autosentry analyze` tables (src/fixes/analyze.ts) over the ledger, and

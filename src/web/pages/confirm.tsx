@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * @module
  * Operator actions: a confirmation page (a POST form carrying the CSRF token) and the result.

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * @module
  * The journal as a filterable timeline (kind, time range, incident, text), newest first.

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * @module
  * One incident: report.md rendered (its source frames highlighted by tree-sitter), the trace, the

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * @module
  * The incidents list: filters (detector, kind, group, time range), text search, pagination, and a
@@ -162,15 +163,20 @@ export function IncidentsPage(props: {
       {params.group ? (
         <p>
           {"Showing one failure group "}
-          <code>{params.group}</code>{" "}
-          <a href={withQuery(path, { ...params, group: undefined })}>show all</a>
+          <code>{params.group}</code> <a href={withQuery(path, { ...params, group: undefined })}>show all</a>
         </p>
       ) : null}
       {props.error ? <p class="error">{props.error}</p> : null}
       <div id="live">
         {props.page ? (
           <>
-            <Pager path={path} params={params} page={props.page.page} pages={props.page.pages} total={props.page.total} />
+            <Pager
+              path={path}
+              params={params}
+              page={props.page.page}
+              pages={props.page.pages}
+              total={props.page.total}
+            />
             <IncidentTable base={ctx.base} items={props.page.items} />
           </>
         ) : null}

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * @module
  * The frame of every page: header with the project's navigation and the live indicator, the CSRF

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * @module
  * The overview of one project: command, backend, child state, uptime, restarts against the budget,
@@ -101,9 +102,10 @@ export function StateCard(props: { project: WebProject; base: string; actions: b
         </dd>
       </dl>
     );
-  const phase = alive || ["completed", "gave_up", "aborted", "stopped", "detached"].includes(state.phase)
-    ? state.phase
-    : `${state.phase} (monitor not running)`;
+  const phase =
+    alive || ["completed", "gave_up", "aborted", "stopped", "detached"].includes(state.phase)
+      ? state.phase
+      : `${state.phase} (monitor not running)`;
   const cap = state.max_restarts > 0 ? String(state.max_restarts) : "∞";
   return (
     <dl class="kv">
@@ -113,7 +115,9 @@ export function StateCard(props: { project: WebProject; base: string; actions: b
         {state.desired === "paused" ? ` paused by ${state.paused_by ?? "?"} at ${when(state.paused_at)}` : ""}
       </dd>
       <dt>monitor</dt>
-      <dd>{alive ? `running, pid ${state.monitor?.pid ?? "?"} on ${state.monitor?.host ?? "?"}` : "not running"}</dd>
+      <dd>
+        {alive ? `running, pid ${state.monitor?.pid ?? "?"} on ${state.monitor?.host ?? "?"}` : "not running"}
+      </dd>
       <dt>command</dt>
       <dd>
         <code>{cfg.process.command.join(" ") || (cfg.process.stages.length ? "(pipeline)" : "-")}</code>
@@ -129,7 +133,9 @@ export function StateCard(props: { project: WebProject; base: string; actions: b
             : "none"}
       </dd>
       <dt>last exit</dt>
-      <dd>{state.last_exit_code === null ? "-" : `${state.last_exit_code} (${state.last_exit_class ?? "?"})`}</dd>
+      <dd>
+        {state.last_exit_code === null ? "-" : `${state.last_exit_code} (${state.last_exit_class ?? "?"})`}
+      </dd>
       <dt>restarts</dt>
       <dd>{`${state.restarts} / ${cap} unverified, ${state.restarts_total} in all`}</dd>
       {state.next_restart_at ? (

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * @module
  * The pipeline page: configured stages, the latest run, each stage's status, exit, restarts,
@@ -12,7 +13,9 @@ export function PipelinePage(props: { ctx: PageCtx; report: PipelineStatusReport
     <Layout ctx={props.ctx} title="Pipeline" here="/pipeline" topics={["pipeline", "state"]}>
       <div id="live">
         {r === null ? (
-          <p class="muted">This project has no pipeline (no process.stages in its config and no pipeline run).</p>
+          <p class="muted">
+            This project has no pipeline (no process.stages in its config and no pipeline run).
+          </p>
         ) : (
           <>
             <section class="card">

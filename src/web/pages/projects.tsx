@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * @module
  * `--root DIR`: every project found, side by side, each with its state and newest incident.
@@ -5,11 +6,18 @@
 import type { WebProject } from "../project.ts";
 import { Layout, type PageCtx, Tag, when } from "./layout.tsx";
 
-export function ProjectsPage(props: { ctx: PageCtx; projects: WebProject[]; errors: string[]; root: string }) {
+export function ProjectsPage(props: {
+  ctx: PageCtx;
+  projects: WebProject[];
+  errors: string[];
+  root: string;
+}) {
   return (
     <Layout ctx={props.ctx} title={`Projects under ${props.root}`} here="/" topics={["state", "incident"]}>
       <div id="live">
-        {props.projects.length === 0 ? <p class="muted">No project with a .autosentry folder found.</p> : null}
+        {props.projects.length === 0 ? (
+          <p class="muted">No project with a .autosentry folder found.</p>
+        ) : null}
         <div class="grid">
           {props.projects.map((p) => {
             const { state } = p.state();

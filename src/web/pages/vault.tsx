@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * @module
  * The vault: the list of notes by section, and one note rendered with its links working.
@@ -5,12 +6,18 @@
 import { raw } from "hono/html";
 import { Layout, type PageCtx } from "./layout.tsx";
 
-export function VaultIndexPage(props: { ctx: PageCtx; sections: Array<[string, string[]]>; enabled: boolean }) {
+export function VaultIndexPage(props: {
+  ctx: PageCtx;
+  sections: Array<[string, string[]]>;
+  enabled: boolean;
+}) {
   const { ctx } = props;
   return (
     <Layout ctx={ctx} title="Vault" here="/vault" topics={[]}>
       {props.sections.length === 0 ? (
-        <p class="muted">{props.enabled ? "No notes yet." : "The vault is disabled in this project's config."}</p>
+        <p class="muted">
+          {props.enabled ? "No notes yet." : "The vault is disabled in this project's config."}
+        </p>
       ) : (
         <div class="grid">
           {props.sections.map(([section, notes]) => (
