@@ -117,6 +117,8 @@ export function buildApp(opts: AppOptions): Hono {
   });
 
   app.get("/healthz", (c) => c.text("ok\n"));
+  // Browsers ask for it on every page; an empty answer keeps a 404 out of their consoles.
+  app.get("/favicon.ico", (c) => c.body(null, 204));
 
   app.get("/login", (c) => {
     const cookie = guard.redeem(c.req.query("once") ?? "");
