@@ -8,6 +8,7 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { register as registerAnalyze } from "./commands/analyze.ts";
 import { register as registerConfig } from "./commands/config.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
+import { register as registerEvents } from "./commands/events.ts";
 import { register as registerExplain } from "./commands/explain.ts";
 import { register as registerHealer } from "./commands/healer.ts";
 import { register as registerHooks } from "./commands/hooks.ts";
@@ -50,12 +51,40 @@ export function buildProgram(): Command {
   registerSession(program);
   registerHooks(program);
   registerWeb(program);
+  registerEvents(program);
   return program as unknown as Command;
+}
+
+/**
+ * The unknown command named in a help request (`autosentry statsu --help`, `autosentry help statsu`,
+ * `autosentry incidents lsit -h`), or null. Commander answers those with the parent's help and exit
+ * code 0, which hides a typo in a script; we answer them as it answers the same typo without
+ * `--help`: an error and exit code 2.
+ */
+export function unknownCommandInHelp(program: Command, args: string[]): string | null {
+  const asksHelp = args.includes("--help") || args.includes("-h") || args[0] === "help";
+  if (!asksHelp) return null;
+  let cmd = program;
+  const words = args[0] === "help" ? args.slice(1) : args;
+  for (const w of words) {
+    if (w === "--") break;
+    if (w.startsWith("-")) continue;
+    if (cmd.commands.length === 0) break; // an argument of a leaf command
+    const sub = cmd.commands.find((c) => c.name() === w || c.aliases().includes(w));
+    if (!sub) return cmd === program ? w : `${cmd.name()} ${w}`;
+    cmd = sub as unknown as Command;
+  }
+  return null;
 }
 
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  const unknown = unknownCommandInHelp(program, argv.slice(2));
+  if (unknown !== null) {
+    process.stderr.write(`error: unknown command '${unknown}' (see \`autosentry --help\`)\n`);
+    return 2;
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
