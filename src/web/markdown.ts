@@ -36,10 +36,11 @@ md.renderer.rules.link_open = (tokens, idx, options, rawEnv, self) => {
   const env = (rawEnv ?? {}) as RenderOptions;
   const tok = tokens[idx]!;
   const href = String(tok.attrGet("href") ?? "");
-  if (/^[a-z][a-z0-9+.-]*:/i.test(href)) {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith("//")) {
     // Absolute links (http, mailto) leave the viewer: never send the referrer, open apart.
     tok.attrSet("rel", "noopener noreferrer");
-  } else if (!href.startsWith("#") && env.link) {
+  } else if (!href.startsWith("#") && !href.startsWith("/") && env.link) {
+    // Relative links are the caller's to map; site-absolute ones (resolved wikilinks) stay.
     const to = env.link(href);
     tok.attrSet("href", to ?? "#");
   }
