@@ -9,7 +9,7 @@
 import { groupEntries, groupKey, type IncidentGroup } from "../cli/commands/incidents.ts";
 import { normalizeIndexEntry } from "../incidents/read.ts";
 import type { IndexEntry } from "../incidents/types.ts";
-import { LineCursor } from "./line-cursor.ts";
+import { type CursorLine, LineCursor } from "./line-cursor.ts";
 
 /** Filters of `/incidents` and `/api/incidents` (all optional; combined with AND). */
 export interface IncidentQuery {
@@ -39,8 +39,15 @@ export interface IncidentPage {
 interface Slot {
   entry: IndexEntry;
   time: number;
-  haystack: string;
   group: string;
+}
+
+/** Whether the text fields of `e` contain `needle` (lower case), ignoring case. */
+function mentions(e: IndexEntry, needle: string): boolean {
+  for (const f of [e.id, e.message, e.detector, e.kind, e.exception_type, e.rule, e.action]) {
+    if (f && f.toLowerCase().includes(needle)) return true;
+  }
+  return false;
 }
 
 /** The group key used in URLs: the fingerprint when there is one. */
@@ -62,7 +69,8 @@ export class IncidentIndex {
 
   /** Read what index.jsonl gained; returns the ids that are new (in order) and those updated. */
   refresh(): { added: string[]; updated: string[]; reset: boolean } {
-    const { reset, lines } = this.cursor.read();
+    const lines: CursorLine[] = [];
+    const reset = this.cursor.each((l) => lines.push(l));
     if (reset) {
       this.slots = [];
       this.byId = new Map();
@@ -83,10 +91,6 @@ export class IncidentIndex {
       const slot: Slot = {
         entry: e,
         time: Date.parse(e.time),
-        haystack: [e.id, e.message, e.detector, e.kind, e.exception_type, e.rule, e.action]
-          .filter((s) => s)
-          .join("\n")
-          .toLowerCase(),
         group: groupParam(e),
       };
       const at = this.byId.get(e.id);
@@ -152,9 +156,9 @@ export class IncidentIndex {
     return { detectors: [...d].sort(), kinds: [...k].sort() };
   }
 
-  private matching(q: IncidentQuery): Slot[] {
+  /** Calls `visit` for each slot matching `q`, newest first. */
+  private scan(q: IncidentQuery, visit: (s: Slot) => void): void {
     const needle = q.q?.trim().toLowerCase() ?? "";
-    const out: Slot[] = [];
     for (let i = this.slots.length - 1; i >= 0; i--) {
       const s = this.slots[i]!;
       if (q.detector && s.entry.detector !== q.detector) continue;
@@ -162,20 +166,32 @@ export class IncidentIndex {
       if (q.group && s.group !== q.group) continue;
       if (q.since != null && !(s.time >= q.since)) continue;
       if (q.until != null && !(s.time <= q.until)) continue;
-      if (needle && !s.haystack.includes(needle)) continue;
-      out.push(s);
+      if (needle && !mentions(s.entry, needle)) continue;
+      visit(s);
     }
+  }
+
+  private matching(q: IncidentQuery): Slot[] {
+    const out: Slot[] = [];
+    this.scan(q, (s) => out.push(s));
     return out;
   }
 
-  /** One page of the matching incidents, newest first. */
+  /** One page of the matching incidents, newest first (keeps only the page, not every match). */
   query(q: IncidentQuery): IncidentPage {
     const perPage = Math.min(MAX_PER_PAGE, Math.max(1, q.perPage ?? 50));
-    const all = this.matching(q);
-    const pages = Math.max(1, Math.ceil(all.length / perPage));
+    let total = 0;
+    this.scan(q, () => total++);
+    const pages = Math.max(1, Math.ceil(total / perPage));
     const page = Math.min(pages, Math.max(1, q.page ?? 1));
-    const items = all.slice((page - 1) * perPage, page * perPage).map((s) => s.entry);
-    return { total: all.length, page, per_page: perPage, pages, items };
+    const from = (page - 1) * perPage;
+    const items: IndexEntry[] = [];
+    let k = 0;
+    this.scan(q, (s) => {
+      if (k >= from && k < from + perPage) items.push(s.entry);
+      k++;
+    });
+    return { total, page, per_page: perPage, pages, items };
   }
 
   /** Groups of the matching incidents (same failure = same fingerprint), newest group first. */

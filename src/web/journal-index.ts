@@ -36,6 +36,64 @@ export interface EventPage {
   items: JournalEventRow[];
 }
 
+const TIME_RE = /"time":"([^"\\]*)"/;
+const EVENT_RE = /"event":"([^"\\]*)"/;
+const INCIDENT_RE = /"incident_id":"([^"\\]*)"/;
+
+/** Time, kind and incident id of a journal line; null when the line is not a JSON object. */
+function pick(text: string): { time: string | null; event: string | null; incident: string | null } | null {
+  const ev = EVENT_RE.exec(text);
+  if (ev && text.startsWith("{")) {
+    return {
+      time: TIME_RE.exec(text)?.[1] ?? null,
+      event: ev[1]!,
+      incident: INCIDENT_RE.exec(text)?.[1] ?? null,
+    };
+  }
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return null;
+    const r = v as Record<string, unknown>;
+    const str = (x: unknown) => (typeof x === "string" ? x : null);
+    return { time: str(r.time), event: str(r.event), incident: str(r.incident_id) };
+  } catch {
+    return null;
+  }
+}
+
+const KEY_TIME = Buffer.from('"time":"');
+const KEY_EVENT = Buffer.from('"event":"');
+const KEY_INCIDENT = Buffer.from('"incident_id":"');
+
+/** The string value after `key` in `buf[start..end)` (no escapes in it), or null. */
+function rawValue(buf: Buffer, key: Buffer, start: number, end: number): string | null {
+  const at = buf.indexOf(key, start);
+  if (at === -1 || at >= end) return null;
+  const from = at + key.length;
+  const close = buf.indexOf(0x22, from);
+  if (close === -1 || close >= end || buf[close - 1] === 0x5c) return null;
+  return buf.toString("utf8", from, close);
+}
+
+/** {@link pick} on bytes: decodes only the three fields (the whole line only when they are not there). */
+function pickRaw(
+  buf: Buffer,
+  start: number,
+  end: number,
+): { time: string | null; event: string | null; incident: string | null } | null {
+  if (buf[start] === 0x7b) {
+    const event = rawValue(buf, KEY_EVENT, start, end);
+    if (event !== null) {
+      return {
+        time: rawValue(buf, KEY_TIME, start, end),
+        event,
+        incident: rawValue(buf, KEY_INCIDENT, start, end),
+      };
+    }
+  }
+  return pick(buf.toString("utf8", start, end));
+}
+
 function grow<T extends Float64Array | Uint32Array | Int32Array>(a: T, need: number): T {
   if (need <= a.length) return a;
   const b = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2));
@@ -44,7 +102,7 @@ function grow<T extends Float64Array | Uint32Array | Int32Array>(a: T, need: num
 }
 
 export class JournalIndex {
-  private readonly cursor: LineCursor;
+  private cursor: LineCursor;
   private n = 0;
   private offsets = new Float64Array(1024);
   private lengths = new Uint32Array(1024);
@@ -70,43 +128,61 @@ export class JournalIndex {
     return i;
   }
 
-  /** Index what the journal gained; returns the new events (parsed), oldest first. */
+  /**
+   * Index what the journal gained; returns the new events (parsed), oldest first, when there are
+   * at most 500 of them (a first read of a long journal returns none, to build no objects).
+   * The time, kind and incident id are picked from the line's text (the journal writes them with
+   * JSON.stringify, so `"event":"…"` is exact); a line they cannot be picked from is parsed.
+   */
   refresh(): { reset: boolean; added: JournalEventRow[] } {
-    const { reset, lines } = this.cursor.read();
-    if (reset) this.n = 0;
     const added: JournalEventRow[] = [];
-    const need = this.n + lines.length;
-    this.offsets = grow(this.offsets, need);
-    this.lengths = grow(this.lengths, need);
-    this.times = grow(this.times, need);
-    this.kindIds = grow(this.kindIds, need);
-    this.incidentIds = grow(this.incidentIds, need);
-    const keep = lines.length <= 500; // a first read of a long journal does not build 100k objects to return
-    for (const line of lines) {
-      let rec: Record<string, unknown>;
-      try {
-        const v = JSON.parse(line.text) as unknown;
-        if (v === null || typeof v !== "object" || Array.isArray(v)) continue;
-        rec = v as Record<string, unknown>;
-      } catch {
-        continue;
+    let count = 0;
+    const reset = this.cursor.eachRaw((buf, start, end, offset) => {
+      if (this.n === this.offsets.length) {
+        const need = this.n + 1;
+        this.offsets = grow(this.offsets, need);
+        this.lengths = grow(this.lengths, need);
+        this.times = grow(this.times, need);
+        this.kindIds = grow(this.kindIds, need);
+        this.incidentIds = grow(this.incidentIds, need);
       }
+      const fields = pickRaw(buf, start, end);
+      if (fields === null) return;
       const i = this.n++;
-      this.offsets[i] = line.offset;
-      this.lengths[i] = line.length;
-      this.times[i] = typeof rec.time === "string" ? Date.parse(rec.time) : Number.NaN;
-      this.kindIds[i] = this.intern(
-        this.kinds,
-        this.kindIndex,
-        typeof rec.event === "string" ? rec.event : "",
-      );
+      this.offsets[i] = offset;
+      this.lengths[i] = end - start;
+      this.times[i] = fields.time === null ? Number.NaN : Date.parse(fields.time);
+      this.kindIds[i] = this.intern(this.kinds, this.kindIndex, fields.event ?? "");
       this.incidentIds[i] =
-        typeof rec.incident_id === "string"
-          ? this.intern(this.incidents, this.incidentIndex, rec.incident_id)
-          : -1;
-      if (keep) added.push({ seq: i, ...rec });
+        fields.incident === null ? -1 : this.intern(this.incidents, this.incidentIndex, fields.incident);
+      if (++count <= 500) {
+        try {
+          added.push({
+            seq: i,
+            ...(JSON.parse(buf.toString("utf8", start, end)) as Record<string, unknown>),
+          });
+        } catch {
+          // indexed by its fields; a page that shows it skips what cannot be parsed
+        }
+      }
+    });
+    if (reset) {
+      // The file was replaced: what was indexed before this read belongs to the old file.
+      return this.rebuild();
     }
-    return { reset, added };
+    return { reset: false, added: count <= 500 ? added : [] };
+  }
+
+  /** Drop everything and index the file from its start. */
+  private rebuild(): { reset: true; added: JournalEventRow[] } {
+    this.n = 0;
+    this.kinds = [];
+    this.kindIndex = new Map();
+    this.incidents = [];
+    this.incidentIndex = new Map();
+    this.cursor = new LineCursor(this.file);
+    const r = this.refresh();
+    return { reset: true, added: r.added };
   }
 
   get size(): number {
@@ -118,22 +194,20 @@ export class JournalIndex {
     return [...this.kinds].filter((k) => k).sort();
   }
 
-  /** Sequence numbers matching `q` (without the text search), newest first. */
-  private matching(q: EventQuery): number[] {
+  /** Calls `visit(seq)` for each event matching `q` (without the text search), newest first. */
+  private scan(q: EventQuery, visit: (i: number) => void, after = -1): void {
     const kindSet = q.kinds?.length
       ? new Set(q.kinds.map((k) => this.kindIndex.get(k)).filter((k) => k !== undefined))
       : null;
     const inc = q.incident !== undefined ? (this.incidentIndex.get(q.incident) ?? -2) : null;
-    const out: number[] = [];
-    for (let i = this.n - 1; i >= 0; i--) {
+    for (let i = this.n - 1; i > after; i--) {
       if (kindSet && !kindSet.has(this.kindIds[i]!)) continue;
       if (inc !== null && this.incidentIds[i] !== inc) continue;
       const t = this.times[i]!;
       if (q.since != null && !(t >= q.since)) continue;
       if (q.until != null && !(t <= q.until)) continue;
-      out.push(i);
+      visit(i);
     }
-    return out;
   }
 
   private withFile<T>(f: (fd: number) => T): T | null {
@@ -159,46 +233,80 @@ export class JournalIndex {
     }
   }
 
-  /** One page of matching events, newest first. */
+  /**
+   * One page of matching events, newest first. One pass that keeps only the page's sequence
+   * numbers (no array of every match), then reads those lines back from the file.
+   */
   query(q: EventQuery): EventPage {
     const perPage = Math.min(1000, Math.max(1, q.perPage ?? 100));
-    let seqs = this.matching(q);
     const needle = q.q?.trim().toLowerCase() ?? "";
+    let total = 0;
+    let page = 1;
+    let picked: number[] = [];
     if (needle) {
-      seqs =
-        this.withFile((fd) =>
-          seqs.filter((i) =>
-            readRange(fd, this.offsets[i]!, this.lengths[i]!).toLowerCase().includes(needle),
-          ),
-        ) ?? [];
+      // A text search reads the lines anyway: keep the matches, then cut the page.
+      const hits: number[] = [];
+      this.withFile((fd) =>
+        this.scan(q, (i) => {
+          if (readRange(fd, this.offsets[i]!, this.lengths[i]!).toLowerCase().includes(needle)) hits.push(i);
+        }),
+      );
+      total = hits.length;
+      page = Math.min(Math.max(1, q.page ?? 1), Math.max(1, Math.ceil(total / perPage)));
+      picked = hits.slice((page - 1) * perPage, page * perPage);
+    } else {
+      this.scan(q, () => total++);
+      page = Math.min(Math.max(1, q.page ?? 1), Math.max(1, Math.ceil(total / perPage)));
+      const from = (page - 1) * perPage;
+      let k = 0;
+      this.scan(q, (i) => {
+        if (k >= from && k < from + perPage) picked.push(i);
+        k++;
+      });
     }
-    const pages = Math.max(1, Math.ceil(seqs.length / perPage));
-    const page = Math.min(pages, Math.max(1, q.page ?? 1));
-    const slice = seqs.slice((page - 1) * perPage, page * perPage);
     const items =
-      this.withFile((fd) => slice.map((i) => this.parseAt(fd, i)).filter((r) => r !== null)) ?? [];
-    return { total: seqs.length, page, per_page: perPage, pages, items };
+      this.withFile((fd) => picked.map((i) => this.parseAt(fd, i)).filter((x) => x !== null)) ?? [];
+    return { total, page, per_page: perPage, pages: Math.max(1, Math.ceil(total / perPage)), items };
   }
 
   /** Events with `seq` greater than `after`, oldest first, matching `q` (for `--follow` and the stream). */
   since(after: number, q: EventQuery = {}): JournalEventRow[] {
-    const seqs = this.matching(q)
-      .filter((i) => i > after)
-      .reverse();
+    const seqs: number[] = [];
+    this.scan(q, (i) => seqs.push(i), after);
+    seqs.reverse();
     return this.withFile((fd) => seqs.map((i) => this.parseAt(fd, i)).filter((r) => r !== null)) ?? [];
   }
 
-  /** Times of every event of `kind`, oldest first (for the overview's timeline). */
-  timesOf(kinds: string[], sinceMs: number | null = null): Array<{ time: number; kind: string }> {
-    const ids = new Set(kinds.map((k) => this.kindIndex.get(k)).filter((k) => k !== undefined));
-    const out: Array<{ time: number; kind: string }> = [];
+  /**
+   * Counts of events of each of `kinds` in `bins` equal time bins from the first such event at or
+   * after `sinceMs` to `untilMs` (the overview's timeline); null when there is none.
+   */
+  histogram(
+    kinds: string[],
+    sinceMs: number,
+    untilMs: number,
+    bins: number,
+  ): { t0: number; binMs: number; counts: Uint32Array[] } | null {
+    const ids = kinds.map((k) => this.kindIndex.get(k) ?? -1);
+    let t0 = Number.NaN;
     for (let i = 0; i < this.n; i++) {
-      const k = this.kindIds[i]!;
-      if (!ids.has(k)) continue;
+      if (!ids.includes(this.kindIds[i]!)) continue;
       const t = this.times[i]!;
-      if (sinceMs !== null && !(t >= sinceMs)) continue;
-      out.push({ time: t, kind: this.kinds[k]! });
+      if (t >= sinceMs) {
+        t0 = t;
+        break;
+      }
     }
-    return out;
+    if (Number.isNaN(t0)) return null;
+    const binMs = Math.max(1, untilMs - t0) / bins;
+    const counts = kinds.map(() => new Uint32Array(bins));
+    for (let i = 0; i < this.n; i++) {
+      const lane = ids.indexOf(this.kindIds[i]!);
+      if (lane === -1) continue;
+      const t = this.times[i]!;
+      if (!(t >= t0)) continue;
+      counts[lane]![Math.min(bins - 1, Math.floor((t - t0) / binMs))]!++;
+    }
+    return { t0, binMs, counts };
   }
 }

@@ -32,6 +32,27 @@ export class LineCursor {
 
   /** Complete lines appended since the previous call (all of them on the first call). */
   read(): CursorRead {
+    const lines: CursorLine[] = [];
+    const reset = this.each((l) => lines.push(l));
+    return { reset, lines };
+  }
+
+  /**
+   * Call `onLine` for each complete line appended since the previous call, without collecting
+   * them (a first read of a 100,000-line journal keeps nothing but what the caller keeps).
+   * Returns true when the file was replaced or truncated (see {@link CursorRead.reset}).
+   */
+  each(onLine: (line: CursorLine) => void): boolean {
+    return this.eachRaw((buf, start, end, offset) =>
+      onLine({ text: buf.toString("utf8", start, end), offset, length: end - start }),
+    );
+  }
+
+  /**
+   * Like {@link each}, but hands over the bytes (`buf[start..end)`, valid only during the call)
+   * instead of a string, so an indexer can pick fields without decoding every line.
+   */
+  eachRaw(onLine: (buf: Buffer, start: number, end: number, offset: number) => void): boolean {
     let st: fs.Stats;
     try {
       st = fs.statSync(this.file);
@@ -39,7 +60,7 @@ export class LineCursor {
       const reset = this.offset > 0;
       this.ino = -1;
       this.offset = 0;
-      return { reset, lines: [] };
+      return reset;
     }
     let reset = false;
     if (st.ino !== this.ino || st.size < this.offset) {
@@ -47,8 +68,7 @@ export class LineCursor {
       this.ino = st.ino;
       this.offset = 0;
     }
-    if (st.size === this.offset) return { reset, lines: [] };
-    const lines: CursorLine[] = [];
+    if (st.size === this.offset) return reset;
     const fd = fs.openSync(this.file, "r");
     try {
       let pos = this.offset;
@@ -65,7 +85,7 @@ export class LineCursor {
           if (nl === -1) break;
           const length = nl - start;
           if (length > 0) {
-            lines.push({ text: data.toString("utf8", start, nl), offset: carryStart + start, length });
+            onLine(data, start, nl, carryStart + start);
           }
           start = nl + 1;
         }
@@ -77,7 +97,7 @@ export class LineCursor {
     } finally {
       fs.closeSync(fd);
     }
-    return { reset, lines };
+    return reset;
   }
 }
 

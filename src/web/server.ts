@@ -49,6 +49,9 @@ export function startWeb(opts: WebServerOptions): RunningWeb {
   const found = opts.root
     ? discoverProjects(opts.root)
     : { projects: [singleProject(opts.config!)], errors: [] as string[] };
+  // Reading a long journal and index leaves garbage behind; collecting it now keeps the resident
+  // size of a viewer that will idle for days near what the indexes need.
+  Bun.gc(true);
   const loopback = isLoopbackHost(opts.host);
   const tokenFile = opts.tokenFile ? path.resolve(opts.tokenFile) : defaultTokenFile(opts);
   let token: string | null = null;
@@ -72,9 +75,26 @@ export function startWeb(opts: WebServerOptions): RunningWeb {
   const guard = new Guard({ token, loopback });
   const hub = new LiveHub(found.projects, opts.pollMs ?? 500);
   const app = buildApp({ projects: found.projects, root: opts.root, errors: found.errors, guard, hub });
+  // Rendering leaves garbage that JavaScriptCore collects lazily, so a viewer that served a burst
+  // of pages would keep the heap it grew for them. After a quiet second following at least 20
+  // requests, a full collection returns it (measured in scripts/bench/web.ts).
+  let sinceGc = 0;
+  let gcTimer: ReturnType<typeof setTimeout> | null = null;
+  const fetch = (req: Request) => {
+    if (++sinceGc >= 20) {
+      if (gcTimer) clearTimeout(gcTimer);
+      gcTimer = setTimeout(() => {
+        gcTimer = null;
+        sinceGc = 0;
+        Bun.gc(true);
+      }, 1000);
+      gcTimer.unref?.();
+    }
+    return app.fetch(req);
+  };
   let server: ReturnType<typeof Bun.serve>;
   try {
-    server = Bun.serve({ hostname: opts.host, port: opts.port, fetch: app.fetch, idleTimeout: 60 });
+    server = Bun.serve({ hostname: opts.host, port: opts.port, fetch, idleTimeout: 60 });
   } catch (err) {
     throw new WebStartError(`Cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`);
   }

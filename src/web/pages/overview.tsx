@@ -51,31 +51,39 @@ const LANES: Array<[string, string, string]> = [
   ["restart_scheduled", "restarts", "#ef6c00"],
 ];
 
-/** An SVG timeline of launches, incidents and restarts over the journal's span (at most 7 days). */
+const BINS = 240;
+
+/**
+ * An SVG timeline of launches, incidents and restarts over the journal's span (at most 7 days).
+ * Events are counted in {@link BINS} bins per lane, so a journal of 100,000 events draws at most
+ * a few hundred marks (each titled with its count), not one per event.
+ */
 export function Timeline(props: { project: WebProject }) {
   const now = Date.now();
-  const all = props.project.journal.timesOf(
+  const W = 1000;
+  const h = props.project.journal.histogram(
     LANES.map((l) => l[0]),
     now - 7 * 86_400_000,
+    now,
+    BINS,
   );
-  if (all.length === 0) return <p class="muted">No launches, incidents or restarts in the journal yet.</p>;
-  const t0 = Math.min(...all.slice(0, 1).map((e) => e.time));
-  const t1 = Math.max(now, t0 + 1000);
-  const W = 1000;
-  const x = (t: number) => 90 + ((t - t0) / (t1 - t0)) * (W - 100);
+  if (h === null) return <p class="muted">No launches, incidents or restarts in the journal yet.</p>;
+  const x = (b: number) => 90 + (b / BINS) * (W - 100);
+  const iso = (t: number) => when(new Date(t).toISOString());
+  const width = Math.max(2, (W - 100) / BINS - 1).toFixed(1);
   return (
     <svg class="timeline" viewBox={`0 0 ${W} 90`} preserveAspectRatio="none" role="img">
-      <title>{`Launches, incidents and restarts from ${when(new Date(t0).toISOString())} to now (UTC)`}</title>
-      {LANES.map(([kind, label, color], i) => (
+      <title>{`Launches, incidents and restarts from ${iso(h.t0)} to now (UTC)`}</title>
+      {LANES.map(([, label, color], i) => (
         <g>
           <text x="4" y={22 + i * 25} font-size="12" fill="#5d6b78">
             {label}
           </text>
-          {all
-            .filter((e) => e.kind === kind)
-            .map((e) => (
-              <rect x={x(e.time).toFixed(1)} y={10 + i * 25} width="2" height="16" fill={color}>
-                <title>{`${label.slice(0, -1)} at ${when(new Date(e.time).toISOString())}`}</title>
+          {[...h.counts[i]!.entries()]
+            .filter(([, n]) => n > 0)
+            .map(([b, n]) => (
+              <rect x={x(b).toFixed(1)} y={10 + i * 25} width={width} height="16" fill={color}>
+                <title>{`${n} ${n === 1 ? label.slice(0, -1) : label} between ${iso(h.t0 + b * h.binMs)} and ${iso(h.t0 + (b + 1) * h.binMs)}`}</title>
               </rect>
             ))}
         </g>
