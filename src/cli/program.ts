@@ -20,6 +20,7 @@ import { register as registerRun } from "./commands/run.ts";
 import { register as registerScan } from "./commands/scan.ts";
 import { register as registerSession } from "./commands/session.ts";
 import { register as registerStatus } from "./commands/status.ts";
+import { register as registerWatch } from "./commands/watch.ts";
 import { register as registerWeb } from "./commands/web.ts";
 import { CliExit } from "./exit.ts";
 import { VERSION } from "./version.ts";
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerHooks(program);
   registerWeb(program);
   registerEvents(program);
+  registerWatch(program);
   return program as unknown as Command;
 }
 

@@ -45,7 +45,7 @@ interface Slot {
 /** Whether the text fields of `e` contain `needle` (lower case), ignoring case. */
 function mentions(e: IndexEntry, needle: string): boolean {
   for (const f of [e.id, e.message, e.detector, e.kind, e.exception_type, e.rule, e.action]) {
-    if (f && f.toLowerCase().includes(needle)) return true;
+    if (f?.toLowerCase().includes(needle)) return true;
   }
   return false;
 }
