@@ -22,11 +22,32 @@ const md = new MarkdownIt({
   linkify: true,
   typographer: false,
   highlight: (code, lang) => {
-    const h = highlight(lang.toLowerCase(), code);
     const cls = lang ? ` class="language-${escapeHtml(lang.replace(/[^A-Za-z0-9_+-]/g, ""))}"` : "";
-    return `<pre class="code"><code${cls}>${h ?? escapeHtml(code)}</code></pre>`;
+    return `<pre class="code"><code${cls}>${highlightFrame(lang.toLowerCase(), code)}</code></pre>`;
   },
 });
+
+/** A frame's line gutter (src/frames/window.ts): `>>>` or three spaces, the line number, two spaces. */
+const GUTTER = /^(?:>>>| {3}) (?: *\d+| +) {2}/;
+
+/**
+ * Highlighted HTML of a code block. A source frame's block has a gutter on every line (the marker
+ * and the line number): the gutter is cut off before parsing, so the grammar sees only source,
+ * and put back in front of each highlighted line (the frame's own line marked `hot`).
+ */
+function highlightFrame(lang: string, code: string): string {
+  const lines = code.replace(/\n$/, "").split("\n");
+  const gutters = lines.map((l) => GUTTER.exec(l)?.[0] ?? null);
+  if (lines.length === 0 || gutters.some((g) => g === null)) return highlight(lang, code) ?? escapeHtml(code);
+  const source = lines.map((l, i) => l.slice(gutters[i]!.length)).join("\n");
+  const body = (highlight(lang, source) ?? escapeHtml(source)).split("\n");
+  return `${body
+    .map((l, i) => {
+      const g = gutters[i]!;
+      return `<span class="gutter${g.startsWith(">>>") ? " hot" : ""}">${escapeHtml(g)}</span>${l}`;
+    })
+    .join("\n")}\n`;
+}
 
 const defaultLinkOpen =
   md.renderer.rules.link_open ??

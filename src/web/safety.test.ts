@@ -84,3 +84,15 @@ describe("markdown", () => {
     expect(html).not.toContain('href="javascript:');
   });
 });
+
+describe("source frames", () => {
+  test("the line gutter is kept out of the parse and put back, the frame's line marked", async () => {
+    const block = "```python\n    1  def f(x):\n>>> 2      return x / 0\n    3  \n```\n";
+    const html = await renderMarkdown(block);
+    expect(html).toContain('<span class="gutter">    1  </span><span class="hl-keyword">def</span>');
+    expect(html).toContain(
+      '<span class="gutter hot">&gt;&gt;&gt; 2  </span>    <span class="hl-keyword">return</span>',
+    );
+    expect(html).not.toContain('hl-number">1</span>');
+  });
+});

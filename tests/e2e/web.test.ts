@@ -51,7 +51,10 @@ let web: WebProc;
 let ids: string[];
 
 beforeAll(async () => {
-  dir = makeProject({ "app.mjs": HOSTILE_JOB, "job.mjs": job("oom.mjs") }, CONFIG("[node, app.mjs]"));
+  dir = makeProject(
+    { "app.mjs": HOSTILE_JOB, "job.mjs": job("oom.mjs"), "train.yaml": "lr: 0.1  # <b>not bold</b>\n" },
+    `${CONFIG("[node, app.mjs]")}config_snapshots: [train.yaml]\n`,
+  );
   const r = await run(["run"], { cwd: dir });
   expect(r.code).toBe(0);
   // A second failure of another kind: the OOM job (restarted by the default policy).
@@ -79,6 +82,18 @@ rules:
   expect(r3.code).toBe(0);
   ids = incidentIds(dir);
   expect(ids.length).toBe(4);
+  // What the coding agent leaves in a folder when it answers (fix/claude_response.md, fix/diff.patch;
+  // src/incidents/store.ts): written here as files, since no agent runs in this test.
+  const fix = path.join(dir, ".autosentry", "incidents", ids[0]!, "fix");
+  fs.mkdirSync(fix, { recursive: true });
+  fs.writeFileSync(
+    path.join(fix, "claude_response.md"),
+    "The step **diverged**: lowered the rate.\n\n<script>window.__pwned = 3</script>\n",
+  );
+  fs.writeFileSync(
+    path.join(fix, "diff.patch"),
+    'diff --git a/app.mjs b/app.mjs\n--- a/app.mjs\n+++ b/app.mjs\n@@ -2,3 +2,3 @@\n function trainStep(batch) {\n-  if (batch > 32) throw new Error("loss is NaN at step 12");\n+  if (batch > 64) throw new Error("loss is NaN at step 12");\n   return batch;\n',
+  );
   web = await startWebProc(dir);
   browser = await launchBrowser();
 }, 180_000);
@@ -147,7 +162,16 @@ describe("pages", () => {
     expect(
       await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned ?? null),
     ).toBeNull();
+    // The agent's reply is Markdown without raw HTML; the diff is shown line by line.
+    expect(await page.locator("#agent-reply strong").textContent()).toBe("diverged");
+    expect(await page.locator("#agent-reply").textContent()).toContain("<script>window.__pwned = 3</script>");
+    expect(await page.locator("#diff .del").count()).toBe(1);
+    expect(await page.locator("#diff .add").count()).toBe(1);
+    expect(await page.locator("#diff .hunk").textContent()).toContain("@@ -2,3 +2,3 @@");
+    // The config snapshot, as text.
+    expect(await page.locator("#configs pre").first().textContent()).toContain("lr: 0.1  # <b>not bold</b>");
     // The report's source frame is highlighted by tree-sitter (spans with capture classes).
+    expect(await page.locator("#report pre.code .gutter.hot").count()).toBeGreaterThan(0);
     expect(await page.locator("#report pre.code .hl-keyword").count()).toBeGreaterThan(0);
     expect(await page.locator("#report").textContent()).toContain("trainStep");
     expect(problems.consoleErrors).toEqual([]);
