@@ -14,7 +14,7 @@
  * 5. the server's VmRSS after the requests (target < 100 MB), read from /proc;
  * and `incidents list --json` (default 20 and -n N, i.e. all), process start included.
  * The report gives, per measure, the median of the per-run medians with the min–max over runs.
- * Exit code 1 when a target is missed.
+ * Exit code 1 when a target is missed. `--keep DIR` only generates the data into DIR.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -158,6 +158,16 @@ async function cli(cwd: string, argv: string[]): Promise<number> {
   await new Response(p.stdout).arrayBuffer();
   if ((await p.exited) !== 0) throw new Error(`${argv.join(" ")} failed`);
   return performance.now() - t;
+}
+
+// --keep DIR: generate into DIR and keep it (to look at the viewer by hand); no measuring.
+const keepAt = args.indexOf("--keep");
+if (keepAt >= 0) {
+  const dir = path.resolve(args[keepAt + 1]!);
+  fs.mkdirSync(dir, { recursive: true });
+  generate(dir);
+  console.log(`generated into ${dir}`);
+  process.exit(0);
 }
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "as-bench-web-"));

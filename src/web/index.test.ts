@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { IncidentIndex } from "./incident-index.ts";
 import { JournalIndex } from "./journal-index.ts";
+import { LineCursor } from "./line-cursor.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "as-web-index-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -96,5 +97,27 @@ describe("JournalIndex", () => {
     expect(j.query({ until: Date.parse("2026-11-20T10:00:01Z") }).total).toBe(2);
     expect(j.since(1).map((e) => e.seq)).toEqual([2, 3]);
     expect(j.kindList()).toEqual(["child_started", "incident", "monitor_started", "restart_scheduled"]);
+  });
+});
+
+describe("LineCursor", () => {
+  test("lines longer than a read chunk, torn tails and offsets", () => {
+    const f = path.join(tmp, "long.jsonl");
+    const big = "x".repeat(2_600_000);
+    fs.writeFileSync(f, `a\n${big}\nbc`);
+    const c = new LineCursor(f);
+    const first = c.read();
+    expect(first.lines.map((l) => [l.offset, l.length])).toEqual([
+      [0, 1],
+      [2, big.length],
+    ]);
+    expect(first.lines[1]!.text === big).toBe(true);
+    fs.appendFileSync(f, "d\né\n");
+    const second = c.read();
+    expect(second.lines.map((l) => [l.text, l.offset, l.length])).toEqual([
+      ["bcd", big.length + 3, 3],
+      ["é", big.length + 7, 2],
+    ]);
+    expect(c.read().lines).toEqual([]);
   });
 });

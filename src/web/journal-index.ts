@@ -155,6 +155,9 @@ export class JournalIndex {
       this.kindIds[i] = this.intern(this.kinds, this.kindIndex, fields.event ?? "");
       this.incidentIds[i] =
         fields.incident === null ? -1 : this.intern(this.incidents, this.incidentIndex, fields.incident);
+      // A first read of a long journal makes short-lived strings by the hundred thousand: collect
+      // them as it goes, so the resident size never holds them all at once.
+      if (count > 0 && count % 25_000 === 0) Bun.gc(true);
       if (++count <= 500) {
         try {
           added.push({

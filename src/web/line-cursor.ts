@@ -71,25 +71,30 @@ export class LineCursor {
     if (st.size === this.offset) return reset;
     const fd = fs.openSync(this.file, "r");
     try {
+      // One working buffer: the unfinished tail of the previous chunk is moved to its start and the
+      // next chunk read right after it, so reading a long file allocates nothing per chunk.
+      let work = Buffer.allocUnsafe(Math.min(CHUNK * 2, Math.max(64 * 1024, st.size - this.offset + 1)));
+      let carry = 0;
+      let carryStart = this.offset;
       let pos = this.offset;
-      let carry = Buffer.alloc(0);
-      let carryStart = pos;
-      const buf = Buffer.allocUnsafe(CHUNK);
       while (pos < st.size) {
-        const n = fs.readSync(fd, buf, 0, Math.min(CHUNK, st.size - pos), pos);
+        if (work.length - carry < CHUNK / 4) {
+          const bigger = Buffer.allocUnsafe(work.length * 2);
+          work.copy(bigger, 0, 0, carry);
+          work = bigger;
+        }
+        const n = fs.readSync(fd, work, carry, Math.min(work.length - carry, st.size - pos), pos);
         if (n <= 0) break;
-        const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+        const filled = carry + n;
         let start = 0;
         for (;;) {
-          const nl = data.indexOf(10, start);
-          if (nl === -1) break;
-          const length = nl - start;
-          if (length > 0) {
-            onLine(data, start, nl, carryStart + start);
-          }
+          const nl = work.indexOf(10, start);
+          if (nl === -1 || nl >= filled) break;
+          if (nl > start) onLine(work, start, nl, carryStart + start);
           start = nl + 1;
         }
-        carry = Buffer.from(data.subarray(start));
+        work.copy(work, 0, start, filled);
+        carry = filled - start;
         carryStart += start;
         pos += n;
       }

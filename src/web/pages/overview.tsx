@@ -5,6 +5,7 @@
  * stop reason, verification windows, operator actions, the newest incidents and a timeline of
  * launches, incidents and restarts.
  */
+import { raw } from "hono/html";
 import type { IndexEntry } from "../../incidents/types.ts";
 import type { WebProject } from "../project.ts";
 import { dur, Layout, type PageCtx, Tag, when } from "./layout.tsx";
@@ -58,8 +59,22 @@ const BINS = 240;
  * Events are counted in {@link BINS} bins per lane, so a journal of 100,000 events draws at most
  * a few hundred marks (each titled with its count), not one per event.
  */
+/** Rendered timelines by project, until the journal grows or half a minute passes. */
+const timelineCache = new WeakMap<WebProject, { key: string; html: string }>();
+
+/** {@link TimelineSvg}, rendered once per journal growth (or 30 s) instead of on every overview. */
 export function Timeline(props: { project: WebProject }) {
   const now = Date.now();
+  const key = `${props.project.journal.size}:${Math.floor(now / 30_000)}`;
+  const hit = timelineCache.get(props.project);
+  if (hit?.key === key) return raw(hit.html);
+  const html = String(<TimelineSvg project={props.project} now={now} />);
+  timelineCache.set(props.project, { key, html });
+  return raw(html);
+}
+
+function TimelineSvg(props: { project: WebProject; now: number }) {
+  const now = props.now;
   const W = 1000;
   const h = props.project.journal.histogram(
     LANES.map((l) => l[0]),
