@@ -435,3 +435,52 @@ describe("--root", () => {
     }
   });
 });
+
+describe("pipeline", () => {
+  test("the stages of a real pipeline run, each with its status and exit", async () => {
+    const fx = (n: string) => fs.readFileSync(path.join(FIXTURES, "pipeline", n), "utf8");
+    const proj = makeProject(
+      { "prep.sh": fx("prep.sh"), "train.sh": fx("train.sh"), "report.sh": fx("report.sh") },
+      `process:
+  restart_policy: { cooldown_seconds: 0.2 }
+  stages:
+    - { name: prep, command: [sh, prep.sh] }
+    - name: train
+      command: [sh, train.sh]
+      env: { BATCH_SIZE: 64 }
+    - { name: report, command: [sh, report.sh] }
+detectors:
+  - { name: oom, kind: pattern, regex: "CUDA out of memory" }
+rules:
+  - name: oom_halve_batch
+    match: { detector: oom }
+    action: { kind: restart_with_env, set: { BATCH_SIZE: half } }
+`,
+    );
+    expect((await run(["run"], { cwd: proj })).code).toBe(0);
+    const w = await startWebProc(proj);
+    try {
+      const { page, problems } = await watchedPage(browser);
+      await page.goto(`${w.url}pipeline`);
+      const rows = await page
+        .locator("table tbody tr")
+        .evaluateAll((trs) =>
+          trs.map((tr) => [
+            tr.children[1]?.textContent,
+            tr.children[2]?.textContent,
+            tr.children[3]?.textContent,
+          ]),
+        );
+      expect(rows).toEqual([
+        ["prep", "complete", "0"],
+        ["train", "complete", "0"],
+        ["report", "complete", "0"],
+      ]);
+      expect(await page.locator("main").textContent()).toContain("complete");
+      await shot(page, "pipeline-run");
+      expect(problems.consoleErrors).toEqual([]);
+    } finally {
+      await w.stop();
+    }
+  });
+});
