@@ -55,7 +55,8 @@ export async function startWebProc(cwd: string, args: string[] = []): Promise<We
       throw new Error(`autosentry web exited: ${out}${err}`);
     }
     out += dec.decode(value);
-    url = /listening on (http:\/\/\S+\/)/.exec(out)?.[1] ?? null;
+    // The start-up text (URL, token, login link) is one write, so it arrives whole up to its last newline.
+    url = out.endsWith("\n") ? (/listening on (http:\/\/\S+\/)/.exec(out)?.[1] ?? null) : null;
   }
   // Keep draining stdout so the process never blocks on a full pipe.
   void (async () => {

@@ -55,18 +55,18 @@ export function register(program: Command): void {
       if (err instanceof WebStartError) throw new CliExit(EXIT.usage, `autosentry web: ${err.message}`);
       throw err;
     }
-    const out = process.stdout;
+    // One write, so whoever reads the first line (a script, a test) has the token and link too.
     const names = web.projects.map((p) => p.name).join(", ") || "no project found";
-    out.write(`autosentry web: listening on ${web.url} (${names})\n`);
-    for (const e of web.errors) process.stderr.write(`autosentry web: skipped ${e}\n`);
+    let text = `autosentry web: listening on ${web.url} (${names})\n`;
     if (web.newToken) {
-      out.write(
+      text +=
         `access token (shown once, kept in ${web.tokenFile}): ${web.newToken}\n` +
-          "send it as 'Authorization: Bearer <token>', or use the one-time link below\n",
-      );
+        "send it as 'Authorization: Bearer <token>', or use the one-time link below\n";
     }
     if (web.loginPath)
-      out.write(`one-time login link (valid 10 minutes): ${web.url.replace(/\/$/, "")}${web.loginPath}\n`);
+      text += `one-time login link (valid 10 minutes): ${web.url.replace(/\/$/, "")}${web.loginPath}\n`;
+    process.stdout.write(text);
+    for (const e of web.errors) process.stderr.write(`autosentry web: skipped ${e}\n`);
     await new Promise<void>((resolve) => {
       const done = () => resolve();
       process.once("SIGINT", done);
