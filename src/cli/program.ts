@@ -7,6 +7,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { register as registerAnalyze } from "./commands/analyze.ts";
 import { register as registerConfig } from "./commands/config.ts";
+import { register as registerDispatcher } from "./commands/dispatcher.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
 import { register as registerEvents } from "./commands/events.ts";
 import { register as registerExplain } from "./commands/explain.ts";
@@ -23,6 +24,7 @@ import { register as registerStatus } from "./commands/status.ts";
 import { register as registerWatch } from "./commands/watch.ts";
 import { register as registerWeb } from "./commands/web.ts";
 import { CliExit } from "./exit.ts";
+import { exitForOutputError, exitQuietlyOnOutputErrors, isOutputError } from "./output-errors.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
@@ -51,6 +53,7 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerSession(program);
   registerHooks(program);
+  registerDispatcher(program);
   registerWeb(program);
   registerEvents(program);
   registerWatch(program);
@@ -81,6 +84,7 @@ export function unknownCommandInHelp(program: Command, args: string[]): string |
 
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnOutputErrors();
   const program = buildProgram();
   const unknown = unknownCommandInHelp(program, argv.slice(2));
   if (unknown !== null) {
@@ -91,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
+    if (isOutputError(err)) return exitForOutputError(err);
     if (err instanceof CliExit) {
       if (err.message) process.stderr.write(`${err.message}\n`);
       return err.code;

@@ -238,6 +238,19 @@ export function beginRun(state: MonitorState, runId: string): void {
   state.stop_reason = null;
 }
 
+/**
+ * Tag the run with the pipeline stage it belongs to (`stage_index` 1-based from a 0-based
+ * `index`), or clear the tag (`null`: a single-process run, or a pipeline that ended).
+ */
+export function tagStage(
+  state: MonitorState,
+  stage: { name: string; index: number; count: number } | null,
+): void {
+  state.stage = stage?.name ?? null;
+  state.stage_index = stage ? stage.index + 1 : null;
+  state.stage_count = stage?.count ?? null;
+}
+
 /** Append to a capped history list (newest last). */
 export function pushCapped<T>(list: T[], item: T, cap = HISTORY_CAP): void {
   list.push(item);

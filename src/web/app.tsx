@@ -58,7 +58,9 @@ const ASSETS: Record<string, [string, string]> = {
   "/assets/uplot.css": [uplotCss, "text/css; charset=utf-8"],
 };
 
-const VERBS = new Set<ControlVerb>(["pause", "resume", "abort", "approve"]);
+/** The operator commands the page offers (the CLI's; chat threads have more: src/dispatcher). */
+type OperatorVerb = Extract<ControlVerb, "pause" | "resume" | "abort" | "approve">;
+const VERBS = new Set<string>(["pause", "resume", "abort", "approve"]);
 
 const TEXT_EXT = new Set([
   ".txt",
@@ -558,14 +560,14 @@ export function buildApp(opts: AppOptions): Hono {
     app.get(route("/confirm/:verb"), (c) => {
       const p = projectOf(c);
       const verb = c.req.param("verb") ?? "";
-      if (!p || !VERBS.has(verb as ControlVerb)) return notFound(c, "No such action.", p);
+      if (!p || !VERBS.has(verb)) return notFound(c, "No such action.", p);
       return html(c, <ConfirmPage ctx={ctxFor(p)} verb={verb} detectors={p.incidents.facets().detectors} />);
     });
 
     app.post(route("/actions/:verb"), async (c) => {
       const p = projectOf(c);
       const verb = c.req.param("verb") ?? "";
-      if (!p || !VERBS.has(verb as ControlVerb)) return notFound(c, "No such action.", p);
+      if (!p || !VERBS.has(verb)) return notFound(c, "No such action.", p);
       const body = await c.req.parseBody();
       const reason = typeof body.reason === "string" && body.reason.trim() ? body.reason.trim() : "";
       const detector = typeof body.detector === "string" && body.detector ? body.detector : null;
@@ -586,8 +588,8 @@ export function buildApp(opts: AppOptions): Hono {
       let ok = true;
       try {
         await operateOn(
-          p.cfg.data,
-          verb as ControlVerb,
+          p.cfg,
+          verb as OperatorVerb,
           { reason: `${reason ? `${reason} ` : ""}(from autosentry web)`, wait: true },
           detector,
           (t) => {
