@@ -194,7 +194,7 @@ export function renderFrame(d: WatchData, o: FrameOptions): string[] {
   const out = new Out(o);
   const stamp = `${d.now.toISOString().slice(0, 19).replace("T", " ")} UTC`;
   const title = d.root
-    ? `autosentry watch — ${d.projects.length} projects under ${d.root}`
+    ? `autosentry watch — ${d.projects.length} project${d.projects.length === 1 ? "" : "s"} under ${d.root}`
     : `autosentry watch — ${d.projects[0]?.name ?? "?"}`;
   const gap = Math.max(1, o.width - [...title].length - stamp.length);
   out.parts([
@@ -206,16 +206,27 @@ export function renderFrame(d: WatchData, o: FrameOptions): string[] {
   const budget = o.height - 2; // title and footer
   if (d.root) {
     out.rule("projects");
-    const rows = Math.max(1, budget - 2);
+    const w = o.width >= 120 ? 24 : 16;
+    out.line(
+      `${"project".padEnd(w)} ${"phase".padEnd(12)} ${"restarts".padEnd(8)} ${"inc".padStart(5)}  newest incident`,
+      "dim",
+    );
+    const rows = Math.max(1, budget - 3);
     for (const p of d.projects.slice(0, rows)) {
       const newest = p.incidents[0];
+      // One line a project: name, phase, unverified restarts against the budget, incidents, the newest.
+      const wide = o.width >= 120;
       out.parts([
-        [`${p.name.padEnd(20)} `, "bold"],
-        [`${p.phase.padEnd(12)} `, phaseStyle(p.phase)],
-        [`restarts ${p.restarts.padEnd(8)} `, null],
-        [`${String(p.incidentCount).padStart(5)} inc `, null],
+        [`${fit(p.name, wide ? 24 : 16).padEnd(wide ? 24 : 16)} `, "bold"],
+        [`${fit(p.phase, 12).padEnd(12)} `, phaseStyle(p.phase)],
+        [`${(p.restarts.split(" ")[0] ?? "-").padEnd(8)} `, null],
+        [`${String(p.incidentCount).padStart(5)}  `, null],
         [
-          newest ? `${daytime(newest.time)} ${newest.detector}: ${newest.message}` : "no incidents",
+          newest
+            ? wide
+              ? `${daytime(newest.time)} ${newest.detector}: ${newest.message}`
+              : newest.message
+            : "no incidents",
           newest ? null : "dim",
         ],
       ]);

@@ -96,4 +96,26 @@ describe("watch in a terminal", () => {
     expect(r.stdout).toContain("phase completed");
     expect(r.stdout).not.toContain("\x1b");
   });
+
+  test("--root: every project under DIR, one line each with its phase and newest incident", async () => {
+    const holder = makeProject();
+    fs.cpSync(dir, path.join(holder, "alpha"), { recursive: true });
+    fs.mkdirSync(path.join(holder, "beta", ".autosentry"), { recursive: true });
+    fs.writeFileSync(
+      path.join(holder, "beta", ".autosentry", "autosentry.yaml"),
+      "process:\n  command: [sh, -c, 'exit 0']\n",
+    );
+    const r = await run(["watch", "--once", "--root", holder], {
+      cwd: holder,
+      env: testEnv({ NO_COLOR: "1" }),
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("2 projects under");
+    const alpha = r.stdout.split("\n").find((l) => l.startsWith("alpha"));
+    expect(alpha).toContain("completed");
+    expect(alpha).toContain("process exited with code 3");
+    const beta = r.stdout.split("\n").find((l) => l.startsWith("beta"));
+    expect(beta).toContain("never run");
+    expect(beta).toContain("no incidents");
+  });
 });

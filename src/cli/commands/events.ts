@@ -54,7 +54,7 @@ export function register(program: Command): void {
   const cmd = program
     .command("events")
     .description("print the journal (logs/events.jsonl), filtered; --follow for new events")
-    .option("--kind <kinds>", "only these event kinds (comma-separated, repeatable)", collect, [] as string[])
+    .option("--kind <kinds>", "only these event kinds (comma-separated, repeatable)", collect)
     .option("--since <time>", "only events since a duration ago (30m, 24h, 7d) or an ISO time")
     .option("--until <time>", "only events up to a duration ago or an ISO time")
     .option("--incident <id>", "only events about this incident")
@@ -67,7 +67,7 @@ export function register(program: Command): void {
     let q: EventQuery;
     try {
       q = {
-        kinds: opts.kind.length ? opts.kind : undefined,
+        kinds: opts.kind?.length ? opts.kind : undefined,
         since: parseTimeBound("--since", opts.since),
         until: parseTimeBound("--until", opts.until),
         incident: opts.incident,
