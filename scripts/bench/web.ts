@@ -35,6 +35,8 @@ const BIN = path.resolve(binAt >= 0 ? args[binAt + 1]! : path.join(import.meta.d
 const DETECTORS = ["traceback", "oom", "stall", "exit_code", "nan_loss", "disk_full"];
 const KINDS = ["error", "stall", "exit", "pattern"];
 
+const ids: string[] = [];
+
 function generate(root: string): void {
   let seed = 7;
   const rand = (n: number) => {
@@ -67,6 +69,7 @@ function generate(root: string): void {
       generation: i + 1,
     };
     index.push(JSON.stringify(e));
+    ids.push(id);
     fs.mkdirSync(path.join(inc, id));
     fs.writeFileSync(path.join(inc, id, "report.md"), `# Incident ${id}\n\n${e.message}\n`);
   }
@@ -200,6 +203,9 @@ try {
       for (let i = 0; i < REQUESTS; i++) html.push(await timed(`${s.url}incidents?page=${page()}`));
       add("GET /api/incidents?page=P, median (ms)", median(api));
       add("GET /incidents?page=P (HTML), median (ms)", median(html));
+      const one: number[] = [];
+      for (let i = 0; i < 50; i++) one.push(await timed(`${s.url}incidents/${ids[(i * 197) % ids.length]}`));
+      add("GET /incidents/<id> (report rendered), median (ms)", median(one));
       const search: number[] = [];
       for (let i = 0; i < 20; i++) search.push(await timed(`${s.url}api/incidents?q=rank+${i}&detector=oom`));
       add("GET /api/incidents?q=…&detector=…, median (ms)", median(search));

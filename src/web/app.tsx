@@ -14,13 +14,13 @@ import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
 import { operateOn } from "../cli/commands/operator.ts";
 import { CliExit } from "../cli/exit.ts";
-import { readIncident } from "../incidents/read.ts";
 import type { ControlVerb } from "../monitor/control.ts";
 import appCss from "./assets/app.css" with { type: "text" };
 import appJs from "./assets/app.js" with { type: "text" };
 import { attemptsData } from "./attempts-data.ts";
 import { type Guard, SECURITY_HEADERS } from "./auth.ts";
 import { escapeHtml } from "./html.ts";
+import { readIncidentFolder } from "./incident-folder.ts";
 import type { IncidentQuery } from "./incident-index.ts";
 import type { EventQuery } from "./journal-index.ts";
 import type { LiveHub } from "./live.ts";
@@ -283,7 +283,7 @@ export function buildApp(opts: AppOptions): Hono {
       const p = projectOf(c);
       if (!p) return { p: null, got: null } as const;
       const id = c.req.param("id") ?? "";
-      return { p, id, got: readIncident(p.incidentsDir, id) } as const;
+      return { p, id, got: readIncidentFolder(p.incidentsDir, p.incidents, id) } as const;
     };
 
     app.get(route("/api/incidents/:id"), (c) => {
