@@ -20,9 +20,9 @@ function count(value: string): number {
   return Number(value);
 }
 
-function collect(value: string, prev: string[]): string[] {
+function collect(value: string, prev: string[] | undefined): string[] {
   return [
-    ...prev,
+    ...(prev ?? []),
     ...value
       .split(",")
       .map((s) => s.trim())
