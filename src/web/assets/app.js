@@ -87,14 +87,19 @@
             label: s.label,
             stroke: COLORS[s.label] || "#333",
             width: 2,
-            points: { show: chart.points === true },
+            // Points always: a day with attempts must show even when it is the only one.
+            points: { show: true, size: chart.points === true ? 5 : 7 },
             paths: chart.points === true ? () => null : undefined,
           });
           columns.push(s.values);
         }
         const width = Math.max(300, Math.min(el.clientWidth || 800, 1100));
+        // One x value: uPlot would spread a range of years around it; show a day either side.
+        const x0 = chart.x[0];
+        const lastX = chart.x[chart.x.length - 1];
+        const scales = x0 === lastX ? { x: { time: true, range: [x0 - 86400, x0 + 86400] } } : {};
         new uPlot(
-          { title: chart.title, width, height: 240, series, axes: [{}, { label: chart.y }] },
+          { title: chart.title, width, height: 240, series, scales, axes: [{}, { label: chart.y }] },
           columns,
           el,
         );
