@@ -77,8 +77,6 @@ if [ "${AUTOSENTRY_TEST_ONLY:-}" != unit ]; then
   step build npm run --silent build
   if [ -x dist/autosentry ]; then
     services_up
-    # chromium and tmux for the web and watch tests (scripts/ci/browser-tools.sh, apt when missing)
-    step "browser tools" bash scripts/ci/browser-tools.sh
     bun_suite "end-to-end tests" --timeout 180000 tests/e2e
     services_down
   fi
