@@ -15,6 +15,7 @@ import type { ChildExit, Detection, Stream } from "../core/types.ts";
 import { ExitCodeDetector } from "./exit-code.ts";
 import { PatternDetector } from "./pattern.ts";
 import { RecentLines, STREAM_CODE } from "./ring.ts";
+import { SignatureDetector } from "./signatures/detector.ts";
 import { TracebackDetector } from "./traceback/detector.ts";
 import { TRACE_TRIGGER } from "./traceback/markers.ts";
 import type { Detector } from "./types.ts";
@@ -32,8 +33,8 @@ export class DetectorSet {
   readonly detectors: readonly Detector[];
   private readonly last: Float64Array;
   private readonly applyCooldown: boolean;
-  /** Pattern detectors covered by {@link combined}. */
-  private readonly grouped: PatternDetector[];
+  /** Pattern and signature detectors covered by {@link combined}. */
+  private readonly grouped: Detector[];
   private readonly groupedIdx: number[];
   /** Traceback detectors whose trigger is part of {@link combined}. */
   private readonly tracebacks: TracebackDetector[];
@@ -54,9 +55,11 @@ export class DetectorSet {
     detectors.forEach((d, i) => {
       if (d.useRecentLines === undefined) return; // keeps per-line state of its own: call it every line
       if (d instanceof PatternDetector && d.regex.flags === "" && combinable(d.regex.source)) grouped.push(i);
+      else if (d instanceof SignatureDetector && d.trigger !== null && combinable(d.trigger.source))
+        grouped.push(i);
       else if (d instanceof TracebackDetector) tracebacks.push(i);
     });
-    const sources = grouped.map((i) => `(?:${(detectors[i] as PatternDetector).regex.source})`);
+    const sources = grouped.map((i) => `(?:${triggerSource(detectors[i]!)})`);
     if (tracebacks.length > 0) sources.push(TRACE_TRIGGER.source);
     // one detector alone gains nothing from the pre-test
     if (grouped.length + tracebacks.length < 2) {
@@ -64,7 +67,7 @@ export class DetectorSet {
       tracebacks.length = 0;
     }
     this.combined = grouped.length + tracebacks.length > 0 ? new RegExp(sources.join("|")) : null;
-    this.grouped = grouped.map((i) => detectors[i] as PatternDetector);
+    this.grouped = grouped.map((i) => detectors[i]!);
     this.groupedIdx = grouped;
     this.tracebacks = tracebacks.map((i) => detectors[i] as TracebackDetector);
     this.tracebackIdx = tracebacks;
@@ -180,6 +183,12 @@ export class DetectorSet {
     }
     return o;
   }
+}
+
+/** The regex a grouped detector is pre-tested with. */
+function triggerSource(d: Detector): string {
+  if (d instanceof PatternDetector) return d.regex.source;
+  return (d as SignatureDetector).trigger!.source;
 }
 
 /** A regex source that can be joined into an alternation without changing what it matches. */

@@ -82,6 +82,8 @@ export class JavaTrace implements TraceParser {
     if (newRecord) return REJECT;
     if (JAVA_FRAME.test(t) || MORE.test(t)) {
       if (this.state === HEAD) this.state = FRAMES;
+    } else if (t === "Driver stacktrace:" && this.state === FRAMES) {
+      // Spark: the executor's frames, then the driver's, of the same failure
     } else if (CAUSED.test(t)) {
       this.state = HEAD;
       this.count = 0;

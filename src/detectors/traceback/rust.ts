@@ -159,6 +159,9 @@ export function parseRust(all: string[]): ParsedTrace {
       i++;
     }
   }
+  // The panic machinery's own frames (std, core) stay first, as Rust prints them (the golden
+  // fixtures pin that); the first frame that is not the standard library is the detection's
+  // project frame (src/detectors/project-frame.ts).
   if (frames.length === 0 && panicFrame) frames.push(panicFrame);
   const headline = location ? `panicked at ${location}: ${firstLineOf(message)}` : `panicked: ${message}`;
   return { exceptions: [{ type: "panic", message, frames }], headline, exceptionType: "panic" };
@@ -167,4 +170,14 @@ export function parseRust(all: string[]): ParsedTrace {
 function firstLineOf(s: string): string {
   const i = s.indexOf("\n");
   return i === -1 ? s : s.slice(0, i);
+}
+
+/** A frame of Rust's standard library (the panic machinery, `Result::unwrap`, thread start). */
+export function isRustStd(f: Frame): boolean {
+  const fn = f.function ?? "";
+  return (
+    /^<?(?:(?:std|core|alloc)(?:\[[0-9a-f]+\])?::|__rustc::|rust_begin_unwind|__rust_)/.test(fn) ||
+    f.file.startsWith("/rustc/") ||
+    /[\\/]library[\\/](?:std|core|alloc)[\\/]src[\\/]/.test(f.file)
+  );
 }

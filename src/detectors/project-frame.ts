@@ -1,0 +1,67 @@
+/**
+ * @module
+ * The innermost frame of a detection, and its innermost *project* frame: the first frame (innermost
+ * first) that is not library or runtime code — not in site-packages / dist-packages, the Python
+ * standard library, node_modules or `node:` internals, the Go runtime / standard library / module
+ * cache, Rust's standard library or the cargo registry, the JDK / Scala / Spark / Hadoop packages,
+ * or a shared library (`.so`). It is where a person (or the agent) should look first.
+ */
+import type { Detection, Frame } from "../core/types.ts";
+import { isGoRuntime } from "./traceback/go.ts";
+import { isRustStd } from "./traceback/rust.ts";
+
+const LIBRARY_PATH: readonly RegExp[] = [
+  /[\\/](?:site|dist)-packages[\\/]/,
+  /[\\/]lib[\\/]python\d+(?:\.\d+)?[\\/]/, // the stdlib (also under a venv or conda)
+  /^<frozen |^<string>$|^<stdin>$|^<frozen>/,
+  /[\\/]node_modules[\\/]/,
+  /^node:|^internal[\\/]/,
+  /[\\/]go[\\/]src[\\/]|[\\/]go[\\/]pkg[\\/]mod[\\/]|^\$GOROOT|[\\/]libexec[\\/]src[\\/]/,
+  /^\/rustc\/|[\\/]\.cargo[\\/]registry[\\/]|[\\/]rustlib[\\/]/,
+  /\.so(?:\.\d+)*$|\.dylib$|\.dll$/,
+  /^\.\.[\\/](?:c10|aten|torch)[\\/]|^\/pytorch\//, // libtorch sources as its binaries name them
+];
+
+/** JVM frames are named by package; these are the platform's and the big frameworks'. */
+const JVM_LIBRARY =
+  /^(?:java|javax|jdk|sun|com\/sun|scala|kotlin|org\/apache\/(?:spark|hadoop|hive)|akka|io\/netty)\//;
+
+/** True when `f` is library, runtime or standard-library code. */
+export function isLibraryFrame(f: Frame, language?: string): boolean {
+  const file = f.file;
+  if (LIBRARY_PATH.some((re) => re.test(file))) return true;
+  if (language === "java" && JVM_LIBRARY.test(file)) return true;
+  if (language === "go" && isGoRuntime(f)) return true;
+  if (language === "rust" && isRustStd(f)) return true;
+  if (language === "cpp" && /^(?:c10|at|torch|c10d|std)::/.test(f.function ?? "")) return true;
+  return false;
+}
+
+/** The final exception's frames (innermost first), or []. */
+export function finalFrames(d: Detection): Frame[] {
+  return d.trace?.exceptions.at(-1)?.frames ?? [];
+}
+
+/** The innermost frame of a detection's final exception, or null. */
+export function innermostFrame(d: Detection): Frame | null {
+  return finalFrames(d)[0] ?? null;
+}
+
+/**
+ * The innermost project frame: searched in the final exception's frames, then (for a chained trace
+ * whose final exception is raised in library code) in the earlier exceptions', last-raised first.
+ */
+export function projectFrame(d: Detection): Frame | null {
+  const trace = d.trace;
+  if (trace === undefined) return null;
+  const lang = trace.language;
+  for (let i = trace.exceptions.length - 1; i >= 0; i--) {
+    for (const f of trace.exceptions[i]!.frames) if (!isLibraryFrame(f, lang)) return f;
+  }
+  return null;
+}
+
+/** `file:line in fn` for a report line. */
+export function frameText(f: Frame): string {
+  return `${f.file}:${f.line}${f.function ? ` in ${f.function}` : ""}`;
+}
