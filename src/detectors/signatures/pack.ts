@@ -12,7 +12,7 @@
  * `Killed` alone or after a progress bar) so that healthy lines that merely mention the words
  * (`installing segfault handler`, `Killed 0 stale workers`) do not fire.
  */
-import { exitCodeMeaning, signalMeaning } from "./exit-meaning.ts";
+import { exitCodeMeaning, signalMeaning, signalName } from "./exit-meaning.ts";
 import type { SignatureName } from "./names.ts";
 
 export type SignatureKind =
@@ -44,6 +44,21 @@ function code(c: string | undefined, fallback: string): string {
   if (c === undefined || !Number.isFinite(n)) return fallback;
   return exitCodeMeaning(n) ?? `exit code ${n}: the program's own failure status; its error is above`;
 }
+
+/** `SIGKILL` for a launcher's negative exit code (`-9`), null for a plain exit status. */
+function codeSignal(c: string | undefined): string | null {
+  const n = Number(c);
+  return c !== undefined && n < 0 ? signalName(-n) : null;
+}
+
+/** srun's words for how a task ended, as a signal name. */
+const SRUN_SIGNAL: Record<string, string> = {
+  Killed: "SIGKILL",
+  "Segmentation fault": "SIGSEGV",
+  "Bus error": "SIGBUS",
+  Aborted: "SIGABRT",
+  Terminated: "SIGTERM",
+};
 
 /** Where a bare crash line comes from: start of line, after `: `, a pid, or the end of a progress bar. */
 const CRASH_LEAD = String.raw`(?:^|: |\d |\] ?|\| ?|\s{2})`;
@@ -116,6 +131,55 @@ export const SIGNATURES: readonly SignatureDef[] = [
       "a DataLoader worker process died: host RAM or /dev/shm ran out (too many workers or prefetch); lower num_workers or enlarge shared memory",
   },
   {
+    name: "torchrun_child_failed",
+    kind: "launcher",
+    re: /ChildFailedError|failed \(exitcode: (-?\d+)\) local_rank: \d+|^\s*exitcode\s*: (-?\d+) \(pid: \d+\)/,
+    standalone: true,
+    explain: (m) =>
+      `torchrun reports a worker's death; ${code(m[1] ?? m[2], "its exit code is in the Root Cause block")}; the worker's own error (if it printed one) is above`,
+    type: (m) => codeSignal(m[1] ?? m[2]),
+  },
+  {
+    name: "launcher_child_exit",
+    kind: "launcher",
+    re: /exits with return code = (-?[1-9]\d*)|returned non-zero exit status (-?\d+)|Process \S+ exited with (?:code|exit code) (-?[1-9]\d*)/,
+    standalone: true,
+    explain: (m) => `a launcher reports its child failed: ${code(m[1] ?? m[2] ?? m[3], "non-zero exit")}`,
+    type: (m) => codeSignal(m[1] ?? m[2] ?? m[3]),
+  },
+  {
+    name: "mpi_rank_failed",
+    kind: "launcher",
+    re: /noticed that process rank \d+ with PID \d+ on node \S+ exited on signal (\d+)|BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES|process returned\s*$|one or more processes exited with non-zero status/,
+    standalone: true,
+    explain: (m) =>
+      m[1] !== undefined
+        ? `an MPI rank was killed by ${signalMeaning(Number(m[1]))}`
+        : "an MPI rank ended badly and mpirun aborted the job; the failing rank's own error is above",
+    type: (m) => (m[1] !== undefined ? signalName(Number(m[1])) : null),
+  },
+  {
+    name: "slurm_time_limit",
+    kind: "timeout",
+    re: /CANCELLED AT \S+ DUE TO TIME LIMIT|DUE TO TIME LIMIT \*\*\*/,
+    standalone: true,
+    explain: () =>
+      "SLURM stopped the job at its time limit: checkpoint more often and resume, or ask for more time",
+  },
+  {
+    name: "slurm_step_failed",
+    kind: "launcher",
+    re: /srun: error: \S+: tasks? [\d,-]+: (Exited with exit code (\d+)|Killed|Segmentation fault|Bus error|Aborted|Terminated)|\*\*\* (?:JOB|STEP) \S+ ON \S+ CANCELLED AT/,
+    standalone: true,
+    explain: (m) =>
+      m[2] !== undefined
+        ? `a SLURM task failed: ${code(m[2], "non-zero exit")}`
+        : m[1] !== undefined
+          ? `a SLURM task ended: ${m[1]}${m[1] === "Killed" ? " (SIGKILL: most often out of memory)" : ""}`
+          : "SLURM cancelled the step (scancel, node failure or a sibling task's failure)",
+    type: (m) => (m[1] !== undefined ? (SRUN_SIGNAL[m[1]] ?? null) : null),
+  },
+  {
     name: "oom_killer",
     kind: "oom",
     re: /(?:^|[\]|%:]) ?Killed\s*$|\b\d+ Killed {2,}\S|Out of memory: Kill(?:ed)? process|oom[-_]kill event|OOM[ -]Killed|: task [\d,-]+: Out Of Memory|is killed by signal: Killed/,
@@ -176,51 +240,6 @@ export const SIGNATURES: readonly SignatureDef[] = [
     standalone: true,
     explain: () => "SIGFPE: an integer division by zero in native code",
     type: () => "SIGFPE",
-  },
-  {
-    name: "torchrun_child_failed",
-    kind: "launcher",
-    re: /ChildFailedError|failed \(exitcode: (-?\d+)\) local_rank: \d+|^\s*exitcode\s*: (-?\d+) \(pid: \d+\)/,
-    standalone: true,
-    explain: (m) =>
-      `torchrun reports a worker's death; ${code(m[1] ?? m[2], "its exit code is in the Root Cause block")}; the worker's own error (if it printed one) is above`,
-  },
-  {
-    name: "launcher_child_exit",
-    kind: "launcher",
-    re: /exits with return code = (-?[1-9]\d*)|returned non-zero exit status (-?\d+)|Process \S+ exited with (?:code|exit code) (-?[1-9]\d*)/,
-    standalone: true,
-    explain: (m) => `a launcher reports its child failed: ${code(m[1] ?? m[2] ?? m[3], "non-zero exit")}`,
-  },
-  {
-    name: "mpi_rank_failed",
-    kind: "launcher",
-    re: /noticed that process rank \d+ with PID \d+ on node \S+ exited on signal (\d+)|BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES|process returned\s*$|one or more processes exited with non-zero status/,
-    standalone: true,
-    explain: (m) =>
-      m[1] !== undefined
-        ? `an MPI rank was killed by ${signalMeaning(Number(m[1]))}`
-        : "an MPI rank ended badly and mpirun aborted the job; the failing rank's own error is above",
-  },
-  {
-    name: "slurm_time_limit",
-    kind: "timeout",
-    re: /CANCELLED AT \S+ DUE TO TIME LIMIT|DUE TO TIME LIMIT \*\*\*/,
-    standalone: true,
-    explain: () =>
-      "SLURM stopped the job at its time limit: checkpoint more often and resume, or ask for more time",
-  },
-  {
-    name: "slurm_step_failed",
-    kind: "launcher",
-    re: /srun: error: \S+: tasks? [\d,-]+: (Exited with exit code (\d+)|Killed|Segmentation fault|Bus error|Aborted|Terminated)|\*\*\* (?:JOB|STEP) \S+ ON \S+ CANCELLED AT/,
-    standalone: true,
-    explain: (m) =>
-      m[2] !== undefined
-        ? `a SLURM task failed: ${code(m[2], "non-zero exit")}`
-        : m[1] !== undefined
-          ? `a SLURM task ended: ${m[1]}${m[1] === "Killed" ? " (SIGKILL: most often out of memory)" : ""}`
-          : "SLURM cancelled the step (scancel, node failure or a sibling task's failure)",
   },
   {
     name: "process_manager_crash",

@@ -27,6 +27,10 @@ export interface PrefixResult {
 
 // All sticky: matched at a position without slicing the line.
 const COMPOSE = /([A-Za-z0-9][\w.-]*) +\| ?/y;
+/** A relay's stream tag (accelerate, LlamaFactory): `stderr: `. Not a source of its own. */
+const RELAY = /(?:stdout|stderr): /y;
+/** Ray workers: `(pid=4242) `, `(TrainWorker pid=4242, ip=10.0.0.3) `. */
+const RAY = /\((?:[\w.]+ )?(pid=\d+)(?:, ip=[\d.]+)?\) /y;
 /** pm2 logs: `0|app  | `. */
 const PM2 = /(\d+\|[\w.-]+) *\| ?/y;
 /** concurrently: `[0] `, `[api] ` (lowercase names, never a level word). */
@@ -79,7 +83,16 @@ export function parsePrefix(line: string, allowLabel = true, out?: PrefixResult)
   let labelled = false;
   let pos = 0;
   for (let round = 0; round < 8; round++) {
+    if (round === 0 && at(RELAY, s, pos)) {
+      pos = RELAY.lastIndex;
+    }
     if (round === 0) {
+      const ray = at(RAY, s, pos);
+      if (ray) {
+        key = ray[1]!;
+        pos = RAY.lastIndex;
+        continue;
+      }
       const pm = at(PM2, s, pos);
       if (pm) {
         key = pm[1]!;

@@ -275,16 +275,22 @@ function parseFaultHandler(all: string[]): ParsedTrace {
   const lines = trimTrailingBlank(all.slice());
   const head = PY_FATAL.exec(lines[0] ?? "");
   const message = head?.[2]?.trim() ?? "";
-  const frames: Frame[] = [];
-  let blocks = 0;
+  // one block per thread; the crashing one is `Current thread …` (else the first block)
+  const blocks: Frame[][] = [];
+  let current = -1;
   for (const line of lines.slice(1)) {
     if (FAULT_THREAD.test(line)) {
-      if (++blocks > 1) break;
+      blocks.push([]);
+      if (line.startsWith("Current thread")) current = blocks.length - 1;
       continue;
     }
     const f = FAULT_FRAME.exec(line);
-    if (f) frames.push({ file: f[1]!, line: Number(f[2]), function: f[3]!, raw: line.trim() });
+    if (f) {
+      if (blocks.length === 0) blocks.push([]);
+      blocks[blocks.length - 1]!.push({ file: f[1]!, line: Number(f[2]), function: f[3]!, raw: line.trim() });
+    }
   }
+  const frames = blocks[current === -1 ? 0 : current] ?? [];
   const type = "Fatal Python error";
   return { exceptions: [{ type, message, frames }], headline: `${type}: ${message}`, exceptionType: type };
 }
