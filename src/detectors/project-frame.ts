@@ -16,7 +16,9 @@ const LIBRARY_PATH: readonly RegExp[] = [
   /^<frozen |^<string>$|^<stdin>$|^<frozen>/,
   /[\\/]node_modules[\\/]/,
   /^node:|^internal[\\/]/,
-  /[\\/]go[\\/]src[\\/]|[\\/]go[\\/]pkg[\\/]mod[\\/]|^\$GOROOT|[\\/]libexec[\\/]src[\\/]/,
+  // GOROOT's standard library (`/usr/local/go/src/os/exec/…`; a GOPATH project under
+  // `…/go/src/github.com/…` starts with a domain and is not), the module cache
+  /[\\/][Gg]o[\\/]src[\\/][^\\/.]+[\\/]|[\\/]go[\\/]pkg[\\/]mod[\\/]|^\$GOROOT|[\\/]libexec[\\/]src[\\/]/,
   /^\/rustc\/|[\\/]\.cargo[\\/]registry[\\/]|[\\/]rustlib[\\/]/,
   /\.so(?:\.\d+)*$|\.dylib$|\.dll$/,
   /^\.\.[\\/](?:c10|aten|torch)[\\/]|^\/pytorch\//, // libtorch sources as its binaries name them

@@ -23,7 +23,8 @@ import {
 const NEW_LOCATION = /^(.+):(\d+):(\d+):$/;
 const OLD_TAIL = /^(.*)', (.+):(\d+):(\d+)$/s;
 const BT_FRAME = /^\s*(\d+): +(?:0x[0-9a-f]+ - )?(.+)$/;
-const BT_AT = /^\s+at (.+):(\d+):(\d+)$/;
+/** `at file:line:col` (Windows and old toolchains print `at file:line`). */
+const BT_AT = /^\s+at (.+?):(\d+)(?::(\d+))?$/;
 
 const MSG = 0;
 const OLD_MSG = 1;
@@ -152,7 +153,7 @@ export function parseRust(all: string[]): ParsedTrace {
       frames.push({
         file: at[1]!,
         line: Number(at[2]),
-        column: Number(at[3]),
+        ...(at[3] !== undefined ? { column: Number(at[3]) } : {}),
         function: f[2]!.trim(),
         raw: `${lines[i]!.trim()}\n${lines[i + 1]!.trim()}`,
       });
