@@ -11,7 +11,7 @@ import { isGoRuntime } from "./traceback/go.ts";
 import { isRustStd } from "./traceback/rust.ts";
 
 const LIBRARY_PATH: readonly RegExp[] = [
-  /[\\/](?:site|dist)-packages[\\/]/,
+  /[\\/](?:site|dist)-packages[\\/]|\.(?:zip|egg|whl)[\\/]/,
   /[\\/]lib[\\/]python\d+(?:\.\d+)?[\\/]/, // the stdlib (also under a venv or conda)
   /^<frozen |^<string>$|^<stdin>$|^<frozen>/,
   /[\\/]node_modules[\\/]/,
@@ -26,13 +26,15 @@ const LIBRARY_PATH: readonly RegExp[] = [
 
 /** JVM frames are named by package; these are the platform's and the big frameworks'. */
 const JVM_LIBRARY =
-  /^(?:java|javax|jdk|sun|com\/sun|scala|kotlin|org\/apache\/(?:spark|hadoop|hive)|akka|io\/netty)\//;
+  /^(?:java|javax|jakarta|jdk|sun|com\/sun|scala|kotlin|groovy|org\/apache|org\/springframework|org\/hibernate|org\/eclipse|org\/junit|com\/google|com\/fasterxml|com\/mysql|org\/postgresql|io\/netty|io\/grpc|akka|reactor)\//;
 
 /** True when `f` is library, runtime or standard-library code. */
 export function isLibraryFrame(f: Frame, language?: string): boolean {
   const file = f.file;
   if (LIBRARY_PATH.some((re) => re.test(file))) return true;
   if (language === "java" && JVM_LIBRARY.test(file)) return true;
+  // old Node (≤ 14) names its own modules without a directory: `module.js`, `events.js`
+  if (language === "node" && !/[\\/]/.test(file)) return true;
   if (language === "go" && isGoRuntime(f)) return true;
   if (language === "rust" && isRustStd(f)) return true;
   if (language === "cpp" && /^(?:c10|at|torch|c10d|std)::/.test(f.function ?? "")) return true;
@@ -51,13 +53,18 @@ export function innermostFrame(d: Detection): Frame | null {
 
 /**
  * The innermost project frame: searched in the final exception's frames, then (for a chained trace
- * whose final exception is raised in library code) in the earlier exceptions', last-raised first.
+ * whose final exception is raised in library code) in the earlier exceptions', last-raised first;
+ * for the JVM from the root cause outwards.
  */
 export function projectFrame(d: Detection): Frame | null {
   const trace = d.trace;
   if (trace === undefined) return null;
   const lang = trace.language;
-  for (let i = trace.exceptions.length - 1; i >= 0; i--) {
+  const n = trace.exceptions.length;
+  // JVM chains put the real failure in the root cause (`Caused by:`, first raised), whose frames are
+  // the deepest; elsewhere the final exception is where the program failed.
+  const order = lang === "java" ? [...Array(n).keys()] : [...Array(n).keys()].reverse();
+  for (const i of order) {
     for (const f of trace.exceptions[i]!.frames) if (!isLibraryFrame(f, lang)) return f;
   }
   return null;
