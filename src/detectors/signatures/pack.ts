@@ -62,6 +62,11 @@ const SRUN_SIGNAL: Record<string, string> = {
 
 /** Where a bare crash line comes from: start of line, after `: `, a pid, or the end of a progress bar. */
 const CRASH_LEAD = String.raw`(?:^|: |\d |\] ?|\| ?|\s{2})`;
+/**
+ * What may follow the shell's crash word: nothing, ` (core dumped)`, or (bash / zsh job reports) two
+ * or more spaces and the command. `Segmentation fault handler installed` is not a crash.
+ */
+const CRASH_TAIL = String.raw`(?: \(core dumped\))?(?:\.?\s*$| {2,}\S)`;
 
 export const SIGNATURES: readonly SignatureDef[] = [
   {
@@ -191,7 +196,7 @@ export const SIGNATURES: readonly SignatureDef[] = [
   {
     name: "segfault",
     kind: "crash",
-    re: new RegExp(`${CRASH_LEAD}[Ss]egmentation fault\\b|exited on signal 11\\b`),
+    re: new RegExp(`${CRASH_LEAD}[Ss]egmentation fault${CRASH_TAIL}|exited on signal 11\\b`),
     standalone: true,
     explain: () =>
       "native code crashed (SIGSEGV): an extension, driver or library-version mismatch; faulthandler (python -X faulthandler) shows the Python frame",
@@ -200,7 +205,7 @@ export const SIGNATURES: readonly SignatureDef[] = [
   {
     name: "bus_error",
     kind: "crash",
-    re: new RegExp(`${CRASH_LEAD}Bus error\\b|exited on signal 7\\b`),
+    re: new RegExp(`${CRASH_LEAD}Bus error${CRASH_TAIL}|exited on signal 7\\b`),
     standalone: true,
     explain: () =>
       "SIGBUS: usually /dev/shm too small (docker --shm-size) or a memory-mapped file truncated underneath",
@@ -209,7 +214,7 @@ export const SIGNATURES: readonly SignatureDef[] = [
   {
     name: "illegal_instruction",
     kind: "crash",
-    re: new RegExp(`${CRASH_LEAD}Illegal instruction\\b|exited on signal 4\\b`),
+    re: new RegExp(`${CRASH_LEAD}Illegal instruction${CRASH_TAIL}|exited on signal 4\\b`),
     standalone: true,
     explain: () => "SIGILL: a binary or wheel built for a newer CPU (AVX2/AVX-512) than this node's",
     type: () => "SIGILL",
@@ -226,7 +231,7 @@ export const SIGNATURES: readonly SignatureDef[] = [
     name: "aborted",
     kind: "crash",
     re: new RegExp(
-      `${CRASH_LEAD}Aborted(?: \\(core dumped\\))?(?:\\s+\\S.*)?$|exited on signal 6\\b|Fatal Python error: Aborted`,
+      `${CRASH_LEAD}Aborted${CRASH_TAIL}|exited on signal 6\\b|Fatal Python error: Aborted`,
     ),
     standalone: true,
     explain: () =>
@@ -236,7 +241,7 @@ export const SIGNATURES: readonly SignatureDef[] = [
   {
     name: "floating_point_exception",
     kind: "crash",
-    re: new RegExp(`${CRASH_LEAD}Floating point exception\\b`),
+    re: new RegExp(`${CRASH_LEAD}Floating point exception${CRASH_TAIL}`),
     standalone: true,
     explain: () => "SIGFPE: an integer division by zero in native code",
     type: () => "SIGFPE",
