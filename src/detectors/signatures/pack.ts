@@ -230,9 +230,7 @@ export const SIGNATURES: readonly SignatureDef[] = [
   {
     name: "aborted",
     kind: "crash",
-    re: new RegExp(
-      `${CRASH_LEAD}Aborted${CRASH_TAIL}|exited on signal 6\\b|Fatal Python error: Aborted`,
-    ),
+    re: new RegExp(`${CRASH_LEAD}Aborted${CRASH_TAIL}|exited on signal 6\\b|Fatal Python error: Aborted`),
     standalone: true,
     explain: () =>
       "SIGABRT: a failed assertion or an uncaught C++ exception in native code; the lines just above say which",
