@@ -146,11 +146,6 @@ export function renderHit(h: ScanHit): string {
   const source = h.detection.meta["source"];
   const from = typeof source === "string" ? ` [${source}]` : "";
   const out = [`line ${r.line}: ${r.detector} (${r.kind})${from}: ${r.message}`];
-  if (r.signature !== null)
-    out.push(`  signature ${r.signature} (${r.signature_kind}): ${r.explanation ?? ""}`);
-  else if (r.explanation !== null) out.push(`  meaning: ${r.explanation}`);
-  const project = projectFrame(h.detection);
-  if (project !== null) out.push(`  project frame: ${frameText(project)}`);
   const chain = h.detection.trace?.exceptions ?? [];
   if (chain.length > 1) {
     out.push(`  chain (first raised → final): ${chain.map((e) => e.type ?? "?").join(" → ")}`);
@@ -164,6 +159,11 @@ export function renderHit(h: ScanHit): string {
     }
     if (r.frames.length > MAX_FRAMES_SHOWN) out.push(`    … ${r.frames.length - MAX_FRAMES_SHOWN} more`);
   }
+  const project = projectFrame(h.detection);
+  if (project !== null) out.push(`  project frame (where to look first): ${frameText(project)}`);
+  if (r.signature !== null)
+    out.push(`  signature ${r.signature} (${r.signature_kind}): ${r.explanation ?? ""}`);
+  else if (r.explanation !== null) out.push(`  meaning: ${r.explanation}`);
   return out.join("\n");
 }
 

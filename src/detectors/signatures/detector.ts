@@ -11,6 +11,7 @@
  */
 import type { Detection, Stream } from "../../core/types.ts";
 import { RecentLines, STREAM_CODE } from "../ring.ts";
+import { parsePrefix } from "../traceback/prefix.ts";
 import type { Detector } from "../types.ts";
 import { applySignature, type SignaturePack } from "./pack-set.ts";
 
@@ -41,8 +42,9 @@ export class SignatureDetector implements Detector {
     if (trigger === null || !trigger.test(text)) return null;
     const found = this.pack.matchLine(text);
     if (found === null) return null;
-    let message = text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").trim();
-    message = message.replace(BAR_TAIL, "");
+    // the line without its log prefixes (`[default0]:`, timestamps) and any progress bar before it
+    const p = parsePrefix(text);
+    let message = p.text.trim().replace(BAR_TAIL, "");
     if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}…`;
     const d: Detection = {
       detector: this.name,
@@ -51,7 +53,7 @@ export class SignatureDetector implements Detector {
       message,
       exceptionType: found.def.type?.(found.match) ?? undefined,
       context: this.lines.recent(CONTEXT_LINES),
-      meta: { line: text.length > 500 ? text.slice(0, 500) : text },
+      meta: { line: text.length > 500 ? text.slice(0, 500) : text, source: p.key === "" ? null : p.key },
       at,
       generation,
     };

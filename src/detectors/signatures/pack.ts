@@ -42,7 +42,7 @@ export interface SignatureDef {
 function code(c: string | undefined, fallback: string): string {
   const n = Number(c);
   if (c === undefined || !Number.isFinite(n)) return fallback;
-  return exitCodeMeaning(n) ?? `exit code ${n}: the program's own failure status; its error is above`;
+  return exitCodeMeaning(n) ?? `exit code ${n} (the program's own failure status)`;
 }
 
 /** `SIGKILL` for a launcher's negative exit code (`-9`), null for a plain exit status. */

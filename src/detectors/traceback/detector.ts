@@ -14,6 +14,7 @@
  * its source (on a tick), at {@link MAX_TRACE_LINES} lines, or on {@link TracebackDetector.flush}.
  */
 import type { Detection, Stream } from "../../core/types.ts";
+import { frameText, projectFrame } from "../project-frame.ts";
 import { RecentLines, STREAM_CODE } from "../ring.ts";
 import type { SignaturePack } from "../signatures/pack-set.ts";
 import type { Detector } from "../types.ts";
@@ -304,6 +305,9 @@ export class TracebackDetector implements Detector {
       at: st.lastAt,
       generation: st.generation,
     };
+    // where to look first, for the report and the agent's prompt (they read meta, not the trace)
+    const project = projectFrame(d);
+    if (project !== null) d.meta["project_frame"] = frameText(project);
     return this.pack === null ? d : this.pack.annotate(d);
   }
 
