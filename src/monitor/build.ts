@@ -8,7 +8,7 @@ import * as path from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
 import { compileRegex } from "../config/regex.ts";
 import type { ConfigData } from "../config/schema.ts";
-import type { Trace } from "../core/types.ts";
+import type { Stream, Trace } from "../core/types.ts";
 import { buildDetectors } from "../detectors/build.ts";
 import { DetectorSet } from "../detectors/set.ts";
 import type { FixCommit } from "../fixes/capture.ts";
@@ -23,6 +23,7 @@ import { compileRules, RuleHealer } from "../healers/rules.ts";
 import { fingerprint } from "../incidents/fingerprint.ts";
 import type { FrameRenderer } from "../incidents/frames-section.ts";
 import { FsIncidentStore } from "../incidents/store.ts";
+import { Journal } from "../journal/journal.ts";
 import { buildFanout } from "../notify/build.ts";
 import { createRedactor } from "../redact/redactor.ts";
 import { drainSessionActions } from "../session/queue.ts";
@@ -34,7 +35,6 @@ import type { Supervisor, SupervisorSink } from "../supervisors/types.ts";
 import { FileLogger, type Logger } from "../util/logger.ts";
 import { runCommand } from "../util/run-command.ts";
 import { VaultWriter } from "../vault/writer.ts";
-import { Journal } from "./journal.ts";
 import { Monitor } from "./monitor.ts";
 import { type MonitorPaths, monitorPaths } from "./paths.ts";
 import { beginRun, continuesRun, emptyState, type MonitorState, readState, StateStore } from "./state.ts";
@@ -176,6 +176,8 @@ export interface BuildOptions {
    * state.json (`stage`, `stage_index` 1-based, `stage_count`) and in its journal.
    */
   stage?: { runId: string; name: string; index: number; count: number };
+  /** `run --follow`: every line of the job, as it is read, is also handed here (to the terminal). */
+  echo?: (text: string, stream: Stream) => void;
 }
 
 /** Build the monitor for `cfg`. The caller holds the project lock. */
@@ -252,6 +254,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   const monitor = new Monitor({
     config: c,
     configPath: cfg.path,
+    echo: opts.echo ?? null,
     version,
     logger,
     createSupervisor: (sink) => createSupervisor(c, paths, sink, logger),

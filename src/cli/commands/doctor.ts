@@ -156,7 +156,7 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
   add({
     name: "restart policy",
     level: "ok",
-    detail: `give up after ${rp.max_restarts > 0 ? rp.max_restarts : "∞"} consecutive unverified restarts or ${rp.max_identical_failures || "∞"} identical failures; escalate to the agent at ${esc}`,
+    detail: `give up after ${rp.max_restarts > 0 ? rp.max_restarts : "∞"} consecutive unverified restarts or more than ${rp.max_identical_failures || "∞"} identical failures in a row; escalate to the agent at ${esc}`,
   });
   const agent = resolveAgentMode(c, cfg.root, process.env);
   add({
