@@ -31,7 +31,10 @@ export function buildDetectors(specs: DetectorSpec[], signatures?: SignaturesCon
   const out = specs.map((s, i) => buildDetector(s, i, pack));
   if (!specs.some((s) => s.kind === "exit_code")) out.push(new ExitCodeDetector("exit_code", true, 0, pack));
   if (pack !== null && pack.trigger !== null) {
-    out.push(new SignatureDetector(SIGNATURES_DETECTOR, pack, DEFAULT_COOLDOWN_SECONDS * 1000));
+    const sig = new SignatureDetector(SIGNATURES_DETECTOR, pack, DEFAULT_COOLDOWN_SECONDS * 1000);
+    // a line that is part of a trace is the traceback detector's (named after the signature there)
+    for (const d of out) if (d instanceof TracebackDetector) sig.ignoreLinesOf(d);
+    out.push(sig);
   }
   return out;
 }

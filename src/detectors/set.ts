@@ -33,8 +33,8 @@ export class DetectorSet {
   readonly detectors: readonly Detector[];
   private readonly last: Float64Array;
   private readonly applyCooldown: boolean;
-  /** Pattern and signature detectors covered by {@link combined}. */
-  private readonly grouped: Detector[];
+  /** Pattern detectors covered by {@link combined}. */
+  private readonly grouped: PatternDetector[];
   private readonly groupedIdx: number[];
   /** Traceback detectors whose trigger is part of {@link combined}. */
   private readonly tracebacks: TracebackDetector[];
@@ -55,11 +55,9 @@ export class DetectorSet {
     detectors.forEach((d, i) => {
       if (d.useRecentLines === undefined) return; // keeps per-line state of its own: call it every line
       if (d instanceof PatternDetector && d.regex.flags === "" && combinable(d.regex.source)) grouped.push(i);
-      else if (d instanceof SignatureDetector && d.trigger !== null && combinable(d.trigger.source))
-        grouped.push(i);
       else if (d instanceof TracebackDetector) tracebacks.push(i);
     });
-    const sources = grouped.map((i) => `(?:${triggerSource(detectors[i]!)})`);
+    const sources = grouped.map((i) => `(?:${(detectors[i] as PatternDetector).regex.source})`);
     if (tracebacks.length > 0) sources.push(TRACE_TRIGGER.source);
     // one detector alone gains nothing from the pre-test
     if (grouped.length + tracebacks.length < 2) {
@@ -67,14 +65,16 @@ export class DetectorSet {
       tracebacks.length = 0;
     }
     this.combined = grouped.length + tracebacks.length > 0 ? new RegExp(sources.join("|")) : null;
-    this.grouped = grouped.map((i) => detectors[i]!);
+    this.grouped = grouped.map((i) => detectors[i] as PatternDetector);
     this.groupedIdx = grouped;
     this.tracebacks = tracebacks.map((i) => detectors[i] as TracebackDetector);
     this.tracebackIdx = tracebacks;
     const inGroup = new Set([...grouped, ...tracebacks]);
-    // an exit-code detector sharing the ring has nothing to do per line
+    // an exit-code or signature detector sharing the ring has nothing to do per line (the
+    // signature detector reads the ring on ticks, polls and flush)
     detectors.forEach((d, i) => {
-      if (d instanceof ExitCodeDetector && d.useRecentLines !== undefined) inGroup.add(i);
+      if ((d instanceof ExitCodeDetector || d instanceof SignatureDetector) && d.useRecentLines !== undefined)
+        inGroup.add(i);
     });
     this.rest = detectors.filter((_, i) => !inGroup.has(i));
     this.restIdx = detectors.map((_, i) => i).filter((i) => !inGroup.has(i));
@@ -135,6 +135,23 @@ export class DetectorSet {
     return out ?? EMPTY;
   }
 
+  /**
+   * Let detectors that read the shared ring look at the lines that arrived since their last look
+   * (the signature detector). The offline scanner calls it every few dozen lines; the monitor's
+   * ticks do the same.
+   */
+  poll(at: number, generation: number): Detection[] {
+    let out: Detection[] | null = null;
+    for (let i = 0; i < this.detectors.length; i++) {
+      const det = this.detectors[i]!;
+      if (det.poll === undefined) continue;
+      const d = det.poll(at, generation);
+      if (d !== null) out = this.pass(i, d, out);
+      out = this.drain(i, out);
+    }
+    return out ?? EMPTY;
+  }
+
   /** The child's output ended: close open traces. */
   flush(at: number, generation: number): Detection[] {
     let out: Detection[] | null = null;
@@ -183,12 +200,6 @@ export class DetectorSet {
     }
     return o;
   }
-}
-
-/** The regex a grouped detector is pre-tested with. */
-function triggerSource(d: Detector): string {
-  if (d instanceof PatternDetector) return d.regex.source;
-  return (d as SignatureDetector).trigger!.source;
 }
 
 /** A regex source that can be joined into an alternation without changing what it matches. */

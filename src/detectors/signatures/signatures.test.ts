@@ -5,6 +5,7 @@ import { buildDetectors } from "../build.ts";
 import { DEFAULT_DETECTOR_SPECS } from "../defaults.ts";
 import { ExitCodeDetector } from "../exit-code.ts";
 import { scanText } from "../scanner.ts";
+import { DetectorSet } from "../set.ts";
 import { exitCodeMeaning, signalName } from "./exit-meaning.ts";
 import { SIGNATURE_NAMES } from "./names.ts";
 import { SIGNATURES } from "./pack.ts";
@@ -134,5 +135,34 @@ describe("exit codes in words", () => {
     const d3 = named.observeExit(exit({ code: 124 })) as Detection;
     expect(d3.signature).toBe("exit_timeout");
     expect(named.observeExit(exit({ code: 1 }))?.signature).toBeUndefined();
+  });
+});
+
+describe("the signature detector reads the ring, not every line", () => {
+  test("offline: a crash line in the middle of a long log is found, with its line number", () => {
+    const text = [
+      ...Array.from({ length: 500 }, (_, i) => `step ${i} loss 0.5`),
+      "Segmentation fault (core dumped)",
+      ...Array.from({ length: 500 }, (_, i) => `restarted step ${i}`),
+    ].join("\n");
+    const hits = scanText(text, buildDetectors(DEFAULT_DETECTOR_SPECS, ON)).filter(
+      (h) => h.detection.signature,
+    );
+    expect(hits.map((h) => [h.line, h.detection.signature])).toEqual([[501, "segfault"]]);
+  });
+
+  test("live: nothing per line; the next tick reports what arrived since the last one, once", () => {
+    const set = new DetectorSet(buildDetectors([], ON), { applyCooldown: false });
+    set.onChildStart(1, 0);
+    expect(set.observeLine("step 1", "stderr", 10, 1)).toEqual([]);
+    expect(set.observeLine("Killed", "stderr", 11, 1)).toEqual([]);
+    const found = set.observeTick(1000, true, 1);
+    expect(found.map((d) => [d.detector, d.signature, d.meta["line_no"]])).toEqual([
+      ["signatures", "oom_killer", 2],
+    ]);
+    expect(set.observeTick(2000, true, 1)).toEqual([]);
+    // the end of the output reads what the last tick did not see
+    set.observeLine("Bus error (core dumped)", "stderr", 2100, 1);
+    expect(set.flush(2200, 1).map((d) => d.signature)).toEqual(["bus_error"]);
   });
 });

@@ -47,6 +47,8 @@ const RING = 100;
 const LOOKBACK = 24;
 /** More open traces than this at once are not started (bounded memory under garbage input). */
 const MAX_OPEN = 256;
+/** Closed traces remembered for {@link TracebackDetector.covers}. */
+const MAX_RANGES = 64;
 /** Longest detection message. */
 const MAX_MESSAGE = 1000;
 
@@ -71,6 +73,8 @@ export class TracebackDetector implements Detector {
   private readonly open = new Map<string, OpenTrace>();
   private readonly pending: Detection[] = [];
   private readonly scratch: PrefixResult = { key: "", text: "", record: 0, labelled: false };
+  /** Line ranges (first, last; pairs) of the traces closed recently, for {@link covers}. */
+  private readonly ranges: number[] = [];
 
   constructor(
     readonly name: string,
@@ -119,7 +123,20 @@ export class TracebackDetector implements Detector {
     return this.takePending();
   }
 
+  /**
+   * True when line `lineNo` (the shared ring's count) belongs to a trace, closed recently or still
+   * open. The signature detector skips such lines: the trace's own detection is named after the
+   * signature already, and one failure should not be reported twice.
+   */
+  covers(lineNo: number): boolean {
+    const r = this.ranges;
+    for (let i = 0; i < r.length; i += 2) if (lineNo >= r[i]! && lineNo <= r[i + 1]!) return true;
+    for (const st of this.open.values()) if (lineNo >= st.firstLineNo && lineNo <= st.lastLineNo) return true;
+    return false;
+  }
+
   onChildStart(_generation: number, _at: number): void {
+    this.ranges.length = 0;
     this.open.clear();
     this.pending.length = 0;
     if (!this.shared) this.lines.clear();
@@ -286,6 +303,8 @@ export class TracebackDetector implements Detector {
   private close(st: OpenTrace): Detection | null {
     const parsed = st.parser.finish();
     if (parsed === null) return null;
+    this.ranges.push(st.firstLineNo, st.lastLineNo);
+    if (this.ranges.length > MAX_RANGES * 2) this.ranges.splice(0, 2);
     const message =
       parsed.headline.length > MAX_MESSAGE ? `${parsed.headline.slice(0, MAX_MESSAGE)}…` : parsed.headline;
     const d: Detection = {
@@ -308,7 +327,8 @@ export class TracebackDetector implements Detector {
     // where to look first, for the report and the agent's prompt (they read meta, not the trace)
     const project = projectFrame(d);
     if (project !== null) d.meta["project_frame"] = frameText(project);
-    return this.pack === null ? d : this.pack.annotate(d);
+    // the trace's first line names some failures (`terminate called after throwing …`)
+    return this.pack === null ? d : this.pack.annotate(d, st.parser.lines[0] ?? "");
   }
 
   private context(): string[] {
