@@ -126,9 +126,10 @@ export interface Detection {
   generation: number;
   /**
    * The name of the built-in signature this failure matched (`cuda_oom`, `oom_killer`, …; see
-   * src/detectors/signatures/pack.ts). Stable: rules may match on it (`match.signature`).
+   * src/detectors/signatures/pack.ts). Stable: rules may match on it (`match.signature`). Not
+   * called `signature`: the redactor treats a key of that name as a secret.
    */
-  signature?: string | undefined;
+  signatureName?: string | undefined;
   /** The signature's kind (`oom`, `gpu`, `communication`, `crash`, `launcher`, `jvm`, `data`). */
   signatureKind?: string | undefined;
   /** One line saying what the signature means and what usually helps, for the report. */

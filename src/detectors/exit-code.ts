@@ -139,9 +139,9 @@ function nameExit(d: Detection, exit: ChildExit, meaning: string | null, pack: S
     name = "exit_signal";
   if (name === null || !pack.has(name)) return;
   const def = pack.defs.find((x) => x.name === name)!;
-  d.signature = name;
+  d.signatureName = name;
   d.signatureKind = def.kind;
-  d.meta["signature"] = name;
+  d.meta["signature_name"] = name;
   d.meta["signature_kind"] = def.kind;
   d.meta["explanation"] = meaning;
 }

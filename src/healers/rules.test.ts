@@ -28,14 +28,14 @@ describe("rule matching", () => {
     );
     expect(rs[0]!.signature).toBe("oom_killer");
     expect(
-      firstMatch(rs, [det({ detector: "signatures", message: "Killed", signature: "oom_killer" })])?.rule
+      firstMatch(rs, [det({ detector: "signatures", message: "Killed", signatureName: "oom_killer" })])?.rule
         .name,
     ).toBe("ram");
     expect(
-      firstMatch(rs, [det({ message: "torch.OutOfMemoryError: …", signature: "cuda_oom" })])?.rule.name,
+      firstMatch(rs, [det({ message: "torch.OutOfMemoryError: …", signatureName: "cuda_oom" })])?.rule.name,
     ).toBe("gpu");
     // the signature alone is not enough when another condition fails, and no signature never matches
-    expect(firstMatch(rs, [det({ detector: "signatures", signature: "cuda_oom" })])).toBeNull();
+    expect(firstMatch(rs, [det({ detector: "signatures", signatureName: "cuda_oom" })])).toBeNull();
     expect(firstMatch(rs, [det({ message: "Killed" })])).toBeNull();
     expect(() => rules({ match: { signature: "no_such" }, action: { kind: "abort" } })).toThrow();
   });

@@ -63,7 +63,7 @@ function typeMatches(want: string, have: string): boolean {
 /** True when `rule` matches `d`. */
 export function ruleMatches(rule: CompiledRule, d: Detection): boolean {
   if (rule.detector !== undefined && rule.detector !== d.detector) return false;
-  if (rule.signature !== undefined && rule.signature !== d.signature) return false;
+  if (rule.signature !== undefined && rule.signature !== d.signatureName) return false;
   if (rule.messageRegex !== undefined) {
     rule.messageRegex.lastIndex = 0;
     if (!rule.messageRegex.test(d.message)) return false;

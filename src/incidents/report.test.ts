@@ -356,7 +356,7 @@ describe("report.md leads with where to look and the known failure (issue 12)", 
         meta: {
           lang: "python",
           project_frame: "/srv/llm/blocks.py:66 in forward",
-          signature: "cuda_oom",
+          signature_name: "cuda_oom",
           signature_kind: "oom",
           explanation: "GPU memory ran out: lower the batch size",
         },

@@ -79,7 +79,7 @@ function summary(r: IncidentRecord): string[] {
 }
 
 /** Detector data shown as the summary's lead lines instead of in the detector-data list. */
-const LEAD_KEYS = new Set(["project_frame", "signature", "signature_kind", "explanation", "exit_meaning"]);
+const LEAD_KEYS = new Set(["project_frame", "signature_name", "signature_kind", "explanation", "exit_meaning"]);
 
 /**
  * The summary leads with where to look (the innermost project frame) and, when the failure is a
@@ -93,10 +93,10 @@ function leadLines(r: IncidentRecord): string[] {
       `**Where to look:** ${code(m["project_frame"])} (the innermost frame of the project's own code)`,
     );
   }
-  if (typeof m["signature"] === "string") {
+  if (typeof m["signature_name"] === "string") {
     const kind = typeof m["signature_kind"] === "string" ? ` (${m["signature_kind"]})` : "";
     const why = typeof m["explanation"] === "string" ? ` — ${oneLine(m["explanation"])}` : "";
-    out.push(`**Known failure:** ${code(m["signature"])}${kind}${why}`);
+    out.push(`**Known failure:** ${code(m["signature_name"])}${kind}${why}`);
   } else if (typeof m["exit_meaning"] === "string") {
     out.push(`**Meaning:** ${oneLine(m["exit_meaning"])}`);
   }

@@ -123,7 +123,7 @@ export function scoreEntry(entry: Entry, dir = CORPUS_DIR): LogResult {
   const hits = scanLog(text);
   const p = primaryHit(hits);
   const signatures = [
-    ...new Set(hits.flatMap((h) => (h.detection.signature ? [h.detection.signature] : []))),
+    ...new Set(hits.flatMap((h) => (h.detection.signatureName ? [h.detection.signatureName] : []))),
   ];
   const got = {
     exception_type: p?.detection.exceptionType ?? null,

@@ -130,7 +130,7 @@ export function scanRecord(h: ScanHit): ScanRecord {
     exception_type: d.exceptionType ?? null,
     language: d.trace?.language ?? null,
     frames: (last?.frames ?? []).map((f) => [f.file, f.line, f.function]),
-    signature: d.signature ?? null,
+    signature: d.signatureName ?? null,
     signature_kind: d.signatureKind ?? null,
     explanation: d.explanation ?? null,
     innermost_frame: triple(innermostFrame(d)),

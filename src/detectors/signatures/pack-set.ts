@@ -70,11 +70,11 @@ export class SignaturePack {
 
   /**
    * Name `d` after the first signature found in its message (then in its trace's exception
-   * messages): sets `signature`, `signatureKind`, `explanation` and the same three in `meta` (so
+   * messages): sets `signatureName`, `signatureKind`, `explanation` and the same three in `meta` (so
    * they reach the incident record and its report). Returns `d`.
    */
   annotate(d: Detection, ...texts: string[]): Detection {
-    if (d.signature !== undefined) return d;
+    if (d.signatureName !== undefined) return d;
     let found = this.matchText(d.message);
     for (let i = 0; found === null && i < texts.length; i++) found = this.matchText(texts[i]!);
     const exceptions = d.trace?.exceptions ?? [];
@@ -89,10 +89,10 @@ export class SignaturePack {
 
 /** Put a match's name, kind and explanation on `d` (fields and meta). */
 export function applySignature(d: Detection, s: SignatureMatch): void {
-  d.signature = s.def.name;
+  d.signatureName = s.def.name;
   d.signatureKind = s.def.kind;
   d.explanation = s.def.explain(s.match);
-  d.meta["signature"] = d.signature;
+  d.meta["signature_name"] = d.signatureName;
   d.meta["signature_kind"] = d.signatureKind;
   d.meta["explanation"] = d.explanation;
 }

@@ -16,7 +16,7 @@ const ON = { enabled: true, disabled: [] as string[] };
 /** Signature names found in a text scanned with the default detectors and the pack. */
 function named(text: string, cfg = ON): string[] {
   return scanText(text, buildDetectors(DEFAULT_DETECTOR_SPECS, cfg)).flatMap((h) =>
-    h.detection.signature ? [h.detection.signature] : [],
+    h.detection.signatureName ? [h.detection.signatureName] : [],
   );
 }
 
@@ -70,9 +70,9 @@ describe("the signature pack", () => {
       buildDetectors([{ kind: "traceback", stream: "any", no_progress_seconds: 1, nonzero_only: true }], ON),
     );
     const tb = hits.find((h) => h.detection.detectorKind === "traceback")!.detection;
-    expect(tb.signature).toBe("cuda_device_assert");
+    expect(tb.signatureName).toBe("cuda_device_assert");
     expect(tb.signatureKind).toBe("gpu");
-    expect(tb.meta["signature"]).toBe("cuda_device_assert");
+    expect(tb.meta["signature_name"]).toBe("cuda_device_assert");
     expect(tb.explanation).toContain("CUDA_LAUNCH_BLOCKING=1");
     expect(tb.meta["project_frame"]).toBe("/w/t.py:3 in f");
   });
@@ -127,14 +127,14 @@ describe("exit codes in words", () => {
     const d1 = plain.observeExit(exit({ code: 137 })) as Detection;
     expect(d1.message).toBe("process exited with code 137");
     expect(d1.explanation).toContain("SIGKILL");
-    expect(d1.signature).toBeUndefined();
+    expect(d1.signatureName).toBeUndefined();
     const named = new ExitCodeDetector("exit_code", true, 0, new SignaturePack());
     const d2 = named.observeExit(exit({ code: 139, signal: "SIGSEGV", exitClass: "signal" })) as Detection;
-    expect(d2.signature).toBe("exit_signal");
+    expect(d2.signatureName).toBe("exit_signal");
     expect(d2.meta["exit_meaning"]).toContain("segmentation fault");
     const d3 = named.observeExit(exit({ code: 124 })) as Detection;
-    expect(d3.signature).toBe("exit_timeout");
-    expect(named.observeExit(exit({ code: 1 }))?.signature).toBeUndefined();
+    expect(d3.signatureName).toBe("exit_timeout");
+    expect(named.observeExit(exit({ code: 1 }))?.signatureName).toBeUndefined();
   });
 });
 
@@ -146,9 +146,9 @@ describe("the signature detector reads the ring, not every line", () => {
       ...Array.from({ length: 500 }, (_, i) => `restarted step ${i}`),
     ].join("\n");
     const hits = scanText(text, buildDetectors(DEFAULT_DETECTOR_SPECS, ON)).filter(
-      (h) => h.detection.signature,
+      (h) => h.detection.signatureName,
     );
-    expect(hits.map((h) => [h.line, h.detection.signature])).toEqual([[501, "segfault"]]);
+    expect(hits.map((h) => [h.line, h.detection.signatureName])).toEqual([[501, "segfault"]]);
   });
 
   test("live: nothing per line; the next tick reports what arrived since the last one, once", () => {
@@ -157,12 +157,12 @@ describe("the signature detector reads the ring, not every line", () => {
     expect(set.observeLine("step 1", "stderr", 10, 1)).toEqual([]);
     expect(set.observeLine("Killed", "stderr", 11, 1)).toEqual([]);
     const found = set.observeTick(1000, true, 1);
-    expect(found.map((d) => [d.detector, d.signature, d.meta["line_no"]])).toEqual([
+    expect(found.map((d) => [d.detector, d.signatureName, d.meta["line_no"]])).toEqual([
       ["signatures", "oom_killer", 2],
     ]);
     expect(set.observeTick(2000, true, 1)).toEqual([]);
     // the end of the output reads what the last tick did not see
     set.observeLine("Bus error (core dumped)", "stderr", 2100, 1);
-    expect(set.flush(2200, 1).map((d) => d.signature)).toEqual(["bus_error"]);
+    expect(set.flush(2200, 1).map((d) => d.signatureName)).toEqual(["bus_error"]);
   });
 });

@@ -245,7 +245,7 @@ describe("the prompt leads with where to look (issue 12)", () => {
             exceptions: [{ type: "KeyError", message: "'lr'", frames }],
           },
           meta: { project_frame: "/proj/train.py:41 in step" },
-          signature: "cuda_oom",
+          signatureName: "cuda_oom",
           signatureKind: "oom",
           explanation: "GPU memory ran out",
         },

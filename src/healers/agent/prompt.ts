@@ -54,7 +54,7 @@ export interface PromptEvidence {
   incidentDir: string;
   repoRoot?: string | null;
   detection: Pick<Detection, "detector" | "detectorKind" | "kind" | "message" | "exceptionType" | "trace"> &
-    Partial<Pick<Detection, "meta" | "signature" | "signatureKind" | "explanation">>;
+    Partial<Pick<Detection, "meta" | "signatureName" | "signatureKind" | "explanation">>;
   /** The text of `log_excerpt.txt` (or the lines around the failure). */
   logExcerpt?: string | null;
   /** `report.md` of this incident. */
@@ -159,7 +159,7 @@ function whereValue(d: PromptEvidence["detection"], r: (s: string) => string): s
 
 /** `{{signature}}`: a known failure's name, kind and explanation, or what an exit code means. */
 function signatureValue(d: PromptEvidence["detection"], r: (s: string) => string): string {
-  const name = d.signature ?? d.meta?.["signature"];
+  const name = d.signatureName ?? d.meta?.["signature_name"];
   const why = d.explanation ?? d.meta?.["explanation"] ?? d.meta?.["exit_meaning"];
   if (typeof name === "string") {
     const kind = d.signatureKind ?? d.meta?.["signature_kind"];
