@@ -79,7 +79,13 @@ function summary(r: IncidentRecord): string[] {
 }
 
 /** Detector data shown as the summary's lead lines instead of in the detector-data list. */
-const LEAD_KEYS = new Set(["project_frame", "signature_name", "signature_kind", "explanation", "exit_meaning"]);
+const LEAD_KEYS = new Set([
+  "project_frame",
+  "signature_name",
+  "signature_kind",
+  "explanation",
+  "exit_meaning",
+]);
 
 /**
  * The summary leads with where to look (the innermost project frame) and, when the failure is a
