@@ -4,7 +4,9 @@
  * failure message so a regression says which log and what was found instead.
  */
 import { describe, expect, test } from "bun:test";
-import { type LogResult, readManifest, scoreCorpus } from "../../tests/corpus/score.ts";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CORPUS_DIR, type LogResult, readManifest, scoreCorpus } from "../../tests/corpus/score.ts";
 
 const score = scoreCorpus();
 
@@ -20,6 +22,12 @@ describe("detection corpus", () => {
     expect(entries.filter((e) => e.expect.detected).length).toBeGreaterThanOrEqual(120);
     expect(entries.filter((e) => !e.expect.detected).length).toBeGreaterThanOrEqual(20);
     expect(new Set(entries.map((e) => e.file)).size).toBe(entries.length);
+    // every log on disk is scored (a log missing from the manifest would be silently skipped)
+    const onDisk = fs
+      .readdirSync(CORPUS_DIR, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .flatMap((d) => fs.readdirSync(path.join(CORPUS_DIR, d.name)).map((f) => `${d.name}/${f}`));
+    expect(onDisk.sort()).toEqual(entries.map((e) => e.file).sort());
   });
 
   test("every failure log is detected", () => {

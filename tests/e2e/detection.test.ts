@@ -77,7 +77,7 @@ rules:
   }, 120_000);
 
   test("scan --json: signature, explanation, innermost and project frames", async () => {
-    const log = path.join(REPO, "tests/corpus/python/logfmt-09.log");
+    const log = path.join(REPO, "tests/corpus/python/logfmt-09.txt");
     const r = await run(["scan", "--json", log], { cwd: REPO });
     expect(r.code).toBe(0);
     const rows = r.stdout
@@ -93,7 +93,7 @@ rules:
     ]);
     expect(tb.project_frame).toEqual(["/srv/sync/upload.py", 44, "push"]);
     const killed = await run(
-      ["scan", "--json", path.join(REPO, "tests/corpus/no-traceback/killed-glued-bar-03.log")],
+      ["scan", "--json", path.join(REPO, "tests/corpus/no-traceback/killed-glued-bar-03.txt")],
       {
         cwd: REPO,
       },
