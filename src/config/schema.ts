@@ -12,6 +12,7 @@
  * Nested objects use `.prefault({})` so that their inner defaults apply when the key is absent.
  */
 import { z } from "zod";
+import { SIGNATURE_NAMES } from "../detectors/signatures/names.ts";
 
 // ---------------------------------------------------------------------------------------------
 // small building blocks
@@ -484,11 +485,21 @@ export const RuleSpec = z.strictObject({
         .describe(
           "Exception type in the trace (final or chained), e.g. torch.OutOfMemoryError; a name without dots also matches the last part.",
         ),
+      signature: z
+        .enum(SIGNATURE_NAMES)
+        .optional()
+        .describe(
+          "Name of a built-in signature the detection matched (cuda_oom, oom_killer, …; see docs/detection.md).",
+        ),
     })
     .refine(
-      (m) => m.detector !== undefined || m.message_regex !== undefined || m.exception_type !== undefined,
+      (m) =>
+        m.detector !== undefined ||
+        m.message_regex !== undefined ||
+        m.exception_type !== undefined ||
+        m.signature !== undefined,
       {
-        message: "match needs at least one of detector, message_regex, exception_type",
+        message: "match needs at least one of detector, message_regex, exception_type, signature",
       },
     ),
   action: ActionSpec,
@@ -887,6 +898,21 @@ export const RedactionConfig = z.strictObject({
 });
 
 // ---------------------------------------------------------------------------------------------
+// signatures (the built-in signature pack, src/detectors/signatures/)
+
+export const SignaturesConfig = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Use the built-in signature pack: name failures (cuda_oom, oom_killer, nccl_watchdog_timeout, …) with a one-line explanation, and detect the ones that print no traceback (the OOM killer's Killed, segfaults, launcher summaries).",
+    ),
+  disabled: nullableList(z.enum(SIGNATURE_NAMES))
+    .default([])
+    .describe("Signatures switched off by name (see docs/detection.md for the list)."),
+});
+
+// ---------------------------------------------------------------------------------------------
 // the whole file
 
 export const Config = z.strictObject({
@@ -897,6 +923,7 @@ export const Config = z.strictObject({
     .default([])
     .describe("What to watch for. An exit_code detector is implied."),
   rules: nullableList(RuleSpec).default([]).describe("Known answers, tried top-down; the first match wins."),
+  signatures: SignaturesConfig.prefault({}),
   healing: HealingConfig.prefault({}),
   dispatch: DispatchConfig.prefault({}),
   notifiers: nullableList(NotifierSpec)

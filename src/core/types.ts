@@ -66,7 +66,8 @@ export type DetectorKind = "pattern" | "traceback" | "stall" | "exit_code";
 export type DetectionKind = "error" | "anomaly";
 
 /** Languages whose tracebacks the traceback detector understands. */
-export type TraceLanguage = "python" | "node" | "go" | "rust" | "java";
+/** `cpp`: a C++ exception through `terminate called after throwing an instance of …` (libtorch, c10). */
+export type TraceLanguage = "python" | "node" | "go" | "rust" | "java" | "cpp";
 
 /** One stack frame, as parsed from a trace. */
 export interface Frame {
@@ -123,6 +124,16 @@ export interface Detection {
   /** Epoch milliseconds. */
   at: number;
   generation: number;
+  /**
+   * The name of the built-in signature this failure matched (`cuda_oom`, `oom_killer`, …; see
+   * src/detectors/signatures/pack.ts). Stable: rules may match on it (`match.signature`). Not
+   * called `signature`: the redactor treats a key of that name as a secret.
+   */
+  signatureName?: string | undefined;
+  /** The signature's kind (`oom`, `gpu`, `communication`, `crash`, `launcher`, `jvm`, `data`). */
+  signatureKind?: string | undefined;
+  /** One line saying what the signature means and what usually helps, for the report. */
+  explanation?: string | undefined;
 }
 
 /** The actions a rule, an agent or an operator can ask for. Shape of `fix/action.json`. */

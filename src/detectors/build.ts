@@ -7,6 +7,8 @@ import { compileRegex } from "../config/regex.ts";
 import type { DetectorSpec } from "../config/schema.ts";
 import { ExitCodeDetector } from "./exit-code.ts";
 import { PatternDetector } from "./pattern.ts";
+import { SignatureDetector } from "./signatures/detector.ts";
+import { SignaturePack, type SignaturesConfig } from "./signatures/pack-set.ts";
 import { StallDetector } from "./stall.ts";
 import { TracebackDetector } from "./traceback/detector.ts";
 import type { Detector } from "./types.ts";
@@ -14,18 +16,35 @@ import type { Detector } from "./types.ts";
 /** Seconds between two passed-on detections of one detector, unless its spec says otherwise. */
 export const DEFAULT_COOLDOWN_SECONDS = 60;
 
+/** Name of the detector the signature pack adds (rules can match it with `detector: signatures`). */
+export const SIGNATURES_DETECTOR = "signatures";
+
 /**
  * One detector per spec, plus an `exit_code` detector when no spec has that kind (so a crash is
- * never ignored). Throws when a regex does not compile (the config loader reports it earlier).
+ * never ignored), plus the signature detector while the pack is on (`signatures.enabled`, the
+ * default; a caller that passes no `signatures` gets no pack: exactly the detectors configured). Traceback and exit-code
+ * detections are named after the pack's signatures too. Throws when a regex does not compile (the
+ * config loader reports it earlier).
  */
-export function buildDetectors(specs: DetectorSpec[]): Detector[] {
-  const out = specs.map((s, i) => buildDetector(s, i));
-  if (!specs.some((s) => s.kind === "exit_code")) out.push(new ExitCodeDetector("exit_code", true, 0));
+export function buildDetectors(specs: DetectorSpec[], signatures?: SignaturesConfig): Detector[] {
+  const pack = SignaturePack.from(signatures);
+  const out = specs.map((s, i) => buildDetector(s, i, pack));
+  if (!specs.some((s) => s.kind === "exit_code")) out.push(new ExitCodeDetector("exit_code", true, 0, pack));
+  if (pack !== null && pack.trigger !== null) {
+    const sig = new SignatureDetector(SIGNATURES_DETECTOR, pack, DEFAULT_COOLDOWN_SECONDS * 1000);
+    // a line that is part of a trace is the traceback detector's (named after the signature there)
+    for (const d of out) if (d instanceof TracebackDetector) sig.ignoreLinesOf(d);
+    out.push(sig);
+  }
   return out;
 }
 
 /** The detector for one spec; `index` is its position in the config's list. */
-export function buildDetector(spec: DetectorSpec, index: number): Detector {
+export function buildDetector(
+  spec: DetectorSpec,
+  index: number,
+  pack: SignaturePack | null = null,
+): Detector {
   const name = resolveDetectorName(spec, index);
   const cooldownMs =
     (spec.cooldown_seconds ?? (spec.kind === "exit_code" ? 0 : DEFAULT_COOLDOWN_SECONDS)) * 1000;
@@ -34,7 +53,7 @@ export function buildDetector(spec: DetectorSpec, index: number): Detector {
       if (!spec.regex) throw new Error(`detector ${name}: a pattern detector needs a regex`);
       return new PatternDetector(name, compileRegex(spec.regex), spec.stream ?? "any", cooldownMs);
     case "traceback":
-      return new TracebackDetector(name, cooldownMs);
+      return new TracebackDetector(name, cooldownMs, pack);
     case "stall":
       return new StallDetector(
         name,
@@ -43,6 +62,6 @@ export function buildDetector(spec: DetectorSpec, index: number): Detector {
         cooldownMs,
       );
     case "exit_code":
-      return new ExitCodeDetector(name, spec.nonzero_only ?? true, cooldownMs);
+      return new ExitCodeDetector(name, spec.nonzero_only ?? true, cooldownMs, pack);
   }
 }

@@ -348,3 +348,35 @@ describe("markdown helpers", () => {
     expect(code("a\nb")).toBe("`a b`");
   });
 });
+
+describe("report.md leads with where to look and the known failure (issue 12)", () => {
+  test("project frame and signature first in the summary, not repeated in the detector data", () => {
+    const md = renderReport(
+      record({
+        meta: {
+          lang: "python",
+          project_frame: "/srv/llm/blocks.py:66 in forward",
+          signature_name: "cuda_oom",
+          signature_kind: "oom",
+          explanation: "GPU memory ran out: lower the batch size",
+        },
+      }),
+    );
+    const s = section(md, "Summary");
+    const lines = s.split("\n").filter((l) => l !== "");
+    expect(lines[0]).toBe(
+      "**Where to look:** `/srv/llm/blocks.py:66 in forward` (the innermost frame of the project's own code)",
+    );
+    expect(lines[1]).toBe("**Known failure:** `cuda_oom` (oom) — GPU memory ran out: lower the batch size");
+    expect(s).toContain("**Detector data:** `lang=python`");
+    expect(s).not.toContain("project_frame=");
+  });
+
+  test("an exit without a signature says what its code means", () => {
+    const s = section(
+      renderReport(record({ meta: { exit_code: 137, exit_meaning: "SIGKILL: killed outright" } })),
+      "Summary",
+    );
+    expect(s.split("\n")[0]).toBe("**Meaning:** SIGKILL: killed outright");
+  });
+});

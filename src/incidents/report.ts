@@ -66,7 +66,9 @@ function summary(r: IncidentRecord): string[] {
   } else {
     out.push(labelled("Message", r.message));
   }
-  const meta = Object.entries(r.meta ?? {}).filter(([, v]) => v !== null && v !== "");
+  const lead = leadLines(r);
+  if (lead.length > 0) out.unshift(...lead, "");
+  const meta = Object.entries(r.meta ?? {}).filter(([k, v]) => v !== null && v !== "" && !LEAD_KEYS.has(k));
   if (meta.length > 0) {
     out.push("", `**Detector data:** ${meta.map(([k, v]) => code(`${k}=${String(v)}`)).join(", ")}`);
   }
@@ -74,6 +76,37 @@ function summary(r: IncidentRecord): string[] {
   const o = r.outcome;
   if (o?.rationale) out.push("", `**Rationale:** ${oneLine(o.rationale)}`);
   return out;
+}
+
+/** Detector data shown as the summary's lead lines instead of in the detector-data list. */
+const LEAD_KEYS = new Set([
+  "project_frame",
+  "signature_name",
+  "signature_kind",
+  "explanation",
+  "exit_meaning",
+]);
+
+/**
+ * The summary leads with where to look (the innermost project frame) and, when the failure is a
+ * known one, its signature and what it means (issue 12).
+ */
+function leadLines(r: IncidentRecord): string[] {
+  const m = r.meta ?? {};
+  const out: string[] = [];
+  if (typeof m["project_frame"] === "string") {
+    out.push(
+      `**Where to look:** ${code(m["project_frame"])} (the innermost frame of the project's own code)`,
+    );
+  }
+  if (typeof m["signature_name"] === "string") {
+    const kind = typeof m["signature_kind"] === "string" ? ` (${m["signature_kind"]})` : "";
+    const why = typeof m["explanation"] === "string" ? ` — ${oneLine(m["explanation"])}` : "";
+    out.push(`**Known failure:** ${code(m["signature_name"])}${kind}${why}`);
+  } else if (typeof m["exit_meaning"] === "string") {
+    out.push(`**Meaning:** ${oneLine(m["exit_meaning"])}`);
+  }
+  return out.flatMap((l, i) => (i === 0 ? [l] : ["", l]));
 }
 
 function times(n: number): string {

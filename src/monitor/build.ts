@@ -245,7 +245,8 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   const fanout = c.dispatch.bridge
     ? new Fanout([...notifier.notifiers, new BridgeNotifier(cfg, logger, (t) => redactor.redact(t))], logger)
     : notifier;
-  const detectors = new DetectorSet(buildDetectors(c.detectors));
+  // the signature pack (on by default): names detections and catches failures without a traceback
+  const detectors = new DetectorSet(buildDetectors(c.detectors, c.signatures));
   const healingMode =
     c.dispatch.mode === "session" || c.healing.claude.mode === "session" ? "session" : "builtin";
   let monitorRef: Monitor | null = null;
