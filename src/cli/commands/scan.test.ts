@@ -61,7 +61,7 @@ describe("autosentry scan", () => {
       line: 27,
       detector: "oom",
       kind: "error",
-      message: "pattern matched: OutOfMemoryError",
+      message: "[default0]:    raise OutOfMemoryError(",
       exception_type: null,
       language: null,
       frames: [],
