@@ -60,10 +60,41 @@ export interface ChildExit {
 }
 
 /** Kinds of detector. */
-export type DetectorKind = "pattern" | "traceback" | "stall" | "exit_code";
+export type DetectorKind =
+  | "pattern"
+  | "traceback"
+  | "stall"
+  | "exit_code"
+  // issue 11: training metrics, resources, liveness and health probes
+  | "metric"
+  | "resource"
+  | "heartbeat"
+  | "probe"
+  | "completion";
 
-/** `error` detections are failures; `anomaly` detections are warnings about a live child (a stall). */
-export type DetectionKind = "error" | "anomaly";
+/**
+ * `error` detections are failures; `anomaly` detections are warnings about a live child (a stall).
+ * `completion` says the work is done (a completion marker): never a failure, the monitor ends the
+ * run as a success (stopping a child that hangs in its teardown).
+ */
+export type DetectionKind = "error" | "anomaly" | "completion";
+
+/** One point of a numeric series (a training metric or a sampled resource). */
+export interface SeriesPoint {
+  /** Epoch milliseconds when the value was read. */
+  at: number;
+  /** The job's step when the line said one, else null. */
+  step: number | null;
+  /** NaN and ±Infinity are kept as such (they are what a metric detector looks for). */
+  value: number;
+}
+
+/** A named series attached to a detection, for the incident's metrics section. */
+export interface DetectionSeries {
+  name: string;
+  /** Oldest first, bounded by the detector. */
+  points: SeriesPoint[];
+}
 
 /** Languages whose tracebacks the traceback detector understands. */
 export type TraceLanguage = "python" | "node" | "go" | "rust" | "java";
@@ -120,6 +151,8 @@ export interface Detection {
   /** The detector's own recent lines, oldest first. */
   context: string[];
   meta: Record<string, string | number | boolean | null>;
+  /** Recent values of the series the detection is about (metric and resource detectors). */
+  series?: DetectionSeries[] | undefined;
   /** Epoch milliseconds. */
   at: number;
   generation: number;
