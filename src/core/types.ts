@@ -89,6 +89,21 @@ export interface SeriesPoint {
   value: number;
 }
 
+/**
+ * One reading of a sampled resource (src/signals → the monitor → a resource detector). `resource`
+ * names what was measured (`disk`, `memory`, `rss`, `fds`, `gpu_memory`, `gpu_util`, `gpu_ecc`,
+ * `gpu_xid`), `subject` which one (a path, a GPU index, the child's pid).
+ */
+export interface ResourceReading {
+  resource: string;
+  subject: string;
+  /** percent for disk and gpu_memory/gpu_util, bytes for memory and rss, a count otherwise. */
+  value: number;
+  at: number;
+  /** Free text for the message (`12.1 GiB of 15.6 GiB`, an Xid line). */
+  detail?: string | undefined;
+}
+
 /** A named series attached to a detection, for the incident's metrics section. */
 export interface DetectionSeries {
   name: string;

@@ -113,7 +113,8 @@ export class MetricDetector implements Detector {
   ): Detection {
     const out: Detection["meta"] = {};
     // meta is JSON: non-finite numbers are spelled out (JSON would write them as null)
-    for (const [k, v] of Object.entries(meta)) out[k] = typeof v === "number" && !Number.isFinite(v) ? fmt(v) : v;
+    for (const [k, v] of Object.entries(meta))
+      out[k] = typeof v === "number" && !Number.isFinite(v) ? fmt(v) : v;
     return {
       detector: this.name,
       detectorKind: "metric",

@@ -113,7 +113,10 @@ describe("a diverging loss (recorded)", () => {
   });
 
   test("a z-score spike fires in the divergence too", () => {
-    const ds = replay(metric([new SpikeCondition({ factor: 10, zscore: 6, window: 50, min_points: 20 })]), "diverging-loss.log");
+    const ds = replay(
+      metric([new SpikeCondition({ factor: 10, zscore: 6, window: 50, min_points: 20 })]),
+      "diverging-loss.log",
+    );
     expect(ds.length).toBeGreaterThan(0);
     expect(ds[0]!.meta["step"] as number).toBeGreaterThan(300);
   });
@@ -154,7 +157,14 @@ describe("a throughput collapse (recorded)", () => {
 describe("a plateau during warm-up (recorded)", () => {
   const plateau = (warmup_steps: number) =>
     metric([
-      new PlateauCondition({ epsilon: 0.01, mode: "min", steps: 200, seconds: 0, warmup_steps, warmup_seconds: 0 }),
+      new PlateauCondition({
+        epsilon: 0.01,
+        mode: "min",
+        steps: 200,
+        seconds: 0,
+        warmup_steps,
+        warmup_seconds: 0,
+      }),
     ]);
 
   test("does not fire while the warm-up holds the loss flat", () => {
@@ -169,7 +179,14 @@ describe("a plateau during warm-up (recorded)", () => {
 
   test("a real plateau after the warm-up fires, by steps or by seconds, once per period", () => {
     const d = metric([
-      new PlateauCondition({ epsilon: 0.01, mode: "min", steps: 100, seconds: 0, warmup_steps: 10, warmup_seconds: 0 }),
+      new PlateauCondition({
+        epsilon: 0.01,
+        mode: "min",
+        steps: 100,
+        seconds: 0,
+        warmup_steps: 10,
+        warmup_seconds: 0,
+      }),
     ]);
     d.onChildStart(1, 0);
     const out: Detection[] = [];
@@ -178,9 +195,19 @@ describe("a plateau during warm-up (recorded)", () => {
       if (r) out.push(r);
     }
     expect(out.map((x) => x.meta["step"])).toEqual([150, 250, 350]);
-    const t = metric([
-      new PlateauCondition({ epsilon: 0, mode: "max", steps: 0, seconds: 30, warmup_steps: 0, warmup_seconds: 5 }),
-    ], "acc");
+    const t = metric(
+      [
+        new PlateauCondition({
+          epsilon: 0,
+          mode: "max",
+          steps: 0,
+          seconds: 30,
+          warmup_steps: 0,
+          warmup_seconds: 5,
+        }),
+      ],
+      "acc",
+    );
     t.onChildStart(1, 0);
     const hits: Detection[] = [];
     for (let s = 0; s < 50; s++) {
