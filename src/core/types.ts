@@ -178,7 +178,7 @@ export type ActionKind = "restart" | "restart_with_env" | "pause" | "abort" | "c
 
 export interface Action {
   kind: ActionKind;
-  /** Env overlay for `restart_with_env`; values are literals or `half` / `double`. */
+  /** Env overlay for `restart_with_env`; values are literals, `half` / `double`, or a factor `*0.5`. */
   set: Record<string, string>;
   /** argv for `custom_command`. */
   command: string[];

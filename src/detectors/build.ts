@@ -5,6 +5,7 @@
 import { resolveDetectorName } from "../config/detector-names.ts";
 import { compileRegex } from "../config/regex.ts";
 import type { DetectorSpec } from "../config/schema.ts";
+import { buildAdaptiveStall, buildSignalDetector } from "./build-signals.ts";
 import { ExitCodeDetector } from "./exit-code.ts";
 import { PatternDetector } from "./pattern.ts";
 import { StallDetector } from "./stall.ts";
@@ -36,6 +37,7 @@ export function buildDetector(spec: DetectorSpec, index: number): Detector {
     case "traceback":
       return new TracebackDetector(name, cooldownMs);
     case "stall":
+      if (spec.adaptive) return buildAdaptiveStall(spec, name, cooldownMs);
       return new StallDetector(
         name,
         spec.metric_regex ? compileRegex(spec.metric_regex) : null,
@@ -44,5 +46,11 @@ export function buildDetector(spec: DetectorSpec, index: number): Detector {
       );
     case "exit_code":
       return new ExitCodeDetector(name, spec.nonzero_only ?? true, cooldownMs);
+    default: {
+      // issue 11's kinds (build-signals.ts)
+      const d = buildSignalDetector(spec, name, cooldownMs);
+      if (d === null) throw new Error(`detector ${name}: unknown kind ${spec.kind}`);
+      return d;
+    }
   }
 }

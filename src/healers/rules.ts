@@ -17,6 +17,10 @@ export interface CompiledRule {
   detector: string | undefined;
   messageRegex: RegExp | undefined;
   exceptionType: string | undefined;
+  /** The detection's `meta.metric` (a series or resource name), when the rule names one. */
+  metric?: string | undefined;
+  /** The detection's `meta.condition` (nan, spike, critical, stale, …), when the rule names one. */
+  condition?: string | undefined;
   action: Action;
 }
 
@@ -27,6 +31,8 @@ export function compileRules(specs: RuleSpec[]): CompiledRule[] {
     detector: r.match.detector,
     messageRegex: r.match.message_regex !== undefined ? compileRegex(r.match.message_regex) : undefined,
     exceptionType: r.match.exception_type,
+    metric: r.match.metric,
+    condition: r.match.condition,
     action: {
       kind: r.action.kind,
       set: { ...r.action.set },
@@ -68,6 +74,8 @@ export function ruleMatches(rule: CompiledRule, d: Detection): boolean {
     const want = rule.exceptionType;
     if (!exceptionTypes(d).some((t) => typeMatches(want, t))) return false;
   }
+  if (rule.metric !== undefined && d.meta["metric"] !== rule.metric) return false;
+  if (rule.condition !== undefined && d.meta["condition"] !== rule.condition) return false;
   return true;
 }
 
