@@ -66,8 +66,12 @@ export class HeartbeatDetector implements Detector {
 
   observeTick(now: number, childAlive: boolean, generation: number): Detection | null {
     this.generation = generation;
-    const q = this.queue.shift();
-    if (q) return q;
+    const stale = this.staleness(now, childAlive, generation);
+    if (stale) this.queue.push(stale);
+    return this.queue.shift() ?? null;
+  }
+
+  private staleness(now: number, childAlive: boolean, generation: number): Detection | null {
     if (!childAlive || this.childStart === null || this.fired) return null;
     const from = Math.max(this.beatMs ?? 0, this.childStart + this.o.startPeriodMs);
     const age = now - from;
