@@ -20,6 +20,7 @@ import { register as registerScan } from "./commands/scan.ts";
 import { register as registerSession } from "./commands/session.ts";
 import { register as registerStatus } from "./commands/status.ts";
 import { CliExit } from "./exit.ts";
+import { exitForOutputError, exitQuietlyOnOutputErrors, isOutputError } from "./output-errors.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
@@ -53,11 +54,13 @@ export function buildProgram(): Command {
 
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnOutputErrors();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
+    if (isOutputError(err)) return exitForOutputError(err);
     if (err instanceof CliExit) {
       if (err.message) process.stderr.write(`${err.message}\n`);
       return err.code;

@@ -8,7 +8,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { appendJsonl } from "../util/jsonl.ts";
 
-export type ControlVerb = "pause" | "resume" | "abort" | "approve";
+/**
+ * The verbs the monitor understands. A new operator command: add its verb here and its handler to
+ * the command table in operator.ts (tsc insists on both).
+ */
+export const CONTROL_VERBS = ["pause", "resume", "abort", "approve"] as const;
+
+export type ControlVerb = (typeof CONTROL_VERBS)[number];
 
 export interface ControlCommand {
   id: string;
@@ -61,7 +67,7 @@ export function readControl(file: string, offset: number): { commands: ControlCo
       if (!line.trim()) continue;
       try {
         const v = JSON.parse(line) as ControlCommand;
-        if (["pause", "resume", "abort", "approve"].includes(v.command)) commands.push(v);
+        if ((CONTROL_VERBS as readonly string[]).includes(v.command)) commands.push(v);
       } catch {
         // a malformed line is skipped; the offset still moves past it
       }

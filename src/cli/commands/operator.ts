@@ -16,7 +16,7 @@ import { emptyState, type MonitorState, readState } from "../../monitor/state.ts
 import { writeJsonAtomicSync } from "../../util/atomic-write.ts";
 import { killGroupGracefully, pidAlive } from "../../util/proc.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
-import { CliExit } from "../exit.ts";
+import { CliExit, EXIT } from "../exit.ts";
 
 /** How long to wait for the monitor to confirm, beyond the child's stop grace period. */
 const ACK_MARGIN_MS = 15_000;
@@ -81,6 +81,14 @@ async function operate(
     }[verb];
     process.stdout.write(`${what} (monitor pid ${lock.pid})\n`);
     return;
+  }
+  // No monitor and no config: there is no job here to pause, resume or abort. Writing a durable
+  // pause anyway made the first `run` after `init` wait silently for a `resume`.
+  if (cfg.path === null) {
+    throw new CliExit(
+      EXIT.usage,
+      `autosentry ${verb}: no config in ${cfg.root} (.autosentry/autosentry.yaml) and no monitor running: nothing to ${verb}; \`autosentry init\` creates the config`,
+    );
   }
   // No monitor: change the durable state ourselves, holding the lock so no monitor starts meanwhile.
   let held: { release: () => void };

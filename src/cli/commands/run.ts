@@ -18,12 +18,14 @@ import { buildMonitor } from "../../monitor/build.ts";
 import { acquireLock, LockHeldError } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { checkLaunch } from "../../monitor/preflight.ts";
+import { readState } from "../../monitor/state.ts";
 import { PlanError, runPipeline } from "../../pipeline/runner.ts";
 import { stagePreflight } from "../../pipeline/stage-config.ts";
 import { isDockerCli } from "../../supervisors/docker/run-args.ts";
 import { isSbatch } from "../../supervisors/slurm/submit.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
+import { keepRunningOnOutputErrors } from "../output-errors.ts";
 import { VERSION } from "../version.ts";
 
 /**
@@ -61,6 +63,21 @@ function unsupported(cfg: LoadedConfig, opts: { resume?: boolean; fromStage?: st
 }
 
 /** `run` for a pipeline (process.stages): `--check` checks every stage; else the controller runs them. */
+/**
+ * A durable pause outlives the monitor that took it: a project paused yesterday waits today. Say
+ * so loudly, before anything else, so that a waiting `run` is never a mystery.
+ */
+function pausedNotice(cfg: LoadedConfig): string | null {
+  let st: ReturnType<typeof readState> = null;
+  try {
+    st = readState(monitorPaths(cfg.data).state);
+  } catch {
+    return null;
+  }
+  if (st?.desired !== "paused") return null;
+  return `PAUSED: this project was paused (since ${st.paused_at ?? "?"} by ${st.paused_by ?? "?"}); the job will not start until \`autosentry resume\``;
+}
+
 async function runStages(
   cfg: LoadedConfig,
   opts: { check?: boolean; resume?: boolean; fromStage?: string },
@@ -107,6 +124,7 @@ export function register(program: Command): void {
     const cfg = loadConfigForCli(opts);
     const problem = unsupported(cfg, opts);
     if (problem) throw new CliExit(EXIT.usage, `autosentry run: ${problem}`);
+    if (!opts.check) keepRunningOnOutputErrors();
     if (cfg.data.process.stages.length > 0) return runStages(cfg, opts);
     const errors = preflight(cfg);
     if (opts.check) {
@@ -115,12 +133,16 @@ export function register(program: Command): void {
         throw new CliExit(EXIT.preflight);
       }
       process.stdout.write("All launch requirements passed\n");
+      const paused = pausedNotice(cfg);
+      if (paused) process.stdout.write(`${paused}\n`);
       return;
     }
     if (errors.length > 0) {
       for (const e of errors) process.stderr.write(`${e}\n`);
       throw new CliExit(EXIT.preflight, "autosentry run: preflight failed; nothing was launched");
     }
+    const paused = pausedNotice(cfg);
+    if (paused) process.stderr.write(`${paused}\n`);
     const paths = monitorPaths(cfg.data);
     let lock: { release: () => void };
     try {
