@@ -33,6 +33,7 @@ export type ProcessKind = "local" | "slurm" | "docker" | "attach";
  * - `stopped`: the monitor (or an operator through it) stopped it.
  * - `preempted`, `node_fail`, `timeout`, `oom`, `cancelled`: scheduler outcomes (SLURM).
  * - `unknown`: it is gone and nobody can say how (attach, a re-adopted child without an exit file).
+ * - `max_run`: stopped by the monitor for passing `process.max_run_seconds`.
  */
 export type ExitClass =
   | "success"
@@ -44,7 +45,9 @@ export type ExitClass =
   | "timeout"
   | "oom"
   | "cancelled"
-  | "unknown";
+  | "unknown"
+  // issue 11: stopped for passing process.max_run_seconds
+  | "max_run";
 
 export interface ChildExit {
   /** Exit code when one is known; for a signal death, 128 + signal number. */
