@@ -735,7 +735,9 @@ export const DetectorSpec = z
       .finite()
       .min(0)
       .optional()
-      .describe("Minimum time between two detections of this detector. Default 60 (exit_code: 0)."),
+      .describe(
+        "Minimum time between two detections of this detector. Default 60 (0 for exit_code and for metric, resource, heartbeat, probe and completion, which fire once per occurrence).",
+      ),
     // issue 11
     metric: MetricSpec.optional(),
     adaptive: AdaptiveStallSpec.optional(),

@@ -25,11 +25,21 @@ export function buildDetectors(specs: DetectorSpec[]): Detector[] {
   return out;
 }
 
+/**
+ * Issue 11's kinds fire once per occurrence and re-arm by themselves (a level crossed, a NaN after
+ * finite values, a heartbeat gone stale): a time cooldown on top would only hide the next, often
+ * worse, finding (a disk's critical level seconds after its warning, a NaN after a spike).
+ */
+const SELF_LIMITING = new Set(["metric", "resource", "heartbeat", "probe", "completion"]);
+
+function defaultCooldownSeconds(kind: DetectorSpec["kind"]): number {
+  return kind === "exit_code" || SELF_LIMITING.has(kind) ? 0 : DEFAULT_COOLDOWN_SECONDS;
+}
+
 /** The detector for one spec; `index` is its position in the config's list. */
 export function buildDetector(spec: DetectorSpec, index: number): Detector {
   const name = resolveDetectorName(spec, index);
-  const cooldownMs =
-    (spec.cooldown_seconds ?? (spec.kind === "exit_code" ? 0 : DEFAULT_COOLDOWN_SECONDS)) * 1000;
+  const cooldownMs = (spec.cooldown_seconds ?? defaultCooldownSeconds(spec.kind)) * 1000;
   switch (spec.kind) {
     case "pattern":
       if (!spec.regex) throw new Error(`detector ${name}: a pattern detector needs a regex`);

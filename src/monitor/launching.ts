@@ -139,6 +139,8 @@ export class Launching {
       await m.finish(2, "process.command is empty: nothing to run", "gave_up");
       return;
     }
+    // the previous child's last metric points are written under its own generation
+    m.parts.signals.flushSeries();
     const generation = s.generation + 1;
     s.generation = generation;
     m.gen = generation;

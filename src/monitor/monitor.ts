@@ -232,6 +232,7 @@ export class Monitor {
       s.child = null;
     }
     m.after.flush(true);
+    m.parts.signals.flushSeries();
     if (phase !== "detached") m.setPhase(phase);
     s.child_running = m.childAlive && phase === "detached";
     m.deps.journal.write("monitor_stopped", {

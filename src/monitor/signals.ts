@@ -23,7 +23,7 @@
 import type { ChildExit, Detection } from "../core/types.ts";
 import type { ResumePoint, SignalRuntime } from "../signals/runtime.ts";
 import type { ChildRecord } from "../supervisors/types.ts";
-import { signalGroup } from "../util/proc.ts";
+import { groupMembers, signalGroup } from "../util/proc.ts";
 import { errMsg, type MonitorContext } from "./context.ts";
 
 /** The monitor's exit code when a run passes max_run_seconds (as for a pipeline stage's deadline). */
@@ -112,6 +112,11 @@ export class Signals {
     }
     if (this.maxRunGen === exit.generation) return { ...exit, exitClass: "max_run" };
     return exit;
+  }
+
+  /** Write the metric points read so far under the current generation (before a new launch). */
+  flushSeries(): void {
+    this.rt?.tick(this.m.gen);
   }
 
   /** About once a second. */
@@ -237,9 +242,22 @@ export class Signals {
       }
       return;
     }
+    // The local backend's group is led by the capture shim: the signal is for the job, not for it.
+    const shim = rec?.details["shimPid"] === pgid ? pgid : null;
     const r = await this.rt.checkpointBeforeStop((sig) => {
       try {
-        return signalGroup(pgid, sig);
+        if (shim === null) return signalGroup(pgid, sig);
+        let sent = false;
+        for (const pid of groupMembers(pgid)) {
+          if (pid === shim) continue;
+          try {
+            process.kill(pid, sig);
+            sent = true;
+          } catch {
+            // gone meanwhile
+          }
+        }
+        return sent;
       } catch {
         return false;
       }

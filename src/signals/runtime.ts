@@ -80,6 +80,18 @@ export interface ResumePoint {
   steps_lost: number | null;
 }
 
+/** `1.5 GiB`, `512 MiB`: bytes for people. */
+export function humanBytes(b: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let x = b;
+  let i = 0;
+  while (x >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return `${i === 0 ? x : x.toFixed(1)} ${units[i]}`;
+}
+
 const STEP_KEY = /(?:^|[^\w./-])["']?(?:global_step|step|iter|iteration)["']?\s*[=:]?\s*(\d+)/;
 
 export class SignalRuntime {
@@ -218,12 +230,11 @@ export class SignalRuntime {
           const out: Omit<ResourceReading, "at">[] = [];
           for (const p of r.disk?.paths ?? []) {
             const u = await diskUsage(p);
-            const gib = (b: number) => `${(b / 1024 ** 3).toFixed(1)} GiB`;
             out.push({
               resource: "disk",
               subject: p,
               value: u.percent,
-              detail: `${gib(u.availableBytes)} free of ${gib(u.totalBytes)}`,
+              detail: `${humanBytes(u.availableBytes)} free of ${humanBytes(u.totalBytes)}`,
             });
           }
           if (r.memory) out.push({ resource: "memory", subject: "host", value: await memAvailable() });
