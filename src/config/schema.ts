@@ -654,7 +654,7 @@ export const MonitorConfig = z.strictObject({
   metrics_dir: z
     .string()
     .default(".autosentry/metrics")
-    .describe("Metric series for the web viewer, one <series>.jsonl each (docs/metrics.md)."),
+    .describe("Metric series for the web viewer, one <series>.jsonl each (docs/signals.md)."),
   metrics_max_points: z
     .number()
     .int()

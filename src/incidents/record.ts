@@ -129,7 +129,7 @@ export interface IncidentRecord {
 
 /**
  * A series in incident.json. JSON has no NaN or Infinity, so `v` spells them as strings
- * (`"NaN"`, `"Infinity"`, `"-Infinity"`), as the on-disk series do (docs/metrics.md).
+ * (`"NaN"`, `"Infinity"`, `"-Infinity"`), as the on-disk series do (docs/signals.md).
  */
 export interface IncidentSeries {
   name: string;

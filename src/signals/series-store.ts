@@ -2,7 +2,7 @@
  * @module
  * Metric series kept on disk for the web viewer: `.autosentry/metrics/<series>.jsonl`, one point a
  * line (`{"t": ms, "step": n | null, "v": number | "NaN" | "Infinity" | "-Infinity", "g": generation}`;
- * JSON has no NaN, so non-finite values are strings). The format is described in docs/metrics.md.
+ * JSON has no NaN, so non-finite values are strings). The format is described in docs/signals.md.
  *
  * Bounded: when a file holds more than twice `maxPoints` lines, the newest `maxPoints` are kept by
  * an atomic rewrite, so the file stays between `maxPoints` and 2 × `maxPoints` lines and appends

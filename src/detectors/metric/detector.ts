@@ -5,7 +5,7 @@
  * which condition (`meta.metric`, `meta.condition`, what rules match on), the value and the step,
  * and carries the recent points of the series for the incident's metrics section.
  *
- * Points are also buffered for the on-disk series (docs/metrics.md); the monitor drains them with
+ * Points are also buffered for the on-disk series (docs/signals.md); the monitor drains them with
  * {@link MetricDetector.takePoints} on its tick, so the per-line path does no I/O.
  */
 import type { Detection, SeriesPoint, Stream } from "../../core/types.ts";
