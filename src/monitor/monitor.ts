@@ -71,7 +71,14 @@ export class Monitor {
         m.s.stage === null ? m.cfg.process.max_run_seconds : 0,
         new Map(
           m.cfg.detectors
-            .map((d, i) => [resolveDetectorName(d, i), d.completion?.grace_seconds] as const)
+            // a sentinel `.status` SUCCESS gives the child its heartbeat's max age to exit
+            .map(
+              (d, i) =>
+                [
+                  resolveDetectorName(d, i),
+                  d.completion?.grace_seconds ?? d.heartbeat?.max_age_seconds,
+                ] as const,
+            )
             .filter((e): e is readonly [string, number] => e[1] !== undefined),
         ),
       ),

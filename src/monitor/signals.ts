@@ -33,7 +33,12 @@ interface Completion {
   generation: number;
   at: number;
   message: string;
+  /** Seconds the child gets to exit by itself. */
+  grace: number;
 }
+
+/** Grace after a completion that has no `completion.grace_seconds` of its own (a sentinel SUCCESS). */
+const DEFAULT_COMPLETION_GRACE_SECONDS = 60;
 
 export class Signals {
   private completion: Completion | null = null;
@@ -84,9 +89,9 @@ export class Signals {
     if (d.detectorKind === "metric" || d.detectorKind === "resource") this.noCheckpoint.add(d.generation);
     if (d.kind !== "completion") return false;
     if (d.generation !== m.gen) return true;
-    this.completion = { generation: d.generation, at: d.at, message: d.message };
+    const grace = this.completionGraceSeconds.get(d.detector) ?? DEFAULT_COMPLETION_GRACE_SECONDS;
+    this.completion = { generation: d.generation, at: d.at, message: d.message, grace };
     this.noCheckpoint.add(d.generation);
-    const grace = this.completionGraceSeconds.get(d.detector) ?? 0;
     m.log.info(
       `[${d.detector}] ${d.message}: the work is done; waiting up to ${grace}s for the child to exit`,
     );
@@ -125,8 +130,7 @@ export class Signals {
     this.rt?.tick(m.gen);
     const c = this.completion;
     if (c !== null && c.generation === m.gen && m.childAlive) {
-      const grace =
-        this.completionGraceSeconds.size > 0 ? Math.max(...this.completionGraceSeconds.values()) : 0;
+      const grace = c.grace;
       if (now - c.at >= grace * 1000 && !m.finishing) {
         this.completion = { ...c, at: Number.POSITIVE_INFINITY }; // once
         void m.serial(async () => {

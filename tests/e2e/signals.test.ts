@@ -260,6 +260,40 @@ detectors:
   });
 });
 
+describe("sentinel files", () => {
+  test("the skill's sentinel files: .heartbeat keeps it alive, .status SUCCESS completes it even if it then hangs", async () => {
+    const dir = makeProject(
+      {
+        "job.sh": `mkdir -p run
+i=0; while [ $i -lt 10 ]; do touch run/.heartbeat; sleep 0.2; i=$((i+1)); done
+echo '{"accuracy": 0.93}' > run/.result
+echo SUCCESS > run/.status
+trap '' TERM
+sleep 1000
+`,
+      },
+      `process:
+  command: [sh, job.sh]
+  stop_grace_seconds: 1
+detectors:
+  - kind: heartbeat
+    heartbeat: { sentinel_dir: run, max_age_seconds: 1, start_period_seconds: 1, interval_seconds: 0.2 }
+`,
+    );
+    // a previous run's status must not end this one
+    fs.mkdirSync(path.join(dir, "run"));
+    fs.writeFileSync(path.join(dir, "run/.status"), "FAILED\n");
+    const old = new Date(Date.now() - 3600_000);
+    fs.utimesSync(path.join(dir, "run/.status"), old, old);
+    const r = await run(["run"], { cwd: dir });
+    expect(r.code).toBe(0);
+    const st = readState(dir)!;
+    expect(st.phase).toBe("completed");
+    expect(st.stop_reason).toStartWith("Completed (sentinel .status says SUCCESS)");
+    expect(incidentIds(dir)).toEqual([]);
+  });
+});
+
 describe("resources", () => {
   const mounts: string[] = [];
   afterAll(() => {
