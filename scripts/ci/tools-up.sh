@@ -8,6 +8,9 @@
 #   shellcheck     install.sh and update.sh are checked as POSIX sh
 #   qemu-aarch64-static  the cross-built linux-arm64 binary is started under emulation
 #   chromium       the web viewer is driven in headless Chromium (playwright-core)
+#   bash-completion  `autosentry completion bash` is sourced in a real bash (tests/e2e/onboarding.test.ts)
+#   zsh, fish      the zsh and fish completion scripts are loaded in real shells (same test)
+#   systemctl      install-service's systemctl path is driven where no user manager runs (service.test.ts)
 #
 # A tool that cannot be installed is reported; the tests that need it then fail (never skip
 # silently), so the reason is visible in the run.
@@ -19,11 +22,16 @@ declare -A pkg=(
   [shellcheck]=shellcheck
   [qemu-aarch64-static]=qemu-user-static
   [chromium]=chromium
+  [zsh]=zsh
+  [fish]=fish
+  [systemctl]=systemd
 )
 missing=()
 for tool in "${!pkg[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${pkg[$tool]}")
 done
+# Not a command: bash-completion is a file that completion scripts source.
+[ -f /usr/share/bash-completion/bash_completion ] || missing+=(bash-completion)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "[tools-up] all test tools present"
   exit 0

@@ -403,7 +403,7 @@ export const RestartPolicy = z
       .min(0)
       .default(5)
       .describe(
-        "Give up when this many consecutive failures have the same signature (detector, kind and message with digits removed). 0 = off.",
+        "Give up when one failure repeats more than this many times in a row (same signature: detector, kind and message with digits removed): with 3, the 4th identical failure stops the run. 0 = off.",
       ),
     max_restarts_in_window: z
       .number()
@@ -1095,9 +1095,9 @@ export const HealingConfig = z
 export const NotifierSpec = z
   .strictObject({
     kind: z
-      .enum(["log", "slack_outbox", "discord_outbox", "webhook"])
+      .enum(["log", "slack_outbox", "discord_outbox", "webhook", "command"])
       .describe(
-        "log writes to autosentry.log; slack_outbox and discord_outbox append to a JSONL outbox that `autosentry dispatcher run` delivers; webhook POSTs JSON.",
+        "log writes to autosentry.log; slack_outbox and discord_outbox append to a JSONL outbox that `autosentry dispatcher run` (or `dispatch.bridge`) delivers; webhook POSTs JSON; command runs an argv with the notification as JSON on stdin.",
       ),
     outbox_path: z
       .string()
@@ -1107,14 +1107,51 @@ export const NotifierSpec = z
     thread_key: z.string().optional().describe("slack_outbox, discord_outbox: logical thread label."),
     url: z.string().optional().describe("webhook: URL to POST to."),
     headers: z.record(z.string(), z.string()).default({}).describe("webhook: extra request headers."),
-    timeout_seconds: z.number().finite().positive().default(10).describe("webhook: per-request timeout."),
+    timeout_seconds: z
+      .number()
+      .finite()
+      .positive()
+      .default(10)
+      .describe("webhook: per-request timeout; command: how long the program may run."),
     retries: z.number().int().min(0).default(3).describe("webhook: retries with backoff after a failure."),
     events: z
       .array(z.enum(["start", "anomaly", "recovery", "milestone", "exit", "heartbeat"]))
       .optional()
       .describe("Only these notification kinds (default: all)."),
+    // --- issue 10: notifiers (signing, command, detector filter, folding) ---
+    detectors: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        "Only notifications about these detectors (default: all; notifications about no detector always pass).",
+      ),
+    fold_window_seconds: z
+      .number()
+      .finite()
+      .min(0)
+      .default(600)
+      .describe(
+        "Repeats of one failure (same fingerprint) within this window fold into one message with a count; 0 = never fold.",
+      ),
+    secret_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+      .optional()
+      .describe(
+        "webhook: environment variable holding the shared secret; the body is signed with HMAC-SHA256.",
+      ),
+    signature_header: z
+      .string()
+      .default("X-Autosentry-Signature")
+      .describe("webhook: header carrying `sha256=<hex HMAC of the body>` when secret_env is set."),
+    argv: z
+      .array(z.string())
+      .optional()
+      .describe("command: the program and its arguments (no shell); the notification is JSON on stdin."),
   })
   .superRefine((n, ctx) => {
+    if (n.kind === "command" && (!n.argv || n.argv.length === 0))
+      ctx.addIssue({ code: "custom", path: ["argv"], message: "a command notifier needs an argv" });
     if (n.kind === "webhook" && !n.url)
       ctx.addIssue({ code: "custom", path: ["url"], message: "a webhook notifier needs a url" });
     if (n.url !== undefined && !/^https?:\/\//.test(n.url)) {
@@ -1146,6 +1183,36 @@ export const DispatchConfig = z.strictObject({
     .string()
     .default(".autosentry/session_action_cursor")
     .describe("session: the last queued action the monitor applied."),
+  // --- issue 10: the chat dispatcher ---
+  bridge: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Run the chat dispatcher inside the monitor (delivers the outboxes, reads commands from the threads); otherwise run `autosentry dispatcher run`.",
+    ),
+  allowed_users: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      "Chat user ids whose thread commands are obeyed (`U0123ABCD` or `slack:U0123ABCD`, `discord:1234…`); empty = anyone in the thread.",
+    ),
+  poll_seconds: z
+    .number()
+    .finite()
+    .min(0.2)
+    .default(5)
+    .describe("How often the dispatcher looks for new outbox lines, due retries and thread replies."),
+});
+
+// --- issue 10: links from notifications to the web viewer ---
+export const WebConfig = z.strictObject({
+  public_url: z
+    .string()
+    .regex(/^https?:\/\//, "must start with http:// or https://")
+    .optional()
+    .describe(
+      "Address people use to reach `autosentry web`; notifications link to `<public_url>/incidents/<id>`.",
+    ),
 });
 
 export const VaultConfig = z.strictObject({
@@ -1210,10 +1277,20 @@ export const Config = z.strictObject({
   healing: HealingConfig.prefault({}),
   dispatch: DispatchConfig.prefault({}),
   notifiers: nullableList(NotifierSpec)
-    .default([{ kind: "log", headers: {}, timeout_seconds: 10, retries: 3 }])
+    .default([
+      {
+        kind: "log",
+        headers: {},
+        timeout_seconds: 10,
+        retries: 3,
+        fold_window_seconds: 600,
+        signature_header: "X-Autosentry-Signature",
+      },
+    ])
     .describe("Where notifications go."),
   vault: VaultConfig.prefault({}),
   redaction: RedactionConfig.prefault({}),
+  web: WebConfig.prefault({}),
   config_snapshots: nullableList(z.string())
     .default([])
     .describe("Files copied (redacted) into every incident."),

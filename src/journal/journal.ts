@@ -43,7 +43,15 @@ export type MonitorEvent =
   | "gave_up"
   | "paused"
   | "resumed"
+  /** The child died within seconds of each of its last launches (it cannot start). */
+  | "startup_failures"
+  /** `autosentry reset`: counters, pauses and budgets back to a fresh start. */
+  | "reset"
   | "operator_command"
+  /** An operator's `set max_restarts N` / `set env KEY=VALUE` (chat threads) was applied. */
+  | "operator_set"
+  /** An operator's `note: …` (chat threads). */
+  | "operator_note"
   | "session_action_applied"
   | "session_action_failed"
   | "dead_child_timeout"

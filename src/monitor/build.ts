@@ -9,9 +9,10 @@ import { resolveDetectorName } from "../config/detector-names.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { compileRegex } from "../config/regex.ts";
 import type { ConfigData } from "../config/schema.ts";
-import type { Trace } from "../core/types.ts";
+import type { Stream, Trace } from "../core/types.ts";
 import { buildDetectors } from "../detectors/build.ts";
 import { DetectorSet } from "../detectors/set.ts";
+import { BridgeNotifier } from "../dispatcher/bridge.ts";
 import type { FixCommit } from "../fixes/capture.ts";
 import { keepFix } from "../fixes/keep.ts";
 import { appendAttempt, ledgerPath, updateAttempt } from "../fixes/ledger.ts";
@@ -27,6 +28,7 @@ import type { FrameRenderer } from "../incidents/frames-section.ts";
 import { FsIncidentStore } from "../incidents/store.ts";
 import { Journal } from "../journal/journal.ts";
 import { buildFanout } from "../notify/build.ts";
+import { Fanout } from "../notify/fanout.ts";
 import { createRedactor } from "../redact/redactor.ts";
 import { drainSessionActions } from "../session/queue.ts";
 import { SignalRuntime } from "../signals/runtime.ts";
@@ -40,7 +42,15 @@ import { runCommand } from "../util/run-command.ts";
 import { VaultWriter } from "../vault/writer.ts";
 import { Monitor } from "./monitor.ts";
 import { type MonitorPaths, monitorPaths } from "./paths.ts";
-import { beginRun, continuesRun, emptyState, type MonitorState, readState, StateStore } from "./state.ts";
+import {
+  beginRun,
+  continuesRun,
+  emptyState,
+  type MonitorState,
+  readState,
+  StateStore,
+  tagStage,
+} from "./state.ts";
 
 export interface BuiltMonitor {
   monitor: Monitor;
@@ -179,6 +189,8 @@ export interface BuildOptions {
    * state.json (`stage`, `stage_index` 1-based, `stage_count`) and in its journal.
    */
   stage?: { runId: string; name: string; index: number; count: number };
+  /** `run --follow`: every line of the job, as it is read, is also handed here (to the terminal). */
+  echo?: (text: string, stream: Stream) => void;
 }
 
 /** Build the monitor for `cfg`. The caller holds the project lock. */
@@ -196,16 +208,8 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   const stage = opts.stage;
   const continuing = stage ? false : continuesRun(state);
   if (!continuing) beginRun(state, stage?.runId ?? crypto.randomUUID().replace(/-/g, ""));
-  if (stage) {
-    state.stage = stage.name;
-    state.stage_index = stage.index + 1;
-    state.stage_count = stage.count;
-  } else if (!continuing) {
-    // A single-process run after a pipeline: no stage.
-    state.stage = null;
-    state.stage_index = null;
-    state.stage_count = null;
-  }
+  // A single-process run after a pipeline: no stage (a continued run keeps what it had).
+  if (stage || !continuing) tagStage(state, stage ?? null);
   const store = new StateStore(paths.state, state, logger, c.monitor.heartbeat_seconds * 1000);
   const journal = new Journal(paths.journal, {
     runId: state.run_id ?? "",
@@ -238,7 +242,12 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     project: path.basename(cfg.root),
     root: cfg.root,
     redact: (t) => redactor.redact(t),
+    publicUrl: c.web.public_url,
   });
+  // dispatch.bridge: the chat dispatcher runs inside the monitor, after the outbox notifier.
+  const fanout = c.dispatch.bridge
+    ? new Fanout([...notifier.notifiers, new BridgeNotifier(cfg, logger, (t) => redactor.redact(t))], logger)
+    : notifier;
   const detectorList = buildDetectors(c.detectors);
   const detectors = new DetectorSet(detectorList);
   // issue 11: samplers, probes, metric series and checkpoints
@@ -272,6 +281,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   const monitor = new Monitor({
     config: c,
     configPath: cfg.path,
+    echo: opts.echo ?? null,
     version,
     logger,
     createSupervisor: (sink) => createSupervisor(c, paths, sink, logger),
@@ -332,7 +342,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
       },
     },
     store: incidents,
-    notifier,
+    notifier: fanout,
     journal,
     state: store,
     controlFile: paths.control,

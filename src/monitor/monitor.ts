@@ -240,6 +240,7 @@ export class Monitor {
     }
     m.after.flush(true);
     m.parts.signals.flushSeries();
+    if (phase === "aborted") m.parts.verification.discardAll(reason);
     if (phase !== "detached") m.setPhase(phase);
     s.child_running = m.childAlive && phase === "detached";
     m.deps.journal.write("monitor_stopped", {
@@ -264,6 +265,7 @@ export class Monitor {
 
   private onLine(text: string, stream: Stream, generation: number): void {
     const m = this.m;
+    m.deps.echo?.(text, stream);
     m.excerpt.push(text);
     if (m.after.active) m.after.collect(text, generation);
     if (generation !== m.gen || m.condemned.has(generation) || m.finishing) return;
