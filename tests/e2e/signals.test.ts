@@ -260,6 +260,31 @@ detectors:
   });
 });
 
+describe("completion then a crash in teardown", () => {
+  test("a non-zero exit after the completion marker is still a success, with no incident", async () => {
+    const dir = makeProject(
+      {
+        "job.sh":
+          "echo 'TRAINING COMPLETE'\nsleep 0.3\necho 'NCCL error: unhandled system error' >&2\nexit 1\n",
+      },
+      `process:
+  command: [sh, job.sh]
+detectors:
+  - { kind: pattern, name: nccl, regex: "NCCL error" }
+  - kind: completion
+    completion: { marker_regex: "^TRAINING COMPLETE", grace_seconds: 30 }
+`,
+    );
+    const r = await run(["run"], { cwd: dir });
+    expect(r.code).toBe(0);
+    const st = readState(dir)!;
+    expect([st.phase, st.last_exit_class, st.last_exit_code]).toEqual(["completed", "success", 0]);
+    expect(incidentIds(dir)).toEqual([]);
+    const ignored = journal(dir).find((e) => e.event === "detection_ignored" && e.detector === "nccl");
+    expect(ignored?.reason).toBe("the work was already complete");
+  });
+});
+
 describe("sentinel files", () => {
   test("the skill's sentinel files: .heartbeat keeps it alive, .status SUCCESS completes it even if it then hangs", async () => {
     const dir = makeProject(
