@@ -72,6 +72,8 @@ export class HeartbeatDetector implements Detector {
   }
 
   private staleness(now: number, childAlive: boolean, generation: number): Detection | null {
+    // a child re-adopted from an earlier monitor was never "started" here: its clock starts now
+    if (childAlive && this.childStart === null) this.childStart = now;
     if (!childAlive || this.childStart === null || this.fired) return null;
     const from = Math.max(this.beatMs ?? 0, this.childStart + this.o.startPeriodMs);
     const age = now - from;

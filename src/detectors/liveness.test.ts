@@ -79,6 +79,13 @@ describe("heartbeat", () => {
     expect(d.observeTick(200_000, false, 1)).toBeNull();
   });
 
+  test("a child adopted from an earlier monitor (no start seen): the clock starts at the first tick", () => {
+    const d = new HeartbeatDetector("hb", { maxAgeMs: 10_000, startPeriodMs: 0 }, 0);
+    expect(d.observeTick(1000, true, 3)).toBeNull();
+    expect(d.observeTick(10_500, true, 3)).toBeNull();
+    expect(d.observeTick(11_500, true, 3)?.meta["condition"]).toBe("stale");
+  });
+
   test("sentinel .status: FAILED is a failure, SUCCESS a completion, a stale one is ignored", () => {
     const d = new HeartbeatDetector("hb", { maxAgeMs: 1e9, startPeriodMs: 0 }, 0);
     d.onChildStart(1, 100);

@@ -132,6 +132,8 @@ export class Monitor {
         if (adopted) {
           m.gen = record.generation;
           m.childAlive = true;
+          // the samplers follow the adopted child too (its tree's RSS and fds, the probe)
+          m.parts.signals.childStarted(record);
           m.setPhase("running");
           s.child_running = true;
           m.deps.journal.write("child_adopted", { pid: record.pid, generation: record.generation });
