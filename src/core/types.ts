@@ -33,6 +33,7 @@ export type ProcessKind = "local" | "slurm" | "docker" | "attach";
  * - `stopped`: the monitor (or an operator through it) stopped it.
  * - `preempted`, `node_fail`, `timeout`, `oom`, `cancelled`: scheduler outcomes (SLURM).
  * - `unknown`: it is gone and nobody can say how (attach, a re-adopted child without an exit file).
+ * - `max_run`: stopped by the monitor for passing `process.max_run_seconds`.
  */
 export type ExitClass =
   | "success"
@@ -44,7 +45,9 @@ export type ExitClass =
   | "timeout"
   | "oom"
   | "cancelled"
-  | "unknown";
+  | "unknown"
+  // issue 11: stopped for passing process.max_run_seconds
+  | "max_run";
 
 export interface ChildExit {
   /** Exit code when one is known; for a signal death, 128 + signal number. */
@@ -60,10 +63,56 @@ export interface ChildExit {
 }
 
 /** Kinds of detector. */
-export type DetectorKind = "pattern" | "traceback" | "stall" | "exit_code";
+export type DetectorKind =
+  | "pattern"
+  | "traceback"
+  | "stall"
+  | "exit_code"
+  // issue 11: training metrics, resources, liveness and health probes
+  | "metric"
+  | "resource"
+  | "heartbeat"
+  | "probe"
+  | "completion";
 
-/** `error` detections are failures; `anomaly` detections are warnings about a live child (a stall). */
-export type DetectionKind = "error" | "anomaly";
+/**
+ * `error` detections are failures; `anomaly` detections are warnings about a live child (a stall).
+ * `completion` says the work is done (a completion marker): never a failure, the monitor ends the
+ * run as a success (stopping a child that hangs in its teardown).
+ */
+export type DetectionKind = "error" | "anomaly" | "completion";
+
+/** One point of a numeric series (a training metric or a sampled resource). */
+export interface SeriesPoint {
+  /** Epoch milliseconds when the value was read. */
+  at: number;
+  /** The job's step when the line said one, else null. */
+  step: number | null;
+  /** NaN and ±Infinity are kept as such (they are what a metric detector looks for). */
+  value: number;
+}
+
+/**
+ * One reading of a sampled resource (src/signals → the monitor → a resource detector). `resource`
+ * names what was measured (`disk`, `memory`, `rss`, `fds`, `gpu_memory`, `gpu_util`, `gpu_ecc`,
+ * `gpu_xid`), `subject` which one (a path, a GPU index, the child's pid).
+ */
+export interface ResourceReading {
+  resource: string;
+  subject: string;
+  /** percent for disk and gpu_memory/gpu_util, bytes for memory and rss, a count otherwise. */
+  value: number;
+  at: number;
+  /** Free text for the message (`12.1 GiB of 15.6 GiB`, an Xid line). */
+  detail?: string | undefined;
+}
+
+/** A named series attached to a detection, for the incident's metrics section. */
+export interface DetectionSeries {
+  name: string;
+  /** Oldest first, bounded by the detector. */
+  points: SeriesPoint[];
+}
 
 /** Languages whose tracebacks the traceback detector understands. */
 /** `cpp`: a C++ exception through `terminate called after throwing an instance of …` (libtorch, c10). */
@@ -121,6 +170,8 @@ export interface Detection {
   /** The detector's own recent lines, oldest first. */
   context: string[];
   meta: Record<string, string | number | boolean | null>;
+  /** Recent values of the series the detection is about (metric and resource detectors). */
+  series?: DetectionSeries[] | undefined;
   /** Epoch milliseconds. */
   at: number;
   generation: number;
@@ -141,7 +192,7 @@ export type ActionKind = "restart" | "restart_with_env" | "pause" | "abort" | "c
 
 export interface Action {
   kind: ActionKind;
-  /** Env overlay for `restart_with_env`; values are literals or `half` / `double`. */
+  /** Env overlay for `restart_with_env`; values are literals, `half` / `double`, or a factor `*0.5`. */
   set: Record<string, string>;
   /** argv for `custom_command`. */
   command: string[];

@@ -5,6 +5,7 @@
 import { resolveDetectorName } from "../config/detector-names.ts";
 import { compileRegex } from "../config/regex.ts";
 import type { DetectorSpec } from "../config/schema.ts";
+import { buildAdaptiveStall, buildSignalDetector } from "./build-signals.ts";
 import { ExitCodeDetector } from "./exit-code.ts";
 import { PatternDetector } from "./pattern.ts";
 import { SignatureDetector } from "./signatures/detector.ts";
@@ -39,6 +40,17 @@ export function buildDetectors(specs: DetectorSpec[], signatures?: SignaturesCon
   return out;
 }
 
+/**
+ * Issue 11's kinds fire once per occurrence and re-arm by themselves (a level crossed, a NaN after
+ * finite values, a heartbeat gone stale): a time cooldown on top would only hide the next, often
+ * worse, finding (a disk's critical level seconds after its warning, a NaN after a spike).
+ */
+const SELF_LIMITING = new Set(["metric", "resource", "heartbeat", "probe", "completion"]);
+
+function defaultCooldownSeconds(kind: DetectorSpec["kind"]): number {
+  return kind === "exit_code" || SELF_LIMITING.has(kind) ? 0 : DEFAULT_COOLDOWN_SECONDS;
+}
+
 /** The detector for one spec; `index` is its position in the config's list. */
 export function buildDetector(
   spec: DetectorSpec,
@@ -46,8 +58,7 @@ export function buildDetector(
   pack: SignaturePack | null = null,
 ): Detector {
   const name = resolveDetectorName(spec, index);
-  const cooldownMs =
-    (spec.cooldown_seconds ?? (spec.kind === "exit_code" ? 0 : DEFAULT_COOLDOWN_SECONDS)) * 1000;
+  const cooldownMs = (spec.cooldown_seconds ?? defaultCooldownSeconds(spec.kind)) * 1000;
   switch (spec.kind) {
     case "pattern":
       if (!spec.regex) throw new Error(`detector ${name}: a pattern detector needs a regex`);
@@ -55,6 +66,7 @@ export function buildDetector(
     case "traceback":
       return new TracebackDetector(name, cooldownMs, pack);
     case "stall":
+      if (spec.adaptive) return buildAdaptiveStall(spec, name, cooldownMs);
       return new StallDetector(
         name,
         spec.metric_regex ? compileRegex(spec.metric_regex) : null,
@@ -63,5 +75,11 @@ export function buildDetector(
       );
     case "exit_code":
       return new ExitCodeDetector(name, spec.nonzero_only ?? true, cooldownMs, pack);
+    default: {
+      // issue 11's kinds (build-signals.ts)
+      const d = buildSignalDetector(spec, name, cooldownMs);
+      if (d === null) throw new Error(`detector ${name}: unknown kind ${spec.kind}`);
+      return d;
+    }
   }
 }

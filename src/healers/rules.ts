@@ -19,6 +19,10 @@ export interface CompiledRule {
   exceptionType: string | undefined;
   /** A built-in signature name the detection must carry (`cuda_oom`, `oom_killer`, …). */
   signature?: string | undefined;
+  /** The detection's `meta.metric` (a series or resource name), when the rule names one. */
+  metric?: string | undefined;
+  /** The detection's `meta.condition` (nan, spike, critical, stale, …), when the rule names one. */
+  condition?: string | undefined;
   action: Action;
 }
 
@@ -30,6 +34,8 @@ export function compileRules(specs: RuleSpec[]): CompiledRule[] {
     messageRegex: r.match.message_regex !== undefined ? compileRegex(r.match.message_regex) : undefined,
     exceptionType: r.match.exception_type,
     signature: r.match.signature,
+    metric: r.match.metric,
+    condition: r.match.condition,
     action: {
       kind: r.action.kind,
       set: { ...r.action.set },
@@ -72,6 +78,8 @@ export function ruleMatches(rule: CompiledRule, d: Detection): boolean {
     const want = rule.exceptionType;
     if (!exceptionTypes(d).some((t) => typeMatches(want, t))) return false;
   }
+  if (rule.metric !== undefined && d.meta["metric"] !== rule.metric) return false;
+  if (rule.condition !== undefined && d.meta["condition"] !== rule.condition) return false;
   return true;
 }
 

@@ -9,9 +9,10 @@
  * failing child ran with.
  */
 import type { TraceException } from "../core/types.ts";
+import { sparkline } from "../util/sparkline.ts";
 import { NO_FRAMES } from "./frames-section.ts";
 import { code, fenced, oneLine, shellJoin } from "./markdown.ts";
-import type { IncidentRecord, OutcomeSummary } from "./record.ts";
+import type { IncidentRecord, IncidentSeries, OutcomeSummary } from "./record.ts";
 
 /** `2026-11-22 03:04:05 UTC` from an ISO timestamp. */
 function humanTime(iso: string): string {
@@ -264,6 +265,58 @@ function fixApplied(r: IncidentRecord): string[] {
   return out;
 }
 
+/** Rows of a series shown in the metrics table (the sparkline shows all points). */
+const METRIC_ROWS = 15;
+
+function seriesValue(v: number | string): number {
+  return typeof v === "number" ? v : Number(v);
+}
+
+function valueText(v: number | string): string {
+  if (typeof v === "string") return v === "Infinity" ? "inf" : v === "-Infinity" ? "-inf" : v;
+  return String(Number(v.toPrecision(6)));
+}
+
+/** issue 11: the recent series as a sparkline and a table of the last points. */
+function metrics(series: IncidentSeries[]): string[] {
+  const out: string[] = [];
+  for (const s of series) {
+    const values = s.points.map((p) => seriesValue(p.v));
+    const finite = values.filter((v) => Number.isFinite(v));
+    const range =
+      finite.length > 0 ? `, ${valueText(Math.min(...finite))} … ${valueText(Math.max(...finite))}` : "";
+    out.push(
+      `**${s.name}** (last ${s.points.length} point(s)${range}):`,
+      "",
+      fenced(sparkline(values)),
+      "",
+      "| step | value | time (UTC) |",
+      "|---|---|---|",
+      ...s.points
+        .slice(-METRIC_ROWS)
+        .map(
+          (p) => `| ${p.step ?? "—"} | ${valueText(p.v)} | ${new Date(p.t).toISOString().slice(11, 19)} |`,
+        ),
+      "",
+    );
+  }
+  return out;
+}
+
+/** issue 11: where the next run resumes. */
+function resumeSection(r: IncidentRecord): string[] {
+  const x = r.resume;
+  if (!x) return [];
+  if (x.checkpoint === null) return ["No complete checkpoint yet: the next run starts from the beginning."];
+  const lost =
+    x.steps_lost !== null
+      ? ` The failed run had reached step ${x.last_step}: ${x.steps_lost} step(s) will be done again.`
+      : "";
+  return [
+    `The next run resumes from ${code(x.checkpoint)}${x.step !== null ? ` (step ${x.step})` : ""}.${lost}`,
+  ];
+}
+
 /** report.md for `r`. A pure function: the same record always renders the same text. */
 export function renderReport(r: IncidentRecord): string {
   const p = r.process;
@@ -295,6 +348,8 @@ export function renderReport(r: IncidentRecord): string {
     r.trace ? fenced(r.trace.text) : "*(no stack trace)*",
     "",
   );
+  if (r.metrics && r.metrics.length > 0) lines.push("## Metrics", "", ...metrics(r.metrics));
+  if (r.resume) lines.push("## Checkpoint", "", ...resumeSection(r), "");
   if (r.related.length > 1) lines.push("## Related detections", "", ...related(r), "");
   lines.push(
     "## Configs at incident",

@@ -24,6 +24,7 @@ import {
   type IncidentRecord,
   REPORT_TAIL_LINES,
   type SeenBefore,
+  seriesOf,
   summarizeDetection,
   summarizeOutcome,
 } from "./record.ts";
@@ -223,6 +224,9 @@ export class FsIncidentStore implements IncidentStore {
       configs,
       log_excerpt: { lines: input.logExcerpt.length, tail: this.excerptTail(input.logExcerpt) },
       outcome: null,
+      // issue 11: the series the detections carried, and where the next run resumes
+      ...(related.some((d) => d.series) ? { metrics: seriesOf(related) } : {}),
+      ...(input.resume ? { resume: { ...input.resume } } : {}),
     } satisfies IncidentRecord);
     // Already redacted as text, and must not be offered to the redactor again with keys.
     record.frames = frames.files;

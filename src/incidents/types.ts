@@ -21,6 +21,20 @@ export interface NewIncident {
   maxRestarts: number;
   /** Absolute paths of config_snapshots entries; missing files are noted, not fatal. */
   configSnapshots: string[];
+  /** The checkpoint the next run resumes from (process.resume), when one is configured. */
+  resume?: ResumeInfo | null | undefined;
+}
+
+/** Where the next run resumes (issue 11). */
+export interface ResumeInfo {
+  /** Absolute path of the newest complete checkpoint, or null when there is none yet. */
+  checkpoint: string | null;
+  /** Its step, when its name says one. */
+  step: number | null;
+  /** The last step the failed run reported (null: unknown). */
+  last_step: number | null;
+  /** last_step − step: the steps the next run does again (null: unknown). */
+  steps_lost: number | null;
 }
 
 /** What happened after the healer chain answered. */

@@ -55,7 +55,18 @@ export type MonitorEvent =
   | "session_action_applied"
   | "session_action_failed"
   | "dead_child_timeout"
-  | "monitor_stopped";
+  | "monitor_stopped"
+  // issue 11
+  /** A completion marker (or sentinel SUCCESS): the work is done. */
+  | "completion"
+  /** The child did not exit within completion.grace_seconds and was stopped (still a success). */
+  | "completion_teardown_stop"
+  | "max_run"
+  | "resume_from"
+  | "checkpoint_before_stop"
+  /** A sampler (disk, nvidia-smi, a probe…) failed or timed out, or works again. */
+  | "sampler_failed"
+  | "sampler_recovered";
 
 /** Events a pipeline controller writes to the run's journal. */
 export type PipelineEvent =

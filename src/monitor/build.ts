@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { resolveDetectorName } from "../config/detector-names.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { compileRegex } from "../config/regex.ts";
 import type { ConfigData } from "../config/schema.ts";
@@ -20,6 +21,7 @@ import { revertFix } from "../fixes/revert.ts";
 import { parseActionBlock } from "../healers/agent/action-block.ts";
 import { AgentHealer } from "../healers/agent/healer.ts";
 import { childEnvironment } from "../healers/env-overlay.ts";
+import { impliedRules } from "../healers/implied-rules.ts";
 import { compileRules, RuleHealer } from "../healers/rules.ts";
 import { fingerprint } from "../incidents/fingerprint.ts";
 import type { FrameRenderer } from "../incidents/frames-section.ts";
@@ -29,6 +31,7 @@ import { buildFanout } from "../notify/build.ts";
 import { Fanout } from "../notify/fanout.ts";
 import { createRedactor } from "../redact/redactor.ts";
 import { drainSessionActions } from "../session/queue.ts";
+import { SignalRuntime } from "../signals/runtime.ts";
 import { AttachSupervisor } from "../supervisors/attach/attach.ts";
 import { DockerSupervisor } from "../supervisors/docker/docker.ts";
 import { LocalSupervisor } from "../supervisors/local/local.ts";
@@ -246,7 +249,24 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     ? new Fanout([...notifier.notifiers, new BridgeNotifier(cfg, logger, (t) => redactor.redact(t))], logger)
     : notifier;
   // the signature pack (on by default): names detections and catches failures without a traceback
-  const detectors = new DetectorSet(buildDetectors(c.detectors, c.signatures));
+  const detectorList = buildDetectors(c.detectors, c.signatures);
+  const detectors = new DetectorSet(detectorList);
+  // issue 11: samplers, probes, metric series and checkpoints
+  const signals = new SignalRuntime({
+    specs: c.detectors,
+    detectorNames: c.detectors.map((d, i) => resolveDetectorName(d, i)),
+    detectors: new Map(detectorList.map((d) => [d.name, d])),
+    cwd: c.process.cwd,
+    resume: c.process.resume,
+    metricsDir: c.monitor.metrics_dir,
+    metricsMaxPoints: c.monitor.metrics_max_points,
+    env: process.env,
+    onProblem: (message, recovered) => {
+      if (recovered) logger.info(message);
+      else logger.warn(message);
+      journal.write(recovered ? "sampler_recovered" : "sampler_failed", { message });
+    },
+  });
   const healingMode =
     c.dispatch.mode === "session" || c.healing.claude.mode === "session" ? "session" : "builtin";
   let monitorRef: Monitor | null = null;
@@ -267,7 +287,8 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     logger,
     createSupervisor: (sink) => createSupervisor(c, paths, sink, logger),
     detectors,
-    rules: new RuleHealer(compileRules(c.rules)),
+    // a detector's `action:` implies a rule tried after the user's own
+    rules: new RuleHealer([...compileRules(c.rules), ...impliedRules(c.detectors)]),
     agent: agent.active ? agent : null,
     healingMode,
     sessionMarker: c.dispatch.request_marker,
@@ -331,6 +352,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     parseActionBlock: (text) => parseActionBlock(text).action,
     redact: (t) => redactor.redact(t),
     continuing,
+    signals: signals.active ? signals : null,
   });
   monitorRef = monitor;
   return { monitor, logger, state: store, rotatedState: rotated };

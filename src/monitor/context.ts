@@ -18,6 +18,7 @@
  * | verification.ts | verification windows, regressions, keep/revert, the attempts ledger |
  * | operator.ts | the control inbox and its commands (pause, resume, approve, abort) |
  * | session-actions.ts | actions queued by a Claude Code session |
+ * | signals.ts | samplers and probes, completion, max_run_seconds, checkpoints (issue 11) |
  */
 import type { ConfigData } from "../config/schema.ts";
 import type {
@@ -34,6 +35,7 @@ import type { AppliedOutcome, IncidentRef, IncidentStore } from "../incidents/ty
 import type { Journal } from "../journal/journal.ts";
 import type { Notifier } from "../notify/types.ts";
 import type { SessionBatch } from "../session/queue.ts";
+import type { SignalRuntime } from "../signals/runtime.ts";
 import type { Supervisor, SupervisorSink } from "../supervisors/types.ts";
 import type { Logger } from "../util/logger.ts";
 import type { RunCommandResult } from "../util/run-command.ts";
@@ -48,6 +50,7 @@ import type { Launching } from "./launching.ts";
 import type { OperatorInput } from "./operator.ts";
 import { restartsExhausted } from "./policy.ts";
 import type { SessionActions } from "./session-actions.ts";
+import type { Signals } from "./signals.ts";
 import type { Phase, StateStore } from "./state.ts";
 import type { Verification } from "./verification.ts";
 
@@ -121,6 +124,8 @@ export interface MonitorDeps {
   continuing: boolean;
   /** Applied to free text kept in state.json (messages, reasons): state.json keeps no secrets. */
   redact?: (text: string) => string;
+  /** issue 11: samplers, probes, metric series and checkpoints (null or absent: none configured). */
+  signals?: SignalRuntime | null;
 }
 
 /** The parts of the monitor, one per file (see the table in this module's comment). */
@@ -133,6 +138,7 @@ export interface MonitorParts {
   verification: Verification;
   operator: OperatorInput;
   session: SessionActions;
+  signals: Signals;
 }
 
 /** An incident that ended with nothing applied while its child was still alive. */

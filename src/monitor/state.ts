@@ -132,6 +132,14 @@ export interface MonitorState {
   last_incident_id: string | null;
   /** Bytes of control.jsonl already applied. */
   control_offset: number;
+  /** issue 11: the checkpoint the next (or current) run resumes from, and the steps lost. */
+  resume?: {
+    checkpoint: string | null;
+    step: number | null;
+    last_step: number | null;
+    steps_lost: number | null;
+    at: string;
+  } | null;
 }
 
 const HISTORY_CAP = 200;
@@ -184,6 +192,7 @@ export function emptyState(): MonitorState {
     attempts_by_detector: {},
     last_incident_id: null,
     control_offset: 0,
+    resume: null,
   };
 }
 
@@ -241,6 +250,7 @@ export function beginRun(state: MonitorState, runId: string): void {
   state.last_exit_class = null;
   state.exit_code = null;
   state.stop_reason = null;
+  state.resume = null;
 }
 
 /**

@@ -159,6 +159,16 @@ function renderHuman(r: StatusReport): string {
   }
   if (r.pending_verifications)
     pairs.push(["verifying", `${r.pending_verifications} fix(es) inside their window`]);
+  // issue 11: process.resume
+  if (s.resume) {
+    const x = s.resume;
+    const verb = r.child.running ? "resumed from" : "resumes from";
+    const text =
+      x.checkpoint === null
+        ? "no complete checkpoint yet (the next run starts from the beginning)"
+        : `${x.checkpoint}${x.step !== null ? ` (step ${x.step})` : ""}${x.steps_lost !== null ? `, ${x.steps_lost} step(s) lost (the failed run reached ${x.last_step})` : ""}`;
+    pairs.push([verb, text]);
+  }
   pairs.push(["anomalies", String(s.anomalies.length)]);
   if (r.last_incident_id) pairs.push(["last incident", r.last_incident_id]);
   pairs.push(["heartbeat", whenAgo(r.last_heartbeat, now)]);
