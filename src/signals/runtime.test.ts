@@ -142,6 +142,11 @@ describe("resources", () => {
     );
     const p = Bun.spawn(["sleep", "30"]);
     try {
+      // Sample the child once it is `sleep` (right after spawn it may still be the forked runtime).
+      for (let i = 0; i < 100; i++) {
+        if (fs.readlinkSync(`/proc/${p.pid}/exe`).endsWith("/sleep")) break;
+        await Bun.sleep(50);
+      }
       dets[0]!.onChildStart?.(1, Date.now());
       rt.setChild({ generation: 1, pid: p.pid, startedAt: Date.now() });
       await rt.sampleAll();
