@@ -19,6 +19,7 @@ import { register as registerRun } from "./commands/run.ts";
 import { register as registerScan } from "./commands/scan.ts";
 import { register as registerSession } from "./commands/session.ts";
 import { register as registerStatus } from "./commands/status.ts";
+import { register as registerUpdate } from "./commands/update.ts";
 import { CliExit } from "./exit.ts";
 import { VERSION } from "./version.ts";
 
@@ -31,6 +32,8 @@ export function buildProgram(): Command {
       "Self-healing supervisor for long-running work: watch a command, catch the failure, fix it, leave a paper trail.",
     )
     .version(VERSION, "-V, --version", "print the version")
+    // Program options only before the command: `update --version X` is update's own option.
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
@@ -48,6 +51,7 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerSession(program);
   registerHooks(program);
+  registerUpdate(program);
   return program as unknown as Command;
 }
 
