@@ -259,7 +259,8 @@ else
         if [ "$GITHUB_URL" = https://github.com ]; then api=https://api.github.com; else api=$GITHUB_URL/api/v3; fi
       fi
       fetch "$api/repos/$REPO/releases?per_page=1" "$WORK/releases.json" || die 2 "cannot list releases at $api/repos/$REPO/releases"
-      VERSION=$(sed -n 's/.*"tag_name": *"v\{0,1\}\([^"]*\)".*/\1/p' "$WORK/releases.json" | head -n 1)
+      # The newest release (GitHub lists newest first); compact JSON has everything on one line.
+      VERSION=$(tr ',' '\n' <"$WORK/releases.json" | sed -n 's/.*"tag_name": *"v\{0,1\}\([^"]*\)".*/\1/p' | head -n 1)
     elif [ -z "$VERSION" ]; then
       # releases/latest/download/ redirects to the newest (non-pre)release; read its VERSION first so
       # the checksums and the archive come from the same release even if a new one appears meanwhile.

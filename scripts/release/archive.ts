@@ -59,6 +59,7 @@ export async function archive(
   mtime: number,
   formats: Array<"tar.gz" | "tar.xz">,
   log: (s: string) => void,
+  gzipLevel = 9,
 ): Promise<ArchiveFile[]> {
   const tarArgs = [
     "tar",
@@ -81,7 +82,11 @@ export async function archive(
       log(`${name}: skipped (xz is not installed on this machine)`);
       continue;
     }
-    await pipeInto(tarArgs, format === "tar.gz" ? ["gzip", "-9", "-n"] : ["xz", "-6", "-T0", "-c"], out);
+    await pipeInto(
+      tarArgs,
+      format === "tar.gz" ? ["gzip", `-${gzipLevel}`, "-n"] : ["xz", "-6", "-T0", "-c"],
+      out,
+    );
     const size = fs.statSync(out).size;
     const gz = made.find((m) => m.format === "tar.gz");
     if (format === "tar.xz" && gz !== undefined && size >= gz.size) {
