@@ -1,0 +1,28 @@
+/**
+ * @module
+ * A Bun macro (imported `with { type: "macro" }`): runs when grammars.ts is bundled or transpiled,
+ * never at run time. It reads grammars/manifest.json, takes each language's `.wasm` from its npm
+ * package and returns it zstd-compressed, base64-encoded, so the binary carries 0.5 MB of
+ * grammars instead of 5.7 MB (docs/distribution.md has the measurement). grammars.ts inflates a
+ * grammar on its first use, in about a millisecond.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+interface Manifest {
+  languages: Record<string, { package: string; wasm: string }>;
+}
+
+/** Language id → base64 of the zstd-compressed grammar wasm. */
+export function compressedGrammars(): Record<string, string> {
+  const root = path.resolve(import.meta.dir, "../..");
+  const manifest = JSON.parse(
+    fs.readFileSync(path.join(root, "grammars", "manifest.json"), "utf8"),
+  ) as Manifest;
+  const out: Record<string, string> = {};
+  for (const [id, spec] of Object.entries(manifest.languages)) {
+    const file = Bun.resolveSync(`${spec.package}/${spec.wasm}`, root);
+    out[id] = Buffer.from(Bun.zstdCompressSync(fs.readFileSync(file), { level: 19 })).toString("base64");
+  }
+  return out;
+}
