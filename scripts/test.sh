@@ -70,6 +70,7 @@ fi
 if [ "${AUTOSENTRY_TEST_ONLY:-}" != unit ]; then
   step build npm run --silent build
   if [ -x dist/autosentry ]; then
+    step "dist tools" bash scripts/ci/dist-tools.sh # shellcheck, dash, qemu-user for install/update tests
     services_up
     bun_suite "end-to-end tests" --timeout 180000 tests/e2e
     services_down

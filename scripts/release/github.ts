@@ -32,6 +32,9 @@ function status(err: unknown): number | undefined {
   return typeof err === "object" && err !== null && "status" in err ? Number(err.status) : undefined;
 }
 
+/** Octokit logs every failed request at info level; our errors say it once, in our words. */
+const QUIET_LOG = { debug() {}, info() {}, warn() {}, error() {} };
+
 /** Publish `versionDir` as release `v<version>`; returns the release's html_url. */
 export async function publishGithubRelease(
   versionDir: string,
@@ -44,6 +47,7 @@ export async function publishGithubRelease(
     auth: o.token,
     baseUrl: o.apiUrl.replace(/\/+$/, ""),
     userAgent: "autosentry-release",
+    log: QUIET_LOG,
   });
   const tag = `v${version}`;
 

@@ -15,6 +15,9 @@ import * as path from "node:path";
 import { Octokit } from "@octokit/rest";
 import { compareVersions, parseVersion } from "./semver.ts";
 
+/** Octokit logs every failed request at info level; our errors say it once, in our words. */
+const QUIET_LOG = { debug() {}, info() {}, warn() {}, error() {} };
+
 /** The repository releases are published to (install.sh has the same default). */
 export const DEFAULT_REPO = "autosentry/autosentry";
 export const DEFAULT_GITHUB_API = "https://api.github.com";
@@ -128,6 +131,7 @@ export class GithubSource implements ReleaseSource {
     this.octokit = new Octokit({
       baseUrl,
       userAgent: "autosentry-update",
+      log: QUIET_LOG,
       request: { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) },
       ...(token ? { auth: token } : {}),
     });

@@ -90,6 +90,8 @@ export function startFakeGithub(opts: {
   repo: string;
   token: string;
   mirrorDir?: string;
+  /** GitHub Enterprise Server shapes: the API under `/api/v3`, uploads under `/api/uploads`. */
+  enterprise?: boolean;
 }): FakeGithub {
   const releases: Release[] = [];
   const log: string[] = [];
@@ -99,7 +101,7 @@ export function startFakeGithub(opts: {
   let base = "";
 
   const assetJson = (r: Release, a: Asset) => ({
-    url: `${base}/repos/${full}/releases/assets/${a.id}`,
+    url: `${base}${opts.enterprise ? "/api/v3" : ""}/repos/${full}/releases/assets/${a.id}`,
     id: a.id,
     node_id: `RA_${a.id}`,
     name: a.name,
@@ -114,10 +116,10 @@ export function startFakeGithub(opts: {
     uploader: { login: "release-bot", id: 1, type: "User" },
   });
   const releaseJson = (r: Release) => ({
-    url: `${base}/repos/${full}/releases/${r.id}`,
+    url: `${base}${opts.enterprise ? "/api/v3" : ""}/repos/${full}/releases/${r.id}`,
     html_url: `${base}/${full}/releases/tag/${r.tag_name}`,
     assets_url: `${base}/repos/${full}/releases/${r.id}/assets`,
-    upload_url: `${base}/uploads/repos/${full}/releases/${r.id}/assets{?name,label}`,
+    upload_url: `${base}${opts.enterprise ? "/api/uploads" : "/uploads"}/repos/${full}/releases/${r.id}/assets{?name,label}`,
     tarball_url: `${base}/repos/${full}/tarball/${r.tag_name}`,
     zipball_url: `${base}/repos/${full}/zipball/${r.tag_name}`,
     id: r.id,
@@ -144,7 +146,15 @@ export function startFakeGithub(opts: {
     hostname: "127.0.0.1",
     async fetch(req) {
       const u = new URL(req.url);
-      const p = decodeURIComponent(u.pathname);
+      const raw = decodeURIComponent(u.pathname);
+      // GitHub Enterprise serves the API under /api/v3 and uploads under /api/uploads; github.com
+      // under api.github.com and uploads.github.com (here: the root and /uploads).
+      let p = raw;
+      if (opts.enterprise) {
+        if (raw.startsWith("/api/v3/")) p = raw.slice("/api/v3".length);
+        else if (raw.startsWith("/api/uploads/")) p = `/uploads/${raw.slice("/api/uploads/".length)}`;
+        else if (raw.startsWith("/repos/") || raw.startsWith("/uploads/")) p = "/not-on-enterprise";
+      }
       log.push(`${req.method} ${p}`);
       const auth = req.headers.get("authorization") ?? "";
       const authed = auth === `token ${opts.token}` || auth === `Bearer ${opts.token}`;
@@ -278,7 +288,7 @@ export function startFakeGithub(opts: {
   return {
     url: base,
     webUrl: base,
-    apiUrl: base,
+    apiUrl: opts.enterprise ? `${base}/api/v3` : base,
     token: opts.token,
     releases,
     log,
