@@ -91,7 +91,7 @@ async function main(): Promise<number> {
       const binDir = path.join(buildDir, target.name);
       const bin = path.join(binDir, "autosentry");
       compile(target, runtime, version, bin);
-      const checked = smokeTest(target, bin, version);
+      const checked = smokeTest(target, bin, version, runtime);
       const archives = await archive(
         binDir,
         target.name,

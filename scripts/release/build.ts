@@ -70,9 +70,21 @@ export function elfInterpreter(buf: Buffer): string | null {
   return null;
 }
 
-/** Check a built binary; returns how it was checked. Throws when the check fails. */
-export function smokeTest(target: Target, bin: string, version: string): string {
-  const runner = runnerFor(target);
+/**
+ * Check a built binary; returns how it was checked. Throws when the check fails. When the Bun
+ * runtime itself cannot start here (e.g. Debian's musl package has no musl libstdc++, which Bun's
+ * musl build links), the binary cannot either, and that says nothing about the build: it gets the
+ * structural check instead.
+ */
+export function smokeTest(target: Target, bin: string, version: string, runtime: string): string {
+  let runner = runnerFor(target);
+  if ("prefix" in runner) {
+    const probe = Bun.spawnSync([...runner.prefix, runtime, "--version"], { stdout: "pipe", stderr: "pipe" });
+    if (probe.exitCode !== 0) {
+      const why = probe.stderr.toString().trim().split("\n")[0] ?? "";
+      runner = { reason: `the Bun runtime itself does not start here: ${why.slice(0, 120)}` };
+    }
+  }
   if ("prefix" in runner) {
     const r = Bun.spawnSync([...runner.prefix, bin, "--version"], { stdout: "pipe", stderr: "pipe" });
     const out = r.stdout.toString().trim();
