@@ -9,6 +9,18 @@ ROOT=$PWD
 echo "== building dist/autosentry"
 npm run --silent build >/dev/null
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/autosentry-demo.XXXXXX")
+# The scratch copy is removed when the demo succeeds; a failed demo keeps it for inspection, and
+# AUTOSENTRY_KEEP_DEMO=1 keeps it either way.
+cleanup() {
+  local rc=$?
+  if [ "$rc" -eq 0 ] && [ "${AUTOSENTRY_KEEP_DEMO:-}" != 1 ]; then
+    rm -rf "$WORK"
+    echo "== removed the scratch copy $WORK (AUTOSENTRY_KEEP_DEMO=1 keeps it)"
+  else
+    echo "== the scratch copy is kept: $WORK"
+  fi
+}
+trap cleanup EXIT
 cp -R examples/oom-train/. "$WORK/"
 cd "$WORK"
 echo "== supervising the example job in $WORK"

@@ -7,6 +7,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { register as registerAnalyze } from "./commands/analyze.ts";
 import { register as registerConfig } from "./commands/config.ts";
+import { register as registerDispatcher } from "./commands/dispatcher.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
 import { register as registerExplain } from "./commands/explain.ts";
 import { register as registerHealer } from "./commands/healer.ts";
@@ -21,6 +22,7 @@ import { register as registerSession } from "./commands/session.ts";
 import { register as registerStatus } from "./commands/status.ts";
 import { register as registerUpdate } from "./commands/update.ts";
 import { CliExit } from "./exit.ts";
+import { exitForOutputError, exitQuietlyOnOutputErrors, isOutputError } from "./output-errors.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
@@ -51,17 +53,20 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerSession(program);
   registerHooks(program);
+  registerDispatcher(program);
   registerUpdate(program);
   return program as unknown as Command;
 }
 
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnOutputErrors();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
+    if (isOutputError(err)) return exitForOutputError(err);
     if (err instanceof CliExit) {
       if (err.message) process.stderr.write(`${err.message}\n`);
       return err.code;

@@ -97,6 +97,16 @@ describe("errors", () => {
     expect(errorsOf("a: *nope\n")).toEqual(["c.yaml:1:4: unknown alias *nope"]);
   });
 
+  test("a badly indented key is one error at its line, with the indentation compared", () => {
+    // One key too shallow used to give a burst of errors pointing at the lines after it.
+    expect(errorsOf("process:\n  command: [a]\n env:\n    A: '1'\n  cwd: .\nmonitor: {}\n")).toEqual([
+      "c.yaml:3:2: YAML syntax error: bad indentation: this line is indented by 1 space, line 2 above it by 2 spaces (every key of one mapping must start at the same column)",
+    ]);
+    expect(errorsOf("process:\n  command: [a]\n   cwd: .\n")).toEqual([
+      "c.yaml:3:4: YAML syntax error: bad indentation: this line is indented by 3 spaces, line 2 above it by 2 spaces (every key of one mapping must start at the same column)",
+    ]);
+  });
+
   test("a document that is not a mapping", () => {
     expect(errorsOf("- a\n- b\n")).toEqual(["c.yaml:1:1: expected a mapping of keys (got a list)"]);
   });
@@ -169,7 +179,16 @@ describe("values", () => {
   test("an empty file is {} and gets every default", () => {
     const data = load("");
     expect(data.process.kind).toBe("local");
-    expect(data.notifiers).toEqual([{ kind: "log", headers: {}, timeout_seconds: 10, retries: 3 }]);
+    expect(data.notifiers).toEqual([
+      {
+        kind: "log",
+        headers: {},
+        timeout_seconds: 10,
+        retries: 3,
+        fold_window_seconds: 600,
+        signature_header: "X-Autosentry-Signature",
+      },
+    ]);
     expect(load("# only a comment\n").monitor.settle_seconds).toBe(2);
   });
 

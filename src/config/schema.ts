@@ -109,7 +109,7 @@ export const RestartPolicy = z
       .min(0)
       .default(5)
       .describe(
-        "Give up when this many consecutive failures have the same signature (detector, kind and message with digits removed). 0 = off.",
+        "Give up when one failure repeats more than this many times in a row (same signature: detector, kind and message with digits removed): with 3, the 4th identical failure stops the run. 0 = off.",
       ),
     max_restarts_in_window: z
       .number()
@@ -547,9 +547,25 @@ export const ClaudeConfig = z.strictObject({
     .describe("interactive: subagent hint per detector name (or `default`)."),
   api: z
     .strictObject({
-      base_url: z.string().default("https://api.anthropic.com").describe("api: Messages API base URL."),
+      provider: z
+        .enum(["anthropic", "openai"])
+        .default("anthropic")
+        .describe(
+          "api: the wire protocol: anthropic (Messages API) or openai (Chat Completions, as OpenAI, vLLM, Ollama and llama.cpp serve it).",
+        ),
+      base_url: z
+        .string()
+        .default("https://api.anthropic.com")
+        .describe(
+          "api: the API's base URL (left at this default with provider openai: https://api.openai.com).",
+        ),
       model: z.string().default("claude-sonnet-4-5").describe("api: model name."),
-      api_key_env: z.string().default("ANTHROPIC_API_KEY").describe("api: env var holding the key."),
+      api_key_env: z
+        .string()
+        .default("ANTHROPIC_API_KEY")
+        .describe(
+          "api: env var holding the key (left at this default with provider openai: OPENAI_API_KEY, which a local server may not need).",
+        ),
       max_steps: z
         .number()
         .int()
@@ -566,108 +582,135 @@ export const ClaudeConfig = z.strictObject({
     .prefault({}),
 });
 
-export const HealingConfig = z.strictObject({
-  claude: ClaudeConfig.prefault({}),
-  langgraph: z
-    .strictObject({
-      enabled: z.boolean().default(false).describe("true selects the api mode."),
-      provider: z
-        .enum(["anthropic", "openai", "google"])
-        .default("anthropic")
-        .describe("LLM provider of the Python tool's LangGraph healer."),
-      model: z.string().default("claude-haiku-4-5").describe("Model of the LangGraph healer."),
-      temperature: z.number().default(0).describe("Sampling temperature of the LangGraph healer."),
-      max_steps: z
-        .number()
-        .int()
-        .positive()
-        .default(3)
-        .describe("Diagnose and cross-check rounds of the LangGraph healer."),
-      request_timeout_seconds: z
-        .number()
-        .finite()
-        .positive()
-        .default(120)
-        .describe("Timeout of one LLM call of the LangGraph healer."),
-      cross_check: z
-        .strictObject({
-          enabled: z.boolean().default(false).describe("Have a second model check the diagnosis."),
-          provider: z
-            .enum(["anthropic", "openai", "google"])
-            .default("openai")
-            .describe("Provider of the cross-checking model."),
-          model: z.string().default("gpt-4o-mini").describe("The cross-checking model."),
-        })
-        .prefault({}),
-    })
-    .prefault({})
-    .describe("Accepted for compatibility with the Python tool; enabled: true selects the api mode."),
-  git: z
-    .strictObject({
-      enabled: z.boolean().default(true).describe("Put agent fixes on their own branch."),
-      branch_prefix: z
-        .string()
-        .default("autosentry/fix-")
-        .describe("Fix branches are named this prefix followed by the incident id."),
-      auto_merge: z
-        .boolean()
-        .default(false)
-        .describe("Bring a kept fix onto your branch (only when that is clean)."),
-      write_enabled: z.boolean().default(true).describe("false: record the diff but create no branch."),
-    })
-    .prefault({}),
-  github: z
-    .strictObject({
-      open_pr: z.boolean().default(false).describe("Push a kept fix and open a pull request."),
-      api_url: z.string().default("https://api.github.com").describe("GitHub (Enterprise) API base URL."),
-      token_env: z.string().default("GITHUB_TOKEN").describe("Env var holding the GitHub token."),
-      remote: z.string().default("origin").describe("Git remote that fix branches are pushed to."),
-      repo: z
-        .string()
-        .regex(/^[^/\s]+\/[^/\s]+$/, "must be owner/name")
-        .optional()
-        .describe("owner/name of the repository; default: read from the remote's URL."),
-    })
-    .prefault({}),
-  budget: z
-    .strictObject({
-      max_attempts_per_detector_per_hour: z
-        .number()
-        .int()
-        .default(60)
-        .describe(
-          "Healing attempts per detector per rolling hour; past it healing pauses for that detector. 0 = off.",
-        ),
-      max_wall_seconds_per_incident: z
-        .number()
-        .finite()
-        .positive()
-        .default(7200)
-        .describe("Upper bound on the time spent healing one incident."),
-    })
-    .prefault({}),
-  verify_window_seconds: seconds(
-    600,
-    "An action is kept when the same failure does not come back within this window.",
-  ),
-  verify_match: z
-    .enum(["fingerprint", "detector"])
-    .default("fingerprint")
-    .describe("What counts as the same failure: same detector and fingerprint, or the same detector alone."),
-  regression_action: z
-    .enum(["revert", "escalate", "ignore"])
-    .default("revert")
-    .describe(
-      "When an agent fix's failure comes back within the window: revert discards the fix branch, escalate pauses healing for the detector and notifies, ignore does nothing.",
+export const HealingConfig = z
+  .strictObject({
+    claude: ClaudeConfig.prefault({}),
+    langgraph: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe("true selects the api mode."),
+        provider: z
+          .enum(["anthropic", "openai", "google"])
+          .default("anthropic")
+          .describe("LLM provider of the Python tool's LangGraph healer."),
+        model: z.string().default("claude-haiku-4-5").describe("Model of the LangGraph healer."),
+        temperature: z.number().default(0).describe("Sampling temperature of the LangGraph healer."),
+        max_steps: z
+          .number()
+          .int()
+          .positive()
+          .default(3)
+          .describe("Diagnose and cross-check rounds of the LangGraph healer."),
+        request_timeout_seconds: z
+          .number()
+          .finite()
+          .positive()
+          .default(120)
+          .describe("Timeout of one LLM call of the LangGraph healer."),
+        cross_check: z
+          .strictObject({
+            enabled: z
+              .boolean()
+              .default(false)
+              .refine((v) => v === false, {
+                message:
+                  "not supported: autosentry has no second-model cross-check; remove the key or set it to false",
+              })
+              .describe(
+                "Not supported (must stay false): the Python tool's second-model check of the diagnosis.",
+              ),
+            provider: z
+              .enum(["anthropic", "openai", "google"])
+              .default("openai")
+              .describe("Provider of the cross-checking model."),
+            model: z.string().default("gpt-4o-mini").describe("The cross-checking model."),
+          })
+          .prefault({}),
+      })
+      .prefault({})
+      .describe(
+        "The Python tool's headless healer: enabled: true selects the api mode with this provider (anthropic or openai), model, max_steps and timeout.",
+      ),
+    git: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe("Put agent fixes on their own branch."),
+        branch_prefix: z
+          .string()
+          .default("autosentry/fix-")
+          .describe("Fix branches are named this prefix followed by the incident id."),
+        auto_merge: z
+          .boolean()
+          .default(false)
+          .describe("Bring a kept fix onto your branch (only when that is clean)."),
+        write_enabled: z.boolean().default(true).describe("false: record the diff but create no branch."),
+      })
+      .prefault({}),
+    github: z
+      .strictObject({
+        open_pr: z.boolean().default(false).describe("Push a kept fix and open a pull request."),
+        api_url: z.string().default("https://api.github.com").describe("GitHub (Enterprise) API base URL."),
+        token_env: z.string().default("GITHUB_TOKEN").describe("Env var holding the GitHub token."),
+        remote: z.string().default("origin").describe("Git remote that fix branches are pushed to."),
+        repo: z
+          .string()
+          .regex(/^[^/\s]+\/[^/\s]+$/, "must be owner/name")
+          .optional()
+          .describe("owner/name of the repository; default: read from the remote's URL."),
+      })
+      .prefault({}),
+    budget: z
+      .strictObject({
+        max_attempts_per_detector_per_hour: z
+          .number()
+          .int()
+          .default(60)
+          .describe(
+            "Healing attempts per detector per rolling hour; past it healing pauses for that detector. 0 = off.",
+          ),
+        max_wall_seconds_per_incident: z
+          .number()
+          .finite()
+          .positive()
+          .default(7200)
+          .describe("Upper bound on the time spent healing one incident."),
+      })
+      .prefault({}),
+    verify_window_seconds: seconds(
+      600,
+      "An action is kept when the same failure does not come back within this window.",
     ),
-  escalate_to_claude_after: z
-    .preprocess((v) => (v === null ? undefined : v), z.number().int().default(2))
-    .describe("Hand a failure to the agent after this many unverified restarts (0 or less means 2)."),
-  escalate_on_rule_regression: z
-    .boolean()
-    .default(true)
-    .describe("When a rule's action does not hold, hand that detector's next failure to the agent."),
-});
+    verify_match: z
+      .enum(["fingerprint", "detector"])
+      .default("fingerprint")
+      .describe(
+        "What counts as the same failure: same detector and fingerprint, or the same detector alone.",
+      ),
+    regression_action: z
+      .enum(["revert", "escalate", "ignore"])
+      .default("revert")
+      .describe(
+        "When an agent fix's failure comes back within the window: revert discards the fix branch, escalate pauses healing for the detector and notifies, ignore does nothing.",
+      ),
+    escalate_to_claude_after: z
+      .preprocess((v) => (v === null ? undefined : v), z.number().int().default(2))
+      .describe("Hand a failure to the agent after this many unverified restarts (0 or less means 2)."),
+    escalate_on_rule_regression: z
+      .boolean()
+      .default(true)
+      .describe("When a rule's action does not hold, hand that detector's next failure to the agent."),
+  })
+  .superRefine((h, ctx) => {
+    // The LangGraph settings drive the api mode when it is selected through them; a provider we do
+    // not speak must fail here rather than be routed silently to another one.
+    const used = h.langgraph.enabled || h.claude.mode === "langgraph";
+    if (used && h.langgraph.provider === "google") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["langgraph", "provider"],
+        message:
+          "google is not supported: use anthropic, or openai for any OpenAI-compatible server (vLLM, Ollama, llama.cpp)",
+      });
+    }
+  });
 
 // ---------------------------------------------------------------------------------------------
 // notifiers, dispatch, vault, redaction
@@ -675,9 +718,9 @@ export const HealingConfig = z.strictObject({
 export const NotifierSpec = z
   .strictObject({
     kind: z
-      .enum(["log", "slack_outbox", "discord_outbox", "webhook"])
+      .enum(["log", "slack_outbox", "discord_outbox", "webhook", "command"])
       .describe(
-        "log writes to autosentry.log; slack_outbox and discord_outbox append to a JSONL outbox that `autosentry dispatcher run` delivers; webhook POSTs JSON.",
+        "log writes to autosentry.log; slack_outbox and discord_outbox append to a JSONL outbox that `autosentry dispatcher run` (or `dispatch.bridge`) delivers; webhook POSTs JSON; command runs an argv with the notification as JSON on stdin.",
       ),
     outbox_path: z
       .string()
@@ -687,14 +730,51 @@ export const NotifierSpec = z
     thread_key: z.string().optional().describe("slack_outbox, discord_outbox: logical thread label."),
     url: z.string().optional().describe("webhook: URL to POST to."),
     headers: z.record(z.string(), z.string()).default({}).describe("webhook: extra request headers."),
-    timeout_seconds: z.number().finite().positive().default(10).describe("webhook: per-request timeout."),
+    timeout_seconds: z
+      .number()
+      .finite()
+      .positive()
+      .default(10)
+      .describe("webhook: per-request timeout; command: how long the program may run."),
     retries: z.number().int().min(0).default(3).describe("webhook: retries with backoff after a failure."),
     events: z
       .array(z.enum(["start", "anomaly", "recovery", "milestone", "exit", "heartbeat"]))
       .optional()
       .describe("Only these notification kinds (default: all)."),
+    // --- issue 10: notifiers (signing, command, detector filter, folding) ---
+    detectors: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        "Only notifications about these detectors (default: all; notifications about no detector always pass).",
+      ),
+    fold_window_seconds: z
+      .number()
+      .finite()
+      .min(0)
+      .default(600)
+      .describe(
+        "Repeats of one failure (same fingerprint) within this window fold into one message with a count; 0 = never fold.",
+      ),
+    secret_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+      .optional()
+      .describe(
+        "webhook: environment variable holding the shared secret; the body is signed with HMAC-SHA256.",
+      ),
+    signature_header: z
+      .string()
+      .default("X-Autosentry-Signature")
+      .describe("webhook: header carrying `sha256=<hex HMAC of the body>` when secret_env is set."),
+    argv: z
+      .array(z.string())
+      .optional()
+      .describe("command: the program and its arguments (no shell); the notification is JSON on stdin."),
   })
   .superRefine((n, ctx) => {
+    if (n.kind === "command" && (!n.argv || n.argv.length === 0))
+      ctx.addIssue({ code: "custom", path: ["argv"], message: "a command notifier needs an argv" });
     if (n.kind === "webhook" && !n.url)
       ctx.addIssue({ code: "custom", path: ["url"], message: "a webhook notifier needs a url" });
     if (n.url !== undefined && !/^https?:\/\//.test(n.url)) {
@@ -726,6 +806,36 @@ export const DispatchConfig = z.strictObject({
     .string()
     .default(".autosentry/session_action_cursor")
     .describe("session: the last queued action the monitor applied."),
+  // --- issue 10: the chat dispatcher ---
+  bridge: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Run the chat dispatcher inside the monitor (delivers the outboxes, reads commands from the threads); otherwise run `autosentry dispatcher run`.",
+    ),
+  allowed_users: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      "Chat user ids whose thread commands are obeyed (`U0123ABCD` or `slack:U0123ABCD`, `discord:1234…`); empty = anyone in the thread.",
+    ),
+  poll_seconds: z
+    .number()
+    .finite()
+    .min(0.2)
+    .default(5)
+    .describe("How often the dispatcher looks for new outbox lines, due retries and thread replies."),
+});
+
+// --- issue 10: links from notifications to the web viewer ---
+export const WebConfig = z.strictObject({
+  public_url: z
+    .string()
+    .regex(/^https?:\/\//, "must start with http:// or https://")
+    .optional()
+    .describe(
+      "Address people use to reach `autosentry web`; notifications link to `<public_url>/incidents/<id>`.",
+    ),
 });
 
 export const VaultConfig = z.strictObject({
@@ -748,7 +858,14 @@ export const VaultConfig = z.strictObject({
     .describe("How different (edit distance / length) two messages may be and still be one pattern."),
   narratives: z
     .strictObject({
-      enabled: z.boolean().default(false).describe("Have an LLM write a short narrative into notes."),
+      enabled: z
+        .boolean()
+        .default(false)
+        .refine((v) => v === false, {
+          message:
+            "not supported: autosentry writes its notes without LLM narratives; remove the key or set it to false",
+        })
+        .describe("Not supported (must stay false): the Python tool's LLM-written narratives in notes."),
       provider: z.enum(["anthropic", "openai", "google"]).default("anthropic").describe("LLM provider."),
       model: z.string().default("claude-haiku-4-5").describe("LLM model."),
       request_timeout_seconds: z
@@ -783,10 +900,20 @@ export const Config = z.strictObject({
   healing: HealingConfig.prefault({}),
   dispatch: DispatchConfig.prefault({}),
   notifiers: nullableList(NotifierSpec)
-    .default([{ kind: "log", headers: {}, timeout_seconds: 10, retries: 3 }])
+    .default([
+      {
+        kind: "log",
+        headers: {},
+        timeout_seconds: 10,
+        retries: 3,
+        fold_window_seconds: 600,
+        signature_header: "X-Autosentry-Signature",
+      },
+    ])
     .describe("Where notifications go."),
   vault: VaultConfig.prefault({}),
   redaction: RedactionConfig.prefault({}),
+  web: WebConfig.prefault({}),
   config_snapshots: nullableList(z.string())
     .default([])
     .describe("Files copied (redacted) into every incident."),

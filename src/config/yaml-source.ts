@@ -25,15 +25,27 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const src: YamlSource = { file, doc, lineCounter, value: undefined, issues: [] };
+  // YAML errors cascade: one badly indented line makes the parser misread every line after it.
+  // Only the first syntax error is reported (duplicate keys are independent and all reported).
+  let syntaxReported = false;
   for (const err of doc.errors) {
     const pos = err.linePos?.[0] ?? { line: 0, col: 0 };
     let message = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
     if (err.code === "DUPLICATE_KEY") {
       const key = findKeyAt(doc, err.pos[0]);
       message = key === undefined ? "duplicate key" : `duplicate key ${JSON.stringify(key)}`;
-    } else {
-      message = `YAML syntax error: ${message.charAt(0).toLowerCase()}${message.slice(1)}`;
+      src.issues.push({ file, line: pos.line, col: pos.col, path: "", message });
+      continue;
     }
+    if (syntaxReported) continue;
+    syntaxReported = true;
+    const misaligned = err.code === "BAD_INDENT" && message.startsWith("All mapping items must start");
+    const indent = misaligned ? indentationHint(text, pos.line) : null;
+    if (indent) {
+      src.issues.push({ file, line: pos.line, col: indent.col, path: "", message: indent.message });
+      continue;
+    }
+    message = `YAML syntax error: ${message.charAt(0).toLowerCase()}${message.slice(1)}`;
     src.issues.push({ file, line: pos.line, col: pos.col, path: "", message });
   }
   if (src.issues.length > 0) return src;
@@ -54,6 +66,31 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     src.issues.push({ file, line: 0, col: 0, path: "", message: `cannot read YAML: ${message}` });
   }
   return src;
+}
+
+/**
+ * For a line whose indentation does not fit its block: where its text starts, and a message that
+ * compares it with the line above it, which is what a person needs to see the mistake.
+ */
+function indentationHint(text: string, line: number): { col: number; message: string } | null {
+  const lines = text.split("\n");
+  const here = lines[line - 1];
+  if (here === undefined || here.trim() === "") return null;
+  const width = (l: string) => l.length - l.trimStart().length;
+  const n = width(here);
+  let above = line - 2;
+  while (above >= 0 && /^\s*(#.*)?$/.test(lines[above] ?? "")) above--;
+  if (above < 0) return null;
+  const m = width(lines[above] ?? "");
+  const spaces = (k: number) => `${k} space${k === 1 ? "" : "s"}`;
+  const parentOpens = /:\s*(#.*)?$/.test(lines[above] ?? "");
+  const detail = parentOpens
+    ? `this line is indented by ${spaces(n)}; line ${above + 1} opens a block at ${spaces(m)}`
+    : `this line is indented by ${spaces(n)}, line ${above + 1} above it by ${spaces(m)}`;
+  return {
+    col: n + 1,
+    message: `YAML syntax error: bad indentation: ${detail} (every key of one mapping must start at the same column)`,
+  };
 }
 
 function findKeyAt(doc: Doc, offset: number): string | undefined {

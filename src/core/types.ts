@@ -171,4 +171,29 @@ export interface Notification {
   title: string;
   body: string;
   incident_id: string | null;
+  /** Structured facts for readable messages and folding (src/notify/message.ts); absent = title/body only. */
+  detail?: NotificationDetail | undefined;
+}
+
+/** What a person needs to read a notification at a glance: what broke, what was done. */
+export interface NotificationDetail {
+  /** What is supervised, short (`train.py`). */
+  subject?: string | undefined;
+  detector?: string | undefined;
+  /** Groups repeats of one failure (src/incidents/fingerprint.ts); repeats fold into one message. */
+  fingerprint?: string | undefined;
+  /** What broke, one line (`CUDA out of memory at step 84,000`). */
+  what?: string | undefined;
+  /** What was done (`restarted with BATCH_SIZE=32`); absent when nothing was. */
+  action?: string | undefined;
+  rule?: string | null | undefined;
+  /** Unverified restarts after this one, and the cap (0 = unlimited). */
+  restart?: number | undefined;
+  max_restarts?: number | undefined;
+  /** `KeyError: 'lr'`: the exception line. */
+  exception?: string | undefined;
+  /** The innermost frame of the trace (`train.py:84 in step`). */
+  frame?: string | undefined;
+  /** Whether something was done about it (used when folding: "healed each time"). */
+  healed?: boolean | undefined;
 }

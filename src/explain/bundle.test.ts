@@ -200,6 +200,28 @@ describe("buildBundle: monitor runs", () => {
     expect(log.trimEnd().endsWith("[REDACTED]\n-----END PRIVATE KEY-----\ndone")).toBe(true);
   });
 
+  test("a unique prefix of a run id, and last, name a run; an ambiguous or unknown prefix says so", async () => {
+    await twoRuns();
+    const idOf = (runId: string) => buildBundle(paths, redactor, { runId, logTailLines: 1 }).run.id;
+    expect(idOf(RUN_A.slice(0, 8))).toBe(RUN_A);
+    expect(idOf("last")).toBe(RUN_B);
+    const err = (runId: string) => {
+      try {
+        buildBundle(paths, redactor, { runId, logTailLines: 1 });
+      } catch (e) {
+        return e instanceof ExplainError ? `${e.reason}: ${e.message}` : String(e);
+      }
+      return "no error";
+    };
+    const [runC, runD] = [`ab${"c".repeat(30)}`, `ab${"d".repeat(30)}`];
+    fs.appendFileSync(paths.journal, `\n${ev(runC, "monitor_started")}\n${ev(runD, "monitor_started")}\n`);
+    expect(err("ab")).toBe(`usage: Run id 'ab' names 2 runs (${runC}, ${runD}); give more of it`);
+    expect(idOf("abd")).toBe(runD);
+    expect(err("ffff0000")).toBe(
+      `not_found: No run starts with 'ffff0000' in ${paths.journal} or the pipeline runs`,
+    );
+  });
+
   test("errors: a malformed id, an unknown run, no run at all", async () => {
     const err = (f: () => unknown) => {
       try {

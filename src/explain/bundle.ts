@@ -18,6 +18,7 @@ import * as path from "node:path";
 import { resolveIncidentDir } from "../incidents/paths.ts";
 import {
   isRunId,
+  listRuns,
   type PipelineRecord,
   pipelineLayout,
   readLatestRun,
@@ -25,6 +26,7 @@ import {
   type StageRecord,
   stageEvidence,
 } from "../pipeline/record.ts";
+import { listSome, matchPrefix } from "../util/unique-prefix.ts";
 import { type BundleRedactor, type Caps, DEFAULT_CAPS, readTail, SourceCollector } from "./sources.ts";
 
 /** Why a bundle could not be built; `usage` for a malformed request, `not_found` for a missing run. */
@@ -130,6 +132,32 @@ function readJson(file: string): Json | null {
 }
 
 /** The records of a JSONL file (its last {@link MAX_JOURNAL_BYTES}); torn or malformed lines are skipped. */
+/**
+ * The run a short id names: a prefix that only one known run id (the journal's, pipeline runs',
+ * state.json's) starts with, as with git's short commit ids.
+ */
+function resolveRunPrefix(paths: ExplainPaths, query: string, stateRun: string | null): string {
+  if (!/^[0-9a-f]{1,32}$/.test(query)) {
+    throw new ExplainError("usage", `Not a run id: '${query}' (expected 32 lowercase hex)`);
+  }
+  const known = new Set<string>(listRuns(paths.autosentryDir));
+  for (const e of readEvents(paths.journal))
+    if (typeof e.run_id === "string" && isRunId(e.run_id)) known.add(e.run_id);
+  if (stateRun !== null && isRunId(stateRun)) known.add(stateRun);
+  const got = matchPrefix(query, [...known]);
+  if (got.ok) return got.id;
+  if (got.error === "ambiguous") {
+    throw new ExplainError(
+      "usage",
+      `Run id '${query}' names ${got.matches.length} runs (${listSome(got.matches)}); give more of it`,
+    );
+  }
+  throw new ExplainError(
+    "not_found",
+    `No run starts with '${query}' in ${paths.journal} or the pipeline runs`,
+  );
+}
+
 function readEvents(file: string): Json[] {
   const got = readTail(file, MAX_JOURNAL_BYTES);
   if (got === null) return [];
@@ -155,11 +183,10 @@ export function buildBundle(paths: ExplainPaths, redactor: BundleRedactor, opts:
   const state = readJson(paths.state);
   const stateRun = str(state?.run_id);
 
-  let runId = opts.runId;
+  let runId = opts.runId === "last" ? undefined : opts.runId;
   let pipeline: PipelineRecord | null = null;
+  if (runId !== undefined && !isRunId(runId)) runId = resolveRunPrefix(paths, runId, stateRun);
   if (runId !== undefined) {
-    if (!isRunId(runId))
-      throw new ExplainError("usage", `Not a run id: '${runId}' (expected 32 lowercase hex)`);
     pipeline = readPipeline(() => readRun(paths.autosentryDir, runId!));
   } else {
     const latest = readPipeline(() => readLatestRun(paths.autosentryDir));

@@ -97,7 +97,7 @@ describe("renderReport", () => {
       "## Fix applied",
     ]);
     expect(section(md, "State at incident")).toBe(
-      "See `state.json`.\n\n**Env overrides the child ran with:** *(none)*",
+      "See `state.json`.\n\n**Env overrides the child ran with** (set by restart_with_env): *(none)*",
     );
     expect(section(md, "Source frames")).toBe(
       "### Frame 1 — `x.py:3` (python)\n\n**Function:** `f`\n\n### Frame 2 — `y.py:9` (python)\n\n**Function:** `g`",
@@ -243,7 +243,7 @@ describe("renderReport", () => {
       [
         "Rule `oom_halve_batch` matched. Ran `./fix.sh`: exit code 3. Output in `fix/command_output.txt`.",
         "",
-        "The outcome answered the related detection `exit_code`.",
+        "It answered the `exit_code` detection of this failure (the incident is filed under `traceback`).",
       ].join("\n"),
     );
 
@@ -336,7 +336,7 @@ describe("renderReport: fingerprint, detector data, env", () => {
       "**Detector data:** `metric=step`, `last_value=120`, `stalled=true`",
     );
     expect(section(md, "State at incident")).toBe(
-      "See `state.json`.\n\n**Env overrides the child ran with:** `BATCH_SIZE=32` (set by an earlier restart_with_env); `MODE=fast` (process.env)",
+      "See `state.json`.\n\n**Env overrides the child ran with** (set by restart_with_env): `BATCH_SIZE=32` (process.env: `64`)\n\n**Env from the config** (process.env): `BATCH_SIZE=64`, `MODE=fast`",
     );
   });
 });

@@ -124,11 +124,17 @@ function stateAtIncident(r: IncidentRecord): string[] {
   const out = [`See ${code("state.json")}.`];
   const configured = r.env?.configured ?? {};
   const overlay = r.env?.overlay ?? {};
-  const fromConfig = Object.fromEntries(Object.entries(configured).filter(([k]) => !(k in overlay)));
-  const parts: string[] = [];
-  if (Object.keys(overlay).length > 0) parts.push(`${envText(overlay)} (set by an earlier restart_with_env)`);
-  if (Object.keys(fromConfig).length > 0) parts.push(`${envText(fromConfig)} (process.env)`);
-  out.push("", `**Env overrides the child ran with:** ${parts.length > 0 ? parts.join("; ") : "*(none)*"}`);
+  // Overrides are only what a restart_with_env changed; the config's own process.env is listed
+  // apart, so a reader never mistakes a base value for something autosentry set.
+  const overrides = Object.entries(overlay).map(([k, v]) =>
+    k in configured ? `${code(`${k}=${v}`)} (process.env: ${code(configured[k] ?? "")})` : code(`${k}=${v}`),
+  );
+  out.push(
+    "",
+    `**Env overrides the child ran with** (set by restart_with_env): ${overrides.length > 0 ? overrides.join(", ") : "*(none)*"}`,
+  );
+  if (Object.keys(configured).length > 0)
+    out.push("", `**Env from the config** (process.env): ${envText(configured)}`);
   return out;
 }
 
@@ -214,7 +220,10 @@ function fixApplied(r: IncidentRecord): string[] {
   }
   out.push(`${lead} ${what}`);
   if (o.answered_detector !== null && o.answered_detector !== r.detector) {
-    out.push("", `The outcome answered the related detection ${code(o.answered_detector)}.`);
+    out.push(
+      "",
+      `It answered the ${code(o.answered_detector)} detection of this failure (the incident is filed under ${code(r.detector)}).`,
+    );
   }
   if (o.has_response) out.push("", `See ${code("fix/claude_response.md")} for the agent's reply.`);
   if (o.has_diff) out.push("", `File edits captured in ${code("fix/diff.patch")}.`);

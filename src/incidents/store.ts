@@ -285,6 +285,20 @@ export class FsIncidentStore implements IncidentStore {
     });
   }
 
+  appendNote(id: string, line: string): Promise<void> {
+    return this.serial(id, async () => {
+      const dir = this.folder(id, "add a note");
+      const file = path.join(dir, "notes.md");
+      let head = "";
+      try {
+        await fs.promises.access(file);
+      } catch {
+        head = "# Operator notes\n\n";
+      }
+      await fs.promises.appendFile(file, `${head}- ${this.redact(line.replace(/\n/g, " "))}\n`);
+    });
+  }
+
   async list(limit?: number): Promise<IndexEntry[]> {
     return newestEntries(readIndex(this.dir), limit);
   }

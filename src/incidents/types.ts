@@ -62,6 +62,8 @@ export interface IncidentStore {
   recordOutcome(id: string, applied: AppliedOutcome): Promise<void>;
   /** Append lines that arrived after the failure to log_excerpt.txt. */
   appendAfterLines(id: string, lines: string[]): Promise<void>;
+  /** Append an operator's note (one line) to the incident's notes.md (chat `note: …`). */
+  appendNote?(id: string, line: string): Promise<void>;
   /** Newest last; `limit` keeps the newest N. Entries merged by id (last line wins). */
   list(limit?: number): Promise<IndexEntry[]>;
 }

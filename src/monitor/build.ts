@@ -8,9 +8,10 @@ import * as path from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
 import { compileRegex } from "../config/regex.ts";
 import type { ConfigData } from "../config/schema.ts";
-import type { Trace } from "../core/types.ts";
+import type { Stream, Trace } from "../core/types.ts";
 import { buildDetectors } from "../detectors/build.ts";
 import { DetectorSet } from "../detectors/set.ts";
+import { BridgeNotifier } from "../dispatcher/bridge.ts";
 import type { FixCommit } from "../fixes/capture.ts";
 import { keepFix } from "../fixes/keep.ts";
 import { appendAttempt, ledgerPath, updateAttempt } from "../fixes/ledger.ts";
@@ -23,7 +24,9 @@ import { compileRules, RuleHealer } from "../healers/rules.ts";
 import { fingerprint } from "../incidents/fingerprint.ts";
 import type { FrameRenderer } from "../incidents/frames-section.ts";
 import { FsIncidentStore } from "../incidents/store.ts";
+import { Journal } from "../journal/journal.ts";
 import { buildFanout } from "../notify/build.ts";
+import { Fanout } from "../notify/fanout.ts";
 import { createRedactor } from "../redact/redactor.ts";
 import { drainSessionActions } from "../session/queue.ts";
 import { AttachSupervisor } from "../supervisors/attach/attach.ts";
@@ -34,7 +37,6 @@ import type { Supervisor, SupervisorSink } from "../supervisors/types.ts";
 import { FileLogger, type Logger } from "../util/logger.ts";
 import { runCommand } from "../util/run-command.ts";
 import { VaultWriter } from "../vault/writer.ts";
-import { Journal } from "./journal.ts";
 import { Monitor } from "./monitor.ts";
 import { type MonitorPaths, monitorPaths } from "./paths.ts";
 import { beginRun, continuesRun, emptyState, type MonitorState, readState, StateStore } from "./state.ts";
@@ -176,6 +178,8 @@ export interface BuildOptions {
    * state.json (`stage`, `stage_index` 1-based, `stage_count`) and in its journal.
    */
   stage?: { runId: string; name: string; index: number; count: number };
+  /** `run --follow`: every line of the job, as it is read, is also handed here (to the terminal). */
+  echo?: (text: string, stream: Stream) => void;
 }
 
 /** Build the monitor for `cfg`. The caller holds the project lock. */
@@ -235,7 +239,12 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     project: path.basename(cfg.root),
     root: cfg.root,
     redact: (t) => redactor.redact(t),
+    publicUrl: c.web.public_url,
   });
+  // dispatch.bridge: the chat dispatcher runs inside the monitor, after the outbox notifier.
+  const fanout = c.dispatch.bridge
+    ? new Fanout([...notifier.notifiers, new BridgeNotifier(cfg, logger, (t) => redactor.redact(t))], logger)
+    : notifier;
   const detectors = new DetectorSet(buildDetectors(c.detectors));
   const healingMode =
     c.dispatch.mode === "session" || c.healing.claude.mode === "session" ? "session" : "builtin";
@@ -252,6 +261,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   const monitor = new Monitor({
     config: c,
     configPath: cfg.path,
+    echo: opts.echo ?? null,
     version,
     logger,
     createSupervisor: (sink) => createSupervisor(c, paths, sink, logger),
@@ -311,7 +321,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
       },
     },
     store: incidents,
-    notifier,
+    notifier: fanout,
     journal,
     state: store,
     controlFile: paths.control,

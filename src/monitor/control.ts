@@ -5,10 +5,16 @@
  * which state.json records, so nothing is applied twice across monitor restarts).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
+import { accountName } from "../util/account.ts";
 import { appendJsonl } from "../util/jsonl.ts";
 
-export type ControlVerb = "pause" | "resume" | "abort" | "approve";
+/**
+ * The verbs the monitor understands. A new operator command: add its verb here and its handler to
+ * the command table in operator.ts (tsc insists on both).
+ */
+export const CONTROL_VERBS = ["pause", "resume", "abort", "approve", "status", "set", "note"] as const;
+
+export type ControlVerb = (typeof CONTROL_VERBS)[number];
 
 export interface ControlCommand {
   id: string;
@@ -18,6 +24,13 @@ export interface ControlCommand {
   reason: string | null;
   /** approve: the detector whose healing resumes (null = all). */
   detector?: string | null;
+  /** set: `["max_restarts", "3"]` or `["env", "KEY=VALUE"]` (chat threads, src/dispatcher). */
+  args?: string[];
+  /** note: the text. */
+  text?: string | null;
+  /** Where it came from: absent for the CLI, `chat` for a Slack/Discord thread. */
+  source?: string;
+  thread_key?: string;
 }
 
 /** Append a command for the monitor to pick up. */
@@ -31,7 +44,7 @@ export function sendControl(
     id: `${Date.now()}-${Math.random().toString(16).slice(2, 10)}`,
     time: new Date().toISOString(),
     command,
-    user: process.env.USER ?? os.userInfo().username,
+    user: accountName(),
     reason,
     detector,
   };
@@ -61,7 +74,7 @@ export function readControl(file: string, offset: number): { commands: ControlCo
       if (!line.trim()) continue;
       try {
         const v = JSON.parse(line) as ControlCommand;
-        if (["pause", "resume", "abort", "approve"].includes(v.command)) commands.push(v);
+        if ((CONTROL_VERBS as readonly string[]).includes(v.command)) commands.push(v);
       } catch {
         // a malformed line is skipped; the offset still moves past it
       }

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import type { Detection } from "../core/types.ts";
 import { FsIncidentStore } from "../incidents/store.ts";
 import { exitDetection, newIncident, T0, tracebackDetection } from "../incidents/test-fixtures.ts";
-import { Journal } from "../monitor/journal.ts";
+import { Journal } from "../journal/journal.ts";
 import { MemoryLogger } from "../util/logger.ts";
 import { parseFront, sectionLines } from "./note.ts";
 import { VaultWriter } from "./writer.ts";

@@ -25,7 +25,7 @@ import * as path from "node:path";
 import { readIndex } from "../incidents/read.ts";
 import type { IncidentRecord } from "../incidents/record.ts";
 import type { IndexEntry } from "../incidents/types.ts";
-import type { JournalRecord } from "../monitor/journal.ts";
+import type { JournalRecord } from "../journal/journal.ts";
 import type { Logger } from "../util/logger.ts";
 import {
   appendToSection,

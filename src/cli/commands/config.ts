@@ -7,6 +7,7 @@ import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { stringify } from "yaml";
 import { configJsonSchema } from "../../config/json-schema.ts";
+import { deliveryFindings } from "../../dispatcher/delivery-check.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 
 export function register(program: Command): void {
@@ -29,6 +30,9 @@ export function register(program: Command): void {
     process.stdout.write(
       `ok: ${shown} (${d} detector${d === 1 ? "" : "s"}, ${r} rule${r === 1 ? "" : "s"})\n`,
     );
+    for (const f of deliveryFindings(loaded)) {
+      if (f.level === "warn") process.stdout.write(`warning: ${f.name}: ${f.detail}\n`);
+    }
   });
 
   addConfigOption(

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { ConfigError, findConfigPath, type LoadedConfig, loadConfig } from "../../config/load.ts";
+import { deliveryFindings } from "../../dispatcher/delivery-check.ts";
 import { resolveAgentMode } from "../../healers/agent/mode.ts";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
@@ -93,6 +94,9 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
       });
   }
 
+  // Chat outboxes only queue: say when nothing delivers them (issue 14 item 3).
+  for (const f of deliveryFindings(cfg)) add({ name: f.name, level: f.level, detail: f.detail });
+
   try {
     const st = readState(paths.state);
     add({
@@ -156,7 +160,7 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
   add({
     name: "restart policy",
     level: "ok",
-    detail: `give up after ${rp.max_restarts > 0 ? rp.max_restarts : "∞"} consecutive unverified restarts or ${rp.max_identical_failures || "∞"} identical failures; escalate to the agent at ${esc}`,
+    detail: `give up after ${rp.max_restarts > 0 ? rp.max_restarts : "∞"} consecutive unverified restarts or more than ${rp.max_identical_failures || "∞"} identical failures in a row; escalate to the agent at ${esc}`,
   });
   const agent = resolveAgentMode(c, cfg.root, process.env);
   add({

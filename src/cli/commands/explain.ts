@@ -76,14 +76,8 @@ export function register(program: Command): void {
   )
     .option("--json", "print the bundle as JSON")
     .option("-o, --output <file>", "write the bundle to this file instead of stdout")
-    .option("--run-id <id>", "a run id (32 lowercase hex): a monitor run or a pipeline run")
+    .option("--run-id <id>", "a run id (a monitor run or a pipeline run), any unique prefix of it, or last")
     .action((opts) => {
-      if (opts.runId !== undefined && !/^[0-9a-f]{32}$/.test(opts.runId)) {
-        throw new CliExit(
-          EXIT.usage,
-          `autosentry explain: Not a run id: '${opts.runId}' (expected 32 lowercase hex)`,
-        );
-      }
       const cfg = loadConfigForCli(opts);
       const text = renderExplain(explain(cfg, opts), opts.json === true);
       if (opts.output) {

@@ -133,6 +133,14 @@ export function register(program: Command): void {
         `${what}: the waiting request is for incident ${waiting}, not ${opts.incidentId}; nothing written`,
       );
     }
+    // A response is read only for a request made before it, so one written while nothing waits
+    // would answer nothing: refuse instead of leaving a file that looks like an answer.
+    if (!requestExists) {
+      throw new CliExit(
+        EXIT.failure,
+        `${what}: no recovery request is waiting (${c.request_path}); nothing written`,
+      );
+    }
     const incidentId = opts.incidentId ?? waiting;
     writeResponse(
       c.response_path,
@@ -141,11 +149,6 @@ export function register(program: Command): void {
         ...(opts.diagnosis !== undefined ? { diagnosis: opts.diagnosis } : {}),
       }),
     );
-    if (!requestExists) {
-      process.stderr.write(
-        `${what}: no recovery request is waiting (${c.request_path}); only a request made before this response is answered by it\n`,
-      );
-    }
     process.stdout.write(
       `response written to ${c.response_path}: ACTION ${action?.kind ?? "none"}${incidentId ? ` for incident ${incidentId}` : ""}\n`,
     );

@@ -178,6 +178,27 @@ describe("renderShow", () => {
     expect(j.files).toContain("frames/01-model-step.py.md");
   });
 
+  test("a unique prefix of the id and `last` name an incident; an ambiguous prefix says so", async () => {
+    const [first, second] = await seed([tracebackDetection(), tracebackDetection()]);
+    expect(first).not.toBe(second);
+    const report = (id: string) => fs.readFileSync(path.join(dir, id, "report.md"), "utf8");
+    expect(renderShow(dir, "last", {})).toBe(report(second!));
+    // The shortest prefix that tells the two apart names the first one.
+    let n = 1;
+    while (second!.startsWith(first!.slice(0, n))) n++;
+    expect(renderShow(dir, first!.slice(0, n), {})).toBe(report(first!));
+    const common = first!.slice(0, n - 1);
+    expect(() => renderShow(dir, common, {})).toThrow(
+      `Cannot show incident: "${common}" names 2 incidents (${first}, ${second}); give more of the id`,
+    );
+  });
+
+  test("`last` with no incidents is a clear error", () => {
+    expect(() => renderShow(dir, "last", {})).toThrow(
+      `Cannot show incident: no incidents recorded in ${dir}`,
+    );
+  });
+
   test("an invalid, unknown or escaping id ends with exit 1 and a clear message", async () => {
     await seed([tracebackDetection()]);
     const err = (id: string) => {

@@ -6,9 +6,12 @@
  * monitor runs or is down; neither writes anything. `show` validates the id and never reads
  * outside the incidents directory (inventory §6 item 34).
  */
+import * as fs from "node:fs";
 import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { isValidIncidentId } from "../../incidents/paths.ts";
 import { newestEntries, readIncident, readIndex } from "../../incidents/read.ts";
 import type { IndexEntry } from "../../incidents/types.ts";
+import { listSome, matchPrefix } from "../../util/unique-prefix.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 import { clip, table } from "../format.ts";
@@ -128,8 +131,39 @@ export function renderList(dir: string, opts: ListOptions): string {
   return `${table(rows)}\n`;
 }
 
+/**
+ * Every incident id, oldest first: the index in the order incidents were opened, then folders the
+ * index does not know yet (an incident being written), by name (which starts with its UTC time).
+ */
+function knownIncidentIds(dir: string): string[] {
+  const ids = readIndex(dir).map((e) => e.id);
+  const indexed = new Set(ids);
+  return [
+    ...ids,
+    ...listIncidentFolders(dir)
+      .filter((n) => !indexed.has(n))
+      .sort(),
+  ];
+}
+
+/** The incident `query` names: its whole id, a prefix only one incident id starts with, or `last`. */
+export function resolveIncidentQuery(dir: string, query: string): string {
+  const got = matchPrefix(query, knownIncidentIds(dir));
+  if (got.ok) return got.id;
+  if (got.error === "ambiguous") {
+    throw new CliExit(
+      EXIT.failure,
+      `Cannot show incident: ${JSON.stringify(query)} names ${got.matches.length} incidents (${listSome(got.matches)}); give more of the id`,
+    );
+  }
+  if (query === "last")
+    throw new CliExit(EXIT.failure, `Cannot show incident: no incidents recorded in ${dir}`);
+  return query; // not found: readIncident says so, with the id as given
+}
+
 /** The output of `incidents show`; throws {@link CliExit} (1) for an invalid or unknown id. */
-export function renderShow(dir: string, id: string, opts: { json?: boolean | undefined }): string {
+export function renderShow(dir: string, query: string, opts: { json?: boolean | undefined }): string {
+  const id = resolveIncidentQuery(dir, query);
   const got = readIncident(dir, id);
   if (!got.ok) {
     throw new CliExit(
@@ -149,6 +183,18 @@ export function renderShow(dir: string, id: string, opts: { json?: boolean | und
   return inc.report.endsWith("\n") ? inc.report : `${inc.report}\n`;
 }
 
+/** Folder names under the incidents directory that are incident ids (a folder not yet indexed counts). */
+function listIncidentFolders(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && isValidIncidentId(d.name))
+      .map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
 export function register(program: Command): void {
   const incidents = program.command("incidents").description("List and show recorded incidents");
 
@@ -161,7 +207,7 @@ export function register(program: Command): void {
     });
 
   addConfigOption(incidents.command("show").description("Print an incident's report.md"))
-    .argument("<id>", "incident id (the folder name, as `incidents list` shows it)")
+    .argument("<id>", "incident id as `incidents list` shows it, any unique prefix of it, or `last`")
     .option("--json", "print the index entry and the files of the folder as JSON")
     .action((id, opts) => {
       process.stdout.write(renderShow(incidentsDirFor(opts), id, opts));

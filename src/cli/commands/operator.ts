@@ -7,16 +7,21 @@
  */
 
 import * as fs from "node:fs";
-import * as os from "node:os";
 import type { Command } from "@commander-js/extra-typings";
+import { ledgerPath, updateAttempt } from "../../fixes/ledger.ts";
 import { type ControlVerb, sendControl } from "../../monitor/control.ts";
+
+/** The verbs these commands send (chat threads also send status, set and note: src/dispatcher). */
+type CliVerb = Extract<ControlVerb, "pause" | "resume" | "abort" | "approve">;
+
 import { acquireLock, LockHeldError, ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { emptyState, type MonitorState, readState } from "../../monitor/state.ts";
+import { accountName } from "../../util/account.ts";
 import { writeJsonAtomicSync } from "../../util/atomic-write.ts";
 import { killGroupGracefully, pidAlive } from "../../util/proc.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
-import { CliExit } from "../exit.ts";
+import { CliExit, EXIT } from "../exit.ts";
 
 /** How long to wait for the monitor to confirm, beyond the child's stop grace period. */
 const ACK_MARGIN_MS = 15_000;
@@ -24,7 +29,7 @@ const ACK_MARGIN_MS = 15_000;
 async function waitForAck(
   statePath: string,
   controlPath: string,
-  verb: ControlVerb,
+  verb: CliVerb,
   timeoutMs: number,
 ): Promise<{ state: MonitorState | null; confirmed: boolean }> {
   const target = fs.statSync(controlPath).size;
@@ -47,14 +52,14 @@ async function waitForAck(
 }
 
 async function operate(
-  verb: ControlVerb,
+  verb: CliVerb,
   opts: { config?: string; reason?: string; wait: boolean },
   detector: string | null = null,
 ): Promise<void> {
   const cfg = loadConfigForCli(opts, { allowMissing: true });
   const paths = monitorPaths(cfg.data);
   const lock = readLock(paths.lock);
-  const who = process.env.USER ?? os.userInfo().username;
+  const who = accountName();
   if (lock && ownerAlive(lock)) {
     sendControl(paths.control, verb, opts.reason ?? null, detector);
     if (!opts.wait) {
@@ -81,6 +86,14 @@ async function operate(
     }[verb];
     process.stdout.write(`${what} (monitor pid ${lock.pid})\n`);
     return;
+  }
+  // No monitor and no config: there is no job here to pause, resume or abort. Writing a durable
+  // pause anyway made the first `run` after `init` wait silently for a `resume`.
+  if (cfg.path === null) {
+    throw new CliExit(
+      EXIT.usage,
+      `autosentry ${verb}: no config in ${cfg.root} (.autosentry/autosentry.yaml) and no monitor running: nothing to ${verb}; \`autosentry init\` creates the config`,
+    );
   }
   // No monitor: change the durable state ourselves, holding the lock so no monitor starts meanwhile.
   let held: { release: () => void };
@@ -124,7 +137,20 @@ async function operate(
         process.stdout.write("nothing to abort: no monitor and no child are running\n");
       }
       st.phase = "aborted";
-      st.stop_reason = `Operator abort from '${who}'`;
+      st.stop_reason = `Operator abort from '${who}'${opts.reason ? `: ${opts.reason}` : ""}`;
+      // The run is over: fixes still inside their verification window are discarded, unjudged.
+      for (const pv of st.pending_verifications) {
+        const seconds = Math.round((Date.now() - Date.parse(pv.applied_at)) / 100) / 10;
+        try {
+          updateAttempt(ledgerPath(cfg.root), pv.incident_id, pv.ledger_source, {
+            status: "discarded",
+            duration_seconds: seconds,
+          });
+        } catch {
+          // a missing or unwritable ledger must not keep the abort from being recorded
+        }
+      }
+      st.pending_verifications = [];
       st.child = null;
       st.child_running = false;
       writeJsonAtomicSync(paths.state, st);
@@ -135,7 +161,7 @@ async function operate(
 }
 
 export function register(program: Command): void {
-  const verbs: Array<[ControlVerb, string]> = [
+  const verbs: Array<[CliVerb, string]> = [
     ["pause", "stop the child and keep it stopped (across monitor restarts) until resume"],
     ["resume", "start the child again after a pause"],
     ["abort", "stop the child and the monitor (exit code 130)"],

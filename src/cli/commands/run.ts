@@ -11,19 +11,23 @@
  * completed with an unchanged fingerprint. A pipeline exits with the failed stage's code (0 when
  * all completed), 124 when a stage passed its deadline, 126 when a stage could not launch.
  */
+import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import type { LoadedConfig } from "../../config/load.ts";
+import type { Stream } from "../../core/types.ts";
 import { childEnvironment } from "../../healers/env-overlay.ts";
 import { buildMonitor } from "../../monitor/build.ts";
 import { acquireLock, LockHeldError } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { checkLaunch } from "../../monitor/preflight.ts";
+import { readState } from "../../monitor/state.ts";
 import { PlanError, runPipeline } from "../../pipeline/runner.ts";
 import { stagePreflight } from "../../pipeline/stage-config.ts";
 import { isDockerCli } from "../../supervisors/docker/run-args.ts";
 import { isSbatch } from "../../supervisors/slurm/submit.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
+import { keepRunningOnOutputErrors } from "../output-errors.ts";
 import { VERSION } from "../version.ts";
 
 /**
@@ -61,6 +65,44 @@ function unsupported(cfg: LoadedConfig, opts: { resume?: boolean; fromStage?: st
 }
 
 /** `run` for a pipeline (process.stages): `--check` checks every stage; else the controller runs them. */
+/**
+ * A durable pause outlives the monitor that took it: a project paused yesterday waits today. Say
+ * so loudly, before anything else, so that a waiting `run` is never a mystery.
+ */
+function pausedNotice(cfg: LoadedConfig): string | null {
+  let st: ReturnType<typeof readState> = null;
+  try {
+    st = readState(monitorPaths(cfg.data).state);
+  } catch {
+    return null;
+  }
+  if (st?.desired !== "paused") return null;
+  return `PAUSED: this project was paused (since ${st.paused_at ?? "?"} by ${st.paused_by ?? "?"}); the job will not start until \`autosentry resume\``;
+}
+
+/** Where the job's output goes, said once at start: a foreground monitor prints only its own lines. */
+function outputNotice(cfg: LoadedConfig, follow: boolean): string {
+  const p = cfg.data.process;
+  const rel = (f: string) => path.relative(process.cwd(), f) || f;
+  let where: string;
+  if (p.kind === "slurm") where = "its SLURM output file (sbatch --output), followed by the monitor";
+  else if (p.kind === "docker") where = "the container's log (`docker logs`), followed by the monitor";
+  else if (p.kind === "attach") where = "the log file it writes, followed by the monitor";
+  else where = rel(path.join(monitorPaths(cfg.data).logDir, "process.log"));
+  return follow
+    ? `the job's output is echoed below and kept in ${where}`
+    : `the job's output goes to ${where} (\`autosentry run --follow\` echoes it here)`;
+}
+
+/** `--follow`: a line of the job, to the stream it was written on. */
+function echoLine(text: string, stream: Stream): void {
+  try {
+    (stream === "stderr" ? process.stderr : process.stdout).write(`${text}\n`);
+  } catch {
+    // a closed terminal must not disturb supervision (see output-errors.ts)
+  }
+}
+
 async function runStages(
   cfg: LoadedConfig,
   opts: { check?: boolean; resume?: boolean; fromStage?: string },
@@ -101,12 +143,14 @@ export function register(program: Command): void {
     .command("run")
     .description("supervise the configured command in the foreground")
     .option("--check", "only check that the command can launch (cwd, executables, required env)")
+    .option("--follow", "also echo the job's output here as it is read (it is always kept in the log)")
     .option("--resume", "pipelines: continue the last run, skipping completed stages")
     .option("--from-stage <name>", "pipelines: start at this stage");
   addConfigOption(cmd).action(async (opts) => {
     const cfg = loadConfigForCli(opts);
     const problem = unsupported(cfg, opts);
     if (problem) throw new CliExit(EXIT.usage, `autosentry run: ${problem}`);
+    if (!opts.check) keepRunningOnOutputErrors();
     if (cfg.data.process.stages.length > 0) return runStages(cfg, opts);
     const errors = preflight(cfg);
     if (opts.check) {
@@ -115,12 +159,16 @@ export function register(program: Command): void {
         throw new CliExit(EXIT.preflight);
       }
       process.stdout.write("All launch requirements passed\n");
+      const paused = pausedNotice(cfg);
+      if (paused) process.stdout.write(`${paused}\n`);
       return;
     }
     if (errors.length > 0) {
       for (const e of errors) process.stderr.write(`${e}\n`);
       throw new CliExit(EXIT.preflight, "autosentry run: preflight failed; nothing was launched");
     }
+    const paused = pausedNotice(cfg);
+    if (paused) process.stderr.write(`${paused}\n`);
     const paths = monitorPaths(cfg.data);
     let lock: { release: () => void };
     try {
@@ -130,7 +178,8 @@ export function register(program: Command): void {
       throw err;
     }
     try {
-      const built = buildMonitor(cfg, VERSION);
+      process.stdout.write(`${outputNotice(cfg, opts.follow === true)}\n`);
+      const built = buildMonitor(cfg, VERSION, opts.follow ? { echo: echoLine } : {});
       const code = await built.monitor.run();
       built.logger.close();
       process.exitCode = code;

@@ -139,7 +139,10 @@ function renderHuman(r: StatusReport): string {
         ? "-"
         : `${r.child.last_exit_code ?? "?"} (${r.child.last_exit_class ?? "?"})`,
     ],
-    ["restarts", `${restartsLabel(r.restarts, r.max_restarts)} unverified, ${r.restarts_total} in all`],
+    [
+      "restarts",
+      `${restartsLabel(r.restarts, r.max_restarts)} in a row without a verified fix (${r.restarts_total} since the run started)`,
+    ],
   ];
   if (r.next_restart_at) pairs.push(["next restart", whenAgo(r.next_restart_at, now)]);
   if (Object.keys(r.env_overlay).length) {

@@ -34,11 +34,13 @@ import type { Logger } from "../../util/logger.ts";
 import type { HealContext, Healer } from "../types.ts";
 import { type ParsedAction, parseActionBlock } from "./action-block.ts";
 import { runApiAgent } from "./api-client.ts";
+import { apiSettings } from "./api-settings.ts";
 import { findClaudeCli, runClaude } from "./claude-cli.ts";
 import { readIncidentEvidence } from "./evidence.ts";
 import { type AgentFailure, isDisablingFailure } from "./failure.ts";
 import { requestAndWait } from "./interactive.ts";
 import { type AgentModeName, resolveAgentMode } from "./mode.ts";
+import { runOpenAiAgent } from "./openai-client.ts";
 import { type AgentMode, buildRecoveryPrompt, loadPromptTemplate } from "./prompt.ts";
 
 export interface AgentHealerOptions {
@@ -380,24 +382,25 @@ export class AgentHealer implements Healer {
   // api
 
   private async healApi(ctx: HealContext): Promise<HealerOutcome | null> {
-    const a = this.cfg.healing.claude.api;
-    const key = this.env[a.api_key_env] ?? "";
-    if (key === "") {
-      this.disable({ kind: "auth", message: `no API key: ${a.api_key_env} is not set` });
+    const a = apiSettings(this.cfg.healing);
+    const key = this.env[a.keyEnv] ?? "";
+    if (key === "" && a.keyRequired) {
+      this.disable({ kind: "auth", message: `no API key: ${a.keyEnv} is not set` });
       this.note(ctx, `agent healing is off: ${this.off!.reason}`);
       return null;
     }
     const repoRoot = await findRepoRoot(this.workDir).catch(() => null);
     const { text: prompt, logExcerpt } = this.prompt(ctx, "propose", repoRoot);
-    this.log.log("CLAUDE", `asking the Messages API about incident ${ctx.incidentId} (${a.model})`);
-    const r = await runApiAgent(
+    this.log.log("CLAUDE", `asking the ${a.label} about incident ${ctx.incidentId} (${a.model})`);
+    const run = a.provider === "openai" ? runOpenAiAgent : runApiAgent;
+    const r = await run(
       { prompt, root: repoRoot ?? this.workDir, logExcerpt },
       {
-        baseUrl: a.base_url,
+        baseUrl: a.baseUrl,
         apiKey: key,
         model: a.model,
-        maxSteps: a.max_steps,
-        requestTimeoutMs: a.request_timeout_seconds * 1000,
+        maxSteps: a.maxSteps,
+        requestTimeoutMs: a.requestTimeoutMs,
         signal: ctx.signal,
       },
     );

@@ -196,11 +196,12 @@ describe("autosentry healer respond", () => {
     expect(fs.existsSync(p.response)).toBe(false);
   });
 
-  test("without a waiting request it still writes, with a warning", () => {
+  test("without a waiting request it refuses (exit 1) and writes nothing: such a response would answer nothing", () => {
     const p = project();
     const r = respond(p.root, "--action", "abort", "-d", "stop it");
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain("no recovery request is waiting");
-    expect(fs.readFileSync(p.response, "utf8")).toBe("stop it\n\nACTION: abort\n");
+    expect(r.stderr).toContain("nothing written");
+    expect(fs.existsSync(p.response)).toBe(false);
   });
 });

@@ -20,6 +20,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ConfigData } from "../../config/schema.ts";
+import { apiSettings } from "./api-settings.ts";
 import { findClaudeCli } from "./claude-cli.ts";
 
 export type AgentModeName = "subprocess" | "interactive" | "session" | "api" | "disabled";
@@ -72,8 +73,10 @@ export function resolveAgentMode(
     return { mode: "disabled", why: "healing.claude.enabled is false: rules only" };
   }
   const exe = c.command[0] ?? "claude";
-  const keyEnv = c.api.api_key_env;
+  const api = apiSettings(config.healing);
+  const keyEnv = api.keyEnv;
   const hasKey = (env[keyEnv] ?? "") !== "";
+  const keyNote = hasKey || !api.keyRequired ? "" : ` (but ${keyEnv} is not set)`;
   switch (c.mode) {
     case "subprocess": {
       const cli = findClaudeCli(c.command, env);
@@ -93,7 +96,7 @@ export function resolveAgentMode(
     case "langgraph":
       return {
         mode: "api",
-        why: `healing.claude.mode is ${c.mode}: the Messages API at ${c.api.base_url}${hasKey ? "" : ` (but ${keyEnv} is not set)`}`,
+        why: `healing.claude.mode is ${c.mode}: the ${api.label} at ${api.baseUrl}${keyNote}`,
       };
     default:
       break;
@@ -108,7 +111,7 @@ export function resolveAgentMode(
   if (config.healing.langgraph.enabled) {
     return {
       mode: "api",
-      why: `auto: healing.langgraph.enabled selects the Messages API at ${c.api.base_url}${hasKey ? "" : ` (but ${keyEnv} is not set)`}`,
+      why: `auto: healing.langgraph.enabled selects the ${api.label} at ${api.baseUrl}${keyNote}`,
     };
   }
   const cli = findClaudeCli(c.command, env);

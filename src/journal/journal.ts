@@ -44,6 +44,10 @@ export type MonitorEvent =
   | "paused"
   | "resumed"
   | "operator_command"
+  /** An operator's `set max_restarts N` / `set env KEY=VALUE` (chat threads) was applied. */
+  | "operator_set"
+  /** An operator's `note: …` (chat threads). */
+  | "operator_note"
   | "session_action_applied"
   | "session_action_failed"
   | "dead_child_timeout"

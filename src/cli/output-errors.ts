@@ -1,0 +1,57 @@
+/**
+ * @module
+ * What a command does when its own output cannot be written: `autosentry … | head -1` closes the
+ * pipe (EPIPE), `autosentry status >/dev/full` fills the device (ENOSPC). Neither is a bug of
+ * autosentry, so neither may print a stack trace: a closed pipe ends the command quietly with
+ * 141 (128 + SIGPIPE, what `yes | head -1` gives), any other write error with one line and 1.
+ */
+
+/** The exit code for a closed output pipe, as if SIGPIPE had ended the process. */
+export const EXIT_BROKEN_PIPE = 141;
+
+interface ErrnoLike {
+  code?: unknown;
+  syscall?: unknown;
+}
+
+/** True when `err` is a failed write to one of our own output streams. */
+export function isOutputError(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as ErrnoLike;
+  return e.code === "EPIPE" || (e.syscall === "write" && typeof e.code === "string");
+}
+
+/** The exit code for an output error, writing its one-line explanation when stderr still works. */
+export function exitForOutputError(err: unknown): number {
+  const e = err as ErrnoLike;
+  if (e.code === "EPIPE") return EXIT_BROKEN_PIPE;
+  try {
+    process.stderr.write(`autosentry: cannot write output: ${String(e.code)}\n`);
+  } catch {
+    // stderr is gone too: the exit code is all that is left to say it.
+  }
+  return 1;
+}
+
+let keepRunning = false;
+
+/**
+ * For `run`: the monitor must keep supervising when its terminal or pipe goes away (its logger
+ * already falls back to the log file), so late output errors are ignored instead of ending it.
+ */
+export function keepRunningOnOutputErrors(): void {
+  keepRunning = true;
+}
+
+/**
+ * Streams report late write failures as 'error' events; without a listener they become an
+ * uncaught exception with a stack trace. End the process with the code above instead.
+ */
+export function exitQuietlyOnOutputErrors(): void {
+  const onError = (err: unknown) => {
+    if (keepRunning) return;
+    process.exit(isOutputError(err) ? exitForOutputError(err) : 1);
+  };
+  process.stdout.on("error", onError);
+  process.stderr.on("error", onError);
+}

@@ -1,0 +1,217 @@
+/**
+ * @module
+ * Failure episodes: detections of one child generation are gathered for `monitor.settle_seconds`
+ * (or until the child exits) and then settled as one incident. Settling counts the failure for the
+ * identical-failure guard, writes the incident folder **before** any healer runs, asks the healing
+ * part for an outcome and hands it to the actions part (or, with none, leaves the incident open
+ * while the child lives, or lets the restart policy decide).
+ */
+import type { Detection } from "../core/types.ts";
+import type { IncidentRef } from "../incidents/types.ts";
+import { errMsg, type MonitorContext } from "./context.ts";
+import { type Episode, primaryDetection } from "./episode.ts";
+import { failureSignature } from "./policy.ts";
+import { pushCapped } from "./state.ts";
+
+/** How long lines after a failure are gathered for its log excerpt at most. */
+const AFTER_LINES_MAX_WAIT_MS = 10_000;
+
+export class Episodes {
+  constructor(private readonly m: MonitorContext) {}
+
+  /** A detection: open an episode or join the open one of the same child. */
+  onDetection(d: Detection): void {
+    const m = this.m;
+    if (m.finishing) return;
+    const level = d.kind === "anomaly" ? "ANOMALY" : "ERROR";
+    m.log.log(level, `[${d.detector}] ${d.message}`);
+    m.deps.journal.write("detection", {
+      detector: d.detector,
+      kind: d.kind,
+      message: d.message,
+      exception_type: d.exceptionType ?? null,
+      generation: d.generation,
+    });
+    m.parts.verification.checkRegression(d);
+    const ep = m.episode;
+    if (ep && ep.generation === d.generation) {
+      ep.detections.push(d);
+      return;
+    }
+    if (ep) {
+      // A detection from a newer child while an older episode waits: decide the old one now.
+      this.settleNow();
+    }
+    const seed =
+      d.detectorKind === "exit_code" && m.unresolved?.generation === d.generation ? m.unresolved : null;
+    m.episode = {
+      generation: d.generation,
+      detections: seed ? [...seed.detections, d] : [d],
+      openedAt: Date.now(),
+      timer: null,
+      incident: seed ? seed.incident : null,
+    };
+    if (seed) m.unresolved = null;
+    // Not only while the child is known alive: its first lines can arrive before start() returns.
+    // If the child exits first, its exit settles the episode and clears this timer.
+    if (d.detectorKind !== "exit_code") {
+      const wait = m.cfg.monitor.settle_seconds * 1000;
+      const g = d.generation;
+      // Once the child's exit is queued, the exit decides this episode (with the exit detection in it).
+      m.episode.timer = setTimeout(() => {
+        if (!m.exitPending.has(g)) this.settleNow();
+      }, wait);
+    }
+  }
+
+  /** Take the open episode of `generation` (its settle timer cleared), or null. */
+  take(generation: number): Episode | null {
+    const ep = this.m.episode;
+    if (!ep || ep.generation !== generation) return null;
+    if (ep.timer) clearTimeout(ep.timer);
+    this.m.episode = null;
+    return ep;
+  }
+
+  /** Decide the open episode (queued behind earlier decisions). */
+  private settleNow(): void {
+    const m = this.m;
+    const ep = m.episode;
+    if (!ep) return;
+    if (ep.timer) clearTimeout(ep.timer);
+    m.episode = null;
+    void m.serial(() => this.settle(ep));
+  }
+
+  /** Decide an episode: count it, write its incident, heal, apply (runs in the decision queue). */
+  async settle(ep: Episode): Promise<void> {
+    const m = this.m;
+    if (m.condemned.has(ep.generation)) {
+      m.deps.journal.write("detection_ignored", {
+        generation: ep.generation,
+        reason: "child already being replaced",
+      });
+      return;
+    }
+    const s = m.s;
+    const primary = primaryDetection(ep.detections);
+    const alive = m.childAlive && m.gen === ep.generation;
+
+    // The identical-failure guard counts every failure, including ones no rule knows.
+    const sig = m.red(failureSignature(primary));
+    if (ep.incident === null) {
+      if (s.identical.signature === sig) s.identical.count++;
+      else s.identical = { signature: sig, count: 1 };
+    }
+    const cap = m.policy.max_identical_failures;
+    const identicalTripped = cap > 0 && s.identical.count > cap;
+
+    let incident = ep.incident;
+    if (!incident) {
+      try {
+        incident = await this.createIncident(primary, ep.detections);
+      } catch (err) {
+        m.log.error(`Cannot write the incident folder: ${errMsg(err)}`);
+      }
+      if (incident) {
+        s.last_incident_id = incident.id;
+        m.deps.journal.write("incident", {
+          incident_id: incident.id,
+          detector: primary.detector,
+          kind: primary.kind,
+          message: primary.message,
+        });
+        m.log.info(`incident ${incident.id} written`);
+        if (primary.kind === "anomaly") {
+          pushCapped(s.anomalies, {
+            time: new Date().toISOString(),
+            detector: primary.detector,
+            message: m.red(primary.message),
+            incident_id: incident.id,
+          });
+        }
+        if (m.cfg.monitor.log_excerpt_after_lines > 0 && alive) {
+          m.after.start({
+            incidentId: incident.id,
+            generation: ep.generation,
+            remaining: m.cfg.monitor.log_excerpt_after_lines,
+            lines: [],
+            until: Date.now() + AFTER_LINES_MAX_WAIT_MS,
+          });
+        }
+      }
+      m.deps.state.changed();
+    }
+
+    if (identicalTripped) {
+      const reason = `Identical failure limit exceeded (${s.identical.count}, cap ${cap}): ${primary.message.slice(0, 200)}`;
+      m.deps.journal.write("repeat_failure_limit", { count: s.identical.count, cap, signature: sig });
+      await m.record(incident, { outcome: null, note: reason });
+      m.notify({
+        kind: "exit",
+        title: `repeated failure: ${primary.message.slice(0, 100)}`,
+        body: reason,
+        incident_id: incident?.id ?? null,
+      });
+      await m.finish(m.exitCodeForGiveUp(), reason, "gave_up");
+      return;
+    }
+
+    const { outcome, note } = await m.parts.healing.decide(incident, primary, ep.detections);
+
+    const stillAlive = m.childAlive && m.gen === ep.generation;
+    if (!outcome) {
+      if (stillAlive) {
+        const n = note ?? "No rule matched; the child is still running, so nothing was applied";
+        await m.record(incident, { outcome: null, note: n });
+        if (incident) m.unresolved = { generation: ep.generation, detections: ep.detections, incident };
+        m.notifyIncident(primary, null, incident, "(no action applied)");
+        return;
+      }
+      await m.record(incident, {
+        outcome: null,
+        note: note ?? "No rule matched; the restart policy decides",
+      });
+      m.notifyIncident(primary, null, incident, "(no action applied; restart policy)");
+      await m.parts.actions.fallback(incident);
+      return;
+    }
+    await m.parts.actions.apply(outcome, incident, primary, ep.generation);
+  }
+
+  /** A traceback logged by a job that then finished with code 0: keep the evidence, apply nothing. */
+  async recordCompleted(ep: Episode): Promise<void> {
+    const m = this.m;
+    if (ep.incident) return;
+    try {
+      const incident = await this.createIncident(primaryDetection(ep.detections), ep.detections);
+      await m.deps.store.recordOutcome(incident.id, {
+        outcome: null,
+        note: "The child completed successfully afterwards; nothing was applied",
+      });
+    } catch (err) {
+      m.log.error(`Cannot write the incident folder: ${errMsg(err)}`);
+    }
+  }
+
+  /** Write the incident folder of a failure (throws when it cannot). */
+  private createIncident(primary: Detection, related: Detection[]): Promise<IncidentRef> {
+    const m = this.m;
+    const s = m.s;
+    return m.deps.store.create({
+      detection: primary,
+      related,
+      logExcerpt: m.excerpt.toArray(),
+      state: JSON.parse(JSON.stringify(s)),
+      process: {
+        kind: m.cfg.process.kind,
+        argv: m.cfg.process.command,
+        cwd: m.cfg.process.cwd,
+        pid: s.pid,
+      },
+      restarts: s.restarts,
+      maxRestarts: m.policy.max_restarts,
+      configSnapshots: m.cfg.config_snapshots,
+    });
+  }
+}

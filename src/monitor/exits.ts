@@ -1,0 +1,85 @@
+/**
+ * @module
+ * The exit of the current child (one the monitor did not stop on purpose; those are "condemned"
+ * and ignored here). A scheduler's preemption, node failure or time limit is requeued without a
+ * healer; exit 0 keeps pending fixes and completes (or relaunches under `restart_always`); any
+ * other exit settles the open episode (which the exit detection joined) or, with none, goes to the
+ * restart policy's fallback.
+ */
+import type { ChildExit } from "../core/types.ts";
+import type { MonitorContext } from "./context.ts";
+
+export class Exits {
+  constructor(private readonly m: MonitorContext) {}
+
+  /** Exit of the current child (not one we stopped); runs in the decision queue. */
+  async handleExit(exit: ChildExit): Promise<void> {
+    const m = this.m;
+    m.exitPending.delete(exit.generation);
+    if (m.condemned.has(exit.generation) || m.finishing) return;
+    const s = m.s;
+    if (exit.exitClass === "preempted" || exit.exitClass === "node_fail" || exit.exitClass === "timeout") {
+      await this.requeue(exit);
+      return;
+    }
+    if (exit.exitClass === "success") {
+      s.identical = { signature: null, count: 0 };
+      for (const pv of s.pending_verifications.filter((p) => p.generation < exit.generation)) {
+        m.parts.verification.keep(pv, "the child completed successfully");
+      }
+      const ep = m.parts.episodes.take(exit.generation);
+      if (ep) await m.parts.episodes.recordCompleted(ep);
+      const lc = m.cfg.process.lifecycle;
+      if (lc === "restart_always") {
+        const delay = m.policy.cooldown_seconds;
+        m.log.info(`child completed; restart_always relaunches in ${delay}s (not charged to max_restarts)`);
+        m.parts.launching.schedule(delay, "restart_always relaunch");
+        return;
+      }
+      await m.finish(
+        0,
+        lc === "one_shot" ? "Child exited with code 0 (one_shot)" : "Child completed successfully",
+        "completed",
+      );
+      return;
+    }
+    const ep = m.parts.episodes.take(exit.generation);
+    if (ep) {
+      await m.parts.episodes.settle(ep);
+      return;
+    }
+    // No detection passed (e.g. the exit detector is on cooldown): the policy decides.
+    await m.parts.actions.fallback(null);
+  }
+
+  /**
+   * A scheduler ended the job for reasons of its own: preemption and node failure are relaunched
+   * at once without counting against max_restarts; a time limit has its own small budget
+   * (`process.extra.timeout_requeues`). Neither is a bug, so no healer is asked.
+   */
+  private async requeue(exit: ChildExit): Promise<void> {
+    const m = this.m;
+    const s = m.s;
+    m.parts.episodes.take(exit.generation);
+    if (exit.exitClass === "timeout") {
+      const budget = m.cfg.process.extra.timeout_requeues;
+      s.timeout_requeues += 1;
+      if (s.timeout_requeues > budget) {
+        await m.finish(
+          exit.code !== null && exit.code !== 0 ? exit.code : 1,
+          `Time limit reached ${s.timeout_requeues} times (timeout_requeues ${budget})`,
+          "gave_up",
+        );
+        return;
+      }
+    }
+    s.requeues_total += 1;
+    const why = `${exit.exitClass} requeue${exit.exitClass === "timeout" ? ` ${s.timeout_requeues}/${m.cfg.process.extra.timeout_requeues}` : ""}`;
+    m.deps.journal.write("requeued", { exit_class: exit.exitClass, detail: exit.detail ?? null });
+    m.log.log(
+      "RECOVERY",
+      `${why}: relaunching (not charged to max_restarts)${exit.detail ? ` — ${exit.detail}` : ""}`,
+    );
+    m.parts.launching.schedule(0, why);
+  }
+}
