@@ -11,6 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Language, Parser } from "web-tree-sitter";
+import { ZSTD_LEVEL } from "../../src/frames/embed-grammars.ts";
 import { GRAMMAR_IDS, MANIFEST } from "../../src/frames/manifest.ts";
 
 const ROOT = path.resolve(import.meta.dir, "../..");
@@ -25,7 +26,7 @@ async function once(mode: string): Promise<void> {
     const spec = MANIFEST.languages[id];
     const file = Bun.resolveSync(`${spec.package}/${spec.wasm}`, ROOT);
     const raw = fs.readFileSync(file);
-    const packed = Buffer.from(Bun.zstdCompressSync(raw, { level: 19 })).toString("base64");
+    const packed = Buffer.from(Bun.zstdCompressSync(raw, { level: ZSTD_LEVEL })).toString("base64");
     let fromFile = Number.NaN;
     let inflate = Number.NaN;
     let fromBytes = Number.NaN;
