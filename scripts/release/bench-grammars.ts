@@ -1,20 +1,22 @@
 /**
  * @module
- * What storing the grammars compressed costs at run time: for each grammar, the time to inflate it
+ * The measurement behind NOT storing the grammars compressed (docs/distribution.md, "Sizes"): what
+ * it would cost at run time: for each grammar, the time to inflate it
  * (zstd) and to load it into tree-sitter from the inflated bytes versus from the plain file. Each
  * process measures one way only (a second load in the same process would be warm), and the two
  * ways alternate (first use is the case that matters). Prints a markdown table: median and
- * min-max over the runs. Used for docs/distribution.md.
+ * min-max over the runs. (The binary and archive sizes of that variant were measured by building it; see the doc.)
  *
  *   bun scripts/release/bench-grammars.ts [runs=9]
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Language, Parser } from "web-tree-sitter";
-import { ZSTD_LEVEL } from "../../src/frames/embed-grammars.ts";
 import { GRAMMAR_IDS, MANIFEST } from "../../src/frames/manifest.ts";
 
 const ROOT = path.resolve(import.meta.dir, "../..");
+/** The zstd level that was tried (level 19 took seconds per transpile from source). */
+const ZSTD_LEVEL = 3;
 
 async function once(mode: string): Promise<void> {
   await Parser.init();
