@@ -205,7 +205,7 @@ if [ "$MODE" = update ] && [ -z "$DIR" ]; then
     /*) ;;
     *) current= ;;
   esac
-  if [ -z "$current" ] && [ -x "$HOME/.local/bin/autosentry" ]; then current=$HOME/.local/bin/autosentry; fi
+  if [ -z "$current" ] && [ -x "${HOME:-/nonexistent}/.local/bin/autosentry" ]; then current=$HOME/.local/bin/autosentry; fi
   if [ -z "$current" ]; then
     die 1 "no installed autosentry found (not on PATH, not in ~/.local/bin): run install.sh, or pass --dir"
   fi
