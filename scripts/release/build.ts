@@ -113,5 +113,6 @@ export function smokeTest(target: Target, bin: string, version: string, runtime:
   }
   // The capture shim's usage line (src/supervisors/local/protocol.ts): proof our bundle is inside.
   if (buf.indexOf("usage: autosentry __shim") < 0) fail("does not contain the autosentry bundle");
-  return `not run (${runner.reason}); checked format, CPU, loader and embedded bundle`;
+  const what = target.os === "linux" ? "ELF format, CPU, loader" : "Mach-O format, CPU";
+  return `not run (${runner.reason}); checked ${what} and embedded bundle`;
 }
