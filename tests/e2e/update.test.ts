@@ -398,7 +398,8 @@ exit 0
     expect(cmdline[0]).toBe(bin); // ps shows the binary's name…
     expect(cmdline[1]).toBe("__shim");
     expect(fs.statSync(`/proc/${shimPid}/exe`).ino).toBe(oldIno); // …but it runs the monitor's image
-    expect(readState(project)?.generation).toBe(2);
+    // The job can write its file before the monitor has recorded the launch: wait for the record.
+    await waitFor("state.json to record generation 2", () => readState(project)?.generation === 2, 30_000);
 
     fs.writeFileSync(path.join(project, "finish"), "");
     const timer = setTimeout(() => monitor.kill("SIGKILL"), 60_000);
