@@ -312,25 +312,28 @@ describe("install.sh: sources", () => {
 
 describe("install.sh: detection and idempotence", () => {
   // Baseline builds exist for x64 only.
-  test.if(HOST === "linux-x64")("a CPU without AVX2 gets the baseline build; with AVX2 the default one", async () => {
-    const h = home();
-    let r = await sh(INSTALL_SH, [], {
-      HOME: h.home,
-      AUTOSENTRY_BASE_URL: mirror(),
-      AUTOSENTRY_CPUINFO: cpuinfo(scratch, false),
-    });
-    expect(r.stderr).toContain(`(linux-x64-baseline)`);
-    expect(r.code).toBe(0);
-    expect(targetOf(path.join(h.bin, "autosentry"))).toBe("linux-x64-baseline");
-    expect(sha256(path.join(h.bin, "autosentry"))).toBe(
-      JSON.parse(fs.readFileSync(path.join(rel, `v${NEW}`, "manifest.json"), "utf8")).files.find(
-        (f: { target: string }) => f.target === "linux-x64-baseline",
-      ).binary_sha256,
-    );
-    r = await sh(INSTALL_SH, ["--force"], { HOME: h.home, AUTOSENTRY_BASE_URL: mirror() });
-    expect(r.code).toBe(0);
-    expect(targetOf(path.join(h.bin, "autosentry"))).toBe("linux-x64");
-  });
+  test.if(HOST === "linux-x64")(
+    "a CPU without AVX2 gets the baseline build; with AVX2 the default one",
+    async () => {
+      const h = home();
+      let r = await sh(INSTALL_SH, [], {
+        HOME: h.home,
+        AUTOSENTRY_BASE_URL: mirror(),
+        AUTOSENTRY_CPUINFO: cpuinfo(scratch, false),
+      });
+      expect(r.stderr).toContain(`(linux-x64-baseline)`);
+      expect(r.code).toBe(0);
+      expect(targetOf(path.join(h.bin, "autosentry"))).toBe("linux-x64-baseline");
+      expect(sha256(path.join(h.bin, "autosentry"))).toBe(
+        JSON.parse(fs.readFileSync(path.join(rel, `v${NEW}`, "manifest.json"), "utf8")).files.find(
+          (f: { target: string }) => f.target === "linux-x64-baseline",
+        ).binary_sha256,
+      );
+      r = await sh(INSTALL_SH, ["--force"], { HOME: h.home, AUTOSENTRY_BASE_URL: mirror() });
+      expect(r.code).toBe(0);
+      expect(targetOf(path.join(h.bin, "autosentry"))).toBe("linux-x64");
+    },
+  );
 
   test("musl is detected from ldd (and AUTOSENTRY_LIBC overrides): the musl build is asked for", async () => {
     const fake = path.join(scratch, "musl-ldd");
