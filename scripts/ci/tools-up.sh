@@ -10,6 +10,9 @@
 #   libc6-arm64-cross    …with this aarch64 glibc (qemu-aarch64-static -L /usr/aarch64-linux-gnu)
 #   xz, file       release archives (.tar.xz) and the release build's format checks
 #   chromium       the web viewer is driven in headless Chromium (playwright-core)
+#   bash-completion  `autosentry completion bash` is sourced in a real bash (tests/e2e/onboarding.test.ts)
+#   zsh, fish      the zsh and fish completion scripts are loaded in real shells (same test)
+#   systemctl      install-service's systemctl path is driven where no user manager runs (service.test.ts)
 #
 # A tool that cannot be installed is reported; the tests that need it then fail (never skip
 # silently), so the reason is visible in the run.
@@ -23,12 +26,17 @@ declare -A pkg=(
   [xz]=xz-utils
   [file]=file
   [chromium]=chromium
+  [zsh]=zsh
+  [fish]=fish
+  [systemctl]=systemd
 )
 missing=()
 for tool in "${!pkg[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${pkg[$tool]}")
 done
-# Files, not commands: the aarch64 loader qemu-user runs the cross-built binary with.
+# Not a command: bash-completion is a file that completion scripts source.
+[ -f /usr/share/bash-completion/bash_completion ] || missing+=(bash-completion)
+# Not a command either: the aarch64 loader qemu-user runs the cross-built binary with.
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-arm64-cross)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "[tools-up] all test tools present"

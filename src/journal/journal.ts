@@ -43,6 +43,10 @@ export type MonitorEvent =
   | "gave_up"
   | "paused"
   | "resumed"
+  /** The child died within seconds of each of its last launches (it cannot start). */
+  | "startup_failures"
+  /** `autosentry reset`: counters, pauses and budgets back to a fresh start. */
+  | "reset"
   | "operator_command"
   /** An operator's `set max_restarts N` / `set env KEY=VALUE` (chat threads) was applied. */
   | "operator_set"

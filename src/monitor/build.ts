@@ -39,7 +39,15 @@ import { runCommand } from "../util/run-command.ts";
 import { VaultWriter } from "../vault/writer.ts";
 import { Monitor } from "./monitor.ts";
 import { type MonitorPaths, monitorPaths } from "./paths.ts";
-import { beginRun, continuesRun, emptyState, type MonitorState, readState, StateStore } from "./state.ts";
+import {
+  beginRun,
+  continuesRun,
+  emptyState,
+  type MonitorState,
+  readState,
+  StateStore,
+  tagStage,
+} from "./state.ts";
 
 export interface BuiltMonitor {
   monitor: Monitor;
@@ -197,16 +205,8 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   const stage = opts.stage;
   const continuing = stage ? false : continuesRun(state);
   if (!continuing) beginRun(state, stage?.runId ?? crypto.randomUUID().replace(/-/g, ""));
-  if (stage) {
-    state.stage = stage.name;
-    state.stage_index = stage.index + 1;
-    state.stage_count = stage.count;
-  } else if (!continuing) {
-    // A single-process run after a pipeline: no stage.
-    state.stage = null;
-    state.stage_index = null;
-    state.stage_count = null;
-  }
+  // A single-process run after a pipeline: no stage (a continued run keeps what it had).
+  if (stage || !continuing) tagStage(state, stage ?? null);
   const store = new StateStore(paths.state, state, logger, c.monitor.heartbeat_seconds * 1000);
   const journal = new Journal(paths.journal, {
     runId: state.run_id ?? "",

@@ -12,7 +12,16 @@ import { appendJsonl } from "../util/jsonl.ts";
  * The verbs the monitor understands. A new operator command: add its verb here and its handler to
  * the command table in operator.ts (tsc insists on both).
  */
-export const CONTROL_VERBS = ["pause", "resume", "abort", "approve", "status", "set", "note"] as const;
+export const CONTROL_VERBS = [
+  "pause",
+  "resume",
+  "abort",
+  "approve",
+  "status",
+  "set",
+  "note",
+  "reset",
+] as const;
 
 export type ControlVerb = (typeof CONTROL_VERBS)[number];
 
@@ -31,6 +40,8 @@ export interface ControlCommand {
   /** Where it came from: absent for the CLI, `chat` for a Slack/Discord thread. */
   source?: string;
   thread_key?: string;
+  /** reset: also clear the restart history (`autosentry reset --full --force`). */
+  full?: boolean;
 }
 
 /** Append a command for the monitor to pick up. */

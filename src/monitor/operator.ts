@@ -13,13 +13,15 @@
 
 import { errMsg, type MonitorContext } from "./context.ts";
 import { type ControlCommand, type ControlVerb, readControl } from "./control.ts";
+import { appendResetLog, applyReset } from "./reset.ts";
 import { pushCapped } from "./state.ts";
 
 /** One operator command. */
 interface OperatorCommand {
   /** Act at once instead of waiting in the decision queue (it must be safe mid-decision). */
   immediate?: boolean;
-  run(op: OperatorInput, c: ControlCommand): Promise<void> | void;
+  /** Runs after the command's journal and log lines; `m` is the monitor's shared state. */
+  run(op: OperatorInput, c: ControlCommand, m: MonitorContext): Promise<void> | void;
 }
 
 /** The operator commands, by verb. */
@@ -33,6 +35,7 @@ const COMMANDS = {
   status: { immediate: true, run: () => {} },
   set: { run: (op, c) => op.set(c.user, c.args ?? []) },
   note: { immediate: true, run: (op, c) => op.note(c.user, c.text ?? c.reason ?? "") },
+  reset: { run: (op, c) => op.reset(c) },
 } satisfies Record<ControlVerb, OperatorCommand>;
 
 export class OperatorInput {
@@ -70,7 +73,7 @@ export class OperatorInput {
       ...(c.source ? { source: c.source, thread_key: c.thread_key ?? null } : {}),
     });
     m.log.info(`operator ${c.user}: ${c.command}${c.reason ? ` (${c.reason})` : ""}`);
-    await cmd.run(this, c);
+    await cmd.run(this, c, m);
   }
 
   /** Durable pause: the child stays stopped (across monitor restarts) until resume. */
@@ -179,6 +182,35 @@ export class OperatorInput {
         m.log.error(`Cannot add the note to incident ${incident}: ${errMsg(err)}`);
       }
     }
+  }
+
+  /**
+   * `autosentry reset`: counters, pauses and budgets back to a fresh start (reset.ts). Queued
+   * behind a decision in progress, so it never lands half-way through one. A lifted pause
+   * relaunches the child, as resume does.
+   */
+  async reset(c: ControlCommand): Promise<void> {
+    const m = this.m;
+    const wasPaused = m.s.phase === "paused";
+    const rec = applyReset(m.s, {
+      id: c.id,
+      reason: c.reason ?? "manual reset",
+      by: c.user,
+      full: c.full === true,
+    });
+    appendResetLog(m.deps.config.monitor.log_dir, rec);
+    m.deps.journal.write("reset", {
+      by: c.user,
+      reason: rec.reason,
+      prior_restarts: rec.prior_restarts,
+      full: rec.cleared_history,
+    });
+    m.log.info(
+      `reset by ${c.user}: restarts ${rec.prior_restarts} → 0${rec.unpaused ? "; pause lifted" : ""}`,
+    );
+    m.deps.state.changed();
+    await m.deps.state.flush(true);
+    if (wasPaused && !m.childAlive) await m.parts.launching.launch(`reset by ${c.user}`);
   }
 
   abort(by: string, reason: string | null = null): Promise<void> {

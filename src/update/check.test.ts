@@ -48,9 +48,10 @@ test("asks once a day per source and channel; --no-cache asks again; failures ar
   const f = await checkForUpdate({ ...base, pre: false, useCache: true, now: t0 + CACHE_TTL_MS });
   expect(f).toMatchObject({ latest: "1.3.0", cached: false });
   expect(src.calls).toEqual([false, true, false, false]);
-  expect(JSON.parse(fs.readFileSync(cacheFile(env), "utf8")).entries["test-source stable"].latest).toBe(
-    "1.3.0",
-  );
+  const stored = JSON.parse(fs.readFileSync(cacheFile(env), "utf8"));
+  expect(stored.entries["test-source stable"].latest).toBe("1.3.0");
+  // The newest answer at the top level, in the Python tool's shape (doctor reads it).
+  expect(stored).toMatchObject({ checked_at: f.checked_at, latest: "1.3.0", allow_pre: false });
 });
 
 test("up to date and newer-than-latest are not outdated; a corrupt cache is ignored", async () => {

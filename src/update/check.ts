@@ -1,7 +1,8 @@
 /**
  * @module
  * "Is there a newer autosentry?", answered from the release source and cached for a day in
- * `${XDG_CACHE_HOME:-~/.cache}/autosentry/update-check.json` (one entry per source and channel), so
+ * `${XDG_CACHE_HOME:-~/.cache}/autosentry/update-check.json` (one entry per source and channel under
+ * `entries`; the newest answer also at the top level, as the Python tool wrote it), so
  * `autosentry update --check` in a wrapper script or shell prompt costs one request a day. A failed
  * check is never cached and never throws: the report carries the reason and `latest: null`, and the
  * command still exits 0 (a login node without internet is normal, not an error).
@@ -92,7 +93,15 @@ export async function checkForUpdate(o: {
       entries[key] = { checked_at: report.checked_at, latest: report.latest };
       try {
         fs.mkdirSync(path.dirname(file), { recursive: true });
-        writeFileAtomicSync(file, `${JSON.stringify({ entries }, null, 2)}\n`);
+        // Top level: the newest answer in the Python tool's shape ({checked_at, latest, allow_pre}),
+        // which `doctor` reads; `entries` keeps one answer per source and channel.
+        const top = {
+          checked_at: report.checked_at,
+          latest: report.latest,
+          allow_pre: o.pre,
+          source: o.source.label,
+        };
+        writeFileAtomicSync(file, `${JSON.stringify({ ...top, entries }, null, 2)}\n`);
       } catch {
         // A read-only home must not turn a working check into a failure.
       }

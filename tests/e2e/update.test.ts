@@ -95,6 +95,7 @@ describe("update --check / --json", () => {
     });
     const stored = JSON.parse(fs.readFileSync(path.join(cache, "autosentry", "update-check.json"), "utf8"));
     expect(Object.values(stored.entries)).toEqual([{ checked_at: first.checked_at, latest: NEW }]);
+    expect(stored).toMatchObject({ checked_at: first.checked_at, latest: NEW, allow_pre: false });
 
     // The mirror moves on; the cached answer does not, until --no-cache.
     fs.writeFileSync(path.join(local, "latest"), "1.5.0\n");

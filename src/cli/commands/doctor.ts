@@ -3,6 +3,8 @@
  * `autosentry doctor [--fix] [--json]`: checks the project and the machine for what autosentry
  * needs, one line each (ok / warn / fail), and exits 1 when anything fails. `--fix` applies the
  * safe repairs (create missing folders, move an unreadable state.json aside) and checks again.
+ * The checks of the project's care over time (git, stale files, vault, ledger, version, skills)
+ * are in doctor-care.ts.
  */
 
 import * as fs from "node:fs";
@@ -11,6 +13,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { ConfigError, findConfigPath, type LoadedConfig, loadConfig } from "../../config/load.ts";
 import { deliveryFindings } from "../../dispatcher/delivery-check.ts";
 import { resolveAgentMode } from "../../healers/agent/mode.ts";
+import { readIndex } from "../../incidents/read.ts";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { resolveExecutable } from "../../monitor/preflight.ts";
@@ -20,17 +23,21 @@ import { parseJsonl } from "../../util/jsonl.ts";
 import { addConfigOption } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
 import { VERSION } from "../version.ts";
+import { detectorCount } from "./config.ts";
+import {
+  type Check,
+  gitState,
+  type Level,
+  ledgerCheck,
+  skillsChecks,
+  staleFiles,
+  vaultCheck,
+  versionCheck,
+  writableDirs,
+} from "./doctor-care.ts";
 import { preflight } from "./run.ts";
 
-type Level = "ok" | "warn" | "fail";
-
-export interface Check {
-  name: string;
-  level: Level;
-  detail: string;
-  /** A safe repair for this problem (applied by --fix). */
-  fix?: () => string;
-}
+export type { Check } from "./doctor-care.ts";
 
 function which(name: string): string | null {
   return resolveExecutable(name, process.cwd(), process.env.PATH);
@@ -41,6 +48,7 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
   add({ name: "autosentry", level: "ok", detail: `version ${VERSION} (${process.execPath})` });
+  add(versionCheck());
   const git = which("git");
   add(
     git
@@ -62,7 +70,7 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
       add({
         name: "config",
         level: "ok",
-        detail: `${cfg.path} (${cfg.data.detectors.length} detectors, ${cfg.data.rules.length} rules)`,
+        detail: `${cfg.path} (${detectorCount(cfg.data)}, ${cfg.data.rules.length} rules)`,
       });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -134,6 +142,15 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
     });
   else add({ name: "monitor", level: "ok", detail: "not running" });
 
+  add(writableDirs(cfg));
+  add(gitState(cfg));
+  for (const s of staleFiles(cfg)) add(s);
+  const ledger = ledgerCheck(cfg);
+  if (ledger) add(ledger);
+  const vault = vaultCheck(cfg);
+  if (vault) add(vault);
+  for (const s of skillsChecks(cfg)) add(s);
+
   const index = path.join(paths.incidents, "index.jsonl");
   if (fs.existsSync(index)) {
     const { records, badLines } = parseJsonl(fs.readFileSync(index, "utf8"));
@@ -144,7 +161,13 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
             level: "warn",
             detail: `${index}: malformed lines ${badLines.slice(0, 10).join(", ")} (skipped by readers)`,
           }
-        : { name: "incidents index", level: "ok", detail: `${records.length} lines` },
+        : {
+            name: "incidents index",
+            level: "ok",
+            // One incident has a line when opened and another when its outcome is known: count
+            // incidents, not lines (issue 14 item 10).
+            detail: `${plural(readIndex(paths.incidents).length, "incident")} (${plural(records.length, "line")})`,
+          },
     );
   }
 
@@ -210,6 +233,10 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
     // the folder does not exist yet: nothing to measure
   }
   return checks;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 const MARK: Record<Level, string> = { ok: "✓", warn: "!", fail: "✗" };

@@ -11,6 +11,7 @@
  * completed with an unchanged fingerprint. A pipeline exits with the failed stage's code (0 when
  * all completed), 124 when a stage passed its deadline, 126 when a stage could not launch.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import type { LoadedConfig } from "../../config/load.ts";
@@ -25,6 +26,7 @@ import { PlanError, runPipeline } from "../../pipeline/runner.ts";
 import { stagePreflight } from "../../pipeline/stage-config.ts";
 import { isDockerCli } from "../../supervisors/docker/run-args.ts";
 import { isSbatch } from "../../supervisors/slurm/submit.ts";
+import { scriptOf } from "../../util/interpreter-script.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 import { keepRunningOnOutputErrors } from "../output-errors.ts";
@@ -42,17 +44,31 @@ function launcherCommand(kind: string, command: string[]): string[] {
   return command;
 }
 
+/**
+ * A script handed to a known interpreter must exist, or the child fails on every launch (issue 14
+ * item 2: `python train.py` passed the check because only `python` was looked for).
+ */
+export function scriptProblems(command: string[], cwd: string): string[] {
+  const found = scriptOf(command);
+  if (!found || fs.existsSync(path.resolve(cwd, found.script))) return [];
+  return [`Script not found: '${found.script}' (${found.interpreter} would fail: no such file in ${cwd})`];
+}
+
 /** Launch preflight for the configured process; returns the problems found. */
 export function preflight(cfg: LoadedConfig): string[] {
   const p = cfg.data.process;
-  return checkLaunch({
-    command: launcherCommand(p.kind, p.command),
-    cwd: p.cwd,
-    env: childEnvironment(process.env, p.env, {}),
-    requiredExecutables: p.required_executables,
-    requiredEnv: p.required_env,
-    checkCommand: p.kind !== "attach",
-  });
+  const script = p.kind === "local" ? scriptProblems(p.command, p.cwd) : [];
+  return [
+    ...script,
+    ...checkLaunch({
+      command: launcherCommand(p.kind, p.command),
+      cwd: p.cwd,
+      env: childEnvironment(process.env, p.env, {}),
+      requiredExecutables: p.required_executables,
+      requiredEnv: p.required_env,
+      checkCommand: p.kind !== "attach",
+    }),
+  ];
 }
 
 function unsupported(cfg: LoadedConfig, opts: { resume?: boolean; fromStage?: string }): string | null {
@@ -109,7 +125,11 @@ async function runStages(
 ): Promise<void> {
   const p = cfg.data.process;
   if (opts.check) {
-    const errors = p.stages.flatMap((s) => stagePreflight(p, s).map((e) => `stage '${s.name}': ${e}`));
+    const errors = p.stages.flatMap((s) =>
+      [...scriptProblems(s.command, path.resolve(p.cwd, s.cwd ?? ".")), ...stagePreflight(p, s)].map(
+        (e) => `stage '${s.name}': ${e}`,
+      ),
+    );
     if (errors.length > 0) {
       for (const e of errors) process.stderr.write(`${e}\n`);
       throw new CliExit(EXIT.preflight);

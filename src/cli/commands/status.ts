@@ -8,6 +8,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { restartsLabel } from "../../monitor/policy.ts";
+import { describeStartupFailures, STARTUP_REPORT_AFTER } from "../../monitor/startup-failures.ts";
 import { type MonitorState, readState } from "../../monitor/state.ts";
 import { type PipelineStatusReport, pipelineStatus } from "../../pipeline/status.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
@@ -145,6 +146,9 @@ function renderHuman(r: StatusReport): string {
     ],
   ];
   if (r.next_restart_at) pairs.push(["next restart", whenAgo(r.next_restart_at, now)]);
+  // The child dies within seconds of each launch: the likely reason, said plainly (issue 14 item 2).
+  const sf = s.startup_failures;
+  if (sf && sf.count >= STARTUP_REPORT_AFTER) pairs.push(["cannot start", describeStartupFailures(sf)]);
   if (Object.keys(r.env_overlay).length) {
     pairs.push([
       "env overrides",
