@@ -26,6 +26,7 @@ import { register as registerService } from "./commands/service.ts";
 import { register as registerSession } from "./commands/session.ts";
 import { register as registerSkills } from "./commands/skills.ts";
 import { register as registerStatus } from "./commands/status.ts";
+import { register as registerUpdate } from "./commands/update.ts";
 import { register as registerWatch } from "./commands/watch.ts";
 import { register as registerWeb } from "./commands/web.ts";
 import { CliExit } from "./exit.ts";
@@ -42,6 +43,8 @@ export function buildProgram(): Command {
       "Self-healing supervisor for long-running work: watch a command, catch the failure, fix it, leave a paper trail.",
     )
     .version(VERSION, "-V, --version", "print the version (also -v and `autosentry version`)")
+    // Program options only before the command: `update --version X` is update's own option.
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
@@ -68,6 +71,7 @@ export function buildProgram(): Command {
   registerSkills(program);
   registerReset(program);
   registerService(program);
+  registerUpdate(program); // distribution (issue 8)
   program
     .command("version")
     .description("Print the version")
