@@ -20,3 +20,20 @@ declare module "*.sh" {
   const content: string;
   export default content;
 }
+// Tree-sitter highlight queries and the web viewer's embedded assets (imported as text).
+declare module "*.scm" {
+  const content: string;
+  export default content;
+}
+declare module "*.css" {
+  const content: string;
+  export default content;
+}
+declare module "uplot/dist/uPlot.iife.min.js" {
+  const content: string;
+  export default content;
+}
+declare module "*/assets/app.js" {
+  const content: string;
+  export default content;
+}

@@ -56,7 +56,8 @@ console.log(
 
 /** One pass of the monitor's ingest path over the file; returns seconds and what fired. */
 function ingestOnce(): { seconds: number; lines: number; detections: Map<string, number> } {
-  const set = new DetectorSet(buildDetectors(DEFAULT_DETECTOR_SPECS));
+  // as the monitor builds it: the default detectors plus the signature pack (on by default)
+  const set = new DetectorSet(buildDetectors(DEFAULT_DETECTOR_SPECS, { enabled: true, disabled: [] }));
   set.onChildStart(1, Date.now());
   const splitter = new LineSplitter(65536);
   const decoder = new TextDecoder();

@@ -5,9 +5,14 @@
 #   go             tests/e2e/evidence-frames.test.ts builds and crashes a real Go program
 #   tmux           the `watch` dashboard is driven in a real terminal
 #   dash           install.sh is run by Debian's /bin/sh
-#   shellcheck     install.sh and update.sh are checked as POSIX sh
+#   (ShellCheck)   install.sh and update.sh are checked as POSIX sh by `shellcheck -s sh`
 #   qemu-aarch64-static  the cross-built linux-arm64 binary is started under emulation
+#   libc6-arm64-cross    …with this aarch64 glibc (qemu-aarch64-static -L /usr/aarch64-linux-gnu)
+#   xz, file       release archives (.tar.xz) and the release build's format checks
 #   chromium       the web viewer is driven in headless Chromium (playwright-core)
+#   bash-completion  `autosentry completion bash` is sourced in a real bash (tests/e2e/onboarding.test.ts)
+#   zsh, fish      the zsh and fish completion scripts are loaded in real shells (same test)
+#   systemctl      install-service's systemctl path is driven where no user manager runs (service.test.ts)
 #
 # A tool that cannot be installed is reported; the tests that need it then fail (never skip
 # silently), so the reason is visible in the run.
@@ -18,12 +23,21 @@ declare -A pkg=(
   [dash]=dash
   [shellcheck]=shellcheck
   [qemu-aarch64-static]=qemu-user-static
+  [xz]=xz-utils
+  [file]=file
   [chromium]=chromium
+  [zsh]=zsh
+  [fish]=fish
+  [systemctl]=systemd
 )
 missing=()
 for tool in "${!pkg[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${pkg[$tool]}")
 done
+# Not a command: bash-completion is a file that completion scripts source.
+[ -f /usr/share/bash-completion/bash_completion ] || missing+=(bash-completion)
+# Not a command either: the aarch64 loader qemu-user runs the cross-built binary with.
+[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-arm64-cross)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "[tools-up] all test tools present"
   exit 0

@@ -7,7 +7,7 @@
  * | 0 | success (the child completed, or the command did what was asked) |
  * | 1 | autosentry gave up (max restarts, identical failures, rate cap, abort action) or a command failed |
  * | 2 | bad usage or a bad config file |
- * | 124 | a pipeline stage passed its deadline |
+ * | 124 | a pipeline stage passed its deadline, or a run passed `process.max_run_seconds` |
  * | 126 | preflight failed (`run --check`, or a stage that cannot launch) |
  * | 130 | an operator aborted |
  * | 128+N | the monitor was stopped by signal N |

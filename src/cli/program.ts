@@ -6,20 +6,31 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { register as registerAnalyze } from "./commands/analyze.ts";
+import { register as registerCompletion } from "./commands/completion.ts";
 import { register as registerConfig } from "./commands/config.ts";
+import { register as registerDispatcher } from "./commands/dispatcher.ts";
 import { register as registerDoctor } from "./commands/doctor.ts";
+import { register as registerEvents } from "./commands/events.ts";
 import { register as registerExplain } from "./commands/explain.ts";
 import { register as registerHealer } from "./commands/healer.ts";
 import { register as registerHooks } from "./commands/hooks.ts";
 import { register as registerIncidents } from "./commands/incidents.ts";
 import { register as registerInit } from "./commands/init.ts";
+import { register as registerOnboard } from "./commands/onboard.ts";
 import { register as registerOperator } from "./commands/operator.ts";
 import { register as registerProbe } from "./commands/probe.ts";
+import { register as registerReset } from "./commands/reset.ts";
 import { register as registerRun } from "./commands/run.ts";
 import { register as registerScan } from "./commands/scan.ts";
+import { register as registerService } from "./commands/service.ts";
 import { register as registerSession } from "./commands/session.ts";
+import { register as registerSkills } from "./commands/skills.ts";
 import { register as registerStatus } from "./commands/status.ts";
+import { register as registerUpdate } from "./commands/update.ts";
+import { register as registerWatch } from "./commands/watch.ts";
+import { register as registerWeb } from "./commands/web.ts";
 import { CliExit } from "./exit.ts";
+import { applyHelpStyle } from "./help-style.ts";
 import { exitForOutputError, exitQuietlyOnOutputErrors, isOutputError } from "./output-errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -31,7 +42,9 @@ export function buildProgram(): Command {
     .description(
       "Self-healing supervisor for long-running work: watch a command, catch the failure, fix it, leave a paper trail.",
     )
-    .version(VERSION, "-V, --version", "print the version")
+    .version(VERSION, "-V, --version", "print the version (also -v and `autosentry version`)")
+    // Program options only before the command: `update --version X` is update's own option.
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
@@ -49,13 +62,62 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerSession(program);
   registerHooks(program);
+  registerDispatcher(program);
+  registerWeb(program);
+  registerEvents(program);
+  registerWatch(program);
+  // Onboarding and care (issue 8), and `version` (issue 14 item 21).
+  registerOnboard(program);
+  registerSkills(program);
+  registerReset(program);
+  registerService(program);
+  registerUpdate(program); // distribution (issue 8)
+  program
+    .command("version")
+    .description("Print the version")
+    .action(() => {
+      process.stdout.write(`${VERSION}\n`);
+    });
+  // Styled before completion reads the tree (its descriptions show in completions) and after (its own commands).
+  applyHelpStyle(program as unknown as import("commander").Command);
+  registerCompletion(program); // last: it reads the tree
+  applyHelpStyle(program as unknown as import("commander").Command);
   return program as unknown as Command;
+}
+
+/**
+ * The unknown command named in a help request (`autosentry statsu --help`, `autosentry help statsu`,
+ * `autosentry incidents lsit -h`), or null. Commander answers those with the parent's help and exit
+ * code 0, which hides a typo in a script; we answer them as it answers the same typo without
+ * `--help`: an error and exit code 2.
+ */
+export function unknownCommandInHelp(program: Command, args: string[]): string | null {
+  const asksHelp = args.includes("--help") || args.includes("-h") || args[0] === "help";
+  if (!asksHelp) return null;
+  let cmd = program;
+  const words = args[0] === "help" ? args.slice(1) : args;
+  for (const w of words) {
+    if (w === "--") break;
+    if (w.startsWith("-")) continue;
+    if (cmd.commands.length === 0) break; // an argument of a leaf command
+    const sub = cmd.commands.find((c) => c.name() === w || c.aliases().includes(w));
+    if (!sub) return cmd === program ? w : `${cmd.name()} ${w}`;
+    cmd = sub as unknown as Command;
+  }
+  return null;
 }
 
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   exitQuietlyOnOutputErrors();
   const program = buildProgram();
+  // `-v` is the spelling most tools accept for the version; commander takes one short flag.
+  if (argv[2] === "-v") argv = [...argv.slice(0, 2), "-V", ...argv.slice(3)];
+  const unknown = unknownCommandInHelp(program, argv.slice(2));
+  if (unknown !== null) {
+    process.stderr.write(`error: unknown command '${unknown}' (see \`autosentry --help\`)\n`);
+    return 2;
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

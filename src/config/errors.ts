@@ -77,7 +77,8 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
     }
   }
   const limit = Math.max(2, Math.floor(word.length / 3));
-  return best !== undefined && bestDist <= limit ? best : undefined;
+  // A guess that changes at least as many letters as the word has is no guess ("b" → "web").
+  return best !== undefined && bestDist <= limit && bestDist < word.length ? best : undefined;
 }
 
 /** A short rendering of a YAML value for "(got …)" in messages. */

@@ -32,6 +32,12 @@ export const PATH_FIELDS: readonly PathPattern[] = [
   ["dispatch", "cursor_path"],
   ["dispatch", "action_queue_path"],
   ["dispatch", "action_cursor_path"],
+  // issue 11
+  ["monitor", "metrics_dir"],
+  ["detectors", "*", "heartbeat", "path"],
+  ["detectors", "*", "heartbeat", "sentinel_dir"],
+  ["detectors", "*", "completion", "marker_file"],
+  ["detectors", "*", "resources", "disk", "paths", "*"],
 ];
 
 /** Every value in which `$VAR` is expanded. An argv may be a list or a single string. */

@@ -179,7 +179,16 @@ describe("values", () => {
   test("an empty file is {} and gets every default", () => {
     const data = load("");
     expect(data.process.kind).toBe("local");
-    expect(data.notifiers).toEqual([{ kind: "log", headers: {}, timeout_seconds: 10, retries: 3 }]);
+    expect(data.notifiers).toEqual([
+      {
+        kind: "log",
+        headers: {},
+        timeout_seconds: 10,
+        retries: 3,
+        fold_window_seconds: 600,
+        signature_header: "X-Autosentry-Signature",
+      },
+    ]);
     expect(load("# only a comment\n").monitor.settle_seconds).toBe(2);
   });
 
@@ -382,7 +391,8 @@ test("the shipped template loads without errors", () => {
     "stall_restart",
   ]);
   expect(data.rules[0]!.action).toMatchObject({ kind: "restart_with_env", set: { BATCH_SIZE: "half" } });
-  expect(data.config_snapshots).toEqual(["/proj/configs/run.yaml"]);
+  // Only files that exist are suggested: init fills them in (issue 14 item 1).
+  expect(data.config_snapshots).toEqual([]);
 });
 
 describe("catastrophic regexes (issue 16, finding 5)", () => {

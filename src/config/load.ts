@@ -54,6 +54,10 @@ export interface LoadConfigOptions {
 const REGEX_PATHS: readonly PathPattern[] = [
   ["detectors", "*", "regex"],
   ["detectors", "*", "metric_regex"],
+  ["detectors", "*", "metric", "regex"],
+  ["detectors", "*", "adaptive", "phases", "*"],
+  ["detectors", "*", "completion", "marker_regex"],
+  ["process", "resume", "step_regex"],
   ["rules", "*", "match", "message_regex"],
   ["redaction", "extra_patterns", "*"],
 ];
@@ -166,7 +170,10 @@ function checkDetectorNames(work: Record<string, unknown>, at: (p: PropertyKey[]
   (detectors ?? []).forEach((d: unknown, i: number) => {
     if (!isRecord(d) || typeof d.kind !== "string") return;
     const explicit = typeof d.name === "string";
-    const name = resolveDetectorName({ kind: d.kind, name: explicit ? (d.name as string) : undefined }, i);
+    const name = resolveDetectorName(
+      { kind: d.kind, name: explicit ? (d.name as string) : undefined, metric: d.metric },
+      i,
+    );
     const first = names.get(name);
     if (first !== undefined) {
       const hint = explicit ? "" : "; give one of them a name";

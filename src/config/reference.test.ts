@@ -31,7 +31,7 @@ test("the reference has a table per section and every key of the schema", () => 
   }
   expect(ref).toContain("| `process.restart_policy.max_restarts` | integer | `50` |");
   expect(ref).toContain(
-    "| `detectors[].kind` | `pattern` \\| `traceback` \\| `stall` \\| `exit_code` | required |",
+    "| `detectors[].kind` | `pattern` \\| `traceback` \\| `stall` \\| `exit_code` \\| `metric` \\| `resource` \\| `heartbeat` \\| `probe` \\| `completion` | required |",
   );
   expect(ref).toContain("| `monitor.process_log_max_bytes` | bytes (number or `50MB`) |");
   expect(ref).toContain("| `state_path` | string | `.autosentry/state.json` |");

@@ -12,6 +12,7 @@
  * Nested objects use `.prefault({})` so that their inner defaults apply when the key is absent.
  */
 import { z } from "zod";
+import { SIGNATURE_NAMES } from "../detectors/signatures/names.ts";
 
 // ---------------------------------------------------------------------------------------------
 // small building blocks
@@ -86,6 +87,300 @@ export function splitShellWords(line: string): string[] {
   return words;
 }
 
+/** A user regex. Python spellings (`(?P<name>…)`, a leading `(?i)`) are accepted; see src/config/regex.ts. */
+const regexSource = z.string().min(1);
+
+// ---------------------------------------------------------------------------------------------
+// signals (issue 11): metric, resource, heartbeat, probe and completion detectors, the adaptive
+// stall, checkpoint-aware restarts. Kept in one section so that merges stay easy.
+
+const positiveSeconds = (d: number, desc: string) => z.number().finite().positive().default(d).describe(desc);
+
+/** A signal name (`SIGUSR1`, `USR1`) or null. */
+const signalName = z
+  .string()
+  .transform((v) => (v.toUpperCase().startsWith("SIG") ? v.toUpperCase() : `SIG${v.toUpperCase()}`))
+  .pipe(z.string().regex(/^SIG[A-Z0-9]+$/, "must be a signal name such as SIGUSR1"));
+
+/** What a detector's own detections do when no rule of the user's matched them first. */
+const ImpliedAction = z
+  .enum(["restart", "pause", "abort", "none"])
+  .describe(
+    "What a detection of this detector does when none of your rules matched it: restart, pause, abort, or none (the agent, or nothing). Your rules are tried first.",
+  );
+
+export const MetricSpec = z
+  .strictObject({
+    series: z
+      .string()
+      .min(1)
+      .describe(
+        "Series name: the key read from `key=value` / `key: value` / JSON lines (loss, grad_norm, lr, samples/s), and what rules match as `metric`.",
+      ),
+    regex: regexSource
+      .optional()
+      .describe(
+        "Read the value with this regex instead (named group `value`, else group 1, else the match).",
+      ),
+    step_key: z
+      .string()
+      .default("step")
+      .describe("Key of the step number on the same line (for reports, plateau steps and steps lost)."),
+    nan: z.boolean().default(true).describe("Fire when the value is NaN or ±Inf (condition `nan`)."),
+    spike: z
+      .strictObject({
+        factor: z.number().positive().default(10).describe("Fire above factor × the rolling median."),
+        zscore: z
+          .number()
+          .positive()
+          .optional()
+          .describe("Instead: fire above mean + zscore × standard deviation of the window."),
+        window: z.number().int().min(2).default(50).describe("Values in the rolling window."),
+        min_points: z.number().int().min(1).default(10).describe("Values needed before judging."),
+      })
+      .optional()
+      .describe("Condition `spike`: a value far above its recent past."),
+    plateau: z
+      .strictObject({
+        epsilon: z
+          .number()
+          .min(0)
+          .default(0)
+          .describe("An improvement must beat the best value by more than this."),
+        mode: z
+          .enum(["min", "max"])
+          .default("min")
+          .describe("min: lower is better (loss); max: higher is (accuracy)."),
+        steps: z
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe("Fire after this many steps without improvement (0 = off)."),
+        seconds: z
+          .number()
+          .min(0)
+          .default(0)
+          .describe("Fire after this many seconds without improvement (0 = off)."),
+        warmup_steps: z
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe("Steps after the child starts that are not judged."),
+        warmup_seconds: z
+          .number()
+          .min(0)
+          .default(0)
+          .describe("Seconds after the child starts that are not judged."),
+      })
+      .refine((p) => p.steps > 0 || p.seconds > 0, { message: "plateau needs steps or seconds" })
+      .optional()
+      .describe("Condition `plateau`: no improvement for a while (never during the warm-up)."),
+    drop: z
+      .strictObject({
+        percent: z
+          .number()
+          .positive()
+          .max(100)
+          .default(50)
+          .describe("Low means below this % of the rolling median."),
+        seconds: positiveSeconds(120, "For this long."),
+        window: z.number().int().min(2).default(60).describe("Values in the rolling window."),
+        min_points: z.number().int().min(1).default(10).describe("Values needed before judging."),
+      })
+      .optional()
+      .describe("Condition `drop`: a throughput that falls below x % of its rolling median and stays there."),
+    above: z.number().optional().describe("Condition `above`: fire when the value exceeds this bound."),
+    below: z.number().optional().describe("Condition `below`: fire when the value falls under this bound."),
+  })
+  .describe("metric: the series and its conditions.");
+export type MetricSpec = z.infer<typeof MetricSpec>;
+
+export const AdaptiveStallSpec = z
+  .strictObject({
+    factor: z
+      .number()
+      .positive()
+      .default(5)
+      .describe("Fire after factor × the median interval between progress lines."),
+    floor_seconds: z.number().min(0).default(60).describe("Never fire sooner than this."),
+    window: z.number().int().min(2).default(20).describe("Intervals in the median."),
+    min_intervals: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe("Intervals a phase needs before its pace is used (until then: no_progress_seconds)."),
+    phases: z
+      .record(z.string(), regexSource)
+      .default({})
+      .describe(
+        "Named regexes, one per phase (train: 'step (\\d+)', eval: 'eval batch (\\d+)'); each phase has its own pace. Default: metric_regex (or any line) is the one phase.",
+      ),
+  })
+  .describe(
+    "stall: follow the observed step rate: fire after max(factor × median step interval, floor_seconds).",
+  );
+
+const levels = <T extends z.ZodType>(value: T, what: string) =>
+  z.strictObject({
+    warn: value.optional().describe(`Warn level (${what}).`),
+    critical: value.optional().describe(`Critical level (${what}).`),
+  });
+
+export const ResourcesSpec = z
+  .strictObject({
+    interval_seconds: positiveSeconds(15, "How often the host and the child's process tree are sampled."),
+    timeout_seconds: positiveSeconds(10, "A sampling that takes longer is abandoned and reported once."),
+    disk: z
+      .strictObject({
+        paths: z.array(z.string()).min(1).default(["."]).describe("Paths whose filesystems are watched."),
+        warn_percent: z.number().min(0).max(100).default(90).describe("Warn at this usage (df's Use%)."),
+        critical_percent: z.number().min(0).max(100).default(95).describe("Critical at this usage."),
+      })
+      .optional()
+      .describe("Disk usage of the filesystems holding these paths."),
+    memory: levels(byteSize, "available bytes, e.g. 2GB")
+      .optional()
+      .describe("Host memory available (MemAvailable) below these levels."),
+    rss: levels(byteSize, "bytes, e.g. 60GB")
+      .optional()
+      .describe("The child's resident memory, summed over all its descendants, above these levels."),
+    fds: levels(z.number().int().positive(), "open file descriptors")
+      .optional()
+      .describe("Open file descriptors of the child's process tree above these levels."),
+    gpu: z
+      .strictObject({
+        command: z.string().default("nvidia-smi").describe("The nvidia-smi to run (looked up on PATH)."),
+        interval_seconds: positiveSeconds(30, "How often nvidia-smi is asked."),
+        memory_percent: levels(z.number().min(0).max(100), "% of GPU memory used")
+          .optional()
+          .describe("GPU memory use above these levels."),
+        util_below_percent: z
+          .number()
+          .min(0)
+          .max(100)
+          .optional()
+          .describe("Warn when a GPU's utilisation stays below this…"),
+        util_seconds: positiveSeconds(300, "…for this long."),
+        ecc: z
+          .boolean()
+          .default(true)
+          .describe("Critical when a GPU's volatile uncorrected ECC error count rises."),
+        xid_command: argv
+          .default(["dmesg"])
+          .describe(
+            "Command whose output holds the kernel's `NVRM: Xid` lines (nvidia-smi has no Xid query); a new Xid is critical. [] = off.",
+          ),
+      })
+      .optional()
+      .describe("GPUs through nvidia-smi, when it is on PATH (skipped silently when it is not)."),
+  })
+  .describe(
+    "resource: what to sample and the levels; rules match `metric: disk|memory|rss|fds|gpu_memory|gpu_util|gpu_ecc|gpu_xid`, `condition: warn|critical`.",
+  );
+
+export const HeartbeatSpec = z
+  .strictObject({
+    path: z.string().optional().describe("A file the job touches; its mtime must stay fresh."),
+    sentinel_dir: z
+      .string()
+      .optional()
+      .describe(
+        "A directory with the sentinel files .heartbeat (touched), .status (SUCCESS/FAILED), .result.",
+      ),
+    max_age_seconds: positiveSeconds(60, "Stale when not touched for this long while the child runs."),
+    start_period_seconds: seconds(60, "Grace after the child starts before the first touch is due."),
+    interval_seconds: positiveSeconds(5, "How often the files are read."),
+  })
+  .refine((h) => h.path !== undefined || h.sentinel_dir !== undefined, {
+    message: "heartbeat needs a path or a sentinel_dir",
+  })
+  .describe(
+    "heartbeat: liveness through a file's mtime (condition `stale`; sentinel .status FAILED: `failed`).",
+  );
+
+export const ProbeSpec = z
+  .strictObject({
+    http: z
+      .string()
+      .regex(/^https?:\/\//, "must start with http:// or https://")
+      .optional()
+      .describe("URL to GET; 2xx and 3xx are healthy."),
+    tcp: z.string().optional().describe("host:port to connect to."),
+    interval_seconds: positiveSeconds(30, "Time between probes."),
+    timeout_seconds: positiveSeconds(3, "A probe that takes longer failed."),
+    start_period_seconds: seconds(
+      0,
+      "Failures this soon after the child started do not count (a success ends it early).",
+    ),
+    failure_threshold: z
+      .number()
+      .int()
+      .positive()
+      .default(3)
+      .describe("Consecutive failures that make the child unhealthy."),
+  })
+  .refine((p) => (p.http === undefined) !== (p.tcp === undefined), {
+    message: "probe needs exactly one of http, tcp",
+  })
+  .refine((p) => p.tcp === undefined || /^(?:\[[^\]]+\]|[^:]+):\d{1,5}$/.test(p.tcp), {
+    message: "tcp must be host:port",
+    path: ["tcp"],
+  })
+  .describe("probe: an HTTP or TCP health check (condition `unhealthy`).");
+
+export const CompletionSpec = z
+  .strictObject({
+    marker_regex: regexSource.optional().describe("A line matching this means the work is done."),
+    marker_file: z
+      .string()
+      .optional()
+      .describe("A file created after the child started means the work is done."),
+    grace_seconds: seconds(
+      60,
+      "After the marker, wait this long for the child to exit; a child still alive (hung in teardown) is stopped and the run recorded as a success.",
+    ),
+    interval_seconds: positiveSeconds(5, "How often marker_file is looked for."),
+  })
+  .refine((c) => c.marker_regex !== undefined || c.marker_file !== undefined, {
+    message: "completion needs a marker_regex or a marker_file",
+  })
+  .describe("completion: the work is done.");
+
+export const ResumeSpec = z
+  .strictObject({
+    glob: z
+      .string()
+      .min(1)
+      .describe("Checkpoints, relative to process.cwd (ckpt/step-*.pt, runs/*/checkpoint-*)."),
+    arg_template: argv
+      .default([])
+      .describe(
+        "Appended to the command when a checkpoint exists; {checkpoint} is its path (--resume {checkpoint}).",
+      ),
+    step_regex: regexSource
+      .optional()
+      .describe("Group 1 in the checkpoint's path is its step. Default: the last number in its name."),
+    complete_marker: z
+      .string()
+      .optional()
+      .describe("A file that must exist inside a directory checkpoint for it to count as complete."),
+    min_age_seconds: seconds(5, "A checkpoint modified more recently than this may still be being written."),
+    signal: signalName
+      .optional()
+      .describe("Sent to the process group before a stop so the job can checkpoint (SIGUSR1)."),
+    signal_wait_seconds: seconds(
+      60,
+      "After the signal, wait up to this long for a new complete checkpoint before SIGTERM.",
+    ),
+  })
+  .describe(
+    "Checkpoint-aware restarts: every launch exports AUTOSENTRY_RESUME_FROM (the newest complete checkpoint) and appends arg_template.",
+  );
+export type ResumeSpec = z.infer<typeof ResumeSpec>;
+
 // ---------------------------------------------------------------------------------------------
 // process
 
@@ -109,7 +404,7 @@ export const RestartPolicy = z
       .min(0)
       .default(5)
       .describe(
-        "Give up when this many consecutive failures have the same signature (detector, kind and message with digits removed). 0 = off.",
+        "Give up when one failure repeats more than this many times in a row (same signature: detector, kind and message with digits removed): with 3, the 4th identical failure stops the run. 0 = off.",
       ),
     max_restarts_in_window: z
       .number()
@@ -261,6 +556,12 @@ export const ProcessConfig = z
       .preprocess((v) => (v === null ? {} : v), ProcessExtra)
       .prefault({})
       .describe("Backend-specific settings."),
+    // issue 11
+    max_run_seconds: seconds(
+      0,
+      "Wall-clock limit of one run of the command (not of a pipeline): the child is stopped and the monitor ends with exit class max_run (exit 124). 0 = off.",
+    ),
+    resume: ResumeSpec.optional(),
   })
   .superRefine((p, ctx) => {
     if (p.command.length > 0 && p.stages.length > 0) {
@@ -350,6 +651,17 @@ export const MonitorConfig = z.strictObject({
     .min(0)
     .default(5)
     .describe("Rotated process.log files kept (process.log.1 … .N)."),
+  // issue 11
+  metrics_dir: z
+    .string()
+    .default(".autosentry/metrics")
+    .describe("Metric series for the web viewer, one <series>.jsonl each (docs/signals.md)."),
+  metrics_max_points: z
+    .number()
+    .int()
+    .min(10)
+    .default(10000)
+    .describe("Points kept per series on disk (the file holds between this and twice this many)."),
 });
 export type MonitorConfig = z.infer<typeof MonitorConfig>;
 
@@ -384,16 +696,27 @@ export const SourceExplodeConfig = z.strictObject({
 // ---------------------------------------------------------------------------------------------
 // detectors and rules
 
-/** A user regex. Python spellings (`(?P<name>…)`, a leading `(?i)`) are accepted; see src/config/regex.ts. */
-const regexSource = z.string().min(1);
-
 export const DetectorSpec = z
   .strictObject({
-    kind: z.enum(["pattern", "traceback", "stall", "exit_code"]).describe("What the detector watches."),
+    kind: z
+      .enum([
+        "pattern",
+        "traceback",
+        "stall",
+        "exit_code",
+        "metric",
+        "resource",
+        "heartbeat",
+        "probe",
+        "completion",
+      ])
+      .describe("What the detector watches."),
     name: z
       .string()
       .optional()
-      .describe("Name used by rules and reports. Default: pattern_<index> for pattern, else the kind."),
+      .describe(
+        "Name used by rules and reports. Default: pattern_<index> for pattern, the series for metric, else the kind.",
+      ),
     regex: regexSource.optional().describe("pattern: a line matching this regex fires."),
     stream: z
       .enum(["any", "stdout", "stderr"])
@@ -413,9 +736,46 @@ export const DetectorSpec = z
       .finite()
       .min(0)
       .optional()
-      .describe("Minimum time between two detections of this detector. Default 60 (exit_code: 0)."),
+      .describe(
+        "Minimum time between two detections of this detector. Default 60 (0 for exit_code and for metric, resource, heartbeat, probe and completion, which fire once per occurrence).",
+      ),
+    // issue 11
+    metric: MetricSpec.optional(),
+    adaptive: AdaptiveStallSpec.optional(),
+    resources: ResourcesSpec.optional(),
+    heartbeat: HeartbeatSpec.optional(),
+    probe: ProbeSpec.optional(),
+    completion: CompletionSpec.optional(),
+    action: ImpliedAction.optional(),
   })
   .superRefine((d, ctx) => {
+    // issue 11: each kind's own section, required for its kind and refused elsewhere
+    const own = {
+      metric: "metric",
+      resource: "resources",
+      heartbeat: "heartbeat",
+      probe: "probe",
+      completion: "completion",
+    } as const;
+    for (const [kind, key] of Object.entries(own)) {
+      if (d.kind === kind && d[key] === undefined) {
+        ctx.addIssue({ code: "custom", path: [key], message: `a ${kind} detector needs a ${key} section` });
+      }
+      if (d.kind !== kind && d[key] !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `${key} is only used by ${kind} detectors (this one is ${d.kind})`,
+        });
+      }
+    }
+    if (d.kind !== "stall" && d.adaptive !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["adaptive"],
+        message: "adaptive is only used by stall detectors",
+      });
+    }
     if (d.kind === "pattern" && !d.regex) {
       ctx.addIssue({ code: "custom", path: ["regex"], message: "a pattern detector needs a regex" });
     }
@@ -444,7 +804,7 @@ export const ActionSpec = z
     set: envMap
       .default({})
       .describe(
-        "restart_with_env: variables to set; a value may be `half` or `double` of the current value.",
+        "restart_with_env: variables to set; a value may be `half` or `double` of the current value, or scale it by a factor (`*0.5`, `*2`).",
       ),
     command: argv.default([]).describe("custom_command: argv to run (no shell)."),
     timeout_seconds: z
@@ -484,11 +844,37 @@ export const RuleSpec = z.strictObject({
         .describe(
           "Exception type in the trace (final or chained), e.g. torch.OutOfMemoryError; a name without dots also matches the last part.",
         ),
+      signature: z
+        .enum(SIGNATURE_NAMES)
+        .optional()
+        .describe(
+          "Name of a built-in signature the detection matched (cuda_oom, oom_killer, …; see docs/detection.md).",
+        ),
+      // issue 11
+      metric: z
+        .string()
+        .optional()
+        .describe(
+          "The series or resource a detection is about (loss, samples/s, disk, rss, gpu_xid, heartbeat, health).",
+        ),
+      condition: z
+        .string()
+        .optional()
+        .describe(
+          "The condition that fired: nan, spike, plateau, drop, above, below, warn, critical, stale, failed, unhealthy.",
+        ),
     })
     .refine(
-      (m) => m.detector !== undefined || m.message_regex !== undefined || m.exception_type !== undefined,
+      (m) =>
+        m.detector !== undefined ||
+        m.message_regex !== undefined ||
+        m.exception_type !== undefined ||
+        m.signature !== undefined ||
+        m.metric !== undefined ||
+        m.condition !== undefined,
       {
-        message: "match needs at least one of detector, message_regex, exception_type",
+        message:
+          "match needs at least one of detector, message_regex, exception_type, signature, metric, condition",
       },
     ),
   action: ActionSpec,
@@ -718,9 +1104,9 @@ export const HealingConfig = z
 export const NotifierSpec = z
   .strictObject({
     kind: z
-      .enum(["log", "slack_outbox", "discord_outbox", "webhook"])
+      .enum(["log", "slack_outbox", "discord_outbox", "webhook", "command"])
       .describe(
-        "log writes to autosentry.log; slack_outbox and discord_outbox append to a JSONL outbox that `autosentry dispatcher run` delivers; webhook POSTs JSON.",
+        "log writes to autosentry.log; slack_outbox and discord_outbox append to a JSONL outbox that `autosentry dispatcher run` (or `dispatch.bridge`) delivers; webhook POSTs JSON; command runs an argv with the notification as JSON on stdin.",
       ),
     outbox_path: z
       .string()
@@ -730,14 +1116,51 @@ export const NotifierSpec = z
     thread_key: z.string().optional().describe("slack_outbox, discord_outbox: logical thread label."),
     url: z.string().optional().describe("webhook: URL to POST to."),
     headers: z.record(z.string(), z.string()).default({}).describe("webhook: extra request headers."),
-    timeout_seconds: z.number().finite().positive().default(10).describe("webhook: per-request timeout."),
+    timeout_seconds: z
+      .number()
+      .finite()
+      .positive()
+      .default(10)
+      .describe("webhook: per-request timeout; command: how long the program may run."),
     retries: z.number().int().min(0).default(3).describe("webhook: retries with backoff after a failure."),
     events: z
       .array(z.enum(["start", "anomaly", "recovery", "milestone", "exit", "heartbeat"]))
       .optional()
       .describe("Only these notification kinds (default: all)."),
+    // --- issue 10: notifiers (signing, command, detector filter, folding) ---
+    detectors: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        "Only notifications about these detectors (default: all; notifications about no detector always pass).",
+      ),
+    fold_window_seconds: z
+      .number()
+      .finite()
+      .min(0)
+      .default(600)
+      .describe(
+        "Repeats of one failure (same fingerprint) within this window fold into one message with a count; 0 = never fold.",
+      ),
+    secret_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+      .optional()
+      .describe(
+        "webhook: environment variable holding the shared secret; the body is signed with HMAC-SHA256.",
+      ),
+    signature_header: z
+      .string()
+      .default("X-Autosentry-Signature")
+      .describe("webhook: header carrying `sha256=<hex HMAC of the body>` when secret_env is set."),
+    argv: z
+      .array(z.string())
+      .optional()
+      .describe("command: the program and its arguments (no shell); the notification is JSON on stdin."),
   })
   .superRefine((n, ctx) => {
+    if (n.kind === "command" && (!n.argv || n.argv.length === 0))
+      ctx.addIssue({ code: "custom", path: ["argv"], message: "a command notifier needs an argv" });
     if (n.kind === "webhook" && !n.url)
       ctx.addIssue({ code: "custom", path: ["url"], message: "a webhook notifier needs a url" });
     if (n.url !== undefined && !/^https?:\/\//.test(n.url)) {
@@ -769,6 +1192,36 @@ export const DispatchConfig = z.strictObject({
     .string()
     .default(".autosentry/session_action_cursor")
     .describe("session: the last queued action the monitor applied."),
+  // --- issue 10: the chat dispatcher ---
+  bridge: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Run the chat dispatcher inside the monitor (delivers the outboxes, reads commands from the threads); otherwise run `autosentry dispatcher run`.",
+    ),
+  allowed_users: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      "Chat user ids whose thread commands are obeyed (`U0123ABCD` or `slack:U0123ABCD`, `discord:1234…`); empty = anyone in the thread.",
+    ),
+  poll_seconds: z
+    .number()
+    .finite()
+    .min(0.2)
+    .default(5)
+    .describe("How often the dispatcher looks for new outbox lines, due retries and thread replies."),
+});
+
+// --- issue 10: links from notifications to the web viewer ---
+export const WebConfig = z.strictObject({
+  public_url: z
+    .string()
+    .regex(/^https?:\/\//, "must start with http:// or https://")
+    .optional()
+    .describe(
+      "Address people use to reach `autosentry web`; notifications link to `<public_url>/incidents/<id>`.",
+    ),
 });
 
 export const VaultConfig = z.strictObject({
@@ -820,6 +1273,21 @@ export const RedactionConfig = z.strictObject({
 });
 
 // ---------------------------------------------------------------------------------------------
+// signatures (the built-in signature pack, src/detectors/signatures/)
+
+export const SignaturesConfig = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Use the built-in signature pack: name failures (cuda_oom, oom_killer, nccl_watchdog_timeout, …) with a one-line explanation, and detect the ones that print no traceback (the OOM killer's Killed, segfaults, launcher summaries).",
+    ),
+  disabled: nullableList(z.enum(SIGNATURE_NAMES))
+    .default([])
+    .describe("Signatures switched off by name (see docs/detection.md for the list)."),
+});
+
+// ---------------------------------------------------------------------------------------------
 // the whole file
 
 export const Config = z.strictObject({
@@ -830,13 +1298,24 @@ export const Config = z.strictObject({
     .default([])
     .describe("What to watch for. An exit_code detector is implied."),
   rules: nullableList(RuleSpec).default([]).describe("Known answers, tried top-down; the first match wins."),
+  signatures: SignaturesConfig.prefault({}),
   healing: HealingConfig.prefault({}),
   dispatch: DispatchConfig.prefault({}),
   notifiers: nullableList(NotifierSpec)
-    .default([{ kind: "log", headers: {}, timeout_seconds: 10, retries: 3 }])
+    .default([
+      {
+        kind: "log",
+        headers: {},
+        timeout_seconds: 10,
+        retries: 3,
+        fold_window_seconds: 600,
+        signature_header: "X-Autosentry-Signature",
+      },
+    ])
     .describe("Where notifications go."),
   vault: VaultConfig.prefault({}),
   redaction: RedactionConfig.prefault({}),
+  web: WebConfig.prefault({}),
   config_snapshots: nullableList(z.string())
     .default([])
     .describe("Files copied (redacted) into every incident."),

@@ -56,7 +56,13 @@ test("answers edit the template and keep its comments", () => {
   const a = CONFIG_TEMPLATE.split("\n");
   const b = text.split("\n");
   const changed = b.filter((l) => !a.includes(l));
-  expect(changed).toEqual(["  command: [bash, -c, echo hi && sleep 1]", "  - .env", "  - package.json"]);
+  // (The template's list is empty: `config_snapshots: []` becomes a block list.)
+  expect(changed).toEqual([
+    "  command: [bash, -c, echo hi && sleep 1]",
+    "config_snapshots:",
+    "  - .env",
+    "  - package.json",
+  ]);
   expect(load(renderConfigTemplate({ snapshots: [] })).config_snapshots).toEqual([]);
   expect(renderConfigTemplate()).toBe(CONFIG_TEMPLATE);
 });

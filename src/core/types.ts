@@ -33,6 +33,7 @@ export type ProcessKind = "local" | "slurm" | "docker" | "attach";
  * - `stopped`: the monitor (or an operator through it) stopped it.
  * - `preempted`, `node_fail`, `timeout`, `oom`, `cancelled`: scheduler outcomes (SLURM).
  * - `unknown`: it is gone and nobody can say how (attach, a re-adopted child without an exit file).
+ * - `max_run`: stopped by the monitor for passing `process.max_run_seconds`.
  */
 export type ExitClass =
   | "success"
@@ -44,7 +45,9 @@ export type ExitClass =
   | "timeout"
   | "oom"
   | "cancelled"
-  | "unknown";
+  | "unknown"
+  // issue 11: stopped for passing process.max_run_seconds
+  | "max_run";
 
 export interface ChildExit {
   /** Exit code when one is known; for a signal death, 128 + signal number. */
@@ -60,13 +63,60 @@ export interface ChildExit {
 }
 
 /** Kinds of detector. */
-export type DetectorKind = "pattern" | "traceback" | "stall" | "exit_code";
+export type DetectorKind =
+  | "pattern"
+  | "traceback"
+  | "stall"
+  | "exit_code"
+  // issue 11: training metrics, resources, liveness and health probes
+  | "metric"
+  | "resource"
+  | "heartbeat"
+  | "probe"
+  | "completion";
 
-/** `error` detections are failures; `anomaly` detections are warnings about a live child (a stall). */
-export type DetectionKind = "error" | "anomaly";
+/**
+ * `error` detections are failures; `anomaly` detections are warnings about a live child (a stall).
+ * `completion` says the work is done (a completion marker): never a failure, the monitor ends the
+ * run as a success (stopping a child that hangs in its teardown).
+ */
+export type DetectionKind = "error" | "anomaly" | "completion";
+
+/** One point of a numeric series (a training metric or a sampled resource). */
+export interface SeriesPoint {
+  /** Epoch milliseconds when the value was read. */
+  at: number;
+  /** The job's step when the line said one, else null. */
+  step: number | null;
+  /** NaN and ±Infinity are kept as such (they are what a metric detector looks for). */
+  value: number;
+}
+
+/**
+ * One reading of a sampled resource (src/signals → the monitor → a resource detector). `resource`
+ * names what was measured (`disk`, `memory`, `rss`, `fds`, `gpu_memory`, `gpu_util`, `gpu_ecc`,
+ * `gpu_xid`), `subject` which one (a path, a GPU index, the child's pid).
+ */
+export interface ResourceReading {
+  resource: string;
+  subject: string;
+  /** percent for disk and gpu_memory/gpu_util, bytes for memory and rss, a count otherwise. */
+  value: number;
+  at: number;
+  /** Free text for the message (`12.1 GiB of 15.6 GiB`, an Xid line). */
+  detail?: string | undefined;
+}
+
+/** A named series attached to a detection, for the incident's metrics section. */
+export interface DetectionSeries {
+  name: string;
+  /** Oldest first, bounded by the detector. */
+  points: SeriesPoint[];
+}
 
 /** Languages whose tracebacks the traceback detector understands. */
-export type TraceLanguage = "python" | "node" | "go" | "rust" | "java";
+/** `cpp`: a C++ exception through `terminate called after throwing an instance of …` (libtorch, c10). */
+export type TraceLanguage = "python" | "node" | "go" | "rust" | "java" | "cpp";
 
 /** One stack frame, as parsed from a trace. */
 export interface Frame {
@@ -120,9 +170,21 @@ export interface Detection {
   /** The detector's own recent lines, oldest first. */
   context: string[];
   meta: Record<string, string | number | boolean | null>;
+  /** Recent values of the series the detection is about (metric and resource detectors). */
+  series?: DetectionSeries[] | undefined;
   /** Epoch milliseconds. */
   at: number;
   generation: number;
+  /**
+   * The name of the built-in signature this failure matched (`cuda_oom`, `oom_killer`, …; see
+   * src/detectors/signatures/pack.ts). Stable: rules may match on it (`match.signature`). Not
+   * called `signature`: the redactor treats a key of that name as a secret.
+   */
+  signatureName?: string | undefined;
+  /** The signature's kind (`oom`, `gpu`, `communication`, `crash`, `launcher`, `jvm`, `data`). */
+  signatureKind?: string | undefined;
+  /** One line saying what the signature means and what usually helps, for the report. */
+  explanation?: string | undefined;
 }
 
 /** The actions a rule, an agent or an operator can ask for. Shape of `fix/action.json`. */
@@ -130,7 +192,7 @@ export type ActionKind = "restart" | "restart_with_env" | "pause" | "abort" | "c
 
 export interface Action {
   kind: ActionKind;
-  /** Env overlay for `restart_with_env`; values are literals or `half` / `double`. */
+  /** Env overlay for `restart_with_env`; values are literals, `half` / `double`, or a factor `*0.5`. */
   set: Record<string, string>;
   /** argv for `custom_command`. */
   command: string[];
@@ -171,4 +233,29 @@ export interface Notification {
   title: string;
   body: string;
   incident_id: string | null;
+  /** Structured facts for readable messages and folding (src/notify/message.ts); absent = title/body only. */
+  detail?: NotificationDetail | undefined;
+}
+
+/** What a person needs to read a notification at a glance: what broke, what was done. */
+export interface NotificationDetail {
+  /** What is supervised, short (`train.py`). */
+  subject?: string | undefined;
+  detector?: string | undefined;
+  /** Groups repeats of one failure (src/incidents/fingerprint.ts); repeats fold into one message. */
+  fingerprint?: string | undefined;
+  /** What broke, one line (`CUDA out of memory at step 84,000`). */
+  what?: string | undefined;
+  /** What was done (`restarted with BATCH_SIZE=32`); absent when nothing was. */
+  action?: string | undefined;
+  rule?: string | null | undefined;
+  /** Unverified restarts after this one, and the cap (0 = unlimited). */
+  restart?: number | undefined;
+  max_restarts?: number | undefined;
+  /** `KeyError: 'lr'`: the exception line. */
+  exception?: string | undefined;
+  /** The innermost frame of the trace (`train.py:84 in step`). */
+  frame?: string | undefined;
+  /** Whether something was done about it (used when folding: "healed each time"). */
+  healed?: boolean | undefined;
 }

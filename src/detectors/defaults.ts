@@ -15,7 +15,8 @@ export const DEFAULT_DETECTOR_SPECS: DetectorSpec[] = [
     regex:
       "(OutOfMemoryError|CUDA out of memory|CUDA error: out of memory|[Kk]illed.*\\bOOM\\b|Out of memory: Killed process)",
   },
-  { ...base, kind: "pattern", name: "nccl", regex: "NCCL.*(error|Error|timeout|timed out|Timeout)" },
+  // word-bounded: NCCL's healthy `NET/Plugin : dlerror=libnccl-net.so …` line is not an error
+  { ...base, kind: "pattern", name: "nccl", regex: "NCCL.*\\b(error|Error|timeout|timed out|Timeout)\\b" },
   {
     ...base,
     kind: "pattern",

@@ -15,13 +15,14 @@ const spec = (s: Record<string, unknown>) =>
   ({ stream: "any", no_progress_seconds: 1800, nonzero_only: true, ...s }) as never;
 
 describe("pattern", () => {
-  test("Python-compatible message, the whole line and the groups", () => {
+  test("the message is the line itself; meta has the match, the whole line and the groups", () => {
     const d = new PatternDetector("oom", /(CUDA) out of (memory)(x)?/, "any", 0);
     expect(d.observeLine("step 1", "stdout", 1, 1)).toBeNull();
     const r = d.observeLine("RuntimeError: CUDA out of memory. Tried", "stderr", 2, 3)!;
-    expect(r.message).toBe("pattern matched: CUDA out of memory");
+    expect(r.message).toBe("RuntimeError: CUDA out of memory. Tried");
     expect(r.kind).toBe("error");
     expect(r.meta).toEqual({
+      match: "CUDA out of memory",
       line: "RuntimeError: CUDA out of memory. Tried",
       group1: "CUDA",
       group2: "memory",
@@ -30,11 +31,20 @@ describe("pattern", () => {
     expect([r.at, r.generation]).toEqual([2, 3]);
   });
 
-  test("the match is cut at 200 characters and the line at 500", () => {
+  test("the message is cut to 300 characters around the match, the match at 200, the line at 500", () => {
     const d = new PatternDetector("p", /x+/, "any", 0);
     const r = d.observeLine("x".repeat(800), "stdout", 0, 1)!;
-    expect(r.message).toBe(`pattern matched: ${"x".repeat(200)}`);
+    expect(r.message).toBe(`${"x".repeat(300)}…`);
+    expect(r.meta["match"]).toBe("x".repeat(200));
     expect((r.meta["line"] as string).length).toBe(500);
+    const far = new PatternDetector("p", /FATAL: \w+/, "any", 0).observeLine(
+      `  ${"a".repeat(400)} FATAL: disk ${"b".repeat(400)}`,
+      "stdout",
+      0,
+      1,
+    )!;
+    expect(far.message).toBe(`…${"a".repeat(99)} FATAL: disk ${"b".repeat(188)}…`);
+    expect(far.message.length).toBe(302);
   });
 
   test("a stream filter ignores the other stream but not lines read from a file", () => {

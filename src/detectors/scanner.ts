@@ -10,6 +10,9 @@ import { LineSplitter } from "../util/lines.ts";
 import { DetectorSet } from "./set.ts";
 import type { Detector } from "./types.ts";
 
+/** Lines between two polls of the ring-reading detectors (a power of two, below the ring's 100). */
+const POLL_EVERY = 64;
+
 export interface ScanHit {
   /** 1-based line number where the detection starts (a trace's first line). */
   line: number;
@@ -26,6 +29,8 @@ export class Scanner {
     const no = ++this.lineNo;
     const found = this.set.observeLine(line, "log", 0, 1);
     for (let i = 0; i < found.length; i++) this.add(found[i]!, no);
+    // detectors that read the shared ring (signatures) look at every line well before it leaves it
+    if ((no & (POLL_EVERY - 1)) === 0) for (const d of this.set.poll(0, 1)) this.add(d, no);
   };
 
   constructor(detectors: Detector[], maxLineLength = 65536) {

@@ -15,6 +15,7 @@ import type { ChildExit, Detection, Stream } from "../core/types.ts";
 import { ExitCodeDetector } from "./exit-code.ts";
 import { PatternDetector } from "./pattern.ts";
 import { RecentLines, STREAM_CODE } from "./ring.ts";
+import { SignatureDetector } from "./signatures/detector.ts";
 import { TracebackDetector } from "./traceback/detector.ts";
 import { TRACE_TRIGGER } from "./traceback/markers.ts";
 import type { Detector } from "./types.ts";
@@ -69,9 +70,11 @@ export class DetectorSet {
     this.tracebacks = tracebacks.map((i) => detectors[i] as TracebackDetector);
     this.tracebackIdx = tracebacks;
     const inGroup = new Set([...grouped, ...tracebacks]);
-    // an exit-code detector sharing the ring has nothing to do per line
+    // an exit-code or signature detector sharing the ring has nothing to do per line (the
+    // signature detector reads the ring on ticks, polls and flush)
     detectors.forEach((d, i) => {
-      if (d instanceof ExitCodeDetector && d.useRecentLines !== undefined) inGroup.add(i);
+      if ((d instanceof ExitCodeDetector || d instanceof SignatureDetector) && d.useRecentLines !== undefined)
+        inGroup.add(i);
     });
     this.rest = detectors.filter((_, i) => !inGroup.has(i));
     this.restIdx = detectors.map((_, i) => i).filter((i) => !inGroup.has(i));
@@ -126,6 +129,23 @@ export class DetectorSet {
       const det = this.detectors[i]!;
       if (det.observeTick === undefined) continue;
       const d = det.observeTick(now, childAlive, generation);
+      if (d !== null) out = this.pass(i, d, out);
+      out = this.drain(i, out);
+    }
+    return out ?? EMPTY;
+  }
+
+  /**
+   * Let detectors that read the shared ring look at the lines that arrived since their last look
+   * (the signature detector). The offline scanner calls it every few dozen lines; the monitor's
+   * ticks do the same.
+   */
+  poll(at: number, generation: number): Detection[] {
+    let out: Detection[] | null = null;
+    for (let i = 0; i < this.detectors.length; i++) {
+      const det = this.detectors[i]!;
+      if (det.poll === undefined) continue;
+      const d = det.poll(at, generation);
       if (d !== null) out = this.pass(i, d, out);
       out = this.drain(i, out);
     }

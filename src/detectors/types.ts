@@ -20,6 +20,11 @@ export interface Detector {
   observeExit?(exit: ChildExit): Detection | null;
   /** Clock tick, about once a second. `childAlive` is false while no child runs. */
   observeTick?(now: number, childAlive: boolean, generation: number): Detection | null;
+  /**
+   * Look again at the recent lines (the shared ring) that arrived since the last look; for
+   * detectors that do no work per line. See {@link DetectorSet.poll}.
+   */
+  poll?(at: number, generation: number): Detection | null;
   /** The child's output ended: close whatever is open (a trace without a terminating line). */
   flush?(at: number, generation: number): Detection | null;
   /** A new child was started: forget per-child state (stall clocks, open traces). */

@@ -1,7 +1,7 @@
 /**
  * @module
  * Resolving a `restart_with_env` overlay. Values are literals, or `half` / `double` of the variable's
- * current value, looked up in the overlay already in effect, then `process.env` from the config,
+ * current value, or the current value scaled by a factor (`*0.5`, `*2`, `* 1e-1`; issue 11), looked up in the overlay already in effect, then `process.env` from the config,
  * then the monitor's own environment (the Python tool skipped `process.env`, so its shipped OOM rule
  * silently became a plain restart when BATCH_SIZE was set there).
  */
@@ -45,6 +45,33 @@ function scale(base: string, op: "half" | "double"): string | null {
   return null;
 }
 
+/** `*<factor>` (`*0.5`, `* 2`, `*1e-1`): the factor, else null. */
+export function parseFactor(raw: string): number | null {
+  const m = /^\*\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/.exec(raw.trim());
+  if (!m) return null;
+  const f = Number(m[1]);
+  return Number.isFinite(f) ? f : null;
+}
+
+/**
+ * `base` × `factor`. An integer base stays an integer when the product is one (`BATCH_SIZE=64`,
+ * `*0.5` → `32`), and is rounded down but kept at least 1 when it is not (a batch of 0 helps
+ * nobody); a decimal or exponent base gives a float, printed without binary noise (`3e-4 * 0.5`
+ * → `0.00015`).
+ */
+function scaleBy(base: string, factor: number): string | null {
+  const t = base.trim();
+  if (/^[+-]?\d+$/.test(t)) {
+    const p = Number.parseInt(t, 10) * factor;
+    if (Number.isInteger(p)) return String(p);
+    return String(Math.max(1, Math.floor(p)));
+  }
+  if (/^[+-]?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][+-]?\d+)$/.test(t)) {
+    return String(Number((Number(t) * factor).toPrecision(12)));
+  }
+  return null;
+}
+
 /** Resolve every entry of an action's `set` against the current sources. */
 export function resolveOverlay(set: Record<string, string>, src: OverlaySources): ResolvedOverlay {
   const values: Record<string, string> = {};
@@ -52,6 +79,22 @@ export function resolveOverlay(set: Record<string, string>, src: OverlaySources)
   const errors: string[] = [];
   for (const [key, raw] of Object.entries(set)) {
     const op = raw.trim().toLowerCase();
+    const factor = parseFactor(raw);
+    if (factor !== null) {
+      const base = lookup(key, src);
+      const scaled = base ? scaleBy(base.value, factor) : null;
+      if (!base || scaled === null) {
+        errors.push(
+          base
+            ? `${key}: cannot scale non-numeric value ${JSON.stringify(base.value)} from ${base.from} by ${factor}`
+            : `${key}: cannot scale by ${factor}: the variable is not set in the overlay, process.env or the monitor's environment`,
+        );
+        continue;
+      }
+      values[key] = scaled;
+      notes.push(`${key}=${scaled} (${base.value} × ${factor} from ${base.from})`);
+      continue;
+    }
     if (op !== "half" && op !== "double") {
       values[key] = raw;
       notes.push(`${key}=${raw}`);

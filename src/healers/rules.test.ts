@@ -17,6 +17,29 @@ const det = (over: Partial<Detection>): Detection => ({
 const rules = (...specs: unknown[]) => compileRules(specs.map((s) => RuleSpec.parse(s)));
 
 describe("rule matching", () => {
+  test("match.signature: the detection must carry that built-in signature", () => {
+    const rs = rules(
+      {
+        name: "ram",
+        match: { signature: "oom_killer" },
+        action: { kind: "restart_with_env", set: { B: "half" } },
+      },
+      { name: "gpu", match: { signature: "cuda_oom", detector: "traceback" }, action: { kind: "abort" } },
+    );
+    expect(rs[0]!.signature).toBe("oom_killer");
+    expect(
+      firstMatch(rs, [det({ detector: "signatures", message: "Killed", signatureName: "oom_killer" })])?.rule
+        .name,
+    ).toBe("ram");
+    expect(
+      firstMatch(rs, [det({ message: "torch.OutOfMemoryError: …", signatureName: "cuda_oom" })])?.rule.name,
+    ).toBe("gpu");
+    // the signature alone is not enough when another condition fails, and no signature never matches
+    expect(firstMatch(rs, [det({ detector: "signatures", signatureName: "cuda_oom" })])).toBeNull();
+    expect(firstMatch(rs, [det({ message: "Killed" })])).toBeNull();
+    expect(() => rules({ match: { signature: "no_such" }, action: { kind: "abort" } })).toThrow();
+  });
+
   test("first rule wins, and a rule's own conditions must all hold", () => {
     const rs = rules(
       {

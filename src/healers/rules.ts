@@ -2,7 +2,7 @@
  * @module
  * The rule healer: the user's known answers, tried top-down. A rule matches a detection when every
  * condition it states holds (detector name, a regex searched in the message, an exception type in
- * the trace). With several detections of one failure (an OOM line, its traceback, the exit), rules
+ * the trace, a built-in signature name). With several detections of one failure (an OOM line, its traceback, the exit), rules
  * are tried in order and each rule against every detection in arrival order, so rule order is the
  * priority.
  */
@@ -17,16 +17,25 @@ export interface CompiledRule {
   detector: string | undefined;
   messageRegex: RegExp | undefined;
   exceptionType: string | undefined;
+  /** A built-in signature name the detection must carry (`cuda_oom`, `oom_killer`, …). */
+  signature?: string | undefined;
+  /** The detection's `meta.metric` (a series or resource name), when the rule names one. */
+  metric?: string | undefined;
+  /** The detection's `meta.condition` (nan, spike, critical, stale, …), when the rule names one. */
+  condition?: string | undefined;
   action: Action;
 }
 
 /** Compile rule specs (regexes in the Python dialect). Throws RegexError on a bad regex. */
 export function compileRules(specs: RuleSpec[]): CompiledRule[] {
   return specs.map((r) => ({
-    name: r.name ?? r.match.detector ?? r.match.exception_type ?? "rule",
+    name: r.name ?? r.match.detector ?? r.match.exception_type ?? r.match.signature ?? "rule",
     detector: r.match.detector,
     messageRegex: r.match.message_regex !== undefined ? compileRegex(r.match.message_regex) : undefined,
     exceptionType: r.match.exception_type,
+    signature: r.match.signature,
+    metric: r.match.metric,
+    condition: r.match.condition,
     action: {
       kind: r.action.kind,
       set: { ...r.action.set },
@@ -60,6 +69,7 @@ function typeMatches(want: string, have: string): boolean {
 /** True when `rule` matches `d`. */
 export function ruleMatches(rule: CompiledRule, d: Detection): boolean {
   if (rule.detector !== undefined && rule.detector !== d.detector) return false;
+  if (rule.signature !== undefined && rule.signature !== d.signatureName) return false;
   if (rule.messageRegex !== undefined) {
     rule.messageRegex.lastIndex = 0;
     if (!rule.messageRegex.test(d.message)) return false;
@@ -68,6 +78,8 @@ export function ruleMatches(rule: CompiledRule, d: Detection): boolean {
     const want = rule.exceptionType;
     if (!exceptionTypes(d).some((t) => typeMatches(want, t))) return false;
   }
+  if (rule.metric !== undefined && d.meta["metric"] !== rule.metric) return false;
+  if (rule.condition !== undefined && d.meta["condition"] !== rule.condition) return false;
   return true;
 }
 

@@ -13,7 +13,7 @@ import type {
   ProcessKind,
   Trace,
 } from "../core/types.ts";
-import type { AppliedOutcome } from "./types.ts";
+import type { AppliedOutcome, ResumeInfo } from "./types.ts";
 
 /** One detection as listed in detections.json and under `## Related detections`. */
 export interface DetectionSummary {
@@ -121,6 +121,37 @@ export interface IncidentRecord {
   };
   /** Null until the outcome is recorded. */
   outcome: OutcomeSummary | null;
+  /** Recent points of the series the detections were about (metric and resource detectors). */
+  metrics?: IncidentSeries[] | undefined;
+  /** The checkpoint the next run resumes from, when process.resume is configured. */
+  resume?: ResumeInfo | null | undefined;
+}
+
+/**
+ * A series in incident.json. JSON has no NaN or Infinity, so `v` spells them as strings
+ * (`"NaN"`, `"Infinity"`, `"-Infinity"`), as the on-disk series do (docs/signals.md).
+ */
+export interface IncidentSeries {
+  name: string;
+  points: { t: number; step: number | null; v: number | string }[];
+}
+
+/** The series of `detections` (the last detection's copy of a name wins: it is the newest). */
+export function seriesOf(detections: Detection[]): IncidentSeries[] {
+  const byName = new Map<string, IncidentSeries>();
+  for (const d of detections) {
+    for (const s of d.series ?? []) {
+      byName.set(s.name, {
+        name: s.name,
+        points: s.points.map((p) => ({
+          t: p.at,
+          step: p.step,
+          v: Number.isFinite(p.value) ? p.value : String(p.value),
+        })),
+      });
+    }
+  }
+  return [...byName.values()];
 }
 
 /** How many excerpt lines report.md shows inline. */

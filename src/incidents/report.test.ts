@@ -97,7 +97,7 @@ describe("renderReport", () => {
       "## Fix applied",
     ]);
     expect(section(md, "State at incident")).toBe(
-      "See `state.json`.\n\n**Env overrides the child ran with:** *(none)*",
+      "See `state.json`.\n\n**Env overrides the child ran with** (set by restart_with_env): *(none)*",
     );
     expect(section(md, "Source frames")).toBe(
       "### Frame 1 — `x.py:3` (python)\n\n**Function:** `f`\n\n### Frame 2 — `y.py:9` (python)\n\n**Function:** `g`",
@@ -243,7 +243,7 @@ describe("renderReport", () => {
       [
         "Rule `oom_halve_batch` matched. Ran `./fix.sh`: exit code 3. Output in `fix/command_output.txt`.",
         "",
-        "The outcome answered the related detection `exit_code`.",
+        "It answered the `exit_code` detection of this failure (the incident is filed under `traceback`).",
       ].join("\n"),
     );
 
@@ -336,7 +336,7 @@ describe("renderReport: fingerprint, detector data, env", () => {
       "**Detector data:** `metric=step`, `last_value=120`, `stalled=true`",
     );
     expect(section(md, "State at incident")).toBe(
-      "See `state.json`.\n\n**Env overrides the child ran with:** `BATCH_SIZE=32` (set by an earlier restart_with_env); `MODE=fast` (process.env)",
+      "See `state.json`.\n\n**Env overrides the child ran with** (set by restart_with_env): `BATCH_SIZE=32` (process.env: `64`)\n\n**Env from the config** (process.env): `BATCH_SIZE=64`, `MODE=fast`",
     );
   });
 });
@@ -346,5 +346,37 @@ describe("markdown helpers", () => {
     expect(code("a`b")).toBe("``a`b``");
     expect(code("`x`")).toBe("`` `x` ``");
     expect(code("a\nb")).toBe("`a b`");
+  });
+});
+
+describe("report.md leads with where to look and the known failure (issue 12)", () => {
+  test("project frame and signature first in the summary, not repeated in the detector data", () => {
+    const md = renderReport(
+      record({
+        meta: {
+          lang: "python",
+          project_frame: "/srv/llm/blocks.py:66 in forward",
+          signature_name: "cuda_oom",
+          signature_kind: "oom",
+          explanation: "GPU memory ran out: lower the batch size",
+        },
+      }),
+    );
+    const s = section(md, "Summary");
+    const lines = s.split("\n").filter((l) => l !== "");
+    expect(lines[0]).toBe(
+      "**Where to look:** `/srv/llm/blocks.py:66 in forward` (the innermost frame of the project's own code)",
+    );
+    expect(lines[1]).toBe("**Known failure:** `cuda_oom` (oom) — GPU memory ran out: lower the batch size");
+    expect(s).toContain("**Detector data:** `lang=python`");
+    expect(s).not.toContain("project_frame=");
+  });
+
+  test("an exit without a signature says what its code means", () => {
+    const s = section(
+      renderReport(record({ meta: { exit_code: 137, exit_meaning: "SIGKILL: killed outright" } })),
+      "Summary",
+    );
+    expect(s.split("\n")[0]).toBe("**Meaning:** SIGKILL: killed outright");
   });
 });

@@ -9,9 +9,10 @@
  * failing child ran with.
  */
 import type { TraceException } from "../core/types.ts";
+import { sparkline } from "../util/sparkline.ts";
 import { NO_FRAMES } from "./frames-section.ts";
 import { code, fenced, oneLine, shellJoin } from "./markdown.ts";
-import type { IncidentRecord, OutcomeSummary } from "./record.ts";
+import type { IncidentRecord, IncidentSeries, OutcomeSummary } from "./record.ts";
 
 /** `2026-11-22 03:04:05 UTC` from an ISO timestamp. */
 function humanTime(iso: string): string {
@@ -66,7 +67,9 @@ function summary(r: IncidentRecord): string[] {
   } else {
     out.push(labelled("Message", r.message));
   }
-  const meta = Object.entries(r.meta ?? {}).filter(([, v]) => v !== null && v !== "");
+  const lead = leadLines(r);
+  if (lead.length > 0) out.unshift(...lead, "");
+  const meta = Object.entries(r.meta ?? {}).filter(([k, v]) => v !== null && v !== "" && !LEAD_KEYS.has(k));
   if (meta.length > 0) {
     out.push("", `**Detector data:** ${meta.map(([k, v]) => code(`${k}=${String(v)}`)).join(", ")}`);
   }
@@ -74,6 +77,37 @@ function summary(r: IncidentRecord): string[] {
   const o = r.outcome;
   if (o?.rationale) out.push("", `**Rationale:** ${oneLine(o.rationale)}`);
   return out;
+}
+
+/** Detector data shown as the summary's lead lines instead of in the detector-data list. */
+const LEAD_KEYS = new Set([
+  "project_frame",
+  "signature_name",
+  "signature_kind",
+  "explanation",
+  "exit_meaning",
+]);
+
+/**
+ * The summary leads with where to look (the innermost project frame) and, when the failure is a
+ * known one, its signature and what it means (issue 12).
+ */
+function leadLines(r: IncidentRecord): string[] {
+  const m = r.meta ?? {};
+  const out: string[] = [];
+  if (typeof m["project_frame"] === "string") {
+    out.push(
+      `**Where to look:** ${code(m["project_frame"])} (the innermost frame of the project's own code)`,
+    );
+  }
+  if (typeof m["signature_name"] === "string") {
+    const kind = typeof m["signature_kind"] === "string" ? ` (${m["signature_kind"]})` : "";
+    const why = typeof m["explanation"] === "string" ? ` — ${oneLine(m["explanation"])}` : "";
+    out.push(`**Known failure:** ${code(m["signature_name"])}${kind}${why}`);
+  } else if (typeof m["exit_meaning"] === "string") {
+    out.push(`**Meaning:** ${oneLine(m["exit_meaning"])}`);
+  }
+  return out.flatMap((l, i) => (i === 0 ? [l] : ["", l]));
 }
 
 function times(n: number): string {
@@ -124,11 +158,17 @@ function stateAtIncident(r: IncidentRecord): string[] {
   const out = [`See ${code("state.json")}.`];
   const configured = r.env?.configured ?? {};
   const overlay = r.env?.overlay ?? {};
-  const fromConfig = Object.fromEntries(Object.entries(configured).filter(([k]) => !(k in overlay)));
-  const parts: string[] = [];
-  if (Object.keys(overlay).length > 0) parts.push(`${envText(overlay)} (set by an earlier restart_with_env)`);
-  if (Object.keys(fromConfig).length > 0) parts.push(`${envText(fromConfig)} (process.env)`);
-  out.push("", `**Env overrides the child ran with:** ${parts.length > 0 ? parts.join("; ") : "*(none)*"}`);
+  // Overrides are only what a restart_with_env changed; the config's own process.env is listed
+  // apart, so a reader never mistakes a base value for something autosentry set.
+  const overrides = Object.entries(overlay).map(([k, v]) =>
+    k in configured ? `${code(`${k}=${v}`)} (process.env: ${code(configured[k] ?? "")})` : code(`${k}=${v}`),
+  );
+  out.push(
+    "",
+    `**Env overrides the child ran with** (set by restart_with_env): ${overrides.length > 0 ? overrides.join(", ") : "*(none)*"}`,
+  );
+  if (Object.keys(configured).length > 0)
+    out.push("", `**Env from the config** (process.env): ${envText(configured)}`);
   return out;
 }
 
@@ -214,12 +254,67 @@ function fixApplied(r: IncidentRecord): string[] {
   }
   out.push(`${lead} ${what}`);
   if (o.answered_detector !== null && o.answered_detector !== r.detector) {
-    out.push("", `The outcome answered the related detection ${code(o.answered_detector)}.`);
+    out.push(
+      "",
+      `It answered the ${code(o.answered_detector)} detection of this failure (the incident is filed under ${code(r.detector)}).`,
+    );
   }
   if (o.has_response) out.push("", `See ${code("fix/claude_response.md")} for the agent's reply.`);
   if (o.has_diff) out.push("", `File edits captured in ${code("fix/diff.patch")}.`);
   if (o.note) out.push("", `Note: ${oneLine(o.note)}`);
   return out;
+}
+
+/** Rows of a series shown in the metrics table (the sparkline shows all points). */
+const METRIC_ROWS = 15;
+
+function seriesValue(v: number | string): number {
+  return typeof v === "number" ? v : Number(v);
+}
+
+function valueText(v: number | string): string {
+  if (typeof v === "string") return v === "Infinity" ? "inf" : v === "-Infinity" ? "-inf" : v;
+  return String(Number(v.toPrecision(6)));
+}
+
+/** issue 11: the recent series as a sparkline and a table of the last points. */
+function metrics(series: IncidentSeries[]): string[] {
+  const out: string[] = [];
+  for (const s of series) {
+    const values = s.points.map((p) => seriesValue(p.v));
+    const finite = values.filter((v) => Number.isFinite(v));
+    const range =
+      finite.length > 0 ? `, ${valueText(Math.min(...finite))} … ${valueText(Math.max(...finite))}` : "";
+    out.push(
+      `**${s.name}** (last ${s.points.length} point(s)${range}):`,
+      "",
+      fenced(sparkline(values)),
+      "",
+      "| step | value | time (UTC) |",
+      "|---|---|---|",
+      ...s.points
+        .slice(-METRIC_ROWS)
+        .map(
+          (p) => `| ${p.step ?? "—"} | ${valueText(p.v)} | ${new Date(p.t).toISOString().slice(11, 19)} |`,
+        ),
+      "",
+    );
+  }
+  return out;
+}
+
+/** issue 11: where the next run resumes. */
+function resumeSection(r: IncidentRecord): string[] {
+  const x = r.resume;
+  if (!x) return [];
+  if (x.checkpoint === null) return ["No complete checkpoint yet: the next run starts from the beginning."];
+  const lost =
+    x.steps_lost !== null
+      ? ` The failed run had reached step ${x.last_step}: ${x.steps_lost} step(s) will be done again.`
+      : "";
+  return [
+    `The next run resumes from ${code(x.checkpoint)}${x.step !== null ? ` (step ${x.step})` : ""}.${lost}`,
+  ];
 }
 
 /** report.md for `r`. A pure function: the same record always renders the same text. */
@@ -253,6 +348,8 @@ export function renderReport(r: IncidentRecord): string {
     r.trace ? fenced(r.trace.text) : "*(no stack trace)*",
     "",
   );
+  if (r.metrics && r.metrics.length > 0) lines.push("## Metrics", "", ...metrics(r.metrics));
+  if (r.resume) lines.push("## Checkpoint", "", ...resumeSection(r), "");
   if (r.related.length > 1) lines.push("## Related detections", "", ...related(r), "");
   lines.push(
     "## Configs at incident",

@@ -398,7 +398,7 @@ describe("FsIncidentStore: frames renderer, grouping, env, PEM windows", () => {
       overlay: { BATCH_SIZE: "32" },
     });
     expect(read(dir, "report.md")).toContain(
-      "**Env overrides the child ran with:** `BATCH_SIZE=32` (set by an earlier restart_with_env); `HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz` (process.env)",
+      "**Env overrides the child ran with** (set by restart_with_env): `BATCH_SIZE=32` (process.env: `64`)\n\n**Env from the config** (process.env): `BATCH_SIZE=64`, `HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz`",
     );
   });
 

@@ -25,6 +25,7 @@ import {
   type IncidentRecord,
   REPORT_TAIL_LINES,
   type SeenBefore,
+  seriesOf,
   summarizeDetection,
   summarizeOutcome,
 } from "./record.ts";
@@ -224,6 +225,9 @@ export class FsIncidentStore implements IncidentStore {
       configs,
       log_excerpt: { lines: input.logExcerpt.length, tail: this.excerptTail(input.logExcerpt) },
       outcome: null,
+      // issue 11: the series the detections carried, and where the next run resumes
+      ...(related.some((d) => d.series) ? { metrics: seriesOf(related) } : {}),
+      ...(input.resume ? { resume: { ...input.resume } } : {}),
     } satisfies IncidentRecord);
     // Already redacted as text, and must not be offered to the redactor again with keys.
     record.frames = frames.files;
@@ -372,6 +376,20 @@ export class FsIncidentStore implements IncidentStore {
         this.afterMarked.add(id);
       }
       appendNoFollow(file, this.redact(redactHeadlessPem(lines(afterLines))));
+    });
+  }
+
+  appendNote(id: string, line: string): Promise<void> {
+    return this.serial(id, async () => {
+      const dir = this.folder(id, "add a note");
+      const file = path.join(dir, "notes.md");
+      let head = "";
+      try {
+        await fs.promises.access(file);
+      } catch {
+        head = "# Operator notes\n\n";
+      }
+      await fs.promises.appendFile(file, `${head}- ${this.redact(line.replace(/\n/g, " "))}\n`);
     });
   }
 

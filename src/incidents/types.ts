@@ -21,6 +21,20 @@ export interface NewIncident {
   maxRestarts: number;
   /** Absolute paths of config_snapshots entries; missing files are noted, not fatal. */
   configSnapshots: string[];
+  /** The checkpoint the next run resumes from (process.resume), when one is configured. */
+  resume?: ResumeInfo | null | undefined;
+}
+
+/** Where the next run resumes (issue 11). */
+export interface ResumeInfo {
+  /** Absolute path of the newest complete checkpoint, or null when there is none yet. */
+  checkpoint: string | null;
+  /** Its step, when its name says one. */
+  step: number | null;
+  /** The last step the failed run reported (null: unknown). */
+  last_step: number | null;
+  /** last_step − step: the steps the next run does again (null: unknown). */
+  steps_lost: number | null;
 }
 
 /** What happened after the healer chain answered. */
@@ -62,6 +76,8 @@ export interface IncidentStore {
   recordOutcome(id: string, applied: AppliedOutcome): Promise<void>;
   /** Append lines that arrived after the failure to log_excerpt.txt. */
   appendAfterLines(id: string, lines: string[]): Promise<void>;
+  /** Append an operator's note (one line) to the incident's notes.md (chat `note: …`). */
+  appendNote?(id: string, line: string): Promise<void>;
   /** Newest last; `limit` keeps the newest N. Entries merged by id (last line wins). */
   list(limit?: number): Promise<IndexEntry[]>;
 }

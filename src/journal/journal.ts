@@ -43,11 +43,30 @@ export type MonitorEvent =
   | "gave_up"
   | "paused"
   | "resumed"
+  /** The child died within seconds of each of its last launches (it cannot start). */
+  | "startup_failures"
+  /** `autosentry reset`: counters, pauses and budgets back to a fresh start. */
+  | "reset"
   | "operator_command"
+  /** An operator's `set max_restarts N` / `set env KEY=VALUE` (chat threads) was applied. */
+  | "operator_set"
+  /** An operator's `note: …` (chat threads). */
+  | "operator_note"
   | "session_action_applied"
   | "session_action_failed"
   | "dead_child_timeout"
-  | "monitor_stopped";
+  | "monitor_stopped"
+  // issue 11
+  /** A completion marker (or sentinel SUCCESS): the work is done. */
+  | "completion"
+  /** The child did not exit within completion.grace_seconds and was stopped (still a success). */
+  | "completion_teardown_stop"
+  | "max_run"
+  | "resume_from"
+  | "checkpoint_before_stop"
+  /** A sampler (disk, nvidia-smi, a probe…) failed or timed out, or works again. */
+  | "sampler_failed"
+  | "sampler_recovered";
 
 /** Events a pipeline controller writes to the run's journal. */
 export type PipelineEvent =

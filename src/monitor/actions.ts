@@ -126,7 +126,7 @@ export class Actions {
     await m.record(incident, applied);
     m.notifyIncident(primary, outcome, incident);
     if (incident) {
-      m.parts.verification.add(incident, outcome, effective.kind, generation);
+      m.parts.verification.add(incident, outcome, effective.kind, generation, primary);
     }
     m.deps.journal.write("recovery_applied", {
       incident_id: incident?.id ?? null,
@@ -140,7 +140,7 @@ export class Actions {
   }
 
   /**
-   * Resolve a `restart_with_env` overlay (`half`, `double`, `${VAR}` against the current values)
+   * Resolve a `restart_with_env` overlay (literal values, or `half`/`double` of the current value)
    * into the run's env overlay, which every later launch uses.
    */
   overlayEnv(set: Record<string, string>): ResolvedOverlay {

@@ -5,13 +5,15 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { resolveDetectorName } from "../config/detector-names.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { compileRegex } from "../config/regex.ts";
 import type { ConfigData } from "../config/schema.ts";
 import { readDotenv, secretEnvsOf } from "../config/secret-envs.ts";
-import type { Trace } from "../core/types.ts";
+import type { Stream, Trace } from "../core/types.ts";
 import { buildDetectors } from "../detectors/build.ts";
 import { DetectorSet } from "../detectors/set.ts";
+import { BridgeNotifier } from "../dispatcher/bridge.ts";
 import type { FixCommit } from "../fixes/capture.ts";
 import { keepFix } from "../fixes/keep.ts";
 import { appendAttempt, ledgerPath, updateAttempt } from "../fixes/ledger.ts";
@@ -20,14 +22,17 @@ import { revertFix } from "../fixes/revert.ts";
 import { parseActionBlock } from "../healers/agent/action-block.ts";
 import { AgentHealer } from "../healers/agent/healer.ts";
 import { childEnvironment } from "../healers/env-overlay.ts";
+import { impliedRules } from "../healers/implied-rules.ts";
 import { compileRules, RuleHealer } from "../healers/rules.ts";
 import { fingerprint } from "../incidents/fingerprint.ts";
 import type { FrameRenderer } from "../incidents/frames-section.ts";
 import { FsIncidentStore } from "../incidents/store.ts";
 import { Journal } from "../journal/journal.ts";
 import { buildFanout } from "../notify/build.ts";
+import { Fanout } from "../notify/fanout.ts";
 import { createRedactor } from "../redact/redactor.ts";
 import { drainSessionActions } from "../session/queue.ts";
+import { SignalRuntime } from "../signals/runtime.ts";
 import { AttachSupervisor } from "../supervisors/attach/attach.ts";
 import { DockerSupervisor } from "../supervisors/docker/docker.ts";
 import { LocalSupervisor } from "../supervisors/local/local.ts";
@@ -38,7 +43,15 @@ import { runCommand } from "../util/run-command.ts";
 import { VaultWriter } from "../vault/writer.ts";
 import { Monitor } from "./monitor.ts";
 import { type MonitorPaths, monitorPaths } from "./paths.ts";
-import { beginRun, continuesRun, emptyState, type MonitorState, readState, StateStore } from "./state.ts";
+import {
+  beginRun,
+  continuesRun,
+  emptyState,
+  type MonitorState,
+  readState,
+  StateStore,
+  tagStage,
+} from "./state.ts";
 
 export interface BuiltMonitor {
   monitor: Monitor;
@@ -223,6 +236,8 @@ export interface BuildOptions {
    * state.json (`stage`, `stage_index` 1-based, `stage_count`) and in its journal.
    */
   stage?: { runId: string; name: string; index: number; count: number };
+  /** `run --follow`: every line of the job, as it is read, is also handed here (to the terminal). */
+  echo?: (text: string, stream: Stream) => void;
 }
 
 /** Build the monitor for `cfg`. The caller holds the project lock. */
@@ -246,16 +261,8 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   // (a full disk, issue 16 finding 9): the journal and the exit files remember the highest one.
   if (continuing) state.generation = Math.max(state.generation, highestGeneration(paths, state.run_id));
   if (!continuing) beginRun(state, stage?.runId ?? crypto.randomUUID().replace(/-/g, ""));
-  if (stage) {
-    state.stage = stage.name;
-    state.stage_index = stage.index + 1;
-    state.stage_count = stage.count;
-  } else if (!continuing) {
-    // A single-process run after a pipeline: no stage.
-    state.stage = null;
-    state.stage_index = null;
-    state.stage_count = null;
-  }
+  // A single-process run after a pipeline: no stage (a continued run keeps what it had).
+  if (stage || !continuing) tagStage(state, stage ?? null);
   const store = new StateStore(paths.state, state, logger, c.monitor.heartbeat_seconds * 1000);
   const journal = new Journal(paths.journal, {
     runId: state.run_id ?? "",
@@ -293,8 +300,31 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     project: path.basename(cfg.root),
     root: cfg.root,
     redact: (t) => redactor.redact(t),
+    publicUrl: c.web.public_url,
   });
-  const detectors = new DetectorSet(buildDetectors(c.detectors));
+  // dispatch.bridge: the chat dispatcher runs inside the monitor, after the outbox notifier.
+  const fanout = c.dispatch.bridge
+    ? new Fanout([...notifier.notifiers, new BridgeNotifier(cfg, logger, (t) => redactor.redact(t))], logger)
+    : notifier;
+  // the signature pack (on by default): names detections and catches failures without a traceback
+  const detectorList = buildDetectors(c.detectors, c.signatures);
+  const detectors = new DetectorSet(detectorList);
+  // issue 11: samplers, probes, metric series and checkpoints
+  const signals = new SignalRuntime({
+    specs: c.detectors,
+    detectorNames: c.detectors.map((d, i) => resolveDetectorName(d, i)),
+    detectors: new Map(detectorList.map((d) => [d.name, d])),
+    cwd: c.process.cwd,
+    resume: c.process.resume,
+    metricsDir: c.monitor.metrics_dir,
+    metricsMaxPoints: c.monitor.metrics_max_points,
+    env: process.env,
+    onProblem: (message, recovered) => {
+      if (recovered) logger.info(message);
+      else logger.warn(message);
+      journal.write(recovered ? "sampler_recovered" : "sampler_failed", { message });
+    },
+  });
   const healingMode =
     c.dispatch.mode === "session" || c.healing.claude.mode === "session" ? "session" : "builtin";
   let monitorRef: Monitor | null = null;
@@ -310,11 +340,13 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   const monitor = new Monitor({
     config: c,
     configPath: cfg.path,
+    echo: opts.echo ?? null,
     version,
     logger,
     createSupervisor: (sink) => createSupervisor(c, paths, sink, logger),
     detectors,
-    rules: new RuleHealer(compileRules(c.rules)),
+    // a detector's `action:` implies a rule tried after the user's own
+    rules: new RuleHealer([...compileRules(c.rules), ...impliedRules(c.detectors)]),
     agent: agent.active ? agent : null,
     healingMode,
     sessionMarker: c.dispatch.request_marker,
@@ -375,7 +407,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
       },
     },
     store: incidents,
-    notifier,
+    notifier: fanout,
     journal,
     state: store,
     controlFile: paths.control,
@@ -385,6 +417,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     redact: (t) => redactor.redact(t),
     learnSecrets: (env) => redactor.learn(env),
     continuing,
+    signals: signals.active ? signals : null,
   });
   monitorRef = monitor;
   return { monitor, logger, state: store, rotatedState: rotated };

@@ -18,14 +18,24 @@
  * | verification.ts | verification windows, regressions, keep/revert, the attempts ledger |
  * | operator.ts | the control inbox and its commands (pause, resume, approve, abort) |
  * | session-actions.ts | actions queued by a Claude Code session |
+ * | signals.ts | samplers and probes, completion, max_run_seconds, checkpoints (issue 11) |
  */
 import type { ConfigData } from "../config/schema.ts";
-import type { Action, ChildExit, Detection, HealerOutcome, Notification, Stream } from "../core/types.ts";
+import type {
+  Action,
+  ChildExit,
+  Detection,
+  HealerOutcome,
+  Notification,
+  NotificationDetail,
+  Stream,
+} from "../core/types.ts";
 import type { Healer } from "../healers/types.ts";
 import type { AppliedOutcome, IncidentRef, IncidentStore } from "../incidents/types.ts";
 import type { Journal } from "../journal/journal.ts";
 import type { Notifier } from "../notify/types.ts";
 import type { SessionBatch } from "../session/queue.ts";
+import type { SignalRuntime } from "../signals/runtime.ts";
 import type { Supervisor, SupervisorSink } from "../supervisors/types.ts";
 import type { Logger } from "../util/logger.ts";
 import type { RunCommandResult } from "../util/run-command.ts";
@@ -38,7 +48,9 @@ import type { Exits } from "./exits.ts";
 import type { Healing } from "./healing.ts";
 import type { Launching } from "./launching.ts";
 import type { OperatorInput } from "./operator.ts";
+import { restartsExhausted } from "./policy.ts";
 import type { SessionActions } from "./session-actions.ts";
+import type { Signals } from "./signals.ts";
 import type { Phase, StateStore } from "./state.ts";
 import type { Verification } from "./verification.ts";
 
@@ -55,6 +67,8 @@ export interface DetectorFanout {
 export interface MonitorDeps {
   config: ConfigData;
   configPath: string | null;
+  /** `run --follow`: each line of the job is echoed here as it is read (null: not echoed). */
+  echo: ((text: string, stream: Stream) => void) | null;
   version: string;
   logger: Logger;
   createSupervisor(sink: SupervisorSink): Supervisor;
@@ -112,6 +126,8 @@ export interface MonitorDeps {
   redact?: (text: string) => string;
   /** Tell the redactor about values set at run time (an env overlay): hidden wherever they appear. */
   learnSecrets?: (env: Record<string, string>) => void;
+  /** issue 11: samplers, probes, metric series and checkpoints (null or absent: none configured). */
+  signals?: SignalRuntime | null;
 }
 
 /** The parts of the monitor, one per file (see the table in this module's comment). */
@@ -124,6 +140,7 @@ export interface MonitorParts {
   verification: Verification;
   operator: OperatorInput;
   session: SessionActions;
+  signals: Signals;
 }
 
 /** An incident that ended with nothing applied while its child was still alive. */
@@ -206,8 +223,11 @@ export class MonitorContext {
     return this.deps.state.state;
   }
 
+  /** The restart policy, with an operator's `set max_restarts N` (from a chat thread) applied. */
   get policy() {
-    return this.cfg.process.restart_policy;
+    const p = this.cfg.process.restart_policy;
+    const o = (this.s.user.operator_overrides as { max_restarts?: unknown } | undefined)?.max_restarts;
+    return typeof o === "number" ? { ...p, max_restarts: o } : p;
   }
 
   /** Run `fn` after every earlier decision finished (see decision-queue.ts). */
@@ -257,7 +277,41 @@ export class MonitorContext {
       title: `[${d.detector}] ${d.message.slice(0, 120)}`,
       body,
       incident_id: incident?.id ?? null,
+      detail: this.notificationDetail(d, outcome),
     });
+  }
+
+  /** What a person reads first (src/notify/message.ts): what broke, what was done, restart k/N. */
+  private notificationDetail(d: Detection, outcome: HealerOutcome | null): NotificationDetail {
+    const last = d.trace?.exceptions.at(-1);
+    const frame = last?.frames[0];
+    const a = outcome?.action;
+    const restarting = a !== undefined && (a.kind === "restart" || a.kind === "restart_with_env");
+    const exhausted = restarting && restartsExhausted(this.policy, this.s.restarts);
+    let action: string | undefined;
+    if (a?.kind === "restart_with_env") {
+      const env = Object.keys(a.set).map((k) => `${k}=${this.s.env_overlay[k] ?? a.set[k]}`);
+      action = exhausted ? `gave up: max restarts reached` : `restarted with ${env.join(" ")}`;
+    } else if (a?.kind === "restart") action = exhausted ? "gave up: max restarts reached" : "restarted";
+    else if (a?.kind === "custom_command") action = `ran ${a.command.join(" ").slice(0, 80)}`;
+    else if (a?.kind === "pause") action = "paused (until resume)";
+    else if (a?.kind === "abort") action = "aborted";
+    return {
+      subject: subjectOf(this.cfg.process.command),
+      detector: d.detector,
+      fingerprint: this.deps.fingerprint(d),
+      what: d.message.slice(0, 160),
+      action,
+      rule: outcome?.ruleName ?? null,
+      // The restart this action starts (launching counts it when it happens).
+      restart: restarting && !exhausted ? this.s.restarts + 1 : undefined,
+      max_restarts: restarting ? this.policy.max_restarts : undefined,
+      exception: last ? `${last.type ? `${last.type}: ` : ""}${last.message}`.slice(0, 300) : undefined,
+      frame: frame
+        ? `${frame.file}:${frame.line}${frame.function ? ` in ${frame.function}` : ""}`
+        : undefined,
+      healed: a !== undefined && a.kind !== "abort" && !exhausted,
+    };
   }
 
   notify(n: Notification): void {
@@ -275,4 +329,11 @@ export function errMsg(err: unknown): string {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** `train.py` for `python train.py --lr 1`: the script a person recognises, else the program. */
+export function subjectOf(argv: readonly string[]): string {
+  const script = argv.slice(1).find((a) => !a.startsWith("-") && /\.[A-Za-z0-9]+$/.test(a));
+  const pick = script ?? argv[0] ?? "job";
+  return pick.split("/").at(-1) ?? pick;
 }

@@ -5,14 +5,23 @@
  * which state.json records, so nothing is applied twice across monitor restarts).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
+import { accountName } from "../util/account.ts";
 import { appendJsonl } from "../util/jsonl.ts";
 
 /**
  * The verbs the monitor understands. A new operator command: add its verb here and its handler to
  * the command table in operator.ts (tsc insists on both).
  */
-export const CONTROL_VERBS = ["pause", "resume", "abort", "approve"] as const;
+export const CONTROL_VERBS = [
+  "pause",
+  "resume",
+  "abort",
+  "approve",
+  "status",
+  "set",
+  "note",
+  "reset",
+] as const;
 
 export type ControlVerb = (typeof CONTROL_VERBS)[number];
 
@@ -24,6 +33,15 @@ export interface ControlCommand {
   reason: string | null;
   /** approve: the detector whose healing resumes (null = all). */
   detector?: string | null;
+  /** set: `["max_restarts", "3"]` or `["env", "KEY=VALUE"]` (chat threads, src/dispatcher). */
+  args?: string[];
+  /** note: the text. */
+  text?: string | null;
+  /** Where it came from: absent for the CLI, `chat` for a Slack/Discord thread. */
+  source?: string;
+  thread_key?: string;
+  /** reset: also clear the restart history (`autosentry reset --full --force`). */
+  full?: boolean;
 }
 
 /** Append a command for the monitor to pick up. */
@@ -37,7 +55,7 @@ export function sendControl(
     id: `${Date.now()}-${Math.random().toString(16).slice(2, 10)}`,
     time: new Date().toISOString(),
     command,
-    user: process.env.USER ?? os.userInfo().username,
+    user: accountName(),
     reason,
     detector,
   };

@@ -23,6 +23,7 @@ export class Episodes {
   onDetection(d: Detection): void {
     const m = this.m;
     if (m.finishing) return;
+    if (m.parts.signals.onDetection(d)) return;
     const level = d.kind === "anomaly" ? "ANOMALY" : "ERROR";
     m.log.log(level, `[${d.detector}] ${d.message}`);
     m.deps.journal.write("detection", {
@@ -195,9 +196,10 @@ export class Episodes {
   }
 
   /** Write the incident folder of a failure (throws when it cannot). */
-  private createIncident(primary: Detection, related: Detection[]): Promise<IncidentRef> {
+  private async createIncident(primary: Detection, related: Detection[]): Promise<IncidentRef> {
     const m = this.m;
     const s = m.s;
+    const resume = await m.parts.signals.resumePoint();
     return m.deps.store.create({
       detection: primary,
       related,
@@ -212,6 +214,7 @@ export class Episodes {
       restarts: s.restarts,
       maxRestarts: m.policy.max_restarts,
       configSnapshots: m.cfg.config_snapshots,
+      resume,
     });
   }
 }

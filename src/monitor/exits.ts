@@ -6,8 +6,11 @@
  * other exit settles the open episode (which the exit detection joined) or, with none, goes to the
  * restart policy's fallback.
  */
+
+import * as path from "node:path";
 import type { ChildExit } from "../core/types.ts";
 import type { MonitorContext } from "./context.ts";
+import { describeStartupFailures, noStartupFailures, noteFailedExit } from "./startup-failures.ts";
 
 export class Exits {
   constructor(private readonly m: MonitorContext) {}
@@ -23,6 +26,7 @@ export class Exits {
       return;
     }
     if (exit.exitClass === "success") {
+      s.startup_failures = noStartupFailures();
       s.identical = { signature: null, count: 0 };
       for (const pv of s.pending_verifications.filter((p) => p.generation < exit.generation)) {
         m.parts.verification.keep(pv, "the child completed successfully");
@@ -42,6 +46,13 @@ export class Exits {
         "completed",
       );
       return;
+    }
+    // A child that dies within seconds of every launch cannot start: say so where the user looks.
+    const processLog = path.join(m.cfg.monitor.log_dir, "process.log");
+    const streak = noteFailedExit(s, exit, processLog, (t) => m.red(t));
+    if (streak) {
+      m.log.warn(describeStartupFailures(streak));
+      m.deps.journal.write("startup_failures", { count: streak.count, code: streak.last_code });
     }
     const ep = m.parts.episodes.take(exit.generation);
     if (ep) {

@@ -106,6 +106,7 @@ export class Launching {
       list.push(resolve);
       m.exitWaiters.set(g, list);
     });
+    await m.parts.signals.beforeStop();
     try {
       await m.sup.stop(reason, m.cfg.process.stop_grace_seconds);
     } catch (err) {
@@ -138,6 +139,8 @@ export class Launching {
       await m.finish(2, "process.command is empty: nothing to run", "gave_up");
       return;
     }
+    // the previous child's last metric points are written under its own generation
+    m.parts.signals.flushSeries();
     const generation = s.generation + 1;
     s.generation = generation;
     m.gen = generation;
@@ -145,14 +148,17 @@ export class Launching {
     m.deps.journal.write("child_start_requested", { generation, why });
     m.deps.detectors.onChildStart(generation, now);
     m.unresolved = null;
+    // issue 11: the checkpoint to resume from (AUTOSENTRY_RESUME_FROM, process.resume.arg_template)
+    const extra = await m.parts.signals.launchExtras(why);
     try {
       const record = await m.sup.start({
         generation,
-        argv: p.command,
+        argv: [...p.command, ...extra.args],
         cwd: p.cwd,
-        env: this.childEnv(),
-        envOverrides: { ...p.env, ...s.env_overlay },
+        env: { ...this.childEnv(), ...extra.env },
+        envOverrides: { ...p.env, ...s.env_overlay, ...extra.env },
       });
+      m.parts.signals.childStarted(record);
       m.childAlive = true;
       m.deadSinceMs = null;
       m.launchedThisRun = true;

@@ -5,10 +5,12 @@
  * exits (even on SIGKILL), and nobody can take it while the holder lives, so no racer can "steal"
  * a lock it read empty or stale (the old O_EXCL-then-write lock could: issue 16, finding 3).
  *
- * The file is never deleted (deleting a flock'ed file lets a racer lock a new inode beside the old
- * one); it only carries the owner record (pid, /proc start time, host) for `status`, `doctor` and
- * error messages, written after the lock is held and cleared on release. A record whose pid is
- * dead, or whose pid now belongs to another process (start time differs), is shown as stale.
+ * The file carries the owner record (pid, /proc start time, host) for `status`, `doctor` and error
+ * messages, written after the lock is held. It is removed on release while still locked, and an
+ * acquirer checks after flock() that its descriptor is still the file at the path (else it starts
+ * over), so a racer never holds a lock on a removed file beside the real one. A SIGKILLed holder
+ * leaves the file: its record names a dead pid (or a reused pid with another start time), shown
+ * as stale, and the kernel has already dropped the lock.
  *
  * Bun has no flock() binding: it is called from libc through `bun:ffi` (measured to work in the
  * compiled binary). Where libc cannot be loaded, a link-based lock is used instead: the owner record
@@ -114,14 +116,34 @@ function openLockFile(file: string): number {
   return fs.openSync(file, c.O_RDWR | c.O_CREAT | c.O_NOFOLLOW, 0o644);
 }
 
+/** True when `fd` is still the file at `file` (a releaser may have unlinked it meanwhile). */
+function sameFile(fd: number, file: string): boolean {
+  try {
+    const a = fs.fstatSync(fd);
+    const b = fs.lstatSync(file);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
 function acquireFlock(file: string, lib: Libc): { owner: LockOwner; release: () => void } {
-  const fd = openLockFile(file);
-  // Children (the capture process, the agent) must not inherit the descriptor, or the lock would
-  // outlive the monitor.
-  lib.fcntl(fd, F_SETFD, FD_CLOEXEC);
-  if (lib.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+  let fd = -1;
+  for (let attempt = 0; ; attempt++) {
+    fd = openLockFile(file);
+    // Children (the capture process, the agent) must not inherit the descriptor, or the lock
+    // would outlive the monitor.
+    lib.fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (lib.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+      fs.closeSync(fd);
+      throw new LockHeldError(readLock(file), file);
+    }
+    // The holder we waited behind removes the file on release: a lock on the removed file is no
+    // lock at all, so check that ours is still the file at the path, and start over if not.
+    if (sameFile(fd, file)) break;
+    lib.flock(fd, LOCK_UN);
     fs.closeSync(fd);
-    throw new LockHeldError(readLock(file), file);
+    if (attempt >= 20) throw new LockHeldError(readLock(file), file);
   }
   const owner = ownerRecord();
   try {
@@ -139,8 +161,11 @@ function acquireFlock(file: string, lib: Libc): { owner: LockOwner; release: () 
     release: () => {
       if (released) return;
       released = true;
+      // Removed while still held, so nobody can lock this inode after us and believe it holds
+      // the lock (acquirers check that their descriptor is still the file at the path).
       try {
-        fs.ftruncateSync(fd, 0); // no owner record is left behind for status to misread
+        fs.ftruncateSync(fd, 0);
+        if (sameFile(fd, file)) fs.unlinkSync(file);
       } catch {
         // read-only or full: the stale record names a dead pid, which readers recognise
       }

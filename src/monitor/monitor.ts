@@ -15,6 +15,7 @@
  * The decision table (state × event) is documented in docs/architecture.md; keep them in step.
  */
 import * as os from "node:os";
+import { resolveDetectorName } from "../config/detector-names.ts";
 import type { ChildExit, Stream } from "../core/types.ts";
 import type { SupervisorSink } from "../supervisors/types.ts";
 import { procStartTime } from "../util/proc.ts";
@@ -27,6 +28,7 @@ import { Launching } from "./launching.ts";
 import { OperatorInput } from "./operator.ts";
 import { isStable } from "./policy.ts";
 import { SessionActions } from "./session-actions.ts";
+import { Signals } from "./signals.ts";
 import type { Phase } from "./state.ts";
 import { Verification } from "./verification.ts";
 
@@ -62,6 +64,24 @@ export class Monitor {
       verification: new Verification(m),
       operator: new OperatorInput(m),
       session: new SessionActions(m),
+      signals: new Signals(
+        m,
+        deps.signals ?? null,
+        // a pipeline stage has max_stage_seconds instead
+        m.s.stage === null ? m.cfg.process.max_run_seconds : 0,
+        new Map(
+          m.cfg.detectors
+            // a sentinel `.status` SUCCESS gives the child its heartbeat's max age to exit
+            .map(
+              (d, i) =>
+                [
+                  resolveDetectorName(d, i),
+                  d.completion?.grace_seconds ?? d.heartbeat?.max_age_seconds,
+                ] as const,
+            )
+            .filter((e): e is readonly [string, number] => e[1] !== undefined),
+        ),
+      ),
     };
   }
 
@@ -98,6 +118,7 @@ export class Monitor {
     });
     this.installSignalHandlers();
     this.tickTimer = setInterval(() => this.onTick(), TICK_MS);
+    m.parts.signals.start();
 
     await m.serial(async () => {
       // A monitor killed between launching a generation and recording it left that child running
@@ -120,6 +141,8 @@ export class Monitor {
         if (adopted) {
           m.gen = record.generation;
           m.childAlive = true;
+          // the samplers follow the adopted child too (its tree's RSS and fds, the probe)
+          m.parts.signals.childStarted(record);
           m.setPhase("running");
           s.child_running = true;
           m.deps.journal.write("child_adopted", { pid: record.pid, generation: record.generation });
@@ -201,6 +224,7 @@ export class Monitor {
     m.healAbort?.abort();
     const s = m.s;
     if (this.tickTimer) clearInterval(this.tickTimer);
+    m.parts.signals.stop();
     if (m.restartTimer) clearTimeout(m.restartTimer);
     if (m.episode?.timer) clearTimeout(m.episode.timer);
     s.stop_reason = m.red(reason);
@@ -214,6 +238,7 @@ export class Monitor {
       s.child = m.sup.record() ?? s.child;
       await m.sup.detach();
     } else if (m.sup.running()) {
+      await m.parts.signals.beforeStop();
       if (m.childAlive) m.condemned.add(m.gen);
       try {
         await m.sup.stop(phase === "aborted" ? "abort" : "shutdown", m.cfg.process.stop_grace_seconds);
@@ -225,6 +250,8 @@ export class Monitor {
       s.child = null;
     }
     m.after.flush(true);
+    m.parts.signals.flushSeries();
+    if (phase === "aborted") m.parts.verification.discardAll(reason);
     if (phase !== "detached") m.setPhase(phase);
     s.child_running = m.childAlive && phase === "detached";
     m.deps.journal.write("monitor_stopped", {
@@ -249,15 +276,20 @@ export class Monitor {
 
   private onLine(text: string, stream: Stream, generation: number): void {
     const m = this.m;
+    m.deps.echo?.(text, stream);
     m.excerpt.push(text);
     if (m.after.active) m.after.collect(text, generation);
     if (generation !== m.gen || m.condemned.has(generation) || m.finishing) return;
+    m.parts.signals.onLine(text);
     const found = m.deps.detectors.observeLine(text, stream, Date.now(), generation);
     for (let i = 0; i < found.length; i++) m.parts.episodes.onDetection(found[i]!);
   }
 
-  private onExit(exit: ChildExit): void {
+  private onExit(given: ChildExit): void {
     const m = this.m;
+    // after a completion the exit is a success; past max_run_seconds it has its own class
+    const exit = m.parts.signals.recordedExit(given);
+    if (exit.generation === m.gen) m.parts.signals.childGone();
     const waiters = m.exitWaiters.get(exit.generation);
     if (exit.generation === m.gen) {
       m.childAlive = false;
@@ -299,6 +331,7 @@ export class Monitor {
     const now = Date.now();
     for (const d of m.deps.detectors.observeTick(now, m.childAlive, m.gen)) m.parts.episodes.onDetection(d);
     m.parts.verification.checkDeadlines(now);
+    m.parts.signals.tick(now);
     this.checkStable(now);
     m.parts.operator.poll();
     m.parts.session.poll();

@@ -6,6 +6,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { ProcessConfig } from "../config/schema.ts";
+import { childEnvironment } from "../healers/env-overlay.ts";
 
 export interface LaunchRequirements {
   command: string[];
@@ -76,4 +78,24 @@ export function checkLaunch(req: LaunchRequirements): string[] {
     if (!req.env[key]) errors.push(`Required environment variable is missing or empty: ${key}`);
   }
   return errors;
+}
+
+/**
+ * The launch preflight of a `process` section (the single process of `autosentry run`, or a
+ * pipeline stage's scoped one): its cwd, `command` (by default its own; attach has none to check),
+ * `required_executables` on the child's PATH and `required_env`, in the child's environment.
+ */
+export function processPreflight(
+  p: ProcessConfig,
+  env: Record<string, string | undefined> = process.env,
+  command: string[] = p.command,
+): string[] {
+  return checkLaunch({
+    command,
+    cwd: p.cwd,
+    env: childEnvironment(env, p.env, {}),
+    requiredExecutables: p.required_executables,
+    requiredEnv: p.required_env,
+    checkCommand: p.kind !== "attach",
+  });
 }

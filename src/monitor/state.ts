@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import type { ChildRecord } from "../supervisors/types.ts";
 import { writeFileAtomic } from "../util/atomic-write.ts";
 import type { Logger } from "../util/logger.ts";
+import { noStartupFailures, type StartupFailures } from "./startup-failures.ts";
 
 /** Where the run is. Terminal phases end the run: the next `run` starts a new one. */
 export type Phase =
@@ -113,6 +114,8 @@ export interface MonitorState {
   requeues_total: number;
   /** Restarts in the current failure sequence (drives the backoff); reset by a stable child. */
   consecutive_failures: number;
+  /** Launches in a row whose child died within seconds (it cannot start); see startup-failures.ts. */
+  startup_failures: StartupFailures;
   next_restart_at: string | null;
   identical: { signature: string | null; count: number };
   pending_verifications: PendingVerification[];
@@ -129,6 +132,14 @@ export interface MonitorState {
   last_incident_id: string | null;
   /** Bytes of control.jsonl already applied. */
   control_offset: number;
+  /** issue 11: the checkpoint the next (or current) run resumes from, and the steps lost. */
+  resume?: {
+    checkpoint: string | null;
+    step: number | null;
+    last_step: number | null;
+    steps_lost: number | null;
+    at: string;
+  } | null;
 }
 
 const HISTORY_CAP = 200;
@@ -170,6 +181,7 @@ export function emptyState(): MonitorState {
     timeout_requeues: 0,
     requeues_total: 0,
     consecutive_failures: 0,
+    startup_failures: noStartupFailures(),
     next_restart_at: null,
     identical: { signature: null, count: 0 },
     pending_verifications: [],
@@ -180,6 +192,7 @@ export function emptyState(): MonitorState {
     attempts_by_detector: {},
     last_incident_id: null,
     control_offset: 0,
+    resume: null,
   };
 }
 
@@ -318,6 +331,7 @@ export function beginRun(state: MonitorState, runId: string): void {
   state.run_id = runId;
   state.restarts = 0;
   state.consecutive_failures = 0;
+  state.startup_failures = noStartupFailures();
   state.timeout_requeues = 0;
   state.requeues_total = 0;
   state.identical = { signature: null, count: 0 };
@@ -336,6 +350,20 @@ export function beginRun(state: MonitorState, runId: string): void {
   state.last_exit_class = null;
   state.exit_code = null;
   state.stop_reason = null;
+  state.resume = null;
+}
+
+/**
+ * Tag the run with the pipeline stage it belongs to (`stage_index` 1-based from a 0-based
+ * `index`), or clear the tag (`null`: a single-process run, or a pipeline that ended).
+ */
+export function tagStage(
+  state: MonitorState,
+  stage: { name: string; index: number; count: number } | null,
+): void {
+  state.stage = stage?.name ?? null;
+  state.stage_index = stage ? stage.index + 1 : null;
+  state.stage_count = stage?.count ?? null;
 }
 
 /** Append to a capped history list (newest last). */

@@ -17,16 +17,27 @@ type LedgerStatus = "kept" | "regressed" | "crashed" | "discarded";
 export class Verification {
   constructor(private readonly m: MonitorContext) {}
 
-  /** Start the verification window of an applied outcome, and its ledger row. */
-  add(incident: IncidentRef, outcome: HealerOutcome, action: string, generation: number): void {
+  /**
+   * Start the verification window of an applied outcome, and its ledger row. Both are filed under
+   * `about`, the incident's own (primary) detection, even when a rule answered another detection
+   * of the same episode: the incident, the index, the hourly budget, the ledger and a regression
+   * pause then all name one detector.
+   */
+  add(
+    incident: IncidentRef,
+    outcome: HealerOutcome,
+    action: string,
+    generation: number,
+    about: Detection = outcome.detection,
+  ): void {
     const m = this.m;
     const s = m.s;
     const fix = outcome.fix as { branch?: string | null } | undefined;
     const ledgerSource = outcome.source === "rule" ? (outcome.ruleName ?? "rule") : outcome.source;
     const pv: PendingVerification = {
       incident_id: incident.id,
-      detector: outcome.detection.detector,
-      fingerprint: m.deps.fingerprint(outcome.detection),
+      detector: about.detector,
+      fingerprint: m.deps.fingerprint(about),
       source: outcome.source,
       rule: outcome.ruleName ?? null,
       action,
@@ -49,11 +60,25 @@ export class Verification {
         detector: pv.detector,
         source: ledgerSource,
         branch: pv.branch ?? null,
-        description: outcome.detection.message,
+        description: about.message,
       });
     } catch (err) {
       m.log.error(`Cannot write the attempts ledger: ${errMsg(err)}`);
     }
+    m.deps.state.changed();
+  }
+
+  /**
+   * The run ends before its windows can close (an abort): no fix is kept or judged, every open
+   * window is discarded in the ledger, and `status` no longer reports fixes under verification.
+   */
+  discardAll(why: string): void {
+    const m = this.m;
+    const open = m.s.pending_verifications;
+    if (open.length === 0) return;
+    for (const pv of open) this.ledgerUpdate(pv, "discarded");
+    m.log.info(`verification of ${open.length} fix(es) ended unjudged: ${why}`);
+    m.s.pending_verifications = [];
     m.deps.state.changed();
   }
 

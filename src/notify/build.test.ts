@@ -8,6 +8,7 @@ import { readJsonl } from "../util/jsonl.ts";
 import { MemoryLogger } from "../util/logger.ts";
 import { buildFanout, buildNotifiers } from "./build.ts";
 import { Fanout, FilteredNotifier } from "./fanout.ts";
+import { FoldingNotifier } from "./fold.ts";
 import { LogNotifier } from "./log.ts";
 import { type OutboxLine, OutboxNotifier } from "./outbox.ts";
 import type { Notifier } from "./types.ts";
@@ -157,7 +158,9 @@ describe("buildNotifiers", () => {
     ]);
     expect(built[0]).toBeInstanceOf(LogNotifier);
     expect(built[3]).toBeInstanceOf(FilteredNotifier);
-    expect(built[4]).toBeInstanceOf(WebhookNotifier);
+    // Notifiers that reach people fold repeats (fold_window_seconds defaults to 600).
+    expect(built[4]).toBeInstanceOf(FoldingNotifier);
+    expect((built[4] as FoldingNotifier).inner).toBeInstanceOf(WebhookNotifier);
 
     const f = new Fanout(built.slice(0, 4), logger);
     f.notify(note("anomaly"));

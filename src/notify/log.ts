@@ -10,7 +10,9 @@ import type { Notifier } from "./types.ts";
 /** The log line of a notification (also used by other notifiers for their own messages). */
 export function notificationLine(n: Notification): string {
   const body = n.body === "" ? "" : ` — ${n.body}`;
-  return `${n.title}${body}${n.incident_id ? ` (incident: ${n.incident_id})` : ""}`;
+  // The monitor's bodies already say `incident=<id>` (the Python tool's format): name it once.
+  const named = n.incident_id === null || n.body.includes(`incident=${n.incident_id}`);
+  return `${n.title}${body}${named ? "" : ` (incident: ${n.incident_id})`}`;
 }
 
 function level(n: Notification): LogLevel {

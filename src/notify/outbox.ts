@@ -4,11 +4,15 @@
  * JSON Lines outbox that a dispatcher delivers later (inventory §4.12, same line shape as the
  * Python tool so its dispatcher and ours read the same file):
  * `{"id": "<unix time, 6 decimals>", "channel", "thread_key", "kind", "title", "body", "incident_id", "sent": false}`.
- * The line is appended in one write, so a concurrent reader never sees half of it.
+ * plus `facts` (the notification's structured detail, for readable messages) and `url` (the
+ * incident's web viewer page). The line is appended in one write, so a concurrent reader never
+ * sees half of it, and the file is never rewritten: delivery state lives in the dispatcher's own
+ * ledger (src/dispatcher/ledger.ts), so `sent` stays `false` here for good (inventory §6 item 33).
  */
-import type { Notification } from "../core/types.ts";
+import type { Notification, NotificationDetail } from "../core/types.ts";
 import { appendJsonl } from "../util/jsonl.ts";
 import type { Logger } from "../util/logger.ts";
+import { incidentUrl } from "./message.ts";
 import type { Notifier } from "./types.ts";
 
 export type OutboxPlatform = "slack" | "discord";
@@ -22,6 +26,8 @@ export interface OutboxLine {
   body: string;
   incident_id: string | null;
   sent: false;
+  facts?: NotificationDetail | null;
+  url?: string | null;
 }
 
 export interface OutboxNotifierOptions {
@@ -33,6 +39,8 @@ export interface OutboxNotifierOptions {
   logger: Logger;
   /** Clock, epoch ms with a fraction (default: performance clock, microsecond resolution). */
   now?: () => number;
+  /** `web.public_url`, for the incident link. */
+  publicUrl?: string | undefined;
 }
 
 /** Last id (µs) written per outbox file by this process. */
@@ -67,6 +75,10 @@ export class OutboxNotifier implements Notifier {
       incident_id: n.incident_id,
       sent: false,
     };
+    // Only when there is something to add, so lines stay the Python shape otherwise.
+    if (n.detail) line.facts = n.detail;
+    const url = incidentUrl(this.opts.publicUrl, n.incident_id);
+    if (url) line.url = url;
     try {
       appendJsonl(this.opts.path, line);
       this.opts.logger.log("SLACK", `[${this.opts.platform}] queued [${n.kind}] ${n.title}`);

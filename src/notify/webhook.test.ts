@@ -1,13 +1,16 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { createHmac } from "node:crypto";
 import type { Notification } from "../core/types.ts";
 import { MemoryLogger } from "../util/logger.ts";
-import { parseRetryAfter, WebhookNotifier, type WebhookNotifierOptions } from "./webhook.ts";
+import { parseRetryAfter, signBody, WebhookNotifier, type WebhookNotifierOptions } from "./webhook.ts";
 
 interface Seen {
   method: string;
   path: string;
   headers: Record<string, string>;
   body: unknown;
+  /** The body's bytes as sent (what a signature covers). */
+  raw: string;
 }
 
 type Handler = (req: Request, n: number) => Response | Promise<Response>;
@@ -29,11 +32,13 @@ function serve(handler: Handler) {
     port: 0,
     async fetch(req) {
       const url = new URL(req.url);
+      const raw = await req.text();
       seen.push({
         method: req.method,
         path: url.pathname,
         headers: Object.fromEntries(req.headers),
-        body: await req.json(),
+        body: JSON.parse(raw),
+        raw,
       });
       return handler(req, seen.length);
     },
@@ -91,6 +96,10 @@ describe("WebhookNotifier", () => {
         time: "2026-01-01T00:00:00.000Z",
         host: "box1",
         project: "demo",
+        summary: "[oom] CUDA out of memory",
+        detail: ["restarting with BATCH_SIZE=16", "incident: 2026-01-01T00-00-00Z-error-oom"],
+        url: null,
+        facts: null,
       },
       {
         kind: "exit",
@@ -100,6 +109,10 @@ describe("WebhookNotifier", () => {
         time: "2026-01-01T00:00:00.000Z",
         host: "box1",
         project: "demo",
+        summary: "done",
+        detail: [],
+        url: null,
+        facts: null,
       },
     ]);
     expect(logger.lines).toEqual([]);
@@ -252,5 +265,28 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("Wed, 31 Dec 2025 00:00:00 GMT", now)).toBe(0);
     expect(parseRetryAfter("soon", now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+});
+
+describe("signing", () => {
+  test("with secret_env every body carries sha256=<HMAC of the exact bytes>; an unset secret withholds", async () => {
+    const { url, seen } = serve(() => new Response("ok"));
+    const logger = new MemoryLogger();
+    const w = notifier(url, logger, { secretEnv: "HOOK_SECRET", env: { HOOK_SECRET: "s3cr3t" } });
+    w.notify(note());
+    await w.close(10_000);
+    expect(seen).toHaveLength(1);
+    const raw = seen[0]!.raw;
+    const expected = `sha256=${createHmac("sha256", "s3cr3t").update(raw).digest("hex")}`;
+    expect(seen[0]!.headers["x-autosentry-signature"]).toBe(expected);
+    expect(signBody("s3cr3t", raw)).toBe(expected);
+
+    const unset = notifier(url, logger, { secretEnv: "HOOK_SECRET", env: {}, signatureHeader: "X-Sig" });
+    unset.notify(note());
+    await unset.close(10_000);
+    expect(seen).toHaveLength(1);
+    expect(logger.lines).toEqual([
+      `[ERROR] webhook ${new URL(url).origin}: not sending [anomaly] [oom] CUDA out of memory: the signing secret variable HOOK_SECRET is not set`,
+    ]);
   });
 });

@@ -1,7 +1,12 @@
 /**
  * @module
- * The `webhook` notifier: POST `application/json`
- * `{kind, title, body, incident_id, time, host, project}` with the configured headers.
+ * The `webhook` notifier: POST `application/json` (payload.ts: the Python tool's
+ * `{kind, title, body, incident_id}` plus `time, host, project, summary, detail, url, facts`) with
+ * the configured headers. With a shared secret (`secret_env`) every body is signed:
+ * `<signature_header>: sha256=<hex HMAC-SHA256 of the exact body bytes>` (GitHub's scheme, so
+ * receivers can reuse their verification code); the body carries `time` so a receiver can refuse
+ * replays. A secret variable that is unset withholds the notification (and says so) rather than
+ * sending it unsigned to a receiver that would reject it anyway.
  *
  * Unlike the Python tool (one attempt, inline, 10 s of blocking per call), `notify` only queues:
  * a bounded in-memory queue is drained in the background one request at a time (so notifications
@@ -10,21 +15,19 @@
  * notification that still fails is logged once, not once per attempt. Logs name only the URL's
  * origin: webhook URLs often carry their secret in the path.
  */
+import { createHmac } from "node:crypto";
 import * as os from "node:os";
 import type { Notification } from "../core/types.ts";
 import type { Logger } from "../util/logger.ts";
+import { type NotificationPayload, notificationPayload } from "./payload.ts";
 import type { Notifier } from "./types.ts";
 
 /** The request body. */
-export interface WebhookPayload {
-  kind: Notification["kind"];
-  title: string;
-  body: string;
-  incident_id: string | null;
-  /** ISO 8601 UTC, when the notification was raised (not when it was delivered). */
-  time: string;
-  host: string;
-  project: string;
+export type WebhookPayload = NotificationPayload;
+
+/** `sha256=<hex>`: HMAC-SHA256 of `body` with `secret`. */
+export function signBody(secret: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
 export interface WebhookNotifierOptions {
@@ -52,6 +55,14 @@ export interface WebhookNotifierOptions {
   now?: () => number;
   /** Notifier name in logs (default `webhook`). */
   name?: string;
+  /** Environment variable holding the HMAC secret (read at each send, so a rotated secret applies). */
+  secretEnv?: string | undefined;
+  /** Header carrying the signature (default `X-Autosentry-Signature`). */
+  signatureHeader?: string | undefined;
+  /** `web.public_url`, for the incident link in the payload. */
+  publicUrl?: string | undefined;
+  /** Environment the secret is read from (default process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 interface Pending {
@@ -143,15 +154,12 @@ export class WebhookNotifier implements Notifier {
       }
       this.queue.push({
         label,
-        payload: {
-          kind: n.kind,
-          title: n.title,
-          body: n.body,
-          incident_id: n.incident_id,
-          time: new Date(this.now()).toISOString(),
-          host: this.host,
+        payload: notificationPayload(n, {
           project: this.opts.project,
-        },
+          host: this.host,
+          publicUrl: this.opts.publicUrl,
+          now: this.now,
+        }),
       });
       if (this.draining === null) {
         this.draining = this.drain().finally(() => {
@@ -197,8 +205,20 @@ export class WebhookNotifier implements Notifier {
 
   private async deliver(item: Pending): Promise<void> {
     const body = JSON.stringify(item.payload);
+    const headers: Record<string, string> = {};
+    if (this.opts.secretEnv) {
+      const secret = (this.opts.env ?? process.env)[this.opts.secretEnv];
+      if (!secret) {
+        this.log(
+          "ERROR",
+          `${this.where}: not sending ${item.label}: the signing secret variable ${this.opts.secretEnv} is not set`,
+        );
+        return;
+      }
+      headers[this.opts.signatureHeader ?? "X-Autosentry-Signature"] = signBody(secret, body);
+    }
     for (let attempt = 0; ; attempt++) {
-      const res = await this.post(body);
+      const res = await this.post(body, headers);
       if (res.ok || this.stop.signal.aborted) return;
       if (!res.retry || attempt >= this.retries) {
         const tries = attempt + 1;
@@ -216,11 +236,11 @@ export class WebhookNotifier implements Notifier {
     }
   }
 
-  private async post(body: string): Promise<Attempt> {
+  private async post(body: string, signed: Record<string, string>): Promise<Attempt> {
     try {
       const res = await fetch(this.opts.url, {
         method: "POST",
-        headers: { "content-type": "application/json", ...this.opts.headers },
+        headers: { "content-type": "application/json", ...this.opts.headers, ...signed },
         body,
         signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.stop.signal]),
       });

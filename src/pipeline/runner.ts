@@ -28,7 +28,14 @@ import type { StageSpec } from "../config/schema.ts";
 import { ledgerPath } from "../fixes/ledger.ts";
 import { Journal } from "../journal/journal.ts";
 import { type BuiltMonitor, buildMonitor } from "../monitor/build.ts";
-import { emptyState, type MonitorState, type Phase, readState, TERMINAL_PHASES } from "../monitor/state.ts";
+import {
+  emptyState,
+  type MonitorState,
+  type Phase,
+  readState,
+  TERMINAL_PHASES,
+  tagStage,
+} from "../monitor/state.ts";
 import type { ChildRecord } from "../supervisors/types.ts";
 import { writeFileAtomicSync, writeJsonAtomicSync } from "../util/atomic-write.ts";
 import { FileLogger } from "../util/logger.ts";
@@ -621,9 +628,7 @@ class PipelineRunner {
           : lastPhase;
     st.stop_reason = rec.reason;
     st.exit_code = code;
-    st.stage = null;
-    st.stage_index = null;
-    st.stage_count = null;
+    tagStage(st, null);
     st.child = null;
     st.child_running = false;
     try {

@@ -18,7 +18,7 @@ import { createHash } from "node:crypto";
 import { type LoadedConfig, resolveDetectorName } from "../config/load.ts";
 import type { ConfigData, ProcessConfig, StageSpec } from "../config/schema.ts";
 import { childEnvironment } from "../healers/env-overlay.ts";
-import { checkLaunch } from "../monitor/preflight.ts";
+import { processPreflight } from "../monitor/preflight.ts";
 
 /** The `process` section as `stage` sees it. */
 export function stageProcess(p: ProcessConfig, stage: StageSpec): ProcessConfig {
@@ -74,15 +74,9 @@ export function stagePreflight(
   stage: StageSpec,
   env: Record<string, string | undefined> = process.env,
 ): string[] {
-  const s = stageProcess(p, stage);
-  return checkLaunch({
-    command: s.command,
-    cwd: s.cwd,
-    env: childEnvironment(env, s.env, {}),
-    requiredExecutables: s.required_executables,
-    requiredEnv: s.required_env,
-    checkCommand: s.kind !== "attach",
-  }).map((e) => e.replace("(check PATH)", "(check stage PATH)"));
+  return processPreflight(stageProcess(p, stage), env).map((e) =>
+    e.replace("(check PATH)", "(check stage PATH)"),
+  );
 }
 
 /** What `launch.json` records about a stage's launch (names of env variables, never values). */

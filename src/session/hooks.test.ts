@@ -105,8 +105,24 @@ describe("Stop hook install/remove", () => {
     const dir = target();
     installStopHook(dir);
     expect(removeStopHook(dir).result).toBe("removed");
-    expect(read(dir)).toEqual({});
+    // Nothing is left behind: no `{}` file, no empty .claude/ (issue 14 item 21).
+    expect(fs.existsSync(settingsFile(dir))).toBe(false);
+    expect(fs.existsSync(path.join(dir, ".claude"))).toBe(false);
     expect(removeStopHook(target()).result).toBe("absent");
+  });
+
+  test("remove keeps a .claude/ that holds other files, and a settings file with other keys", () => {
+    const dir = target('{"model": "opus"}');
+    fs.writeFileSync(path.join(dir, ".claude", "keep.md"), "x");
+    installStopHook(dir);
+    expect(removeStopHook(dir).result).toBe("removed");
+    expect(read(dir)).toEqual({ model: "opus" });
+    const only = target();
+    installStopHook(only);
+    fs.writeFileSync(path.join(only, ".claude", "keep.md"), "x");
+    removeStopHook(only);
+    expect(fs.existsSync(settingsFile(only))).toBe(false);
+    expect(fs.existsSync(path.join(only, ".claude", "keep.md"))).toBe(true);
   });
 
   test("an unparseable or oddly shaped settings file is left alone", () => {

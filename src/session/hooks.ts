@@ -11,7 +11,9 @@
  *   as it was, in its order.
  * - A file that is not valid JSON, or whose `hooks`/`Stop` has an unexpected shape, is left alone
  *   and reported: autosentry never rewrites a settings file it does not understand.
- * - Remove drops only our entries, then groups and keys that became empty.
+ * - Remove drops only our entries, then groups and keys that became empty. A file left holding
+ *   only `{}` is deleted (and `.claude/` with it when empty): to Claude Code it says nothing, and
+ *   install is what created it in the usual case (issue 14 item 21).
  * Writes are atomic and keep the file's permissions.
  */
 import * as fs from "node:fs";
@@ -153,6 +155,19 @@ export function removeStopHook(target: string): HookChange {
   hooks.Stop = stop.filter((g) => !(isObj(g) && touched.has(g) && (g.hooks as unknown[]).length === 0));
   if ((hooks.Stop as unknown[]).length === 0) delete hooks.Stop;
   if (Object.keys(hooks).length === 0) delete data.hooks;
+  if (Object.keys(data).length === 0) {
+    fs.rmSync(file, { force: true });
+    removeIfEmpty(path.dirname(file));
+    return { result: "removed", file, message: `removed the Stop hook (and the now empty ${file})` };
+  }
   save(file, data, l.mode);
   return { result: "removed", file, message: `removed the Stop hook from ${file}` };
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    if (fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
+  } catch {
+    // not there or not ours to judge: leave it
+  }
 }

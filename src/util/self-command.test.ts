@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { isCompiled, selfCommand, sourceEntry } from "./self-command.ts";
+import { isCompiled, selfCommand, selfImageCommand, sourceEntry } from "./self-command.ts";
 
 test("from source, selfCommand is bun + main.ts", () => {
   expect(isCompiled()).toBe(false);
@@ -32,4 +32,8 @@ test("selfCommand really re-invokes the program and ignores a .env in the cwd", 
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("from source, selfImageCommand is selfCommand (there is no separate image to pin)", () => {
+  expect(selfImageCommand()).toEqual(selfCommand());
 });

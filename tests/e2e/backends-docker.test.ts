@@ -73,8 +73,8 @@ describe.skipIf(SKIP_SERVICES)("docker", () => {
     ]);
     const r = await monitor(p).wait(60_000);
     expect(r.code).toBe(0);
-    expect(marks(p, /LABEL=/).map((m) => m.message)).toEqual(["pattern matched: LABEL=blue-heron"]);
-    expect(marks(p, /ALERT/).map((m) => m.message)).toEqual(["pattern matched: ALERT err"]);
+    expect(marks(p, /LABEL=/).map((m) => m.message)).toEqual(["LABEL=blue-heron"]);
+    expect(marks(p, /ALERT/).map((m) => m.message)).toEqual(["ALERT err"]);
     const started = readFile(p.dir, ".autosentry/logs/autosentry.log")
       .split("\n")
       .find((l) => l.includes("Started generation 1"))!;

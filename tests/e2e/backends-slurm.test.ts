@@ -113,8 +113,8 @@ describe.skipIf(SKIP_SERVICES)("slurm", () => {
     const r = await monitor(p).wait(90_000);
     expect(jobIds(p)).toHaveLength(2);
     expect(r.code).toBe(0);
-    expect(marks(p, /MARK one/)).toEqual([{ message: "pattern matched: MARK one", generation: 1 }]);
-    expect(marks(p, /MARK two/)).toEqual([{ message: "pattern matched: MARK two", generation: 2 }]);
+    expect(marks(p, /MARK one/)).toEqual([{ message: "MARK one", generation: 1 }]);
+    expect(marks(p, /MARK two/)).toEqual([{ message: "MARK two", generation: 2 }]);
     expect(monitorLog(p)).toContain(
       `${p.dir}/train.log already exists: following it once the job has rewritten it`,
     );

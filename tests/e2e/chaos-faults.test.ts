@@ -149,7 +149,7 @@ describe("smaller findings (11)", () => {
     try {
       expect(Bun.spawnSync(["mount", "-o", "remount,ro,bind", dot]).exitCode).toBe(0);
       const d = await run(["doctor"], { cwd: dir });
-      expect(d.stdout).toMatch(/✗ state directory\s+.*not writable: read-only file system/);
+      expect(d.stdout).toMatch(/✗ writable dirs\s+cannot write to .*\.autosentry \(EROFS\)/);
       expect(d.code).not.toBe(0);
     } finally {
       Bun.spawnSync(["umount", dot]);

@@ -5,7 +5,7 @@ import { expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startFakeOpenAi } from "../fakes/openai.ts";
-import { makeProject, run } from "./helpers.ts";
+import { makeProject, readState, run, start, testEnv, waitFor } from "./helpers.ts";
 
 test("pause, resume, abort and approve without a config refuse (exit 2) and write no state", async () => {
   const dir = makeProject();
@@ -92,4 +92,106 @@ healing:
   } finally {
     await fake.close();
   }
+});
+
+test("one episode, one detector name: the attempts ledger names the incident's detector, not the rule's", async () => {
+  const dir = makeProject(
+    {
+      "job.sh": [
+        'if [ "$BATCH_SIZE" = 32 ]; then echo done; exit 0; fi',
+        'echo "Traceback (most recent call last):" >&2',
+        'echo "  File \\"train.py\\", line 9, in step" >&2',
+        'echo "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB" >&2',
+        "exit 1",
+      ].join("\n"),
+    },
+    `process:
+  command: [sh, job.sh]
+  env: { BATCH_SIZE: "64" }
+  restart_policy: { cooldown_seconds: 0.1 }
+detectors:
+  - kind: traceback
+  - { name: oom, kind: pattern, regex: "CUDA out of memory" }
+rules:
+  - { name: oom_halve_batch, match: { detector: oom }, action: { kind: restart_with_env, set: { BATCH_SIZE: half } } }
+healing:
+  verify_window_seconds: 0.5
+`,
+  );
+  const r = await run(["run"], { cwd: dir });
+  expect(r.code).toBe(0);
+  const index = fs
+    .readFileSync(path.join(dir, ".autosentry", "incidents", "index.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { detector: string; rule: string | null });
+  const [head, ...rows] = fs
+    .readFileSync(path.join(dir, ".autosentry", "attempts.tsv"), "utf8")
+    .trim()
+    .split("\n");
+  const col = head!.split("\t").indexOf("detector");
+  expect(rows).toHaveLength(1);
+  expect(index.at(-1)!.rule).toBe("oom_halve_batch");
+  expect(rows[0]!.split("\t")[col]).toBe(index.at(-1)!.detector);
+});
+
+test("abort -m: the reason is the stop reason, the operator is the account even without $USER, no fix is left 'verifying'", async () => {
+  const dir = makeProject(
+    {
+      "job.sh": [
+        'if [ "$MODE" = safe ]; then echo "running safely"; sleep 1000; fi',
+        'echo "fatal: unsafe mode" >&2',
+        "exit 2",
+      ].join("\n"),
+    },
+    `process:
+  command: [sh, job.sh]
+  restart_policy: { cooldown_seconds: 0.1 }
+detectors:
+  - { name: fatal, kind: pattern, regex: "fatal: .*" }
+rules:
+  - { name: safe, match: { detector: fatal }, action: { kind: restart_with_env, set: { MODE: safe } } }
+healing:
+  verify_window_seconds: 600
+`,
+  );
+  const mon = start(["run"], { cwd: dir });
+  await waitFor(
+    "the fix to be under verification",
+    () => readState(dir)?.pending_verifications?.length === 1,
+  );
+  const env = testEnv();
+  delete env.USER;
+  delete env.LOGNAME;
+  const abort = await run(["abort", "-m", "bad input data"], { cwd: dir, env });
+  expect(abort.code).toBe(0);
+  expect((await mon.wait()).code).toBe(130);
+  const account = (Bun.spawnSync(["id", "-un"]).stdout.toString().trim() || "root") as string;
+  const st = readState(dir)!;
+  expect(st.stop_reason).toBe(`Operator abort from '${account}': bad input data`);
+  expect(st.pending_verifications).toEqual([]);
+  const status = await run(["status"], { cwd: dir });
+  expect(status.stdout).not.toContain("verifying");
+  expect(status.stdout).toContain("bad input data");
+  expect(fs.readFileSync(path.join(dir, ".autosentry", "attempts.tsv"), "utf8")).toContain("\tdiscarded\t");
+});
+
+test("run says where the job's output goes; run --follow echoes it, stream by stream", async () => {
+  const dir = makeProject(
+    { "job.sh": 'echo "step 1 loss=0.5"\necho "warning: slow disk" >&2\necho "step 2 loss=0.4"\n' },
+    "process:\n  command: [sh, job.sh]\n  lifecycle: one_shot\n",
+  );
+  const quiet = await run(["run"], { cwd: dir });
+  expect(quiet.code).toBe(0);
+  expect(quiet.stdout).toContain(
+    "the job's output goes to .autosentry/logs/process.log (`autosentry run --follow` echoes it here)",
+  );
+  expect(quiet.stdout).not.toContain("step 1 loss=0.5");
+  const follow = await run(["run", "--follow"], { cwd: dir });
+  expect(follow.code).toBe(0);
+  expect(follow.stdout).toContain(
+    "the job's output is echoed below and kept in .autosentry/logs/process.log",
+  );
+  expect(follow.stdout).toMatch(/step 1 loss=0\.5\n(.*\n)*step 2 loss=0\.4\n/);
+  expect(follow.stderr).toContain("warning: slow disk\n");
 });

@@ -45,11 +45,19 @@ describe("config validate", () => {
   test("-c names the file; it is shown as given", () => {
     const dir = tempDir({ "conf/mine.yaml": "detectors:\n  - kind: traceback\n" });
     expect(cli(dir, "validate", "-c", "conf/mine.yaml").out).toBe(
-      "ok: conf/mine.yaml (1 detector, 0 rules)\n",
+      // The monitor adds an exit_code detector when none is configured: it counts (issue 14 item 10).
+      "ok: conf/mine.yaml (2 detectors (exit_code implied), 0 rules)\n",
     );
     const missing = cli(dir, "validate", "--config", "conf/nope.yaml");
     expect(missing.code).toBe(2);
     expect(missing.err).toBe("Cannot read config: conf/nope.yaml: file not found\n");
+  });
+
+  test("a config with only a command has the implied exit_code detector, not 0 detectors", () => {
+    const dir = tempDir({ ".autosentry/autosentry.yaml": "process:\n  command: [sleep, '1']\n" });
+    expect(cli(dir, "validate").out).toBe(
+      "ok: .autosentry/autosentry.yaml (1 detector (exit_code implied), 0 rules)\n",
+    );
   });
 
   test("no config at all is an error that says how to create one", () => {

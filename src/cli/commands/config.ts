@@ -7,6 +7,8 @@ import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { stringify } from "yaml";
 import { configJsonSchema } from "../../config/json-schema.ts";
+import { IMPLIED_DETECTOR_NAMES } from "../../config/load.ts";
+import { deliveryFindings } from "../../dispatcher/delivery-check.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 
 export function register(program: Command): void {
@@ -24,11 +26,11 @@ export function register(program: Command): void {
   ).action((opts) => {
     const loaded = loadConfigForCli(opts);
     const shown = displayPath(loaded.path ?? "");
-    const d = loaded.data.detectors.length;
     const r = loaded.data.rules.length;
-    process.stdout.write(
-      `ok: ${shown} (${d} detector${d === 1 ? "" : "s"}, ${r} rule${r === 1 ? "" : "s"})\n`,
-    );
+    process.stdout.write(`ok: ${shown} (${detectorCount(loaded.data)}, ${r} rule${r === 1 ? "" : "s"})\n`);
+    for (const f of deliveryFindings(loaded)) {
+      if (f.level === "warn") process.stdout.write(`warning: ${f.name}: ${f.detail}\n`);
+    }
   });
 
   addConfigOption(
@@ -46,6 +48,17 @@ export function register(program: Command): void {
         : `# no config file found: the defaults (project root ${loaded.root})`;
       process.stdout.write(`${source}\n${stringify(loaded.data, { lineWidth: 0 })}`);
     });
+}
+
+/**
+ * "N detectors", counting the exit_code detector the monitor adds when none is configured (issue
+ * 14 item 10: a config with only a command said "0 detectors" although exits are watched).
+ */
+export function detectorCount(data: { detectors: Array<{ kind: string }> }): string {
+  const implied = data.detectors.some((d) => d.kind === "exit_code") ? [] : IMPLIED_DETECTOR_NAMES;
+  const n = data.detectors.length + implied.length;
+  const note = implied.length > 0 ? ` (${implied.join(", ")} implied)` : "";
+  return `${n} detector${n === 1 ? "" : "s"}${note}`;
 }
 
 /** A path relative to the cwd when it is inside it, else absolute. */

@@ -3,13 +3,17 @@
  * `autosentry doctor [--fix] [--json]`: checks the project and the machine for what autosentry
  * needs, one line each (ok / warn / fail), and exits 1 when anything fails. `--fix` applies the
  * safe repairs (create missing folders, move an unreadable state.json aside) and checks again.
+ * The checks of the project's care over time (git, stale files, vault, ledger, version, skills)
+ * are in doctor-care.ts.
  */
 
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { ConfigError, findConfigPath, type LoadedConfig, loadConfig } from "../../config/load.ts";
+import { deliveryFindings } from "../../dispatcher/delivery-check.ts";
 import { resolveAgentMode } from "../../healers/agent/mode.ts";
+import { readIndex } from "../../incidents/read.ts";
 import { acquireLock, ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { resolveExecutable } from "../../monitor/preflight.ts";
@@ -19,46 +23,32 @@ import { parseJsonl } from "../../util/jsonl.ts";
 import { addConfigOption } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
 import { VERSION } from "../version.ts";
+import { detectorCount } from "./config.ts";
+import {
+  type Check,
+  gitState,
+  type Level,
+  ledgerCheck,
+  skillsChecks,
+  staleFiles,
+  vaultCheck,
+  versionCheck,
+  writableDirs,
+} from "./doctor-care.ts";
 import { preflight } from "./run.ts";
 
-type Level = "ok" | "warn" | "fail";
-
-export interface Check {
-  name: string;
-  level: Level;
-  detail: string;
-  /** A safe repair for this problem (applied by --fix). */
-  fix?: () => string;
-}
+export type { Check } from "./doctor-care.ts";
 
 function which(name: string): string | null {
   return resolveExecutable(name, process.cwd(), process.env.PATH);
 }
 
 /** Run every check. */
-/**
- * Why autosentry could not write in `dir` (or its nearest existing ancestor, where it would be
- * created), or null. Tested by creating and removing a file: permission bits do not tell about a
- * read-only mount, and root passes every access() check.
- */
-function unwritable(dir: string): string | null {
-  let d = path.resolve(dir);
-  while (!fs.existsSync(d) && path.dirname(d) !== d) d = path.dirname(d);
-  const probe = path.join(d, `.autosentry-doctor-${process.pid}`);
-  try {
-    fs.writeFileSync(probe, "", { flag: "wx" });
-    fs.rmSync(probe, { force: true });
-    return null;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return e.code === "EROFS" ? "read-only file system" : (e.code ?? e.message);
-  }
-}
-
 export async function runChecks(configFlag: string | undefined): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
   add({ name: "autosentry", level: "ok", detail: `version ${VERSION} (${process.execPath})` });
+  add(versionCheck());
   const git = which("git");
   add(
     git
@@ -80,7 +70,7 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
       add({
         name: "config",
         level: "ok",
-        detail: `${cfg.path} (${cfg.data.detectors.length} detectors, ${cfg.data.rules.length} rules)`,
+        detail: `${cfg.path} (${detectorCount(cfg.data)}, ${cfg.data.rules.length} rules)`,
       });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -111,6 +101,9 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
         },
       });
   }
+
+  // Chat outboxes only queue: say when nothing delivers them (issue 14 item 3).
+  for (const f of deliveryFindings(cfg)) add({ name: f.name, level: f.level, detail: f.detail });
 
   try {
     const st = readState(paths.state);
@@ -151,20 +144,14 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
     });
   else add({ name: "monitor", level: "ok", detail: "not running" });
 
-  // `run` must be able to write its state, logs and incidents: a read-only .autosentry passed
-  // every check and then made `run` refuse (issue 16, finding 11).
-  for (const [name, dir] of [
-    ["state directory", path.dirname(paths.state)],
-    ["log directory", paths.logDir],
-    ["incidents directory", paths.incidents],
-  ] as const) {
-    const problem = unwritable(dir);
-    add(
-      problem === null
-        ? { name, level: "ok", detail: `${dir} is writable` }
-        : { name, level: "fail", detail: `${dir} is not writable: ${problem}` },
-    );
-  }
+  add(writableDirs(cfg));
+  add(gitState(cfg));
+  for (const s of staleFiles(cfg)) add(s);
+  const ledger = ledgerCheck(cfg);
+  if (ledger) add(ledger);
+  const vault = vaultCheck(cfg);
+  if (vault) add(vault);
+  for (const s of skillsChecks(cfg)) add(s);
 
   const index = path.join(paths.incidents, "index.jsonl");
   if (fs.existsSync(index)) {
@@ -176,7 +163,13 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
             level: "warn",
             detail: `${index}: malformed lines ${badLines.slice(0, 10).join(", ")} (skipped by readers)`,
           }
-        : { name: "incidents index", level: "ok", detail: `${records.length} lines` },
+        : {
+            name: "incidents index",
+            level: "ok",
+            // One incident has a line when opened and another when its outcome is known: count
+            // incidents, not lines (issue 14 item 10).
+            detail: `${plural(readIndex(paths.incidents).length, "incident")} (${plural(records.length, "line")})`,
+          },
     );
   }
 
@@ -192,7 +185,7 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
   add({
     name: "restart policy",
     level: "ok",
-    detail: `give up after ${rp.max_restarts > 0 ? rp.max_restarts : "∞"} consecutive unverified restarts or ${rp.max_identical_failures || "∞"} identical failures; escalate to the agent at ${esc}`,
+    detail: `give up after ${rp.max_restarts > 0 ? rp.max_restarts : "∞"} consecutive unverified restarts or more than ${rp.max_identical_failures || "∞"} identical failures in a row; escalate to the agent at ${esc}`,
   });
   const agent = resolveAgentMode(c, cfg.root, process.env);
   add({
@@ -242,6 +235,10 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
     // the folder does not exist yet: nothing to measure
   }
   return checks;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 const MARK: Record<Level, string> = { ok: "✓", warn: "!", fail: "✗" };

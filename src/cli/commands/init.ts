@@ -8,6 +8,18 @@
  * exactly what init would write is left alone. (The Python tool's interactive re-init defaulted to
  * overwriting, inventory §6 item 38.)
  *
+ * A config that differs from the template only in what init fills in (the command and the
+ * snapshots) is init's own output, not a customisation: init may replace it, and leaves it alone
+ * when asked nothing new (issue 14 item 19). A refusal is a usage error (exit 2).
+ *
+ * `--upgrade` also sets keys still at an old default to today's (src/config/past-defaults.ts).
+ * `--for-agent` adds `.autosentry/AGENT_NOTES.md` and `.autosentry/program.md` (never overwritten);
+ * `--install-skills local|global` runs `autosentry skills install` for every tool (`ask`, the
+ * default, asks only on a terminal).
+ *
+ * Snapshots: only files that exist are suggested (issue 14 item 1). Without questions, init fills
+ * in the run configs it finds (configs/run.yaml, configs/train.yaml, config.yaml) and never .env.
+ *
  * Interactive mode (stdin and stdout are terminals, or `--interactive`) suggests a command for the
  * detected stack and offers the usual config files as incident snapshots. `--interactive` reads the
  * answers line by line from stdin even when it is a pipe, which is how tests drive it.
@@ -15,8 +27,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
+import { parseDocument } from "yaml";
 import { configJsonSchema } from "../../config/json-schema.ts";
 import { parseConfigText } from "../../config/load.ts";
+import { refreshPastDefaults } from "../../config/past-defaults.ts";
 import { CONFIG_DIR, CONFIG_FILE, LEGACY_CONFIG_FILE } from "../../config/paths.ts";
 import { splitShellWords } from "../../config/schema.ts";
 import {
@@ -26,8 +40,11 @@ import {
   type TemplateAnswers,
   upgradeConfigText,
 } from "../../config/template.ts";
+import { TOOLS } from "../../skills/catalog.ts";
+import { AGENT_NOTES_TEMPLATE, PROGRAM_TEMPLATE, SKILL_NAMES } from "../../skills/texts.ts";
 import { writeFileAtomicSync } from "../../util/atomic-write.ts";
 import { EXIT } from "../exit.ts";
+import { runSkillsInstall } from "./skills.ts";
 
 export interface InitOptions {
   /** Project directory, relative to `cwd`. */
@@ -38,6 +55,12 @@ export interface InitOptions {
   nonInteractive: boolean;
   /** `process.command` as a command line. */
   command?: string | undefined;
+  /** Write AGENT_NOTES.md and program.md. */
+  forAgent?: boolean;
+  /** `ask` (default: only when interactive), `none`, `local` or `global`. */
+  installSkills?: "ask" | "none" | "local" | "global";
+  /** The environment (HOME for global skills); default process.env. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface InitIO {
@@ -60,6 +83,37 @@ export const SNAPSHOT_CANDIDATES = [
   "package.json",
 ] as const;
 
+/** Candidates filled in without asking: the run's own configs. Never .env (secrets) nor package metadata. */
+export const AUTO_SNAPSHOTS = ["configs/run.yaml", "configs/train.yaml", "config.yaml"] as const;
+
+/** The snapshots init fills in for `root` without asking (those of {@link AUTO_SNAPSHOTS} that exist). */
+export function autoSnapshots(root: string): string[] | undefined {
+  const found = AUTO_SNAPSHOTS.filter((f) => isFile(path.join(root, f)));
+  return found.length > 0 ? found : undefined;
+}
+
+/** The answers a config text holds, when it has the template's shape. */
+function answersOf(text: string): TemplateAnswers | null {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) return null;
+  const js = doc.toJS() as { process?: { command?: unknown }; config_snapshots?: unknown } | null;
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
+  const command = js?.process?.command;
+  const snaps = js?.config_snapshots;
+  if (!strings(command) || !strings(snaps)) return null;
+  return {
+    command: command as string[],
+    snapshots: (snaps as string[]).length > 0 ? (snaps as string[]) : undefined,
+  };
+}
+
+/** True when `text` is the template with only init's answers filled in (not customised). */
+export function writtenByInit(text: string): boolean {
+  if (text === CONFIG_TEMPLATE) return true;
+  const a = answersOf(text);
+  return a !== null && renderConfigTemplate(a) === text;
+}
+
 export function register(program: Command): void {
   program
     .command("init")
@@ -73,6 +127,12 @@ export function register(program: Command): void {
     .option("--non-interactive", "ask nothing, even on a terminal")
     .option("--interactive", "ask questions even without a terminal, reading answers from stdin")
     .option("--command <cmd>", 'the command to supervise, e.g. "python train.py --epochs 10"')
+    .option("--for-agent", "also write .autosentry/AGENT_NOTES.md and program.md for a coding agent")
+    .option(
+      "--install-skills <scope>",
+      "install the /autosentry skills for coding agents: ask, none, local or global",
+      "ask",
+    )
     .action(async (target, opts) => {
       const code = await runInit(
         {
@@ -82,6 +142,8 @@ export function register(program: Command): void {
           interactive: opts.interactive === true,
           nonInteractive: opts.nonInteractive === true,
           command: opts.command,
+          forAgent: opts.forAgent === true,
+          installSkills: opts.installSkills as InitOptions["installSkills"],
         },
         {
           cwd: process.cwd(),
@@ -104,6 +166,10 @@ export async function runInit(opts: InitOptions, io: InitIO): Promise<number> {
   if (opts.interactive && opts.nonInteractive) {
     return fail(EXIT.usage, "--interactive and --non-interactive cannot be used together");
   }
+  const skillsScope = opts.installSkills ?? "ask";
+  if (!["ask", "none", "local", "global"].includes(skillsScope)) {
+    return fail(EXIT.usage, `--install-skills: expected ask, none, local or global (got "${skillsScope}")`);
+  }
   const root = path.resolve(io.cwd, opts.target);
   if (!isDir(root)) return fail(EXIT.usage, `Cannot init: ${opts.target}: no such directory`);
   let command: string[] | undefined;
@@ -124,7 +190,7 @@ export async function runInit(opts: InitOptions, io: InitIO): Promise<number> {
   const notes: string[] = [];
 
   // What to do with the config file itself.
-  let plan: "write" | "keep" | "upgrade" | "migrate";
+  let plan: "write" | "keep" | "keep-init" | "upgrade" | "migrate";
   if (legacy) {
     if (opts.upgrade) plan = "migrate";
     else if (opts.force) {
@@ -134,19 +200,25 @@ export async function runInit(opts: InitOptions, io: InitIO): Promise<number> {
       );
     } else {
       return fail(
-        EXIT.failure,
+        EXIT.usage,
         `Cannot init: found the legacy ${show(legacyPath)}: run \`autosentry init --upgrade\` to move it into ${CONFIG_DIR}/ (adding new keys), or --force to start from the template`,
       );
     }
   } else if (existing !== null) {
     if (opts.upgrade) plan = "upgrade";
     else if (opts.force) plan = "write";
-    else if (!interactive && existing === renderConfigTemplate({ command })) plan = "keep";
-    else if (existing === CONFIG_TEMPLATE)
-      plan = "write"; // untouched template: nothing to lose
-    else {
+    else if (writtenByInit(existing)) {
+      // init's own output: replacing it loses nothing, but without a new answer there is nothing to do.
+      const mine = answersOf(existing);
+      const wanted = renderConfigTemplate({
+        command: command ?? mine?.command,
+        snapshots: mine?.snapshots ?? autoSnapshots(root),
+      });
+      if (interactive || (command !== undefined && wanted !== existing)) plan = "write";
+      else plan = existing === wanted ? "keep" : "keep-init";
+    } else {
       return fail(
-        EXIT.failure,
+        EXIT.usage,
         `Cannot init: ${show(cfgPath)} already exists and has been customised: run with --upgrade to add new keys to it, or --force to overwrite it`,
       );
     }
@@ -155,8 +227,11 @@ export async function runInit(opts: InitOptions, io: InitIO): Promise<number> {
   }
 
   let wrote: string;
+  let skillsAnswer: "local" | "global" | "none" = skillsScope === "ask" ? "none" : skillsScope;
   if (plan === "keep") {
     wrote = `${show(cfgPath)} is already what init would write: left alone`;
+  } else if (plan === "keep-init") {
+    wrote = `${show(cfgPath)} is as init wrote it: left alone (--command changes the command)`;
   } else if (plan === "upgrade" || plan === "migrate") {
     if (plan === "migrate") {
       fs.mkdirSync(dir, { recursive: true });
@@ -165,20 +240,42 @@ export async function runInit(opts: InitOptions, io: InitIO): Promise<number> {
     }
     const current = readText(cfgPath) ?? "";
     let result: { text: string; added: string[] };
+    let refreshed: ReturnType<typeof refreshPastDefaults>["refreshed"];
     try {
       result = upgradeConfigText(current);
+      let only: Set<string> | undefined;
+      if (interactive) {
+        // As the Python tool did: each refresh is confirmed on a terminal (y, n, or a = all).
+        const candidates = refreshPastDefaults(result.text).refreshed;
+        if (candidates.length > 0) only = await confirmRefreshes(candidates, io);
+      }
+      const r = refreshPastDefaults(result.text, undefined, only);
+      result.text = r.text;
+      refreshed = r.refreshed;
     } catch (err) {
       return fail(EXIT.usage, `Cannot upgrade ${show(cfgPath)}: ${(err as Error).message}`);
     }
-    if (result.added.length === 0) {
+    if (result.added.length === 0 && refreshed.length === 0) {
       wrote = `${show(cfgPath)} already has every key of the template: left alone`;
     } else {
       writeFileAtomicSync(cfgPath, result.text);
-      wrote = `upgraded ${show(cfgPath)}: added ${result.added.join(", ")}`;
+      const parts: string[] = [];
+      if (result.added.length > 0) parts.push(`added ${result.added.join(", ")}`);
+      if (refreshed.length > 0)
+        parts.push(
+          `refreshed old defaults ${refreshed.map((r) => `${r.key} ${JSON.stringify(r.from)} → ${JSON.stringify(r.to)}`).join(", ")}`,
+        );
+      wrote = `upgraded ${show(cfgPath)}: ${parts.join("; ")}`;
+      if (refreshed.length > 0)
+        notes.push("a refreshed value was the old default, not your choice; set it back if you meant it");
     }
   } else {
-    const answers: TemplateAnswers = { command };
-    if (interactive) Object.assign(answers, await askQuestions(root, command, io));
+    const answers: TemplateAnswers = { command, snapshots: autoSnapshots(root) };
+    if (interactive) {
+      const asked = await askQuestions(root, command, skillsScope === "ask", io);
+      Object.assign(answers, asked.answers);
+      if (asked.skills) skillsAnswer = asked.skills;
+    }
     const text = renderConfigTemplate(answers);
     const invalid = checkRendered(text, cfgPath, root);
     if (invalid) return fail(EXIT.failure, invalid);
@@ -189,10 +286,20 @@ export async function runInit(opts: InitOptions, io: InitIO): Promise<number> {
     }
   }
 
-  const created = scaffold(dir);
+  const created = scaffold(dir, opts.forAgent === true);
   io.out(`autosentry init: ${wrote}\n`);
   if (created.length > 0) io.out(`  created ${created.map((f) => `${CONFIG_DIR}/${f}`).join(", ")}\n`);
   for (const n of notes) io.out(`  note: ${n}\n`);
+  if (skillsAnswer !== "none") {
+    const rows = runSkillsInstall(
+      { tools: TOOLS, skills: SKILL_NAMES, scope: skillsAnswer, target: root, force: false },
+      opts.env ?? process.env,
+    );
+    const count = (pred: (r: string) => boolean) => rows.filter((r) => pred(r.result)).length;
+    io.out(
+      `  skills (${skillsAnswer}): ${count((r) => ["created", "updated", "merged"].includes(r))} written, ${count((r) => r === "unchanged")} unchanged, ${count((r) => r.startsWith("skipped"))} skipped (autosentry skills list shows them)\n`,
+    );
+  }
   io.out(nextSteps(root, io.cwd, show(cfgPath)));
   return EXIT.ok;
 }
@@ -210,7 +317,7 @@ function checkRendered(text: string, cfgPath: string, root: string): string | nu
 }
 
 /** Create the directories and files around the config; returns what was created. */
-function scaffold(dir: string): string[] {
+function scaffold(dir: string, forAgent: boolean): string[] {
   const created: string[] = [];
   for (const sub of ["incidents", "logs", "prompts"]) {
     const p = path.join(dir, sub);
@@ -223,6 +330,7 @@ function scaffold(dir: string): string[] {
     ["prompts/recovery.md", RECOVERY_PROMPT_TEMPLATE],
     [".gitignore", "*\n"],
   ];
+  if (forAgent) files.push(["AGENT_NOTES.md", AGENT_NOTES_TEMPLATE], ["program.md", PROGRAM_TEMPLATE]);
   for (const [rel, content] of files) {
     const p = path.join(dir, rel);
     if (!fs.existsSync(p)) {
@@ -286,8 +394,10 @@ export function detectStack(root: string): DetectedStack | null {
 async function askQuestions(
   root: string,
   command: string[] | undefined,
+  askSkills: boolean,
   io: InitIO,
-): Promise<TemplateAnswers> {
+): Promise<{ answers: TemplateAnswers; skills: "local" | "global" | "none" | null }> {
+  let skills: "local" | "global" | "none" | null = null;
   const reader = new LineReader(io.input());
   const ask = async (question: string): Promise<string> => {
     io.out(question);
@@ -318,10 +428,44 @@ async function askQuestions(
       if (/^y(es)?$/i.test(answer)) snapshots.push(candidate);
     }
     answers.snapshots = snapshots;
+    if (askSkills) {
+      const answer = await ask(
+        "Install the /autosentry skills for coding agents (Claude Code, Codex, Cursor, ...)? [local/global/N]: ",
+      );
+      skills = /^l(ocal)?$/i.test(answer) ? "local" : /^g(lobal)?$/i.test(answer) ? "global" : "none";
+    }
   } finally {
     await reader.close();
   }
-  return answers;
+  return { answers, skills };
+}
+
+/** Ask about each value still at an old default; returns the keys to refresh. */
+async function confirmRefreshes(
+  candidates: Array<{ key: string; from: unknown; to: unknown }>,
+  io: InitIO,
+): Promise<Set<string>> {
+  const reader = new LineReader(io.input());
+  const yes = new Set<string>();
+  let all = false;
+  try {
+    for (const c of candidates) {
+      if (all) {
+        yes.add(c.key);
+        continue;
+      }
+      io.out(
+        `${c.key} is ${JSON.stringify(c.from)}, an old default; the default is now ${JSON.stringify(c.to)}. Refresh it? [Y/n/a]: `,
+      );
+      const line = ((await reader.next()) ?? "").trim();
+      if (!io.isTTY) io.out(`${line}\n`);
+      if (/^a(ll)?$/i.test(line)) all = true;
+      if (all || line === "" || /^y(es)?$/i.test(line)) yes.add(c.key);
+    }
+  } finally {
+    await reader.close();
+  }
+  return yes;
 }
 
 /** Reads a byte stream one line at a time, only as far as it is asked to. */

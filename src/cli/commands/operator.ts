@@ -7,12 +7,18 @@
  */
 
 import * as fs from "node:fs";
-import * as os from "node:os";
 import type { Command } from "@commander-js/extra-typings";
+import type { LoadedConfig } from "../../config/load.ts";
+import { ledgerPath, updateAttempt } from "../../fixes/ledger.ts";
 import { type ControlVerb, sendControl } from "../../monitor/control.ts";
+
+/** The verbs these commands send (chat threads also send status, set and note: src/dispatcher). */
+type CliVerb = Extract<ControlVerb, "pause" | "resume" | "abort" | "approve">;
+
 import { acquireLock, LockHeldError, ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { emptyState, type MonitorState, readState } from "../../monitor/state.ts";
+import { accountName } from "../../util/account.ts";
 import { writeJsonAtomicSync } from "../../util/atomic-write.ts";
 import { killGroupGracefully, pidAlive } from "../../util/proc.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
@@ -24,7 +30,7 @@ const ACK_MARGIN_MS = 15_000;
 async function waitForAck(
   statePath: string,
   controlPath: string,
-  verb: ControlVerb,
+  verb: CliVerb,
   timeoutMs: number,
 ): Promise<{ state: MonitorState | null; confirmed: boolean }> {
   const target = fs.statSync(controlPath).size;
@@ -47,18 +53,33 @@ async function waitForAck(
 }
 
 async function operate(
-  verb: ControlVerb,
+  verb: CliVerb,
   opts: { config?: string; reason?: string; wait: boolean },
   detector: string | null = null,
 ): Promise<void> {
   const cfg = loadConfigForCli(opts, { allowMissing: true });
+  await operateOn(cfg, verb, opts, detector, (text) => process.stdout.write(text));
+}
+
+/**
+ * Apply an operator command to the project of `cfg` (through the running monitor's inbox, or on
+ * state.json when none runs); `say` receives what the CLI prints. Shared by the CLI and
+ * `autosentry web`. Throws {@link CliExit} when the monitor does not confirm.
+ */
+export async function operateOn(
+  cfg: LoadedConfig,
+  verb: CliVerb,
+  opts: { reason?: string | undefined; wait: boolean },
+  detector: string | null,
+  say: (text: string) => void,
+): Promise<void> {
   const paths = monitorPaths(cfg.data);
   const lock = readLock(paths.lock);
-  const who = process.env.USER ?? os.userInfo().username;
+  const who = accountName();
   if (lock && ownerAlive(lock)) {
     sendControl(paths.control, verb, opts.reason ?? null, detector);
     if (!opts.wait) {
-      process.stdout.write(`${verb} sent to the monitor (pid ${lock.pid})\n`);
+      say(`${verb} sent to the monitor (pid ${lock.pid})\n`);
       return;
     }
     // A pause or abort waits for the child to stop, which may take its whole grace period.
@@ -79,7 +100,7 @@ async function operate(
       abort: "aborted",
       approve: `approved: healing resumes for ${detector ?? "every detector"}`,
     }[verb];
-    process.stdout.write(`${what} (monitor pid ${lock.pid})\n`);
+    say(`${what} (monitor pid ${lock.pid})\n`);
     return;
   }
   // No monitor and no config: there is no job here to pause, resume or abort. Writing a durable
@@ -105,34 +126,45 @@ async function operate(
       st.paused_at = new Date().toISOString();
       st.paused_by = who;
       writeJsonAtomicSync(paths.state, st);
-      process.stdout.write(
-        "paused: no monitor is running; the next `autosentry run` will wait for `autosentry resume`\n",
-      );
+      say("paused: no monitor is running; the next `autosentry run` will wait for `autosentry resume`\n");
     } else if (verb === "approve") {
       st.paused_detectors = detector ? st.paused_detectors.filter((d) => d !== detector) : [];
       if (detector) delete st.attempts_by_detector[detector];
       else st.attempts_by_detector = {};
       writeJsonAtomicSync(paths.state, st);
-      process.stdout.write(`approved: healing resumes for ${detector ?? "every detector"}\n`);
+      say(`approved: healing resumes for ${detector ?? "every detector"}\n`);
     } else if (verb === "resume") {
       st.desired = "running";
       st.paused_at = null;
       st.paused_by = null;
       if (st.phase === "paused") st.phase = "stopped";
       writeJsonAtomicSync(paths.state, st);
-      process.stdout.write("resumed: no monitor is running; start one with `autosentry run`\n");
+      say("resumed: no monitor is running; start one with `autosentry run`\n");
     } else {
       const pgid = st.child?.pgid ?? null;
       if (pgid !== null && pidAlive(pgid)) {
         const r = await killGroupGracefully(pgid, 10_000);
-        process.stdout.write(
+        say(
           `aborted: stopped the child left running by the previous monitor (process group ${pgid}${r.forced ? ", forced" : ""})\n`,
         );
       } else {
-        process.stdout.write("nothing to abort: no monitor and no child are running\n");
+        say("nothing to abort: no monitor and no child are running\n");
       }
       st.phase = "aborted";
-      st.stop_reason = `Operator abort from '${who}'`;
+      st.stop_reason = `Operator abort from '${who}'${opts.reason ? `: ${opts.reason}` : ""}`;
+      // The run is over: fixes still inside their verification window are discarded, unjudged.
+      for (const pv of st.pending_verifications) {
+        const seconds = Math.round((Date.now() - Date.parse(pv.applied_at)) / 100) / 10;
+        try {
+          updateAttempt(ledgerPath(cfg.root), pv.incident_id, pv.ledger_source, {
+            status: "discarded",
+            duration_seconds: seconds,
+          });
+        } catch {
+          // a missing or unwritable ledger must not keep the abort from being recorded
+        }
+      }
+      st.pending_verifications = [];
       st.child = null;
       st.child_running = false;
       writeJsonAtomicSync(paths.state, st);
@@ -143,7 +175,7 @@ async function operate(
 }
 
 export function register(program: Command): void {
-  const verbs: Array<[ControlVerb, string]> = [
+  const verbs: Array<[CliVerb, string]> = [
     ["pause", "stop the child and keep it stopped (across monitor restarts) until resume"],
     ["resume", "start the child again after a pause"],
     ["abort", "stop the child and the monitor (exit code 130)"],

@@ -11,8 +11,11 @@
  * completed with an unchanged fingerprint. A pipeline exits with the failed stage's code (0 when
  * all completed), 124 when a stage passed its deadline, 126 when a stage could not launch.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import type { LoadedConfig } from "../../config/load.ts";
+import type { Stream } from "../../core/types.ts";
 import { childEnvironment } from "../../healers/env-overlay.ts";
 import { buildMonitor } from "../../monitor/build.ts";
 import { acquireLock, LockHeldError } from "../../monitor/lock.ts";
@@ -23,6 +26,7 @@ import { PlanError, runPipeline } from "../../pipeline/runner.ts";
 import { stagePreflight } from "../../pipeline/stage-config.ts";
 import { isDockerCli } from "../../supervisors/docker/run-args.ts";
 import { isSbatch } from "../../supervisors/slurm/submit.ts";
+import { scriptOf } from "../../util/interpreter-script.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 import { keepRunningOnOutputErrors } from "../output-errors.ts";
@@ -40,17 +44,31 @@ function launcherCommand(kind: string, command: string[]): string[] {
   return command;
 }
 
+/**
+ * A script handed to a known interpreter must exist, or the child fails on every launch (issue 14
+ * item 2: `python train.py` passed the check because only `python` was looked for).
+ */
+export function scriptProblems(command: string[], cwd: string): string[] {
+  const found = scriptOf(command);
+  if (!found || fs.existsSync(path.resolve(cwd, found.script))) return [];
+  return [`Script not found: '${found.script}' (${found.interpreter} would fail: no such file in ${cwd})`];
+}
+
 /** Launch preflight for the configured process; returns the problems found. */
 export function preflight(cfg: LoadedConfig): string[] {
   const p = cfg.data.process;
-  return checkLaunch({
-    command: launcherCommand(p.kind, p.command),
-    cwd: p.cwd,
-    env: childEnvironment(process.env, p.env, {}),
-    requiredExecutables: p.required_executables,
-    requiredEnv: p.required_env,
-    checkCommand: p.kind !== "attach",
-  });
+  const script = p.kind === "local" ? scriptProblems(p.command, p.cwd) : [];
+  return [
+    ...script,
+    ...checkLaunch({
+      command: launcherCommand(p.kind, p.command),
+      cwd: p.cwd,
+      env: childEnvironment(process.env, p.env, {}),
+      requiredExecutables: p.required_executables,
+      requiredEnv: p.required_env,
+      checkCommand: p.kind !== "attach",
+    }),
+  ];
 }
 
 function unsupported(cfg: LoadedConfig, opts: { resume?: boolean; fromStage?: string }): string | null {
@@ -78,13 +96,40 @@ function pausedNotice(cfg: LoadedConfig): string | null {
   return `PAUSED: this project was paused (since ${st.paused_at ?? "?"} by ${st.paused_by ?? "?"}); the job will not start until \`autosentry resume\``;
 }
 
+/** Where the job's output goes, said once at start: a foreground monitor prints only its own lines. */
+function outputNotice(cfg: LoadedConfig, follow: boolean): string {
+  const p = cfg.data.process;
+  const rel = (f: string) => path.relative(process.cwd(), f) || f;
+  let where: string;
+  if (p.kind === "slurm") where = "its SLURM output file (sbatch --output), followed by the monitor";
+  else if (p.kind === "docker") where = "the container's log (`docker logs`), followed by the monitor";
+  else if (p.kind === "attach") where = "the log file it writes, followed by the monitor";
+  else where = rel(path.join(monitorPaths(cfg.data).logDir, "process.log"));
+  return follow
+    ? `the job's output is echoed below and kept in ${where}`
+    : `the job's output goes to ${where} (\`autosentry run --follow\` echoes it here)`;
+}
+
+/** `--follow`: a line of the job, to the stream it was written on. */
+function echoLine(text: string, stream: Stream): void {
+  try {
+    (stream === "stderr" ? process.stderr : process.stdout).write(`${text}\n`);
+  } catch {
+    // a closed terminal must not disturb supervision (see output-errors.ts)
+  }
+}
+
 async function runStages(
   cfg: LoadedConfig,
   opts: { check?: boolean; resume?: boolean; fromStage?: string },
 ): Promise<void> {
   const p = cfg.data.process;
   if (opts.check) {
-    const errors = p.stages.flatMap((s) => stagePreflight(p, s).map((e) => `stage '${s.name}': ${e}`));
+    const errors = p.stages.flatMap((s) =>
+      [...scriptProblems(s.command, path.resolve(p.cwd, s.cwd ?? ".")), ...stagePreflight(p, s)].map(
+        (e) => `stage '${s.name}': ${e}`,
+      ),
+    );
     if (errors.length > 0) {
       for (const e of errors) process.stderr.write(`${e}\n`);
       throw new CliExit(EXIT.preflight);
@@ -118,6 +163,7 @@ export function register(program: Command): void {
     .command("run")
     .description("supervise the configured command in the foreground")
     .option("--check", "only check that the command can launch (cwd, executables, required env)")
+    .option("--follow", "also echo the job's output here as it is read (it is always kept in the log)")
     .option("--resume", "pipelines: continue the last run, skipping completed stages")
     .option("--from-stage <name>", "pipelines: start at this stage");
   addConfigOption(cmd).action(async (opts) => {
@@ -152,7 +198,8 @@ export function register(program: Command): void {
       throw err;
     }
     try {
-      const built = buildMonitor(cfg, VERSION);
+      process.stdout.write(`${outputNotice(cfg, opts.follow === true)}\n`);
+      const built = buildMonitor(cfg, VERSION, opts.follow ? { echo: echoLine } : {});
       const code = await built.monitor.run();
       built.logger.close();
       process.exitCode = code;

@@ -33,6 +33,8 @@ describe("autosentry scan", () => {
       [9, "traceback"],
       [27, "oom"],
       [29, "oom"],
+      // line 29 is the exception line of rank 0's trace: named cuda_oom there, not reported twice
+      [50, "signatures"],
     ]);
     expect(rows[1]).toEqual({
       line: 9,
@@ -48,15 +50,34 @@ describe("autosentry scan", () => {
         ["/tmp/autosentry-traces/python/train_oom.py", 14, "step"],
         ["/tmp/autosentry-traces/python/train_oom.py", 19, "<module>"],
       ],
+      signature: "cuda_oom",
+      signature_kind: "oom",
+      explanation:
+        "GPU memory ran out: lower the batch size (or use gradient accumulation / checkpointing); PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True helps with fragmentation",
+      innermost_frame: ["/tmp/autosentry-traces/python/torch/__init__.py", 6, "empty"],
+      project_frame: ["/tmp/autosentry-traces/python/torch/__init__.py", 6, "empty"],
     });
     expect(rows[2]).toEqual({
       line: 27,
       detector: "oom",
       kind: "error",
-      message: "pattern matched: OutOfMemoryError",
+      message: "[default0]:    raise OutOfMemoryError(",
       exception_type: null,
       language: null,
       frames: [],
+      signature: null,
+      signature_kind: null,
+      explanation: null,
+      innermost_frame: null,
+      project_frame: null,
+    });
+    // the launcher's summary line, named and explained by the signature pack
+    expect(rows[4]).toMatchObject({
+      line: 50,
+      detector: "signatures",
+      message: "failed (exitcode: 1) local_rank: 0 (pid: 4243) of binary: python3",
+      signature: "torchrun_child_failed",
+      signature_kind: "launcher",
     });
   });
 

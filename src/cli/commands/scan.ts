@@ -3,7 +3,11 @@
  * `autosentry scan FILE [-c PATH] [--json]`: run the configured detectors over an existing log file
  * offline and list what they find. Lines are split as the monitor splits them; traces still open at
  * the end of the file are closed; no cooldowns apply. Stall and exit-code detectors need a live
- * child, so they never fire here. Without a config file the default detector set is used.
+ * child, so they never fire here. Without a config file the default detector set is used. The
+ * signature pack (`signatures:` in the config, on by default) names each detection (`cuda_oom`,
+ * `oom_killer`, …) and explains it in one line; `--json` also gives the innermost frame and the
+ * innermost *project* frame (the first one not in site-packages, the stdlib, node_modules, the Go
+ * runtime …).
  *
  * Exit status: 0 whether or not anything was found (this is a report, not grep); 2 when the file
  * cannot be read or the config is bad.
@@ -11,9 +15,12 @@
 import * as fs from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
 import type { DetectorSpec } from "../../config/schema.ts";
+import type { Frame } from "../../core/types.ts";
 import { buildDetectors } from "../../detectors/build.ts";
 import { DEFAULT_DETECTOR_SPECS } from "../../detectors/defaults.ts";
+import { frameText, innermostFrame, projectFrame } from "../../detectors/project-frame.ts";
 import { type ScanHit, Scanner } from "../../detectors/scanner.ts";
+import type { SignaturesConfig } from "../../detectors/signatures/pack-set.ts";
 import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 
@@ -27,6 +34,18 @@ export interface ScanRecord {
   language: string | null;
   /** The final exception's frames, innermost first: `[file, line, function]`. */
   frames: [string, number, string | null][];
+  /** The built-in signature the detection matched, its kind and one-line explanation. */
+  signature: string | null;
+  signature_kind: string | null;
+  explanation: string | null;
+  /** The innermost frame of the final exception: `[file, line, function]`. */
+  innermost_frame: [string, number, string | null] | null;
+  /** The innermost frame that is the project's own code (not a library, stdlib or runtime). */
+  project_frame: [string, number, string | null] | null;
+}
+
+function triple(f: Frame | null): [string, number, string | null] | null {
+  return f === null ? null : [f.file, f.line, f.function];
 }
 
 /** What the detectors and the line bound are for a scan: from the config, or the defaults. */
@@ -34,17 +53,24 @@ export function scanSettings(opts: { config?: string | undefined }): {
   specs: DetectorSpec[];
   maxLineLength: number;
   note: string | null;
+  signatures: SignaturesConfig;
 } {
   const cfg = loadConfigForCli(opts, { allowMissing: true });
+  const signatures = cfg.data.signatures;
   if (cfg.path === null) {
-    return { specs: DEFAULT_DETECTOR_SPECS, maxLineLength: cfg.data.monitor.max_line_length, note: null };
+    return {
+      specs: DEFAULT_DETECTOR_SPECS,
+      maxLineLength: cfg.data.monitor.max_line_length,
+      note: null,
+      signatures,
+    };
   }
   const specs = cfg.data.detectors;
   const note =
     specs.length === 0
       ? `autosentry scan: ${cfg.path} configures no detectors (exit_code alone does not apply to a log file)`
       : null;
-  return { specs, maxLineLength: cfg.data.monitor.max_line_length, note };
+  return { specs, maxLineLength: cfg.data.monitor.max_line_length, note, signatures };
 }
 
 /** Scan a file with `specs`; throws CliExit(2) when it cannot be read. */
@@ -52,6 +78,7 @@ export async function scanFile(
   file: string,
   specs: DetectorSpec[],
   maxLineLength: number,
+  signatures?: SignaturesConfig,
 ): Promise<ScanHit[]> {
   let stat: fs.Stats;
   try {
@@ -65,7 +92,7 @@ export async function scanFile(
   }
   if (stat.isDirectory())
     throw new CliExit(EXIT.usage, `autosentry scan: Cannot read ${file}: is a directory`);
-  const scanner = new Scanner(buildDetectors(specs), maxLineLength);
+  const scanner = new Scanner(buildDetectors(specs, signatures), maxLineLength);
   const decoder = new TextDecoder();
   let fd: number;
   try {
@@ -103,6 +130,11 @@ export function scanRecord(h: ScanHit): ScanRecord {
     exception_type: d.exceptionType ?? null,
     language: d.trace?.language ?? null,
     frames: (last?.frames ?? []).map((f) => [f.file, f.line, f.function]),
+    signature: d.signatureName ?? null,
+    signature_kind: d.signatureKind ?? null,
+    explanation: d.explanation ?? null,
+    innermost_frame: triple(innermostFrame(d)),
+    project_frame: triple(projectFrame(d)),
   };
 }
 
@@ -127,6 +159,11 @@ export function renderHit(h: ScanHit): string {
     }
     if (r.frames.length > MAX_FRAMES_SHOWN) out.push(`    … ${r.frames.length - MAX_FRAMES_SHOWN} more`);
   }
+  const project = projectFrame(h.detection);
+  if (project !== null) out.push(`  project frame (where to look first): ${frameText(project)}`);
+  if (r.signature !== null)
+    out.push(`  signature ${r.signature} (${r.signature_kind}): ${r.explanation ?? ""}`);
+  else if (r.explanation !== null) out.push(`  meaning: ${r.explanation}`);
   return out.join("\n");
 }
 
@@ -139,9 +176,9 @@ export function register(program: Command): void {
     .argument("<file>", "log file to scan")
     .option("--json", "one JSON object per detection, one per line");
   addConfigOption(cmd).action(async (file, opts) => {
-    const { specs, maxLineLength, note } = scanSettings(opts);
+    const { specs, maxLineLength, note, signatures } = scanSettings(opts);
     if (note !== null) process.stderr.write(`${note}\n`);
-    const hits = await scanFile(file, specs, maxLineLength);
+    const hits = await scanFile(file, specs, maxLineLength, signatures);
     if (opts.json) {
       process.stdout.write(hits.map((h) => `${JSON.stringify(scanRecord(h))}\n`).join(""));
       return;

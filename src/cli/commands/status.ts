@@ -10,6 +10,7 @@ import { readDotenv, secretEnvsOf } from "../../config/secret-envs.ts";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import { restartsLabel } from "../../monitor/policy.ts";
+import { describeStartupFailures, STARTUP_REPORT_AFTER } from "../../monitor/startup-failures.ts";
 import { type MonitorState, readState } from "../../monitor/state.ts";
 import { type PipelineStatusReport, pipelineStatus } from "../../pipeline/status.ts";
 import { createRedactor } from "../../redact/redactor.ts";
@@ -148,9 +149,15 @@ function renderHuman(r: StatusReport): string {
         ? "-"
         : `${r.child.last_exit_code ?? "?"} (${r.child.last_exit_class ?? "?"})`,
     ],
-    ["restarts", `${restartsLabel(r.restarts, r.max_restarts)} unverified, ${r.restarts_total} in all`],
+    [
+      "restarts",
+      `${restartsLabel(r.restarts, r.max_restarts)} in a row without a verified fix (${r.restarts_total} since the run started)`,
+    ],
   ];
   if (r.next_restart_at) pairs.push(["next restart", whenAgo(r.next_restart_at, now)]);
+  // The child dies within seconds of each launch: the likely reason, said plainly (issue 14 item 2).
+  const sf = s.startup_failures;
+  if (sf && sf.count >= STARTUP_REPORT_AFTER) pairs.push(["cannot start", describeStartupFailures(sf)]);
   if (Object.keys(r.env_overlay).length) {
     pairs.push([
       "env overrides",
@@ -161,6 +168,16 @@ function renderHuman(r: StatusReport): string {
   }
   if (r.pending_verifications)
     pairs.push(["verifying", `${r.pending_verifications} fix(es) inside their window`]);
+  // issue 11: process.resume
+  if (s.resume) {
+    const x = s.resume;
+    const verb = r.child.running ? "resumed from" : "resumes from";
+    const text =
+      x.checkpoint === null
+        ? "no complete checkpoint yet (the next run starts from the beginning)"
+        : `${x.checkpoint}${x.step !== null ? ` (step ${x.step})` : ""}${x.steps_lost !== null ? `, ${x.steps_lost} step(s) lost (the failed run reached ${x.last_step})` : ""}`;
+    pairs.push([verb, text]);
+  }
   pairs.push(["anomalies", String(s.anomalies.length)]);
   if (r.last_incident_id) pairs.push(["last incident", r.last_incident_id]);
   pairs.push(["heartbeat", whenAgo(r.last_heartbeat, now)]);

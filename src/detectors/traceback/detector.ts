@@ -14,8 +14,11 @@
  * its source (on a tick), at {@link MAX_TRACE_LINES} lines, or on {@link TracebackDetector.flush}.
  */
 import type { Detection, Stream } from "../../core/types.ts";
+import { frameText, projectFrame } from "../project-frame.ts";
 import { RecentLines, STREAM_CODE } from "../ring.ts";
+import type { SignaturePack } from "../signatures/pack-set.ts";
 import type { Detector } from "../types.ts";
+import { CppTrace } from "./cpp.ts";
 import { GoTrace } from "./go.ts";
 import { JAVA_FRAME, JavaTrace } from "./java.ts";
 import { GO_HEADER, isPythonChainMarker, mayStartTrace } from "./markers.ts";
@@ -25,8 +28,15 @@ import { PythonTrace } from "./python.ts";
 import { RustTrace } from "./rust.ts";
 import { DONE, isBlank, TAKE, type TraceParser } from "./types.ts";
 
-/** A header-less SyntaxError starts with its location line (a prefix may have taken a space). */
-const PY_LOCATION_START = /^ {0,4}File "/;
+/** A header-less SyntaxError or a partial trace starts with a location line (any indentation). */
+const PY_LOCATION_START = /^\s*File "/;
+/** `panic: ` / `fatal error: ` printed mid-line (after a spinner or a progress bar). */
+const GO_MIDLINE = /(?:panic|fatal error): /;
+/**
+ * A tqdm / progress-bar line, or the bar in front of a line glued to it (`… 1.91it/s]  File "…"`):
+ * progress output interleaved with a trace is not part of it.
+ */
+const PROGRESS = /^.*?(?:\d%\|[^|]*\|[^\]]*\]|(?:it\/s|s\/it)(?:, [^\]]*)?\])/;
 /** An open trace closes after this long without a line of its source (checked on ticks). */
 export const QUIET_MS = 1000;
 /** A trace is cut (and reported) at this many lines. */
@@ -37,6 +47,8 @@ const RING = 100;
 const LOOKBACK = 24;
 /** More open traces than this at once are not started (bounded memory under garbage input). */
 const MAX_OPEN = 256;
+/** Closed traces remembered for {@link TracebackDetector.covers}. */
+const MAX_RANGES = 64;
 /** Longest detection message. */
 const MAX_MESSAGE = 1000;
 
@@ -61,10 +73,14 @@ export class TracebackDetector implements Detector {
   private readonly open = new Map<string, OpenTrace>();
   private readonly pending: Detection[] = [];
   private readonly scratch: PrefixResult = { key: "", text: "", record: 0, labelled: false };
+  /** Line ranges (first, last; pairs) of the traces closed recently, for {@link covers}. */
+  private readonly ranges: number[] = [];
 
   constructor(
     readonly name: string,
     readonly cooldownMs: number,
+    /** Names detections after the signature pack (null: the pack is off). */
+    readonly pack: SignaturePack | null = null,
   ) {}
 
   observeLine(text: string, stream: Stream, at: number, generation: number): Detection | null {
@@ -107,7 +123,20 @@ export class TracebackDetector implements Detector {
     return this.takePending();
   }
 
+  /**
+   * True when line `lineNo` (the shared ring's count) belongs to a trace, closed recently or still
+   * open. The signature detector skips such lines: the trace's own detection is named after the
+   * signature already, and one failure should not be reported twice.
+   */
+  covers(lineNo: number): boolean {
+    const r = this.ranges;
+    for (let i = 0; i < r.length; i += 2) if (lineNo >= r[i]! && lineNo <= r[i + 1]!) return true;
+    for (const st of this.open.values()) if (lineNo >= st.firstLineNo && lineNo <= st.lastLineNo) return true;
+    return false;
+  }
+
   onChildStart(_generation: number, _at: number): void {
+    this.ranges.length = 0;
     this.open.clear();
     this.pending.length = 0;
     if (!this.shared) this.lines.clear();
@@ -145,10 +174,16 @@ export class TracebackDetector implements Detector {
       }
     }
     const source = p.key;
-    const text = p.text;
+    let text = p.text;
     const record = p.record;
     let result: Detection | null = null;
     if (st !== undefined) {
+      // progress bars interleaved with (or glued in front of) the trace's lines are skipped
+      const bar = PROGRESS.exec(text);
+      if (bar !== null) {
+        text = text.slice(bar[0].length);
+        if (isBlank(text)) return null;
+      }
       let t = text;
       if (st.residual !== "" && t.startsWith(st.residual)) t = t.slice(st.residual.length);
       if (st.fed++ === 0) st.bodyRecord &= record;
@@ -185,7 +220,15 @@ export class TracebackDetector implements Detector {
       if (s) {
         parser = s.parser;
         residual = s.residual;
+      } else {
+        const bar = PROGRESS.exec(t);
+        const s2 = bar !== null ? PythonTrace.start(t.slice(bar[0].length)) : null;
+        if (s2) parser = s2.parser;
       }
+    } else if (t.indexOf("Fatal Python error: ") !== -1) {
+      parser = PythonTrace.startFatal(t);
+    } else if (t.indexOf("terminate called") !== -1) {
+      parser = CppTrace.start(t);
     } else if (t.indexOf("above exception") !== -1 && isPythonChainMarker(t)) {
       const earlier = this.earlier(key, stream, 4);
       let k = earlier.length - 1;
@@ -196,6 +239,9 @@ export class TracebackDetector implements Detector {
       }
     } else if (GO_HEADER.test(t)) {
       parser = GoTrace.start(t);
+    } else if (GO_MIDLINE.test(t) && !t.includes("panicked at")) {
+      const i = t.search(GO_MIDLINE);
+      parser = GoTrace.start(t.slice(i));
     } else if (t.indexOf("panicked at") !== -1) {
       const s = RustTrace.start(t);
       if (s) {
@@ -257,9 +303,11 @@ export class TracebackDetector implements Detector {
   private close(st: OpenTrace): Detection | null {
     const parsed = st.parser.finish();
     if (parsed === null) return null;
+    this.ranges.push(st.firstLineNo, st.lastLineNo);
+    if (this.ranges.length > MAX_RANGES * 2) this.ranges.splice(0, 2);
     const message =
       parsed.headline.length > MAX_MESSAGE ? `${parsed.headline.slice(0, MAX_MESSAGE)}…` : parsed.headline;
-    return {
+    const d: Detection = {
       detector: this.name,
       detectorKind: "traceback",
       kind: "error",
@@ -276,6 +324,11 @@ export class TracebackDetector implements Detector {
       at: st.lastAt,
       generation: st.generation,
     };
+    // where to look first, for the report and the agent's prompt (they read meta, not the trace)
+    const project = projectFrame(d);
+    if (project !== null) d.meta["project_frame"] = frameText(project);
+    // the trace's first line names some failures (`terminate called after throwing …`)
+    return this.pack === null ? d : this.pack.annotate(d, st.parser.lines[0] ?? "");
   }
 
   private context(): string[] {

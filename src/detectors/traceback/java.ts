@@ -25,6 +25,8 @@ export const JAVA_FRAME = /^\s*at ([\w$.<>/@:-]+)\(([^()]*)\)(?: ~?\[[^\]]*\])?$
 /** An exception line: a qualified class name, or a simple name ending in Exception/Error/Throwable. */
 export const JAVA_EXC =
   /^((?:[A-Za-z_$][\w$]*\.)+[\w$]+|[A-Z][\w$]*(?:Exception|Error|Throwable))(?:: (.*))?$/;
+/** A qualified exception class inside a longer line (`Error: org.apache.spark.SparkException: …`). */
+const EMBEDDED_EXC = /((?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable))(?:: (.*))?$/;
 const MORE = /^\s*\.\.\. \d+ (?:more|common frames omitted)$/;
 const CAUSED = /^Caused by: (.*)$/;
 const SUPPRESSED = /^\s+Suppressed: /;
@@ -82,6 +84,8 @@ export class JavaTrace implements TraceParser {
     if (newRecord) return REJECT;
     if (JAVA_FRAME.test(t) || MORE.test(t)) {
       if (this.state === HEAD) this.state = FRAMES;
+    } else if (t === "Driver stacktrace:" && this.state === FRAMES) {
+      // Spark: the executor's frames, then the driver's, of the same failure
     } else if (CAUSED.test(t)) {
       this.state = HEAD;
       this.count = 0;
@@ -109,7 +113,7 @@ export function parseJava(all: string[]): ParsedTrace {
   let inHead = false;
   let suppressed = false;
   const open = (text: string) => {
-    const m = JAVA_EXC.exec(text);
+    const m = JAVA_EXC.exec(text) ?? EMBEDDED_EXC.exec(text);
     cur = m ? { type: m[1]!, message: m[2] ?? "", frames: [] } : { type: null, message: text, frames: [] };
     printed.push(cur);
     inHead = true;

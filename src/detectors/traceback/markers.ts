@@ -16,6 +16,11 @@ export const GO_HEADER = /^(panic|fatal error): /;
 export const RUST_HEADER = /^(.*?)thread '([^']*)'(?: \(\d+\))? panicked at (.*)$/;
 /** Java's uncaught-exception header. */
 export const JAVA_HEADER = /^(.*?)Exception in thread "([^"]*)" (.*)$/;
+/** A C++ exception that reached std::terminate (libtorch prints its c10 frames below). */
+export const CPP_HEADER =
+  /^(.*?)terminate called (?:after throwing an instance of '([^']+)'|without an active exception|recursively)/;
+/** Python's faulthandler: `Fatal Python error: Segmentation fault`, then the threads' frames. */
+export const PY_FATAL = /^(.*?)Fatal Python error: (.*)$/;
 /** Node's old (v15–v18) unhandled-rejection line, printed without frames. */
 export const NODE_LEGACY_REJECTION = /^\[UnhandledPromiseRejection: /;
 
@@ -35,7 +40,9 @@ export function isTraceStart(t: string): boolean {
     GO_HEADER.test(t) ||
     RUST_HEADER.test(t) ||
     JAVA_HEADER.test(t) ||
-    NODE_LEGACY_REJECTION.test(t)
+    NODE_LEGACY_REJECTION.test(t) ||
+    CPP_HEADER.test(t) ||
+    PY_FATAL.test(t)
   );
 }
 
@@ -45,7 +52,7 @@ export function isTraceStart(t: string): boolean {
  * pre-test.
  */
 export const TRACE_TRIGGER =
-  /Traceback \(|panic|fatal error: |Exception in thread| {4}at |\tat |File "|above exception|\[UnhandledPromise/;
+  /Traceback \(|panic|fatal error: |Exception in thread| {4}at |\tat |File "|above exception|\[UnhandledPromise|terminate called|Fatal Python error/;
 
 /**
  * The cheap test on the raw line (prefixes still on) that keeps the not-in-a-trace path fast: false

@@ -41,6 +41,17 @@ const PROPS = 1;
 /** Lines looked back over for the error line above the first frame. */
 const MAX_MESSAGE_LINES = 12;
 const MAX_PROPS_LINES = 400;
+/** An error named inside a longer line: `… - error: TypeError: x`. */
+const EMBEDDED_ERROR = /(?:^|[\s:\]])((?:[A-Z][\w$]*)?(?:Error|Exception)(?: \[[\w.-]+\])?: .*)$/;
+
+/** True when `t` is itself an error line (`Name…Error: …`). */
+function looksLikeError(t: string): boolean {
+  const m = HEADER.exec(t);
+  return m !== null && (ERROR_NAME.test(m[1]!) || m[2] !== undefined);
+}
+
+/** Lines looked back over, across blank lines, for an error line above TypeScript diagnostics. */
+const MAX_DIAGNOSTIC_LINES = 24;
 
 export class NodeTrace implements TraceParser {
   readonly lang = "node" as const;
@@ -92,13 +103,21 @@ export class NodeTrace implements TraceParser {
     }
     if (header === -1 && earlier.length > 0 && !isBlank(earlier[earlier.length - 1]!))
       header = earlier.length - 1;
+    if (header === -1) header = errorAcrossBlanks(earlier);
     if (header !== -1 && HEADER.exec(earlier[header]!)?.[1] === "Trace") return null;
     let from = header === -1 ? earlier.length : header;
+    // a logger's record prefix the prefix parser does not know (`25/10 17:45 [13034] - error: Error: …`)
+    let headLine: string | null = null;
+    if (header !== -1 && !looksLikeError(earlier[header]!)) {
+      const m = EMBEDDED_ERROR.exec(earlier[header]!);
+      if (m) headLine = m[1]!;
+    }
     // the code frame above an uncaught error: `file:line`, source line, caret line, blank line
     let k = from - 1;
     if (k >= 0 && isBlank(earlier[k]!)) k--;
     if (k >= 2 && CARET.test(earlier[k]!) && CODE_LOCATION.test(earlier[k - 2]!)) from = k - 2;
     const lines = earlier.slice(from);
+    if (headLine !== null && from === header) lines[0] = headLine;
     lines.push(frame);
     const parser = new NodeTrace(lines, frame.endsWith(" {") ? PROPS : FRAMES);
     return { parser, taken: lines.length - 1 };
@@ -122,6 +141,21 @@ export class NodeTrace implements TraceParser {
   finish(): ParsedTrace {
     return parseNode(this.lines);
   }
+}
+
+/**
+ * The error line of a trace whose frames come after a blank line (ts-node's TSError prints its
+ * TypeScript diagnostics, with `~~~` underlines and blank lines, between the message and the
+ * frames): the nearest earlier line that is clearly an error (`Name…Error: …`), not past a frame.
+ */
+function errorAcrossBlanks(earlier: string[]): number {
+  for (let k = earlier.length - 1; k >= 0 && k >= earlier.length - MAX_DIAGNOSTIC_LINES; k--) {
+    const t = earlier[k]!;
+    if (NodeTrace.isFrame(t)) return -1;
+    const m = HEADER.exec(t);
+    if (m && ERROR_NAME.test(m[1]!) && m[3] !== undefined) return k;
+  }
+  return -1;
 }
 
 function isLocation(s: string): boolean {

@@ -5,7 +5,8 @@
  * Launchers and loggers put things in front of every line: timestamps (ISO, syslog, glog, time of
  * day), level and logger names (`ERROR:root:`, `ERROR train: `, `[ERROR] `), and source labels
  * (`[rank3]:`, `rank3:`, torchrun `[default0]:`, srun `--label` `3: `, mpirun `[1,0]<stderr>:`,
- * docker compose `svc-1  | `). {@link parsePrefix} removes them and reports the source label as a
+ * docker compose `svc-1  | `, pm2 `0|app  | `, concurrently `[0] ` / `[api] `, pdsh/deepspeed host
+ * labels `worker-1: ` / `localhost: `, Spark's `23/05/10 12:00:00 `). {@link parsePrefix} removes them and reports the source label as a
  * key, so that traces printed by several ranks at once, line-interleaved, are parsed separately.
  * It runs only on the slow path (a trace is open, or a line looks like a trace start).
  */
@@ -26,12 +27,25 @@ export interface PrefixResult {
 
 // All sticky: matched at a position without slicing the line.
 const COMPOSE = /([A-Za-z0-9][\w.-]*) +\| ?/y;
+/** A relay's stream tag (accelerate, LlamaFactory): `stderr: `. Not a source of its own. */
+const RELAY = /(?:stdout|stderr): /y;
+/** Ray workers: `(pid=4242) `, `(TrainWorker pid=4242, ip=10.0.0.3) `. */
+const RAY = /\((?:[\w.]+ )?(pid=\d+)(?:, ip=[\d.]+)?\) /y;
+/** pm2 logs: `0|app  | `. */
+const PM2 = /(\d+\|[\w.-]+) *\| ?/y;
+/** concurrently: `[0] `, `[api] ` (lowercase names, never a level word). */
+const CONCURRENTLY =
+  /\[(\d{1,3}|(?!(?:debug|info|warn|warning|error|fatal|trace|notice|critical|nodemon)\])[a-z][\w-]{0,30})\] /y;
+/** pdsh (deepspeed multi-node): `worker-1: `, `node01: `, `localhost: `. */
+const HOST = /(localhost|[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?:\.[a-z0-9-]+)*|[a-z]+\d+): /y;
 const MPI = /\[(\d+,\d+)\]<(?:stdout|stderr|stddiag)>: ?/y;
 const BRACKET_RANK = /\[([A-Za-z_]+\d+)\]: ?/y;
 const BARE_RANK = /(rank\d+): ?/y;
 const LABEL = / {0,4}(\d{1,5}): /y;
 const ISO =
   /\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?: ?(?:Z|[+-]\d\d:?\d\d|UTC))?\]?(?: [|-] |: | |$)/y;
+/** log4j's default in Spark / Hadoop: `23/05/10 12:00:00 `. */
+const YMD_SHORT = /\d\d\/\d\d\/\d\d \d\d:\d\d:\d\d(?:[.,]\d+)? /y;
 const TIME = /\[?\d\d:\d\d:\d\d(?:[.,]\d+)?\]? /y;
 const SYSLOG = /[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:]+: ?/y;
 const GLOG = /[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\s\]]+:\d+\] ?/y;
@@ -48,8 +62,8 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 /** Source labels (the key of the line), tried in this order after the outermost ones. */
 const KEYED: readonly RegExp[] = [MPI, BRACKET_RANK, BARE_RANK];
 /** Record prefixes (timestamps, levels, logger names) and what each says about the line. */
-const STAMPS: readonly RegExp[] = [ISO, GLOG, SYSLOG, TIME, PYLOG, NAME_LEVEL, LEVEL];
-const STAMP_KIND: readonly number[] = [1, 3, 1, 1, 2, 2, 2];
+const STAMPS: readonly RegExp[] = [ISO, GLOG, SYSLOG, YMD_SHORT, TIME, PYLOG, NAME_LEVEL, LEVEL];
+const STAMP_KIND: readonly number[] = [1, 3, 1, 1, 1, 2, 2, 2];
 
 function at(re: RegExp, s: string, pos: number): RegExpExecArray | null {
   re.lastIndex = pos;
@@ -69,7 +83,34 @@ export function parsePrefix(line: string, allowLabel = true, out?: PrefixResult)
   let labelled = false;
   let pos = 0;
   for (let round = 0; round < 8; round++) {
+    if (round === 0 && at(RELAY, s, pos)) {
+      pos = RELAY.lastIndex;
+    }
     if (round === 0) {
+      const ray = at(RAY, s, pos);
+      if (ray) {
+        key = ray[1]!;
+        pos = RAY.lastIndex;
+        continue;
+      }
+      const pm = at(PM2, s, pos);
+      if (pm) {
+        key = pm[1]!;
+        pos = PM2.lastIndex;
+        continue;
+      }
+      const cc = at(CONCURRENTLY, s, pos);
+      if (cc) {
+        key = `[${cc[1]!}]`;
+        pos = CONCURRENTLY.lastIndex;
+        continue;
+      }
+      const h = at(HOST, s, pos);
+      if (h) {
+        key = h[1]!;
+        pos = HOST.lastIndex;
+        continue;
+      }
       const c = at(COMPOSE, s, pos);
       if (c) {
         key = c[1]!;

@@ -3,11 +3,16 @@
  * Python tracebacks: plain, chained ("During handling of the above exception…", "The above
  * exception was the direct cause…"), exception groups (`+ Exception Group Traceback` with `| `
  * sub-traces, nested), header-less SyntaxErrors, 3.11+ caret/tilde lines and multi-line messages.
+ * Also: partial traces without their `Traceback (most recent call last):` header (a paste, or a log
+ * that starts mid-trace; they count only when an exception line ends them), traces whose lines were
+ * dedented to column 0 (a source line is then told from the exception line by its shape), the
+ * faulthandler's `Fatal Python error:` dump (`File "…", line N in f`, innermost first), and
+ * torchrun's `ChildFailedError` whose headline is read from its "Root Cause" block.
  *
  * Python prints frames outermost first; they are reversed here (innermost first).
  */
 import type { Frame, TraceException } from "../../core/types.ts";
-import { isPythonChainMarker, isTraceStart, PY_HEADER } from "./markers.ts";
+import { isPythonChainMarker, isTraceStart, PY_FATAL, PY_HEADER } from "./markers.ts";
 import {
   type Feed,
   isBlank,
@@ -28,6 +33,18 @@ const GROUP_CLOSE = /^\+-+$/;
 const HEADER_LINE = /^(?:Exception Group )?Traceback \(most recent call last\):/;
 const CARET = /^\s*[~^]+\s*$/;
 const SYNTAX_ERROR_LINE = /^[A-Za-z_][\w.]*(?:Error|Warning)(?::|$)/;
+/** A frame line with its function: a partial trace may start here. */
+const FRAME_WITH_FN = /^\s*File "(.+)", line (\d+), in (.+)$/;
+/**
+ * The shape of an exception line (`ValueError: x`, `torch.OutOfMemoryError: …`, `KeyboardInterrupt`),
+ * strict enough to tell it from a dedented source line (`main()`, `x = f(y)`).
+ */
+const EXCEPTION_SHAPE =
+  /^(?:[A-Za-z_][\w]*\.)*[A-Z_][\w]*(?:Error|Exception|Warning|Interrupt|Exit|Failure|Fault|Timeout|Stop\w*|Group)(?::(?: .*)?)?$|^(?:[A-Za-z_]\w*\.)+[A-Z]\w*: /;
+/** faulthandler's frame line: `  File "x.py", line 3 in f` (no comma before `in`). */
+const FAULT_FRAME = /^\s*File "(.*)", line (\d+) in (.*)$/;
+const FAULT_THREAD =
+  /^(?:Current thread|Thread) 0x[0-9a-f]+ .*\(most recent call first\):$|^Stack \(most recent call first\):$/;
 
 const BODY = 0;
 const GROUP = 1;
@@ -35,6 +52,8 @@ const EXC = 2;
 const AFTER = 3;
 const GAP = 4;
 const CHAIN = 5;
+/** faulthandler's dump: thread headers and `File "…", line N in f` lines. */
+const FATAL = 6;
 
 /** How many lines of a multi-line exception message are kept. */
 const MAX_MESSAGE_LINES = 50;
@@ -50,6 +69,10 @@ export class PythonTrace implements TraceParser {
    * `…Error:` line may end it, anything else means it was not a trace.
    */
   private locationOnly = false;
+  /** Started by a frame line (no header seen): counts only when an exception line ends it. */
+  private headerless = false;
+  /** The previous line was a frame line (the next non-indented line may be its dedented source). */
+  private afterFrame = false;
 
   /** `first` is the header (or first) line; `state` says what it was. */
   private constructor(first: string, state: number, groupCol = -1) {
@@ -67,12 +90,24 @@ export class PythonTrace implements TraceParser {
       const parser = g ? new PythonTrace(head, GROUP, g[1]!.length) : new PythonTrace(head, BODY);
       return { parser, residual: /\S/.test(m[1]!) ? m[1]! : "" };
     }
-    if (/^ {0,4}File "(.+)", line (\d+)$/.test(text)) {
+    if (/^\s*File "(.+)", line (\d+)$/.test(text)) {
       const parser = new PythonTrace(text, BODY);
       parser.locationOnly = true;
       return { parser, residual: "" };
     }
+    if (FRAME_WITH_FN.test(text)) {
+      const parser = new PythonTrace(text, BODY);
+      parser.headerless = true;
+      parser.afterFrame = true;
+      return { parser, residual: "" };
+    }
     return null;
+  }
+
+  /** faulthandler's `Fatal Python error: …` line (then the threads' frames). */
+  static startFatal(text: string): PythonTrace | null {
+    const m = PY_FATAL.exec(text);
+    return m ? new PythonTrace(text.slice(m[1]!.length), FATAL) : null;
   }
 
   /**
@@ -89,22 +124,46 @@ export class PythonTrace implements TraceParser {
   feed(t: string, newRecord: boolean): Feed {
     if (newRecord) return REJECT;
     switch (this.state) {
-      case BODY:
+      case FATAL:
         if (isBlank(t)) {
           if (++this.count > 2) return REJECT;
-        } else if (isIndented(t)) {
+        } else if (FAULT_FRAME.test(t) || FAULT_THREAD.test(t) || /^\s+<no Python frame>$/.test(t)) {
           this.count = 0;
+        } else if (/^(?:Extension modules:|Current thread's C stack|Binary file|\s*\.\.\.$)/.test(t)) {
+          this.count = 0;
+        } else return REJECT;
+        break;
+      case BODY: {
+        const wasAfterFrame = this.afterFrame;
+        this.afterFrame = false;
+        if (isBlank(t)) {
+          if (++this.count > 2) return REJECT;
+        } else if (isIndented(t) || CARET.test(t)) {
+          this.count = 0;
+          if (FRAME.test(t)) this.afterFrame = true;
+        } else if (FRAME.test(t)) {
+          // a frame line dedented to column 0
+          this.count = 0;
+          this.afterFrame = true;
         } else if (HEADER_LINE.test(t) || isTraceStart(t)) {
           return REJECT;
         } else if (this.locationOnly && !SYNTAX_ERROR_LINE.test(t)) {
           this.locationOnly = false;
           this.lines.length = 0; // not a trace after all
           return REJECT;
+        } else if (wasAfterFrame && !this.locationOnly && !EXCEPTION_SHAPE.test(t)) {
+          // the source line of a frame, dedented to column 0
+        } else if (this.headerless && !EXCEPTION_SHAPE.test(t)) {
+          this.headerless = false;
+          this.lines.length = 0; // frame lines without an exception: not a trace
+          return REJECT;
         } else {
+          this.headerless = false;
           this.state = EXC;
           this.count = 0;
         }
         break;
+      }
       case GROUP: {
         // every line of a group has its `|` / `+` margin at the group's column or deeper
         const c = this.groupCol;
@@ -160,6 +219,8 @@ export class PythonTrace implements TraceParser {
 
   finish(): ParsedTrace | null {
     if (this.lines.length === 0 || (this.locationOnly && this.state === BODY)) return null;
+    if (this.headerless && this.state === BODY) return null;
+    if (this.state === FATAL) return parseFaultHandler(this.lines);
     return parsePython(this.lines);
   }
 }
@@ -170,7 +231,68 @@ export function parsePython(lines: string[]): ParsedTrace {
   if (exceptions.length === 0) {
     exceptions.push({ type: null, message: "traceback ended before its exception line", frames: [] });
   }
-  return parsedFrom(exceptions);
+  const parsed = parsedFrom(exceptions);
+  const last = exceptions[exceptions.length - 1]!;
+  if (last.type?.endsWith("ChildFailedError")) {
+    const root = rootCause(last.message);
+    if (root !== null) parsed.headline = `${last.type}: ${root}`;
+  }
+  return parsed;
+}
+
+/**
+ * torchrun's summary block (`train.py FAILED`, then `Root Cause (first observed failure):` with
+ * rank, exitcode and traceback fields) in one line: `train.py FAILED: rank 0 (local_rank: 0)
+ * exitcode -9: Signal 9 (SIGKILL) received by PID 14750`. Null when the block is not there.
+ */
+function rootCause(message: string): string | null {
+  const failed = /^(\S.*) FAILED$/m.exec(message)?.[1];
+  const at = message.indexOf("Root Cause");
+  const block = at === -1 ? message : message.slice(at);
+  const rank = /^\s*rank\s*: (.+)$/m.exec(block)?.[1];
+  const exitcode = /^\s*exitcode\s*: (-?\d+)/m.exec(block)?.[1];
+  const tb = /^\s*traceback\s*: (.+)$/m.exec(block)?.[1];
+  if (exitcode === undefined && failed === undefined) return null;
+  const parts: string[] = [];
+  if (failed !== undefined) parts.push(`${failed} FAILED`);
+  const who = [
+    rank !== undefined ? `rank ${rank.trim()}` : "",
+    exitcode !== undefined ? `exitcode ${exitcode}` : "",
+  ]
+    .filter((x) => x !== "")
+    .join(" ");
+  if (who !== "") parts.push(who);
+  if (tb !== undefined && !tb.startsWith("To enable traceback")) parts.push(tb.trim());
+  return parts.join(": ");
+}
+
+/**
+ * faulthandler's dump: `Fatal Python error: Segmentation fault`, then per thread a header and
+ * `File "…", line N in f` lines, innermost first. The frames are the current thread's (the first
+ * block, the one that crashed).
+ */
+function parseFaultHandler(all: string[]): ParsedTrace {
+  const lines = trimTrailingBlank(all.slice());
+  const head = PY_FATAL.exec(lines[0] ?? "");
+  const message = head?.[2]?.trim() ?? "";
+  // one block per thread; the crashing one is `Current thread …` (else the first block)
+  const blocks: Frame[][] = [];
+  let current = -1;
+  for (const line of lines.slice(1)) {
+    if (FAULT_THREAD.test(line)) {
+      blocks.push([]);
+      if (line.startsWith("Current thread")) current = blocks.length - 1;
+      continue;
+    }
+    const f = FAULT_FRAME.exec(line);
+    if (f) {
+      if (blocks.length === 0) blocks.push([]);
+      blocks[blocks.length - 1]!.push({ file: f[1]!, line: Number(f[2]), function: f[3]!, raw: line.trim() });
+    }
+  }
+  const frames = blocks[current === -1 ? 0 : current] ?? [];
+  const type = "Fatal Python error";
+  return { exceptions: [{ type, message, frames }], headline: `${type}: ${message}`, exceptionType: type };
 }
 
 /** Exceptions of a Python trace text, first-raised → final. */
@@ -207,6 +329,7 @@ function parsePlain(lines: string[]): TraceException | null {
   let msg: string[] | null = null;
   let last: Frame | null = null;
   let sawSource = false;
+  let afterFrame = false;
   for (const line of lines) {
     if (msg !== null) {
       msg.push(line);
@@ -214,13 +337,17 @@ function parsePlain(lines: string[]): TraceException | null {
     }
     if (HEADER_LINE.test(line)) continue;
     const f = FRAME.exec(line);
+    const wasAfterFrame = afterFrame;
+    afterFrame = f !== null;
     if (f) {
       last = { file: f[1]!, line: Number(f[2]), function: f[3] ?? null, raw: line.trim() };
       frames.push(last);
       sawSource = false;
       continue;
     }
-    if (isIndented(line) || isBlank(line)) {
+    const dedentedSource =
+      wasAfterFrame && !isBlank(line) && !EXCEPTION_SHAPE.test(line) && frames.length > 0;
+    if (isIndented(line) || isBlank(line) || CARET.test(line) || dedentedSource) {
       if (last && !sawSource && !isBlank(line) && !CARET.test(line) && !/^\s*\[Previous line/.test(line)) {
         last.raw += `\n${line.trim()}`;
         sawSource = true;

@@ -23,7 +23,8 @@ import {
 const NEW_LOCATION = /^(.+):(\d+):(\d+):$/;
 const OLD_TAIL = /^(.*)', (.+):(\d+):(\d+)$/s;
 const BT_FRAME = /^\s*(\d+): +(?:0x[0-9a-f]+ - )?(.+)$/;
-const BT_AT = /^\s+at (.+):(\d+):(\d+)$/;
+/** `at file:line:col` (Windows and old toolchains print `at file:line`). */
+const BT_AT = /^\s+at (.+?):(\d+)(?::(\d+))?$/;
 
 const MSG = 0;
 const OLD_MSG = 1;
@@ -152,13 +153,16 @@ export function parseRust(all: string[]): ParsedTrace {
       frames.push({
         file: at[1]!,
         line: Number(at[2]),
-        column: Number(at[3]),
+        ...(at[3] !== undefined ? { column: Number(at[3]) } : {}),
         function: f[2]!.trim(),
         raw: `${lines[i]!.trim()}\n${lines[i + 1]!.trim()}`,
       });
       i++;
     }
   }
+  // The panic machinery's own frames (std, core) stay first, as Rust prints them (the golden
+  // fixtures pin that); the first frame that is not the standard library is the detection's
+  // project frame (src/detectors/project-frame.ts).
   if (frames.length === 0 && panicFrame) frames.push(panicFrame);
   const headline = location ? `panicked at ${location}: ${firstLineOf(message)}` : `panicked: ${message}`;
   return { exceptions: [{ type: "panic", message, frames }], headline, exceptionType: "panic" };
@@ -167,4 +171,14 @@ export function parseRust(all: string[]): ParsedTrace {
 function firstLineOf(s: string): string {
   const i = s.indexOf("\n");
   return i === -1 ? s : s.slice(0, i);
+}
+
+/** A frame of Rust's standard library (the panic machinery, `Result::unwrap`, thread start). */
+export function isRustStd(f: Frame): boolean {
+  const fn = f.function ?? "";
+  return (
+    /^<?(?:(?:std|core|alloc)(?:\[[0-9a-f]+\])?::|__rustc::|rust_begin_unwind|__rust_)/.test(fn) ||
+    f.file.startsWith("/rustc/") ||
+    /[\\/]library[\\/](?:std|core|alloc)[\\/]src[\\/]/.test(f.file)
+  );
 }

@@ -223,3 +223,46 @@ describe("loadPromptTemplate / readIncidentEvidence", () => {
     });
   });
 });
+
+describe("the prompt leads with where to look (issue 12)", () => {
+  test("{{where}} is the innermost project frame, with the innermost frame beside it; {{signature}} explains", () => {
+    const frames = [
+      {
+        file: "/venv/lib/python3.11/site-packages/torch/nn/functional.py",
+        line: 3029,
+        function: "cross_entropy",
+        raw: "",
+      },
+      { file: "/proj/train.py", line: 41, function: "step", raw: "" },
+    ];
+    const { prompt } = buildRecoveryPrompt(
+      evidence({
+        detection: {
+          ...evidence().detection,
+          trace: {
+            language: "python",
+            text: "…",
+            exceptions: [{ type: "KeyError", message: "'lr'", frames }],
+          },
+          meta: { project_frame: "/proj/train.py:41 in step" },
+          signatureName: "cuda_oom",
+          signatureKind: "oom",
+          explanation: "GPU memory ran out",
+        },
+      }),
+    );
+    const where = prompt.indexOf("- Where to look first: /proj/train.py:41 in step");
+    expect(where).toBeGreaterThan(0);
+    expect(prompt).toContain(
+      "(the innermost frame of the project's own code; the innermost frame is /venv/lib/python3.11/site-packages/torch/nn/functional.py:3029 in cross_entropy)",
+    );
+    expect(prompt).toContain("- Known failure: cuda_oom (oom): GPU memory ran out");
+    expect(where).toBeLessThan(prompt.indexOf("- Message:"));
+  });
+
+  test("without frames or a signature it says so", () => {
+    const { prompt } = buildRecoveryPrompt(evidence());
+    expect(prompt).toContain("- Where to look first: (no stack frames)");
+    expect(prompt).toContain("- Known failure: (not a known failure signature)");
+  });
+});

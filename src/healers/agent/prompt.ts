@@ -15,7 +15,8 @@
  * already redacted; this keeps values from memory safe too).
  *
  * Placeholders: incident_id, incident_dir, repo_root, detector, kind, message, exception_type,
- * trace, log_excerpt, report, configs, state, capabilities, action_contract.
+ * where (the innermost project frame), signature (a known failure and what it means), trace,
+ * log_excerpt, report, configs, state, capabilities, action_contract.
  */
 import * as fs from "node:fs";
 import builtinTemplate from "../../../templates/prompts/recovery.md" with { type: "text" };
@@ -33,6 +34,8 @@ export const PLACEHOLDERS = [
   "kind",
   "message",
   "exception_type",
+  "where",
+  "signature",
   "trace",
   "log_excerpt",
   "report",
@@ -50,7 +53,8 @@ export interface PromptEvidence {
   incidentId: string;
   incidentDir: string;
   repoRoot?: string | null;
-  detection: Pick<Detection, "detector" | "detectorKind" | "kind" | "message" | "exceptionType" | "trace">;
+  detection: Pick<Detection, "detector" | "detectorKind" | "kind" | "message" | "exceptionType" | "trace"> &
+    Partial<Pick<Detection, "meta" | "signatureName" | "signatureKind" | "explanation">>;
   /** The text of `log_excerpt.txt` (or the lines around the failure). */
   logExcerpt?: string | null;
   /** `report.md` of this incident. */
@@ -137,6 +141,35 @@ const CAPABILITIES: Record<AgentMode, string> = {
     "lines, new text) and choose the action that is safe until a human has made it (usually pause).",
 };
 
+/** `{{where}}`: the innermost project frame (set by the traceback detector), then the innermost frame. */
+function whereValue(d: PromptEvidence["detection"], r: (s: string) => string): string {
+  const project = d.meta?.["project_frame"];
+  const inner = d.trace?.exceptions.at(-1)?.frames[0];
+  const innerText = inner
+    ? `${inner.file}:${inner.line}${inner.function ? ` in ${inner.function}` : ""}`
+    : null;
+  if (typeof project === "string") {
+    const also = innerText !== null && innerText !== project ? `; the innermost frame is ${innerText}` : "";
+    return r(`${project} (the innermost frame of the project's own code${also})`);
+  }
+  return innerText !== null
+    ? r(`${innerText} (innermost frame; no project frame in the trace)`)
+    : "(no stack frames)";
+}
+
+/** `{{signature}}`: a known failure's name, kind and explanation, or what an exit code means. */
+function signatureValue(d: PromptEvidence["detection"], r: (s: string) => string): string {
+  const name = d.signatureName ?? d.meta?.["signature_name"];
+  const why = d.explanation ?? d.meta?.["explanation"] ?? d.meta?.["exit_meaning"];
+  if (typeof name === "string") {
+    const kind = d.signatureKind ?? d.meta?.["signature_kind"];
+    return r(
+      `${name}${typeof kind === "string" ? ` (${kind})` : ""}${typeof why === "string" ? `: ${why}` : ""}`,
+    );
+  }
+  return typeof why === "string" ? r(why) : "(not a known failure signature)";
+}
+
 /** The placeholder values for `e`. */
 export function promptValues(e: PromptEvidence): Record<Placeholder, string> {
   const r = e.redact ?? ((s: string) => s);
@@ -180,6 +213,8 @@ export function promptValues(e: PromptEvidence): Record<Placeholder, string> {
     kind: `${d.detectorKind} ${d.kind}`,
     message: oneLine(d.message),
     exception_type: oneLine(d.exceptionType),
+    where: whereValue(d, r),
+    signature: signatureValue(d, r),
     trace,
     log_excerpt: log,
     report,

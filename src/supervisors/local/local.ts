@@ -26,7 +26,7 @@ import {
   signalNumber,
 } from "../../util/proc.ts";
 import { appendNoFollow } from "../../util/safe-open.ts";
-import { selfCommand } from "../../util/self-command.ts";
+import { selfImageCommand } from "../../util/self-command.ts";
 import { type Follower, followFile } from "../../util/tail.ts";
 import type { ChildRecord, LaunchSpec, StopReason, Supervisor, SupervisorSink } from "../types.ts";
 import {
@@ -55,7 +55,7 @@ export interface LocalSupervisorOptions {
   processLogMaxBytes: number;
   processLogBackups: number;
   logger: Logger;
-  /** How to run autosentry itself (default {@link selfCommand}). */
+  /** How to run autosentry itself (default {@link selfImageCommand}: this process's own image). */
   selfCommand?: string[];
   /** How often an adopted shim is checked for liveness (default 500 ms). */
   adoptPollMs?: number;
@@ -185,7 +185,7 @@ export class LocalSupervisor implements Supervisor {
   private readonly self: string[];
 
   constructor(private readonly opts: LocalSupervisorOptions) {
-    this.self = opts.selfCommand ?? selfCommand();
+    this.self = opts.selfCommand ?? selfImageCommand();
   }
 
   private get logPath(): string {
@@ -237,6 +237,8 @@ export class LocalSupervisor implements Supervisor {
         stdout: "pipe",
         stderr: errFd,
         detached: true,
+        // The shim may be exec'd through /proc/<pid>/exe (see selfImageCommand); show the real name.
+        argv0: this.self[0] === process.execPath ? undefined : process.execPath,
       });
     } catch (err) {
       throw new Error(

@@ -352,7 +352,8 @@ export async function runShim(args: string[]): Promise<number> {
     return 2;
   }
   const ignore = (): void => {};
-  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, ignore);
+  // SIGUSR1/2: a checkpoint signal sent to the job's group (process.resume.signal) is for the job
+  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const) process.on(sig, ignore);
 
   nonBlockingStdout();
   const out = new FrameWriter(1, FORWARD_QUEUE_MAX);

@@ -17,8 +17,8 @@
  *   and so are job arrays (one monitor follows one job; supervise each array task separately).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
+import { accountName } from "../../util/account.ts";
 
 /** Short options that take no value (`-H`, `-Q`, …); every other short option takes one. */
 const SHORT_NO_VALUE = new Set(["h", "H", "O", "s", "Q", "v", "V", "W", "k"]);
@@ -267,7 +267,7 @@ export function expandFilenamePattern(pattern: string, jobId: string, jobName: s
       case "x":
         return jobName;
       default:
-        return os.userInfo().username;
+        return accountName();
     }
   });
 }

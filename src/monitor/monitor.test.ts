@@ -1,0 +1,271 @@
+/**
+ * The monitor with its real parts (detectors, rules, incident store, journal, state.json) around a
+ * scripted supervisor that the test drives: lines, exits and stops arrive exactly when the test
+ * says. The end-to-end tests (tests/e2e) run the same decisions through the compiled binary and
+ * real processes; these show how one decision is reached, file by file, without a build.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseConfigText } from "../config/load.ts";
+import type { ChildExit, ExitClass, Notification } from "../core/types.ts";
+import { buildDetectors } from "../detectors/build.ts";
+import { DetectorSet } from "../detectors/set.ts";
+import { compileRules, RuleHealer } from "../healers/rules.ts";
+import { fingerprint } from "../incidents/fingerprint.ts";
+import { FsIncidentStore } from "../incidents/store.ts";
+import { Journal } from "../journal/journal.ts";
+import type {
+  ChildRecord,
+  LaunchSpec,
+  StopReason,
+  Supervisor,
+  SupervisorSink,
+} from "../supervisors/types.ts";
+import { readJsonl } from "../util/jsonl.ts";
+import { FileLogger } from "../util/logger.ts";
+import { sendControl } from "./control.ts";
+import { Monitor } from "./monitor.ts";
+import { monitorPaths } from "./paths.ts";
+import { beginRun, emptyState, readState, StateStore } from "./state.ts";
+
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+});
+
+/** A backend whose child does what the test says. `stop` ends the child at once. */
+class ScriptedSupervisor implements Supervisor {
+  readonly kind = "local" as const;
+  readonly capabilities = { restart: true, stop: true };
+  readonly launches: LaunchSpec[] = [];
+  readonly stops: StopReason[] = [];
+  private child: { generation: number; alive: boolean } | null = null;
+
+  constructor(private readonly sink: SupervisorSink) {}
+
+  async start(spec: LaunchSpec): Promise<ChildRecord> {
+    this.launches.push(spec);
+    this.child = { generation: spec.generation, alive: true };
+    return this.record()!;
+  }
+  async adopt(): Promise<boolean> {
+    return false;
+  }
+  async stop(reason: StopReason): Promise<void> {
+    this.stops.push(reason);
+    if (this.child?.alive) this.end(143, "stopped", "SIGTERM");
+  }
+  async detach(): Promise<void> {}
+  record(): ChildRecord | null {
+    if (!this.child) return null;
+    const g = this.child.generation;
+    return {
+      kind: "local",
+      generation: g,
+      pid: 1000 + g,
+      pgid: null,
+      startedAt: 0,
+      details: {},
+      logPath: null,
+      logOffset: 0,
+    };
+  }
+  running(): boolean {
+    return this.child?.alive ?? false;
+  }
+
+  /** The current child writes a line. */
+  say(text: string): void {
+    this.sink.line(text, "stderr", this.child!.generation);
+  }
+  /** The current child ends. */
+  end(code: number | null, exitClass: ExitClass, signal: string | null = null): void {
+    const c = this.child!;
+    c.alive = false;
+    const exit: ChildExit = { code, signal, exitClass, at: Date.now(), generation: c.generation };
+    this.sink.exit(exit);
+  }
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+}
+
+const CONFIG = `process:
+  command: [train]
+  env: { BATCH: "64" }
+  restart_policy: { cooldown_seconds: 0 }
+monitor: { settle_seconds: 0.05 }
+detectors:
+  - { name: oom, kind: pattern, regex: "CUDA out of memory", cooldown_seconds: 0 }
+rules:
+  - { name: halve_batch, match: { detector: oom }, action: { kind: restart_with_env, set: { BATCH: half } } }
+healing:
+  claude: { enabled: false }
+`;
+
+/** A monitor built like build.ts builds one, with the scripted backend and recording fakes. */
+function harness(yaml = CONFIG) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "as-monitor-"));
+  roots.push(root);
+  const c = parseConfigText(yaml, { file: "autosentry.yaml", root, env: {} }).data;
+  const paths = monitorPaths(c);
+  fs.mkdirSync(paths.logDir, { recursive: true });
+  const logger = new FileLogger(paths.monitorLog, { echo: false });
+  const state = emptyState();
+  beginRun(state, "run1");
+  const store = new StateStore(paths.state, state, logger, 5000);
+  const notifications: Notification[] = [];
+  const ledger: string[] = [];
+  let sup!: ScriptedSupervisor;
+  const monitor = new Monitor({
+    config: c,
+    configPath: null,
+    echo: null,
+    version: "test",
+    logger,
+    createSupervisor: (sink) => {
+      sup = new ScriptedSupervisor(sink);
+      return sup;
+    },
+    detectors: new DetectorSet(buildDetectors(c.detectors)),
+    rules: new RuleHealer(compileRules(c.rules)),
+    agent: null,
+    healingMode: "builtin",
+    sessionMarker: path.join(root, "marker"),
+    sessionQueue: null,
+    fixes: {
+      keep: async () => "kept",
+      revert: async () => "reverted",
+      openPullRequest: async () => "url",
+    },
+    ledger: {
+      append: (a) => ledger.push(`append ${a.incident_id} ${a.source}`),
+      update: (id, source, status) => ledger.push(`update ${id} ${source} ${status}`),
+    },
+    store: new FsIncidentStore({ dir: paths.incidents, logger }),
+    notifier: { name: "test", notify: (n) => notifications.push(n), close: async () => {} },
+    journal: new Journal(paths.journal, { runId: "run1" }),
+    state: store,
+    controlFile: paths.control,
+    fingerprint,
+    runCommand: async () => {
+      throw new Error("no custom commands here");
+    },
+    parseActionBlock: () => null,
+    env: { PATH: "/usr/bin:/bin" },
+    continuing: false,
+  });
+  const events = () => readJsonl<{ event: string }>(paths.journal).records.map((r) => r.event);
+  const phase = () => readState(paths.state)?.phase ?? null;
+  return { monitor, sup: () => sup, store, paths, events, phase, ledger, notifications, logger };
+}
+
+describe("Monitor (scripted backend)", () => {
+  test("a rule's restart_with_env reaches the next launch; the child's completion keeps the fix", async () => {
+    const h = harness();
+    const done = h.monitor.run();
+    await until("the first launch", () => h.sup()?.launches.length === 1);
+    const sup = h.sup();
+    expect(sup.launches[0]!.env.BATCH).toBe("64");
+
+    sup.say("RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB");
+    await until("the relaunch", () => sup.launches.length === 2);
+    expect(sup.stops).toEqual(["restart"]);
+    expect(sup.launches[1]!.generation).toBe(2);
+    expect(sup.launches[1]!.env.BATCH).toBe("32");
+    expect(sup.launches[1]!.envOverrides).toEqual({ BATCH: "32" });
+
+    sup.end(0, "success");
+    expect(await done).toBe(0);
+    h.logger.close();
+
+    const st = readState(h.paths.state)!;
+    expect(st.phase).toBe("completed");
+    expect(st.restarts).toBe(0);
+    expect(st.restarts_total).toBe(1);
+    expect(st.env_overlay).toEqual({ BATCH: "32" });
+    expect(st.pending_verifications).toEqual([]);
+    const id = st.last_incident_id!;
+    expect(fs.existsSync(path.join(h.paths.incidents, id, "report.md"))).toBe(true);
+    expect(h.ledger).toEqual([`append ${id} halve_batch`, `update ${id} halve_batch kept`]);
+    expect(h.events()).toEqual([
+      "monitor_started",
+      "child_start_requested",
+      "child_started",
+      "detection",
+      "incident",
+      "recovery_started",
+      "recovery_applied",
+      "child_exited",
+      "restart_scheduled",
+      "child_start_requested",
+      "child_started",
+      "child_exited",
+      "recovery_verified",
+      "monitor_stopped",
+    ]);
+  });
+
+  test("operator pause, resume and abort through the control inbox", async () => {
+    const h = harness();
+    const done = h.monitor.run();
+    await until("the first launch", () => h.sup()?.launches.length === 1);
+    const sup = h.sup();
+
+    sendControl(h.paths.control, "pause", "maintenance");
+    await until("the pause", () => h.phase() === "paused");
+    expect(sup.stops).toEqual(["pause"]);
+    expect(sup.running()).toBe(false);
+    expect(readState(h.paths.state)!.desired).toBe("paused");
+
+    sendControl(h.paths.control, "resume");
+    await until("the relaunch", () => sup.launches.length === 2);
+    await until("running again", () => h.phase() === "running");
+
+    sendControl(h.paths.control, "abort");
+    expect(await done).toBe(130);
+    h.logger.close();
+    expect(sup.stops).toEqual(["pause", "abort"]);
+    const st = readState(h.paths.state)!;
+    expect(st.phase).toBe("aborted");
+    expect(st.exit_code).toBe(130);
+    const ops = h
+      .events()
+      .filter((e) => ["operator_command", "paused", "resumed", "monitor_stopped"].includes(e));
+    expect(ops).toEqual([
+      "operator_command",
+      "paused",
+      "operator_command",
+      "resumed",
+      "operator_command",
+      "monitor_stopped",
+    ]);
+  });
+
+  test("a failure no rule knows, with the child dead, goes to the restart policy; one_shot stops", async () => {
+    const h = harness(`process:
+  command: [train]
+  lifecycle: one_shot
+monitor: { settle_seconds: 0.05 }
+healing:
+  claude: { enabled: false }
+`);
+    const done = h.monitor.run();
+    await until("the first launch", () => h.sup()?.launches.length === 1);
+    h.sup().end(3, "failure");
+    expect(await done).toBe(3);
+    h.logger.close();
+    const st = readState(h.paths.state)!;
+    expect(st.phase).toBe("stopped");
+    expect(st.stop_reason).toBe("Child exited with code 3 (one_shot)");
+    expect(h.sup().launches).toHaveLength(1);
+    expect(h.events()).toContain("incident");
+  });
+});
