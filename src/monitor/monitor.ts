@@ -215,6 +215,8 @@ export class Monitor {
     } else {
       s.child = null;
     }
+    // The local backend's capture process stays across restarts; a stopping monitor lets it go.
+    if (phase !== "detached") await m.sup.close?.();
     m.after.flush(true);
     if (phase === "aborted") m.parts.verification.discardAll(reason);
     if (phase !== "detached") m.setPhase(phase);

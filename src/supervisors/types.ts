@@ -62,6 +62,11 @@ export interface Supervisor {
   stop(reason: StopReason, graceSeconds: number): Promise<void>;
   /** Stop following without touching the child (the monitor is exiting and leaves it running). */
   detach(): Promise<void>;
+  /**
+   * Release what the backend keeps between generations (local: the serving capture process). The
+   * monitor calls it when it stops; a backend without such state need not implement it.
+   */
+  close?(): Promise<void>;
   /** The current child's record (its log offset moves as lines are read), or null. */
   record(): ChildRecord | null;
   /** True while a child of this supervisor is alive. */

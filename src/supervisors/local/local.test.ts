@@ -228,6 +228,9 @@ describe("stop", () => {
     await sup.stop("restart", 0.3);
     expect(sink.exits).toHaveLength(1);
     expect(sink.exits[0]).toMatchObject({ exitClass: "stopped", signal: "SIGKILL", code: 137 });
+    // A restart keeps the serving capture process (it leads the group) and nothing else of the job.
+    expect(groupMembers(rec.pgid!)).toEqual([rec.pgid!]);
+    await sup.close();
     expect(groupMembers(rec.pgid!)).toEqual([]);
     expect(pidAlive(rec.pgid!)).toBe(false);
     expect(logger.lines.some((l) => l.includes("did not stop within 0.3s"))).toBe(true);
@@ -410,8 +413,11 @@ await Bun.sleep(1e9);
     await waitFor(() => sink.lines.length === 1);
     const rec = sup.record()!;
     await waitFor(() => sink.exits.length === 1);
-    await waitFor(() => !pidAlive(rec.pgid!));
     const other = make();
+    // The serving capture process may outlive the child: the child being gone is what counts.
+    expect(await other.sup.adopt(rec)).toBe(false);
+    await sup.close();
+    await waitFor(() => !pidAlive(rec.pgid!));
     expect(await other.sup.adopt(rec)).toBe(false);
     expect(other.sup.running()).toBe(false);
     expect(other.sink.exits).toEqual([]);
