@@ -14,6 +14,7 @@ import { appendJsonl } from "../util/jsonl.ts";
 import type { Logger } from "../util/logger.ts";
 import { fingerprint } from "./fingerprint.ts";
 import { type FrameRenderer, listFrames, NO_FRAMES, type RenderedFrames } from "./frames-section.ts";
+import { IndexCache } from "./index-cache.ts";
 import { shellJoin } from "./markdown.ts";
 import { resolveIncidentDir } from "./paths.ts";
 import { redactHeadlessPem } from "./pem-guard.ts";
@@ -155,6 +156,8 @@ export class FsIncidentStore implements IncidentStore {
   private readonly afterMarked = new Set<string>();
   /** Per-incident queue: outcome and after-lines writes of one incident never interleave. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** index.jsonl as far as seenBefore needs it, read incrementally. */
+  private readonly index: IndexCache;
 
   constructor(opts: FsIncidentStoreOptions) {
     this.dir = path.resolve(opts.dir);
@@ -169,6 +172,7 @@ export class FsIncidentStore implements IncidentStore {
     this.render = opts.renderFrames ?? listFrames;
     this.processEnv = { ...(opts.processEnv ?? {}) };
     this.now = opts.now ?? Date.now;
+    this.index = new IndexCache(indexPath(this.dir));
   }
 
   async create(input: NewIncident): Promise<IncidentRef> {
@@ -348,9 +352,14 @@ export class FsIncidentStore implements IncidentStore {
 
   /** Earlier incidents with fingerprint `fp` in index.jsonl: count, first/last time, links. */
   private seenBefore(fp: string): SeenBefore {
+    let seenCount = 0;
     let same: IndexEntry[] = [];
     try {
-      same = readIndex(this.dir).filter((e) => e.fingerprint === fp);
+      // The first and the newest EARLIER_LINKS of them, from the in-memory view (O(1) per incident).
+      const got = this.index.same(fp);
+      const newest = got.newest(EARLIER_LINKS + 1);
+      same = got.first !== null && newest[0]?.id !== got.first.id ? [got.first, ...newest] : newest;
+      seenCount = got.count;
     } catch (err) {
       this.logger.warn(`Cannot read ${indexPath(this.dir)}: ${(err as Error).message}`);
     }
@@ -365,7 +374,7 @@ export class FsIncidentStore implements IncidentStore {
     });
     const newest = same.slice(1).slice(-EARLIER_LINKS);
     return {
-      count: same.length,
+      count: seenCount,
       first_time: same[0]?.time ?? null,
       last_time: same[same.length - 1]?.time ?? null,
       earlier: [...same.slice(0, 1), ...newest].map(toLink),

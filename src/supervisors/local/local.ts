@@ -82,6 +82,10 @@ interface Generation {
   proc: Bun.Subprocess | null;
   /** Called on the `P` frame. */
   onStarted?: () => void;
+  /** start() has not returned yet: an exit that arrives now waits until it has. */
+  starting?: boolean;
+  /** The `X` frame that arrived while starting (delivered right after start() returned). */
+  earlyExit?: { exit: ShimExit | null };
   follower: Follower | null;
   poll: ReturnType<typeof setInterval> | null;
   checking: boolean;
@@ -258,6 +262,7 @@ export class LocalSupervisor implements Supervisor {
       startedAt: Date.now(),
       proc: shim.proc,
     });
+    g.starting = true;
     this.cur = g;
     shim.gen = g;
 
@@ -295,11 +300,16 @@ export class LocalSupervisor implements Supervisor {
     ]);
     clearTimeout(timer);
     shim.onFail = null;
+    g.starting = false;
     if (outcome === "started") {
       logger.info(
         `Started generation ${g.generation}: ${spec.argv.join(" ")} (pid ${g.childPid}, capture shim pid ${g.shimPid})`,
       );
-      return this.record()!;
+      const rec = this.recordOf(g);
+      // A child that exited at once: its exit reaches the sink after the caller has the start.
+      const early = g.earlyExit;
+      if (early !== undefined) setTimeout(() => this.deliver(g, early.exit), 0);
+      return rec;
     }
     this.cur = null;
     shim.gen = null;
@@ -415,7 +425,9 @@ export class LocalSupervisor implements Supervisor {
             const exit = parseShimExit(f.slice(1));
             g.shimExit = exit;
             sh.gen = null;
-            if (!g.detached) this.deliver(g, exit !== null && exit.generation === gen ? exit : null);
+            const mine = exit !== null && exit.generation === gen ? exit : null;
+            if (g.starting) g.earlyExit = { exit: mine };
+            else if (!g.detached) this.deliver(g, mine);
             break;
           }
           case TAG_FAIL:
@@ -767,6 +779,10 @@ export class LocalSupervisor implements Supervisor {
   record(): ChildRecord | null {
     const g = this.cur;
     if (g === null || g.delivered) return null;
+    return this.recordOf(g);
+  }
+
+  private recordOf(g: Generation): ChildRecord {
     if (g.follower !== null && !g.detached) {
       const o = g.follower.offset();
       if (o.ino !== 0) g.logIno = o.ino;
