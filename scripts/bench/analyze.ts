@@ -14,7 +14,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { renderAnalyze } from "../../src/cli/commands/analyze.ts";
-import { formatAttempt, isoTimestamp, LEDGER_COLUMNS, ledgerPath } from "../../src/fixes/ledger.ts";
+import { ledgerPath } from "../../src/fixes/ledger.ts";
+import { generateLedger as generate } from "./gen-ledger.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number): number => {
@@ -24,39 +25,6 @@ const opt = (name: string, d: number): number => {
 const ROWS = opt("--rows", 100_000);
 const RUNS = opt("--runs", 7);
 const TARGET_MS = 1000;
-
-const STATUSES = ["pending", "kept", "kept", "kept", "regressed", "crashed", "discarded"] as const;
-const DETECTORS = Array.from({ length: 40 }, (_, i) => `detector_${i}`);
-const SOURCES = ["claude", "manual", ...Array.from({ length: 30 }, (_, i) => `rule_${i}`)];
-
-/** A deterministic ledger: rows one minute apart ending now, a mix of detectors, sources, statuses. */
-function generate(file: string, rows: number): number {
-  let seed = 42;
-  const rand = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
-  const now = Date.now();
-  const parts: string[] = [`${LEDGER_COLUMNS.join("\t")}\n`];
-  for (let i = 0; i < rows; i++) {
-    const source = SOURCES[rand(SOURCES.length)]!;
-    parts.push(
-      formatAttempt({
-        timestamp: isoTimestamp(now - (rows - i) * 60_000),
-        incident_id: `2026${String(i).padStart(10, "0")}-${DETECTORS[i % DETECTORS.length]}`,
-        detector: DETECTORS[rand(DETECTORS.length)]!,
-        source,
-        branch: source === "claude" ? `autosentry/fix-${i}` : "",
-        status: STATUSES[rand(STATUSES.length)]!,
-        duration_seconds: rand(900) + 0.25,
-        description: `RuntimeError: CUDA out of memory. Tried to allocate ${rand(4096)} MiB (GPU ${rand(8)})`,
-      }),
-    );
-  }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, parts.join(""));
-  return fs.statSync(file).size;
-}
 
 function stats(ms: number[]): { median: number; max: number } {
   const s = [...ms].sort((a, b) => a - b);
