@@ -9,7 +9,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeFileAtomic } from "../util/atomic-write.ts";
+import { fsyncDirectory, writeFileAtomic } from "../util/atomic-write.ts";
 import { appendJsonl } from "../util/jsonl.ts";
 import type { Logger } from "../util/logger.ts";
 import { fingerprint } from "./fingerprint.ts";
@@ -156,6 +156,8 @@ export class FsIncidentStore implements IncidentStore {
   private readonly afterMarked = new Set<string>();
   /** Per-incident queue: outcome and after-lines writes of one incident never interleave. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Folders being created: their directory entries are fsynced once at the end of create(). */
+  private readonly creating = new Set<string>();
   /** index.jsonl as far as seenBefore needs it, read incrementally. */
   private readonly index: IndexCache;
 
@@ -182,6 +184,7 @@ export class FsIncidentStore implements IncidentStore {
     // Read before this incident's own index line exists.
     const seen = this.seenBefore(fp);
     const { id, dir } = await this.claimFolder(baseIncidentId(at, det.kind, det.detector));
+    this.creating.add(dir);
 
     if (det.trace) await this.writeText(dir, "trace.txt", lines([det.trace.text]));
     await this.writeText(
@@ -232,6 +235,10 @@ export class FsIncidentStore implements IncidentStore {
     record.frames = frames.files;
     record.frames_section = frames.section;
     await this.writeRecord(dir, record);
+    // The files of a new folder are fsynced one by one; their directory entries once, here, before
+    // the index line makes the incident visible (one directory fsync per folder, not one per file).
+    for (const d of [dir, ...this.subdirs(dir)]) fsyncDirectory(d);
+    this.creating.delete(dir);
     this.appendIndex(record);
     return { id, dir };
   }
@@ -381,6 +388,18 @@ export class FsIncidentStore implements IncidentStore {
     };
   }
 
+  /** Subdirectories of a new incident folder (configs/, fix/, frames/), one level deep. */
+  private subdirs(dir: string): string[] {
+    try {
+      return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => path.join(dir, e.name));
+    } catch {
+      return [];
+    }
+  }
+
   /** Create the folder with a non-recursive mkdir: whoever creates it owns the name. */
   private async claimFolder(base: string): Promise<IncidentRef> {
     await fs.promises.mkdir(this.dir, { recursive: true });
@@ -404,12 +423,17 @@ export class FsIncidentStore implements IncidentStore {
   }
 
   private async writeText(dir: string, rel: string, text: string): Promise<void> {
-    await writeFileAtomic(path.join(dir, rel), this.redact(text));
+    await writeFileAtomic(path.join(dir, rel), this.redact(text), 0o644, !this.creating.has(dir));
   }
 
   /** JSON is redacted value by value (see redact-value.ts), never as text. */
   private async writeJson(dir: string, rel: string, value: unknown): Promise<void> {
-    await writeFileAtomic(path.join(dir, rel), pretty(this.redactValue(value)));
+    await writeFileAtomic(
+      path.join(dir, rel),
+      pretty(this.redactValue(value)),
+      0o644,
+      !this.creating.has(dir),
+    );
   }
 
   private async copyConfigs(dir: string, sources: string[]): Promise<ConfigSnapshotNote[]> {
@@ -452,7 +476,7 @@ export class FsIncidentStore implements IncidentStore {
 
   /** incident.json, then report.md rendered from it. */
   private async writeRecord(dir: string, record: IncidentRecord): Promise<void> {
-    await writeFileAtomic(path.join(dir, "incident.json"), pretty(record));
+    await writeFileAtomic(path.join(dir, "incident.json"), pretty(record), 0o644, !this.creating.has(dir));
     await this.writeText(dir, "report.md", renderReport(record));
   }
 
