@@ -729,6 +729,74 @@ export class LocalSupervisor implements Supervisor {
     return { fromOffset: 0 };
   }
 
+  /**
+   * The child of `record` ended while no monitor was watching (issue 16 finding 4): read the lines
+   * of process.log the last monitor had not read (through rotations, see catchUpRotated) and the
+   * exit file, and deliver both to the sink as if they had been watched: the failure is handled
+   * like any other (incident, counted). False, with nothing delivered, when no exit file for that
+   * generation exists (then nobody knows how it ended).
+   */
+  async recoverExit(record: ChildRecord): Promise<boolean> {
+    if (record.kind !== "local" || this.running()) return false;
+    const d = record.details;
+    const exitFile = typeof d["exitFile"] === "string" ? d["exitFile"] : null;
+    const shimPid = typeof d["shimPid"] === "number" ? d["shimPid"] : 0;
+    const shimStart = typeof d["shimStart"] === "string" ? d["shimStart"] : null;
+    if (exitFile === null) return false;
+    // A capture process that is still finishing (draining, writing the exit file) is given a moment.
+    const end = Date.now() + SHIM_EXIT_WAIT_MS;
+    while (
+      readExitFile(exitFile) === null &&
+      shimPid > 1 &&
+      pidAlive(shimPid) &&
+      procStartTime(shimPid) === shimStart &&
+      Date.now() < end
+    ) {
+      await Bun.sleep(20);
+    }
+    const exit = readExitFile(exitFile);
+    if (exit === null || exit.generation !== record.generation) return false;
+    const g = newGeneration({
+      generation: record.generation,
+      mode: "follow",
+      argv0: "",
+      shimPid,
+      shimStart,
+      childPid: record.pid,
+      exitFile,
+      logPath: record.logPath ?? this.logPath,
+      logIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
+      logOffset: record.logOffset,
+      startedAt: record.startedAt,
+      proc: null,
+    });
+    const { sink, logger } = this.opts;
+    let lines = 0;
+    const onLine = (text: string): void => {
+      if (isBanner(text)) return;
+      lines++;
+      try {
+        sink.line(text, "log", g.generation);
+      } catch (err) {
+        logger.error(`Supervisor sink failed on a line of generation ${g.generation}: ${message(err)}`);
+      }
+    };
+    const from = await this.catchUpRotated(g, onLine);
+    const f = followFile(g.logPath, {
+      ...from,
+      maxLineLength: this.opts.maxLineLength,
+      onLine,
+      pollMs: 60_000,
+    });
+    await f.stop(true);
+    logger.warn(
+      `Generation ${g.generation} ended while no monitor was running (exit file ${exitFile}); ` +
+        `${lines} unread line(s) of ${g.logPath} read, its exit handled now`,
+    );
+    this.deliver(g, exit, "ended while no monitor was running");
+    return true;
+  }
+
   private async checkAdopted(g: Generation): Promise<void> {
     if (g.checking || g.delivered || g.detached) return;
     // Done when the shim is gone, or when it recorded this generation's exit (a serving shim of a
