@@ -117,6 +117,42 @@ describe("output and exits", () => {
     expect(log.at(-1)).toBe("");
   });
 
+  test("a flood the monitor cannot keep up with loses no line: the dropped ones are read from process.log", async () => {
+    const N = 400_000;
+    const { sup, sink, logger } = make({ processLogMaxBytes: 8 * 1024 * 1024, processLogBackups: 9 });
+    let stalled = false;
+    const line = sink.line.bind(sink);
+    sink.line = (text, stream, generation) => {
+      if (!stalled) {
+        // The monitor is busy for a while (a slow incident, a loaded machine): the shim's queue fills.
+        stalled = true;
+        const until = Date.now() + 3000;
+        while (Date.now() < until) {}
+      }
+      line(text, stream, generation);
+    };
+    // About 20 MB of 50-byte lines, flat out, then a failure line and exit 3.
+    await startTracked(
+      sup,
+      spec(
+        `seq 1 ${N} | sed 's/^/flood line with some padding to fifty bytes /'; echo 'FATAL: the failure line'; exit 3`,
+      ),
+    );
+    await waitFor(() => sink.exits.length === 1, 120_000);
+    expect(
+      logger.lines.some((l) => l.includes("reading them and the rest of this generation from process.log")),
+    ).toBe(true);
+    const texts = sink.texts();
+    const numbers = texts
+      .filter((t) => t.startsWith("flood line"))
+      .map((t) => Number(t.slice(t.lastIndexOf(" ") + 1)));
+    expect(numbers.length).toBe(N);
+    expect(numbers.every((n, i) => n === i + 1)).toBe(true);
+    expect(texts.at(-1)).toBe("FATAL: the failure line");
+    expect(sink.exits[0]).toMatchObject({ code: 3, exitClass: "failure" });
+    expect(sink.linesAtExit).toEqual([texts.length]);
+  }, 180_000);
+
   test("exit codes and signal deaths are classified", async () => {
     const cases: [string, Partial<ChildExit>][] = [
       ["exit 3", { code: 3, signal: null, exitClass: "failure" }],

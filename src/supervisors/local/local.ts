@@ -86,6 +86,11 @@ interface Generation {
   starting?: boolean;
   /** The `X` frame that arrived while starting (delivered right after start() returned). */
   earlyExit?: { exit: ShimExit | null };
+  /**
+   * Set once the shim dropped frames (a flood the monitor could not keep up with): from then on this
+   * generation's lines are read from process.log (from the last offset received), frames ignored.
+   */
+  catchUp?: Promise<void>;
   follower: Follower | null;
   poll: ReturnType<typeof setInterval> | null;
   checking: boolean;
@@ -403,13 +408,13 @@ export class LocalSupervisor implements Supervisor {
       try {
         switch (f.charCodeAt(0)) {
           case TAG_STDOUT:
-            if (g !== null && !g.detached) sink.line(f.slice(1), "stdout", gen);
+            if (g !== null && !g.detached && g.catchUp === undefined) sink.line(f.slice(1), "stdout", gen);
             break;
           case TAG_STDERR:
-            if (g !== null && !g.detached) sink.line(f.slice(1), "stderr", gen);
+            if (g !== null && !g.detached && g.catchUp === undefined) sink.line(f.slice(1), "stderr", gen);
             break;
           case TAG_OFFSET: {
-            if (g === null) break;
+            if (g === null || g.catchUp !== undefined) break;
             const colon = f.indexOf(":");
             g.logIno = Number(f.slice(1, colon));
             g.logOffset = Number(f.slice(colon + 1));
@@ -426,7 +431,15 @@ export class LocalSupervisor implements Supervisor {
             g.shimExit = exit;
             sh.gen = null;
             const mine = exit !== null && exit.generation === gen ? exit : null;
-            if (g.starting) g.earlyExit = { exit: mine };
+            if (g.catchUp !== undefined) {
+              // Every line is in process.log before the X frame is sent: read to its end, then deliver.
+              const caught = g.catchUp;
+              void caught
+                .then(() => g.follower?.stop(true))
+                .then(() => {
+                  if (!g.detached) this.deliver(g, mine);
+                });
+            } else if (g.starting) g.earlyExit = { exit: mine };
             else if (!g.detached) this.deliver(g, mine);
             break;
           }
@@ -435,9 +448,13 @@ export class LocalSupervisor implements Supervisor {
             sh.onFail?.(f.slice(1));
             break;
           case TAG_DROPPED:
-            logger.warn(
-              `${f.slice(1)} lines of generation ${gen} were not forwarded (the monitor fell behind); process.log has them`,
-            );
+            if (g !== null && g.catchUp === undefined && !g.detached) {
+              logger.warn(
+                `${f.slice(1)} lines of generation ${gen} were not forwarded (the monitor fell behind); ` +
+                  "reading them and the rest of this generation from process.log",
+              );
+              g.catchUp = this.followFromLog(g);
+            }
             break;
           case TAG_WARN:
             logger.warn(`capture shim (generation ${gen}): ${f.slice(1)}`);
@@ -473,6 +490,30 @@ export class LocalSupervisor implements Supervisor {
         : "capture shim ended after writing the exit file";
     await this.cleanUpAfterShim(g, exit);
     this.deliver(g, exit, detail);
+  }
+
+  /**
+   * Read generation `g` from process.log from the last offset the frames reported (issue 16
+   * finding 2: a flood never costs a line, only latency). Rotations in between are followed.
+   */
+  private async followFromLog(g: Generation): Promise<void> {
+    const { sink, logger } = this.opts;
+    const onLine = (text: string): void => {
+      if (isBanner(text) || g.detached) return;
+      try {
+        sink.line(text, "log", g.generation);
+      } catch (err) {
+        logger.error(`Supervisor sink failed on a line of generation ${g.generation}: ${message(err)}`);
+      }
+    };
+    const from = await this.catchUpRotated(g, onLine);
+    g.follower = followFile(g.logPath, {
+      ...from,
+      maxLineLength: this.opts.maxLineLength,
+      onLine,
+      pollMs: 100,
+      onError: (err) => logger.warn(`Reading ${g.logPath}: ${err.message}`),
+    });
   }
 
   /**

@@ -174,13 +174,21 @@ export class FrameWriter {
     this.push(frames);
   }
 
-  /** Wait until everything queued is written, the reader is gone, or `timeoutMs` passed. */
-  async flush(timeoutMs: number): Promise<void> {
+  /**
+   * Wait until everything queued is written, the reader is gone, or `timeoutMs` passed. With
+   * `keepTrying` (a serving shim between generations) what is still queued keeps being written
+   * afterwards; without it (the shim is about to exit) the retry timer is dropped.
+   */
+  async flush(timeoutMs: number, keepTrying = false): Promise<void> {
     const end = Date.now() + timeoutMs;
     this.write();
     while (this.queue.length > 0 && !this.broken && Date.now() < end) {
       await Bun.sleep(5);
       this.write();
+    }
+    if (keepTrying && this.queue.length > 0 && !this.broken) {
+      this.schedule();
+      return;
     }
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
@@ -421,8 +429,9 @@ async function serve(args: string[]): Promise<number> {
       continue;
     }
     last = await runGeneration(ctx, req);
-    // Everything of this generation reaches the monitor before the next one starts.
-    await ctx.out.flush(FINAL_FLUSH_MS);
+    // This generation's frames go out before the next one starts (or keep going out, if the
+    // monitor is slow: it asks for the next generation only after this one's X frame anyway).
+    await ctx.out.flush(FINAL_FLUSH_MS, true);
   }
   ctx.log.close();
   await ctx.out.flush(FINAL_FLUSH_MS);
