@@ -443,6 +443,46 @@ await Bun.sleep(1e9);
     expect(second.sink.exits[0]!.exitClass).toBe("success");
   }, 30_000);
 
+  test("adopt past more rotations than backups: a reused inode is not taken for the file read last; the loss is said", async () => {
+    const first = make({ processLogMaxBytes: 400, processLogBackups: 2 });
+    const go = path.join(dir, "go");
+    const end = path.join(dir, "end");
+    await startTracked(
+      first.sup,
+      spec(
+        `echo a; while [ ! -e ${go} ]; do sleep 0.02; done; ` +
+          `i=0; while [ $i -lt 200 ]; do echo b-$i-padding-to-make-many-more-rotations-than-backups; i=$((i+1)); done; ` +
+          `while [ ! -e ${end} ]; do sleep 0.02; done`,
+      ),
+    );
+    await waitFor(() => first.sink.lines.length === 1);
+    await first.sup.detach();
+    const rec = first.sup.record()!;
+    expect(typeof rec.details["logBirth"]).toBe("number");
+    fs.writeFileSync(go, "");
+    const logFile = first.logFile;
+    const kept = [`${logFile}.2`, `${logFile}.1`, logFile];
+    await waitFor(() => fs.existsSync(logFile) && fs.readFileSync(logFile, "utf8").includes("b-199-"));
+    // ext4 hands the recorded inode number to a newer file: here, the current process.log.
+    rec.details["logIno"] = fs.statSync(logFile).ino;
+    const unread = kept.flatMap((f) =>
+      fs
+        .readFileSync(f, "utf8")
+        .split("\n")
+        .filter((l) => l !== "" && !l.startsWith("===== autosentry: ")),
+    );
+
+    const second = make({ processLogMaxBytes: 400, processLogBackups: 2 });
+    expect(await second.sup.adopt(rec)).toBe(true);
+    expect(unread[0]).not.toBe("a"); // the file read last is gone
+    await waitFor(() => second.sink.texts().at(-1)?.startsWith("b-199-") === true);
+    expect(second.logger.lines.some((l) => l.includes("rotated away unread"))).toBe(true);
+    // Everything still kept is read, in order, from the oldest backup on.
+    expect(second.sink.texts()).toEqual(unread);
+    fs.writeFileSync(end, "");
+    await waitFor(() => second.sink.exits.length === 1);
+  }, 30_000);
+
   test("adopting a finished child resolves false", async () => {
     const { sup, sink } = make();
     await startTracked(sup, spec("echo x; sleep 0.3"));

@@ -77,6 +77,13 @@ interface Generation {
   exitFile: string;
   logPath: string;
   logIno: number;
+  /**
+   * Birth time (ms) of the file `logIno` named, 0 when unknown. ext4 reuses inode numbers, so an
+   * inode alone may name a newer file after enough rotations (issue 16 finding 6).
+   */
+  logBirth?: number;
+  /** The inode logBirth was read for. */
+  logBirthIno?: number;
   logOffset: number;
   startedAt: number;
   proc: Bun.Subprocess | null;
@@ -182,6 +189,8 @@ type GenerationIdentity = Pick<
   | "exitFile"
   | "logPath"
   | "logIno"
+  | "logBirth"
+  | "logBirthIno"
   | "logOffset"
   | "startedAt"
   | "proc"
@@ -598,6 +607,21 @@ export class LocalSupervisor implements Supervisor {
     g.resolveExited();
   }
 
+  /** Birth time of the file `g.logIno` names (looked up once per inode). */
+  private birthOf(g: Generation): number {
+    if (g.logIno === 0) return 0;
+    if (g.logBirth && g.logBirthIno === g.logIno) return g.logBirth;
+    try {
+      const st = fs.statSync(g.logPath);
+      if (st.ino === g.logIno) {
+        g.logBirth = st.birthtimeMs;
+        g.logBirthIno = g.logIno;
+        return g.logBirth;
+      }
+    } catch {}
+    return 0;
+  }
+
   /** The generation's child is alive and still the shim's child (a serving shim outlives it). */
   private childOfShim(g: Generation): boolean {
     if (g.childPid === null) return true;
@@ -691,6 +715,8 @@ export class LocalSupervisor implements Supervisor {
       exitFile,
       logPath: record.logPath ?? this.logPath,
       logIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
+      logBirth: typeof d["logBirth"] === "number" ? d["logBirth"] : 0,
+      logBirthIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
       logOffset: record.logOffset,
       startedAt: record.startedAt,
       proc: null,
@@ -738,23 +764,41 @@ export class LocalSupervisor implements Supervisor {
     g: Generation,
     onLine: (text: string) => void,
   ): Promise<{ fromOffset: number; expectIno?: number }> {
-    let ino: number | null = null;
-    try {
-      ino = fs.statSync(g.logPath).ino;
-    } catch {}
-    if (g.logIno === 0 || ino === g.logIno)
+    // The file read last is the one with the recorded inode AND birth time (when recorded).
+    const same = (file: string): boolean => {
+      try {
+        const st = fs.statSync(file);
+        const birthKnown = !!g.logBirth && g.logBirthIno === g.logIno;
+        return st.ino === g.logIno && (!birthKnown || st.birthtimeMs === g.logBirth);
+      } catch {
+        return false;
+      }
+    };
+    if (g.logIno === 0 || same(g.logPath))
       return { fromOffset: g.logOffset, expectIno: g.logIno || undefined };
     let found = 0;
     for (let i = 1; i <= this.opts.processLogBackups; i++) {
-      try {
-        if (fs.statSync(`${g.logPath}.${i}`).ino === g.logIno) {
-          found = i;
-          break;
-        }
-      } catch {}
+      if (same(`${g.logPath}.${i}`)) {
+        found = i;
+        break;
+      }
     }
     if (found === 0) {
-      this.opts.logger.warn(`${g.logPath} was rotated past the recorded offset; some lines were not seen`);
+      this.opts.logger.warn(
+        `${g.logPath} was rotated more often than it keeps backups (${this.opts.processLogBackups}) since ` +
+          `the recorded offset: the lines between were rotated away unread; reading on from the oldest kept file`,
+      );
+      // Everything still kept is unread: the backups, oldest first, then the current file.
+      for (let i = this.opts.processLogBackups; i >= 1; i--) {
+        if (!fs.existsSync(`${g.logPath}.${i}`)) continue;
+        const f = followFile(`${g.logPath}.${i}`, {
+          fromOffset: 0,
+          maxLineLength: this.opts.maxLineLength,
+          onLine,
+          pollMs: 60_000,
+        });
+        await f.stop(true);
+      }
       return { fromOffset: 0 };
     }
     for (let i = found; i >= 1; i--) {
@@ -807,6 +851,8 @@ export class LocalSupervisor implements Supervisor {
       exitFile,
       logPath: record.logPath ?? this.logPath,
       logIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
+      logBirth: typeof d["logBirth"] === "number" ? d["logBirth"] : 0,
+      logBirthIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
       logOffset: record.logOffset,
       startedAt: record.startedAt,
       proc: null,
@@ -909,6 +955,7 @@ export class LocalSupervisor implements Supervisor {
         childPid: g.childPid,
         exitFile: g.exitFile,
         logIno: g.logIno,
+        logBirth: this.birthOf(g),
       },
       logPath: g.logPath,
       logOffset: g.logOffset,
