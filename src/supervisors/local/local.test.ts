@@ -272,6 +272,25 @@ describe("stop", () => {
     expect(logger.lines.some((l) => l.includes("did not stop within 0.3s"))).toBe(true);
   });
 
+  test("a daemon that escaped the group (double fork + setsid) is reported by pid and command and ended", async () => {
+    const { sup, sink, logger } = make();
+    const pidFile = path.join(dir, "daemon.pid");
+    await startTracked(
+      sup,
+      spec(
+        `setsid -f sh -c 'echo $$ > ${pidFile}; exec sleep 1000'; while [ ! -s ${pidFile} ]; do sleep 0.02; done; echo up`,
+      ),
+    );
+    await waitFor(() => sink.exits.length === 1, 20_000);
+    const daemon = Number(fs.readFileSync(pidFile, "utf8"));
+    expect(daemon).toBeGreaterThan(1);
+    const warning = logger.lines.find((l) => l.includes("escaped the process group"));
+    expect(warning).toContain(`${daemon} (sleep 1000)`);
+    expect(pidAlive(daemon)).toBe(false);
+    expect(sink.exits[0]).toMatchObject({ code: 0, exitClass: "success" });
+    await sup.close();
+  });
+
   test("a shim killed from outside: exit `unknown`, the child is not left behind, banner appended", async () => {
     const { sup, sink, logFile } = make();
     const rec = await startTracked(sup, spec("echo up; sleep 1000"));

@@ -28,6 +28,7 @@ import {
   startBanner,
   stopBanner,
 } from "./protocol.ts";
+import { becomeSubreaper, endEscaped } from "./subreaper.ts";
 
 /** After the child exits, how long its pipes may stay open (held by grandchildren) before we act. */
 const DRAIN_MS = 1000;
@@ -327,6 +328,8 @@ interface ShimContext {
   log: ProcessLog;
   warn(msg: string): void;
   maxLineLength: number;
+  /** This shim is a child subreaper: escaped descendants come back to it (subreaper.ts). */
+  subreaper: boolean;
 }
 
 function shimContext(
@@ -341,7 +344,7 @@ function shimContext(
     out.sendAlways(`W${msg.replace(/[\r\n]+/g, " ")}\n`);
   };
   const log = new ProcessLog(o.logPath, o.logMaxBytes, o.logBackups, warn);
-  return { out, log, warn, maxLineLength: o.maxLineLength };
+  return { out, log, warn, maxLineLength: o.maxLineLength, subreaper: becomeSubreaper() };
 }
 
 const SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
@@ -491,6 +494,18 @@ async function runGeneration(ctx: ShimContext, req: GenerationRequest): Promise<
     if (leftovers > 0) {
       warn(`${leftovers} process(es) left in the group after the child exited; killing them`);
       await killGroupGracefully(process.pid, LEFTOVER_GRACE_MS, { spare: process.pid });
+    }
+  }
+  // Descendants that left the group (double fork + setsid) were re-parented to us: end them too,
+  // and say which they were (issue 16 finding 10).
+  // Only when we lead the group, as above (a shim inside its caller's group owns nothing there).
+  if (ctx.subreaper && readProcStat(process.pid)?.pgrp === process.pid) {
+    const escaped = await endEscaped(LEFTOVER_GRACE_MS);
+    if (escaped.length > 0) {
+      leftovers += escaped.length;
+      warn(
+        `${escaped.length} process(es) escaped the process group (setsid) and outlived the child; ended them: ${escaped.join(", ")}`,
+      );
     }
   }
   if (!done) done = await within(drained, DRAIN_MS);
