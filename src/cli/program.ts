@@ -5,28 +5,60 @@
  * `process.exit` in the middle of work, so files are flushed and children are reaped.
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
-import { register as registerAnalyze } from "./commands/analyze.ts";
-import { register as registerConfig } from "./commands/config.ts";
-import { register as registerDispatcher } from "./commands/dispatcher.ts";
-import { register as registerDoctor } from "./commands/doctor.ts";
-import { register as registerExplain } from "./commands/explain.ts";
-import { register as registerHealer } from "./commands/healer.ts";
-import { register as registerHooks } from "./commands/hooks.ts";
-import { register as registerIncidents } from "./commands/incidents.ts";
-import { register as registerInit } from "./commands/init.ts";
-import { register as registerOperator } from "./commands/operator.ts";
-import { register as registerProbe } from "./commands/probe.ts";
-import { register as registerRun } from "./commands/run.ts";
-import { register as registerScan } from "./commands/scan.ts";
-import { register as registerSession } from "./commands/session.ts";
-import { register as registerStatus } from "./commands/status.ts";
 import { CliExit } from "./exit.ts";
 import { exitForOutputError, exitQuietlyOnOutputErrors, isOutputError } from "./output-errors.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
 
-export function buildProgram(): Command {
+/** A command module: `register(program)` adds its commands to the program. */
+interface CommandModule {
+  register(program: Command): void;
+}
+
+/**
+ * Every command module, in help order, with the top-level command names it registers (a test
+ * checks them). Start-up loads only the module of the command being run; with no command, --help
+ * or an unknown name, all of them (so help and "did you mean" see everything). A new command is
+ * one line here: `[["name"], () => import("./commands/name.ts")]`.
+ */
+export const COMMAND_MODULES: ReadonlyArray<
+  readonly [names: readonly string[], load: () => Promise<CommandModule>]
+> = [
+  [["init"], () => import("./commands/init.ts")],
+  [["run"], () => import("./commands/run.ts")],
+  [["status"], () => import("./commands/status.ts")],
+  [["approve", "pause", "resume", "abort"], () => import("./commands/operator.ts")],
+  [["incidents"], () => import("./commands/incidents.ts")],
+  [["scan"], () => import("./commands/scan.ts")],
+  [["analyze"], () => import("./commands/analyze.ts")],
+  [["explain"], () => import("./commands/explain.ts")],
+  [["config"], () => import("./commands/config.ts")],
+  [["doctor"], () => import("./commands/doctor.ts")],
+  [["healer"], () => import("./commands/healer.ts")],
+  [["probe"], () => import("./commands/probe.ts")],
+  [["session"], () => import("./commands/session.ts")],
+  [["hooks"], () => import("./commands/hooks.ts")],
+  [["dispatcher"], () => import("./commands/dispatcher.ts")],
+];
+
+/** The command name in `argv` (process.argv form), or null (no command, or options first). */
+function commandName(argv: string[]): string | null {
+  const first = argv[2];
+  return first === undefined || first.startsWith("-") ? null : first;
+}
+
+/** The program with the commands `argv` needs (all of them when `argv` names none it knows). */
+export async function buildProgram(argv: string[] = []): Promise<Command> {
+  const wanted = commandName(argv);
+  const picked = wanted === null ? [] : COMMAND_MODULES.filter(([names]) => names.includes(wanted));
+  const modules = await Promise.all((picked.length > 0 ? picked : COMMAND_MODULES).map(([, load]) => load()));
+  const program = baseProgram();
+  for (const m of modules) m.register(program);
+  return program as unknown as Command;
+}
+
+function baseProgram(): Command {
   const program = new Command()
     .name("autosentry")
     .description(
@@ -36,28 +68,13 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
-  registerInit(program);
-  registerRun(program);
-  registerStatus(program);
-  registerOperator(program);
-  registerIncidents(program);
-  registerScan(program);
-  registerAnalyze(program);
-  registerExplain(program);
-  registerConfig(program);
-  registerDoctor(program);
-  registerHealer(program);
-  registerProbe(program);
-  registerSession(program);
-  registerHooks(program);
-  registerDispatcher(program);
   return program as unknown as Command;
 }
 
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   exitQuietlyOnOutputErrors();
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
