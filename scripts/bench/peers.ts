@@ -14,7 +14,8 @@ export const BENCH = path.join(REPO, ".bench");
 export const PM2_VERSION = "7.0.4";
 const PEERS = path.join(BENCH, "peers");
 export const PM2 = path.join(PEERS, "node_modules", ".bin", "pm2");
-export const AUTOSENTRY = path.join(REPO, "dist", "autosentry");
+/** The binary under test: dist/autosentry, or $AUTOSENTRY_BIN (e.g. an older build, for before/after). */
+export const AUTOSENTRY = process.env["AUTOSENTRY_BIN"] ?? path.join(REPO, "dist", "autosentry");
 
 /** Run a command to completion; throws with its output when it fails. */
 export function sh(argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): string {
