@@ -246,6 +246,7 @@ export class Monitor {
     }
     // The local backend's capture process stays across restarts; a stopping monitor lets it go.
     if (phase !== "detached") await m.sup.close?.();
+    await Promise.all(m.background);
     m.after.flush(true);
     if (phase === "aborted") m.parts.verification.discardAll(reason);
     if (phase !== "detached") m.setPhase(phase);
