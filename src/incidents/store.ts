@@ -186,17 +186,20 @@ export class FsIncidentStore implements IncidentStore {
     const { id, dir } = await this.claimFolder(baseIncidentId(at, det.kind, det.detector));
     this.creating.add(dir);
 
-    if (det.trace) await this.writeText(dir, "trace.txt", lines([det.trace.text]));
-    await this.writeText(
-      dir,
-      "log_excerpt.txt",
-      redactHeadlessPem(lines([...input.logExcerpt, DETECTOR_CONTEXT_MARKER, ...det.context])),
-    );
-
-    const frames = await this.writeFrames(dir, det.trace, input.process.cwd);
-    const configs = await this.copyConfigs(dir, input.configSnapshots);
-    await this.writeJson(dir, "state.json", input.state);
-    await fs.promises.mkdir(path.join(dir, "fix"));
+    // The files are independent: written side by side, their fsyncs overlap (a restart waits for
+    // this folder, so its latency is the slowest write rather than the sum of them).
+    const [, , frames, configs] = await Promise.all([
+      det.trace ? this.writeText(dir, "trace.txt", lines([det.trace.text])) : undefined,
+      this.writeText(
+        dir,
+        "log_excerpt.txt",
+        redactHeadlessPem(lines([...input.logExcerpt, DETECTOR_CONTEXT_MARKER, ...det.context])),
+      ),
+      this.writeFrames(dir, det.trace, input.process.cwd),
+      this.copyConfigs(dir, input.configSnapshots),
+      this.writeJson(dir, "state.json", input.state),
+      fs.promises.mkdir(path.join(dir, "fix")),
+    ]);
 
     const related = input.related.includes(det) ? input.related : [det, ...input.related];
     await this.writeJson(dir, "detections.json", related.map(summarizeDetection));
@@ -476,8 +479,10 @@ export class FsIncidentStore implements IncidentStore {
 
   /** incident.json, then report.md rendered from it. */
   private async writeRecord(dir: string, record: IncidentRecord): Promise<void> {
-    await writeFileAtomic(path.join(dir, "incident.json"), pretty(record), 0o644, !this.creating.has(dir));
-    await this.writeText(dir, "report.md", renderReport(record));
+    await Promise.all([
+      writeFileAtomic(path.join(dir, "incident.json"), pretty(record), 0o644, !this.creating.has(dir)),
+      this.writeText(dir, "report.md", renderReport(record)),
+    ]);
   }
 
   private appendIndex(record: IncidentRecord): void {
