@@ -28,7 +28,7 @@ import {
   startBanner,
   stopBanner,
 } from "./protocol.ts";
-import { becomeSubreaper, endEscaped } from "./subreaper.ts";
+import { becomeSubreaper, descendants, endEscaped } from "./subreaper.ts";
 
 /** After the child exits, how long its pipes may stay open (held by grandchildren) before we act. */
 const DRAIN_MS = 1000;
@@ -489,7 +489,10 @@ async function runGeneration(ctx: ShimContext, req: GenerationRequest): Promise<
   let done = await within(drained, DRAIN_MS);
   let leftovers = 0;
   if (readProcStat(process.pid)?.pgrp === process.pid) {
-    const others = groupMembers(process.pid).filter((p) => p !== process.pid);
+    // A subreaper session leader finds its group among its descendants (cheap: usually none).
+    const others = ctx.subreaper
+      ? descendants().filter((p) => readProcStat(p)?.pgrp === process.pid)
+      : groupMembers(process.pid).filter((p) => p !== process.pid);
     leftovers = others.length;
     if (leftovers > 0) {
       warn(`${leftovers} process(es) left in the group after the child exited; killing them`);

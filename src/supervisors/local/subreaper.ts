@@ -133,3 +133,38 @@ export async function endEscaped(graceMs: number, exclude: Set<number> = new Set
   }
   return found;
 }
+
+/** Live children of `pid` (every thread's). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[] = [];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    try {
+      for (const p of fs.readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(/\s+/)) {
+        if (p !== "") out.push(Number(p));
+      }
+    } catch {}
+  }
+  return out;
+}
+
+/**
+ * Every live descendant of this process. For a subreaper that leads its own session this is a
+ * superset of its process group (a group cannot be joined from another session, and orphans come
+ * back to the subreaper), found without reading every process in /proc: usually nothing is left.
+ */
+export function descendants(): number[] {
+  const out: number[] = [];
+  const todo = ownChildren();
+  while (todo.length > 0) {
+    const p = todo.pop()!;
+    out.push(p);
+    todo.push(...childrenOf(p));
+  }
+  return out;
+}
