@@ -32,6 +32,7 @@ import {
   ensurePeers,
   PM2,
   pm2,
+  pssBytes,
   REPO,
   rssBytes,
   sh,
@@ -214,6 +215,7 @@ async function detectionRun(failLoop: string): Promise<DetectionRun> {
 
 interface IdleRun {
   rss: Record<string, number>;
+  pss: Record<string, number>;
   cpuPct: Record<string, number>;
   processes: Record<string, number>;
 }
@@ -230,18 +232,24 @@ async function idleRun(): Promise<IdleRun> {
     await Bun.sleep(5000); // past start-up work
     const before = new Map(started.map(([n, c]) => [n, c.ownPids().reduce((a, p) => a + cpuTicks(p), 0)]));
     const rssSamples = new Map<string, number[]>(started.map(([n]) => [n, []]));
+    const pssSamples = new Map<string, number[]>(started.map(([n]) => [n, []]));
     const t0 = performance.now();
     const end = Date.now() + IDLE_SECONDS * 1000;
     while (Date.now() < end) {
-      for (const [n, c] of started) rssSamples.get(n)!.push(c.ownPids().reduce((a, p) => a + rssBytes(p), 0));
+      for (const [n, c] of started) {
+        const pids = c.ownPids();
+        rssSamples.get(n)!.push(pids.reduce((a, p) => a + rssBytes(p), 0));
+        pssSamples.get(n)!.push(pids.reduce((a, p) => a + pssBytes(p), 0));
+      }
       await Bun.sleep(1000);
     }
     const seconds = (performance.now() - t0) / 1000;
-    const out: IdleRun = { rss: {}, cpuPct: {}, processes: {} };
+    const out: IdleRun = { rss: {}, pss: {}, cpuPct: {}, processes: {} };
     for (const [n, c] of started) {
       const ticks = c.ownPids().reduce((a, p) => a + cpuTicks(p), 0) - before.get(n)!;
       out.cpuPct[n] = (100 * ticks) / CLOCK_TICKS / seconds;
       out.rss[n] = median(rssSamples.get(n)!);
+      out.pss[n] = median(pssSamples.get(n)!);
       out.processes[n] = c.ownPids().length;
     }
     return out;
@@ -454,6 +462,7 @@ function render(r: Results): string {
   const p99 = (n: string) => spread(r.restart[n]!.map((x) => x.p99));
   const restarts = (n: string) => spread(r.restart[n]!.map((x) => x.restarts));
   const rss = (n: string) => spread(r.idle.map((x) => x.rss[n]!));
+  const pss = (n: string) => spread(r.idle.map((x) => x.pss[n]!));
   const cpu = (n: string) => spread(r.idle.map((x) => x.cpuPct[n]!));
   const cliS = (k: string) => spread(r.cli.map((x) => x[k]!));
   const det = (k: keyof DetectionRun) => spread(r.detection.map((x) => x[k] as number));
@@ -476,6 +485,7 @@ function render(r: Results): string {
   row("restart latency p99", p99, fmtMs);
   row(`restarts in ${r.settings.crash_seconds} s`, restarts, (s) => `${s.median} (${s.min}–${s.max})`);
   row("idle RSS, own processes", rss, fmtMb);
+  row("idle PSS, own processes (shared pages once)", pss, fmtMb);
   row(`idle CPU over ${r.settings.idle_seconds} s`, cpu, fmtPct);
   const cliRow = (what: string, keys: [string, string, string]) => {
     const [a, b, c] = keys.map(cliS) as [Spread, Spread, Spread];
@@ -507,11 +517,11 @@ function render(r: Results): string {
     "|---|---|",
     goal(
       p50("autosentry").median <= Math.min(p50("PM2").median, p50("supervisord").median),
-      `restart latency p50 no slower than PM2's and supervisord's: ${f1(p50("autosentry").median)} ms vs ${f1(p50("PM2").median)} / ${f1(p50("supervisord").median)} ms`,
+      `restart latency p50 no slower than PM2's and supervisord's: ${f1(p50("autosentry").median)} ms vs ${f1(p50("PM2").median)} / ${f1(p50("supervisord").median)} ms (${ratio(p50("autosentry"), p50("PM2"))} PM2's)`,
     ),
     goal(
       rss("autosentry").median <= rss("PM2").median,
-      `idle footprint no larger than PM2's daemon: ${fmtMb(rss("autosentry"))} vs ${fmtMb(rss("PM2"))}`,
+      `idle footprint no larger than PM2's daemon: RSS ${fmtMb(rss("autosentry"))} vs ${fmtMb(rss("PM2"))} (${ratio(rss("autosentry"), rss("PM2"))}); PSS ${fmtMb(pss("autosentry"))} vs ${fmtMb(pss("PM2"))}`,
     ),
     goal(
       cliS("autosentry --version").median < 15,

@@ -274,6 +274,19 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/**
+ * Proportional set size in bytes of `pid` (0 when gone): pages shared with other processes (e.g.
+ * the autosentry binary mapped by both the monitor and its capture process) counted once overall.
+ */
+export function pssBytes(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** CPU time (user + system) of `pid` in clock ticks (0 when gone). */
 export function cpuTicks(pid: number): number {
   try {
