@@ -408,6 +408,7 @@ async function main(): Promise<void> {
   const results = {
     date: new Date().toISOString(),
     machine: machine(),
+    load: { start: LOAD_AT_START, end: load() },
     versions: { autosentry: asVersion, pm2: pm2Version, supervisord: svVersion },
     settings: { runs: RUNS, crash_seconds: CRASH_SECONDS, idle_seconds: IDLE_SECONDS, failures: FAILURES },
     restart: Object.fromEntries([...restart]),
@@ -436,9 +437,16 @@ function machine(): string {
   return `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}`;
 }
 
+/** The 1-minute load average now: absolute times mean little when it is far above the core count. */
+function load(): number {
+  return os.loadavg()[0] ?? 0;
+}
+const LOAD_AT_START = load();
+
 type Results = {
   date: string;
   machine: string;
+  load: { start: number; end: number };
   versions: Record<string, string>;
   settings: Record<string, number>;
   restart: Record<string, RestartRun[]>;
@@ -466,11 +474,12 @@ function render(r: Results): string {
   const cpu = (n: string) => spread(r.idle.map((x) => x.cpuPct[n]!));
   const cliS = (k: string) => spread(r.cli.map((x) => x[k]!));
   const det = (k: keyof DetectionRun) => spread(r.detection.map((x) => x[k] as number));
-  const ratio = (a: Spread, b: Spread) => `${(a.median / b.median).toFixed(2)}×`;
+  const ratio = (a: Spread, b: Spread) => (b.median > 0 ? `${(a.median / b.median).toFixed(2)}×` : "–");
   const L: string[] = [];
   L.push(
     `Measured ${r.date.slice(0, 10)} by \`npm run bench\` (scripts/bench/compare.ts) in ${Math.round(r.seconds / 60)} min on ${r.machine}.`,
     `Versions: autosentry ${r.versions.autosentry}, PM2 ${r.versions.pm2} (npm), supervisord ${r.versions.supervisord} (Debian).`,
+    `Load average (1 min) ${r.load.start.toFixed(1)} at the start, ${r.load.end.toFixed(1)} at the end, on ${os.cpus().length} cores: absolute times are inflated by other work; the ratios, measured side by side, are the figures to read.`,
     `Every figure is the median over ${r.settings.runs} runs with the range (min–max) of the runs in brackets; the contenders run`,
     "interleaved in each round (the order rotates), so load on the machine falls on all of them alike.",
     "",
