@@ -5,11 +5,10 @@
  * between a supervised child and its log stays small and starts fast. `--version` alone is answered
  * here too (the CLI's start-up cost is for the commands that need it; the output is commander's).
  */
-const first = process.argv[2];
-if (first === "__shim") {
+if (process.argv[2] === "__shim") {
   const { runShim } = await import("./src/supervisors/local/shim.ts");
   process.exitCode = await runShim(process.argv.slice(3));
-} else if ((first === "--version" || first === "-V") && process.argv.length === 3) {
+} else if ((process.argv[2] === "--version" || process.argv[2] === "-V") && process.argv.length === 3) {
   const { VERSION } = await import("./src/cli/version.ts");
   process.stdout.write(`${VERSION}\n`);
 } else {
