@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   alive,
+  BIN,
   incidentIds,
   journal,
   makeProject,
@@ -15,6 +16,7 @@ import {
   readState,
   run,
   start,
+  testEnv,
   waitFor,
 } from "./helpers.ts";
 
@@ -78,4 +80,33 @@ test("a failure while the monitor is down: the next run scans the unread log, fi
 
   expect((await run(["abort"], { cwd: dir })).code).toBe(0);
   await second.wait();
+}, 120_000);
+
+test("a monitor whose executable was replaced on disk keeps starting its capture process (/proc/self/exe)", async () => {
+  const dir = makeProject(
+    { "job.sh": "echo $$ >> pids; while :; do echo tick; sleep 0.1; done\n" },
+    "process:\n  command: [sh, job.sh]\n",
+  );
+  // The monitor runs from a copy of the binary that is then deleted (as `autosentry update` or a
+  // package upgrade replaces it): a new capture process must still come from the running image.
+  const bin = path.join(dir, "autosentry-copy");
+  fs.copyFileSync(BIN, bin);
+  fs.chmodSync(bin, 0o755);
+  const monitor = Bun.spawn([bin, "run"], { cwd: dir, env: testEnv(), stdout: "ignore", stderr: "ignore" });
+  try {
+    await waitFor("the first child", () => journal(dir).some((e) => e.event === "child_started"));
+    fs.rmSync(bin);
+    // pause closes the capture process; resume needs a new one.
+    expect((await run(["pause", "-m", "binary replaced"], { cwd: dir })).code).toBe(0);
+    await waitFor("paused", () => readState(dir)?.phase === "paused");
+    expect((await run(["resume"], { cwd: dir })).code).toBe(0);
+    await waitFor("the second child", () =>
+      journal(dir).some((e) => e.event === "child_started" && e.generation === 2),
+    );
+    expect(journal(dir).some((e) => e.event === "child_start_failed")).toBe(false);
+    expect((await run(["abort"], { cwd: dir })).code).toBe(0);
+    await monitor.exited;
+  } finally {
+    monitor.kill("SIGKILL");
+  }
 }, 120_000);
