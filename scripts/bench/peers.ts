@@ -14,7 +14,8 @@ export const BENCH = path.join(REPO, ".bench");
 export const PM2_VERSION = "7.0.4";
 const PEERS = path.join(BENCH, "peers");
 export const PM2 = path.join(PEERS, "node_modules", ".bin", "pm2");
-export const AUTOSENTRY = path.join(REPO, "dist", "autosentry");
+/** The binary under test: dist/autosentry, or $AUTOSENTRY_BIN (e.g. an older build, for before/after). */
+export const AUTOSENTRY = process.env["AUTOSENTRY_BIN"] ?? path.join(REPO, "dist", "autosentry");
 
 /** Run a command to completion; throws with its output when it fails. */
 export function sh(argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): string {
@@ -128,6 +129,8 @@ export function autosentry(dir: string, extraYaml = ""): Contender {
     max_restarts_in_window: 1000000000
     restart_window_seconds: 1
 vault: { enabled: false }
+# the restart path alone: no coding agent (npm run puts node_modules/.bin, with claude, on PATH)
+healing: { claude: { enabled: false } }
 ${extraYaml}`,
       );
       proc = Bun.spawn([AUTOSENTRY, "run"], {
@@ -265,6 +268,19 @@ export function supervisorctlArgv(dir: string): string[] {
 export function rssBytes(pid: number): number {
   try {
     const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Proportional set size in bytes of `pid` (0 when gone): pages shared with other processes (e.g.
+ * the autosentry binary mapped by both the monitor and its capture process) counted once overall.
+ */
+export function pssBytes(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
     return m ? Number(m[1]) * 1024 : 0;
   } catch {
     return 0;

@@ -9,12 +9,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeFileAtomic } from "../util/atomic-write.ts";
+import { fsyncDirectory, writeFileAtomic } from "../util/atomic-write.ts";
 import { appendJsonl } from "../util/jsonl.ts";
 import type { Logger } from "../util/logger.ts";
 import { appendNoFollow, mkdirNoFollow } from "../util/safe-open.ts";
 import { fingerprint } from "./fingerprint.ts";
 import { type FrameRenderer, listFrames, NO_FRAMES, type RenderedFrames } from "./frames-section.ts";
+import { IndexCache } from "./index-cache.ts";
 import { shellJoin } from "./markdown.ts";
 import { isValidIncidentId, resolveIncidentDir } from "./paths.ts";
 import { redactHeadlessPem } from "./pem-guard.ts";
@@ -157,6 +158,10 @@ export class FsIncidentStore implements IncidentStore {
   private readonly afterMarked = new Set<string>();
   /** Per-incident queue: outcome and after-lines writes of one incident never interleave. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Folders being created: their directory entries are fsynced once at the end of create(). */
+  private readonly creating = new Set<string>();
+  /** index.jsonl as far as seenBefore needs it, read incrementally. */
+  private readonly index: IndexCache;
 
   constructor(opts: FsIncidentStoreOptions) {
     this.dir = path.resolve(opts.dir);
@@ -171,6 +176,7 @@ export class FsIncidentStore implements IncidentStore {
     this.render = opts.renderFrames ?? listFrames;
     this.processEnv = { ...(opts.processEnv ?? {}) };
     this.now = opts.now ?? Date.now;
+    this.index = new IndexCache(indexPath(this.dir));
   }
 
   async create(input: NewIncident): Promise<IncidentRef> {
@@ -180,18 +186,22 @@ export class FsIncidentStore implements IncidentStore {
     // Read before this incident's own index line exists.
     const seen = this.seenBefore(fp);
     const { id, dir } = await this.claimFolder(baseIncidentId(at, det.kind, det.detector));
+    this.creating.add(dir);
 
-    if (det.trace) await this.writeText(dir, "trace.txt", lines([det.trace.text]));
-    await this.writeText(
-      dir,
-      "log_excerpt.txt",
-      redactHeadlessPem(lines([...input.logExcerpt, DETECTOR_CONTEXT_MARKER, ...det.context])),
-    );
-
-    const frames = await this.writeFrames(dir, det.trace, input.process.cwd);
-    const configs = await this.copyConfigs(dir, input.configSnapshots);
-    await this.writeJson(dir, "state.json", input.state);
-    await fs.promises.mkdir(path.join(dir, "fix"));
+    // The files are independent: written side by side, their fsyncs overlap (a restart waits for
+    // this folder, so its latency is the slowest write rather than the sum of them).
+    const [, , frames, configs] = await Promise.all([
+      det.trace ? this.writeText(dir, "trace.txt", lines([det.trace.text])) : undefined,
+      this.writeText(
+        dir,
+        "log_excerpt.txt",
+        redactHeadlessPem(lines([...input.logExcerpt, DETECTOR_CONTEXT_MARKER, ...det.context])),
+      ),
+      this.writeFrames(dir, det.trace, input.process.cwd),
+      this.copyConfigs(dir, input.configSnapshots),
+      this.writeJson(dir, "state.json", input.state),
+      fs.promises.mkdir(path.join(dir, "fix")),
+    ]);
 
     const related = input.related.includes(det) ? input.related : [det, ...input.related];
     await this.writeJson(dir, "detections.json", related.map(summarizeDetection));
@@ -233,6 +243,10 @@ export class FsIncidentStore implements IncidentStore {
     record.frames = frames.files;
     record.frames_section = frames.section;
     await this.writeRecord(dir, record);
+    // The files of a new folder are fsynced one by one; their directory entries once, here, before
+    // the index line makes the incident visible (one directory fsync per folder, not one per file).
+    for (const d of [dir, ...this.subdirs(dir)]) fsyncDirectory(d);
+    this.creating.delete(dir);
     this.appendIndex(record);
     return { id, dir };
   }
@@ -442,9 +456,14 @@ export class FsIncidentStore implements IncidentStore {
 
   /** Earlier incidents with fingerprint `fp` in index.jsonl: count, first/last time, links. */
   private seenBefore(fp: string): SeenBefore {
+    let seenCount = 0;
     let same: IndexEntry[] = [];
     try {
-      same = readIndex(this.dir).filter((e) => e.fingerprint === fp);
+      // The first and the newest EARLIER_LINKS of them, from the in-memory view (O(1) per incident).
+      const got = this.index.same(fp);
+      const newest = got.newest(EARLIER_LINKS + 1);
+      same = got.first !== null && newest[0]?.id !== got.first.id ? [got.first, ...newest] : newest;
+      seenCount = got.count;
     } catch (err) {
       this.logger.warn(`Cannot read ${indexPath(this.dir)}: ${(err as Error).message}`);
     }
@@ -459,11 +478,23 @@ export class FsIncidentStore implements IncidentStore {
     });
     const newest = same.slice(1).slice(-EARLIER_LINKS);
     return {
-      count: same.length,
+      count: seenCount,
       first_time: same[0]?.time ?? null,
       last_time: same[same.length - 1]?.time ?? null,
       earlier: [...same.slice(0, 1), ...newest].map(toLink),
     };
+  }
+
+  /** Subdirectories of a new incident folder (configs/, fix/, frames/), one level deep. */
+  private subdirs(dir: string): string[] {
+    try {
+      return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => path.join(dir, e.name));
+    } catch {
+      return [];
+    }
   }
 
   /** Create the folder with a non-recursive mkdir: whoever creates it owns the name. */
@@ -489,12 +520,17 @@ export class FsIncidentStore implements IncidentStore {
   }
 
   private async writeText(dir: string, rel: string, text: string): Promise<void> {
-    await writeFileAtomic(path.join(dir, rel), this.redact(text));
+    await writeFileAtomic(path.join(dir, rel), this.redact(text), 0o644, !this.creating.has(dir));
   }
 
   /** JSON is redacted value by value (see redact-value.ts), never as text. */
   private async writeJson(dir: string, rel: string, value: unknown): Promise<void> {
-    await writeFileAtomic(path.join(dir, rel), pretty(this.redactValue(value)));
+    await writeFileAtomic(
+      path.join(dir, rel),
+      pretty(this.redactValue(value)),
+      0o644,
+      !this.creating.has(dir),
+    );
   }
 
   private async copyConfigs(dir: string, sources: string[]): Promise<ConfigSnapshotNote[]> {
@@ -537,8 +573,10 @@ export class FsIncidentStore implements IncidentStore {
 
   /** incident.json, then report.md rendered from it. */
   private async writeRecord(dir: string, record: IncidentRecord): Promise<void> {
-    await writeFileAtomic(path.join(dir, "incident.json"), pretty(record));
-    await this.writeText(dir, "report.md", renderReport(record));
+    await Promise.all([
+      writeFileAtomic(path.join(dir, "incident.json"), pretty(record), 0o644, !this.creating.has(dir)),
+      this.writeText(dir, "report.md", renderReport(record)),
+    ]);
   }
 
   private appendIndex(record: IncidentRecord): void {

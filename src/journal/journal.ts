@@ -18,6 +18,7 @@ export type MonitorEvent =
   | "child_started"
   | "child_start_failed"
   | "child_adopted"
+  | "child_exit_recovered"
   | "child_exited"
   | "detection"
   | "detection_ignored"

@@ -197,6 +197,8 @@ export class MonitorContext {
   // --- the monitor itself ---
   /** finish() has begun: inputs are ignored from now on. */
   finishing = false;
+  /** Writes that overlap a restart (an outcome note); finish() waits for them. */
+  readonly background = new Set<Promise<unknown>>();
   /** finish() is done: queued decisions are dropped. */
   finished = false;
 
@@ -253,6 +255,17 @@ export class MonitorContext {
   }
 
   /** Record an incident's outcome (never throws). */
+  /**
+   * Record an outcome without holding up what follows (the restart): the incident folder itself
+   * was complete before; this only adds the outcome. Writes of one incident stay in order (the
+   * store queues them) and finish() waits for these.
+   */
+  recordInBackground(incident: IncidentRef | null, applied: AppliedOutcome): void {
+    const p = this.record(incident, applied);
+    this.background.add(p);
+    void p.finally(() => this.background.delete(p));
+  }
+
   async record(incident: IncidentRef | null, applied: AppliedOutcome): Promise<void> {
     if (!incident) return;
     try {

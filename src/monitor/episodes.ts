@@ -169,7 +169,8 @@ export class Episodes {
         m.notifyIncident(primary, null, incident, "(no action applied)");
         return;
       }
-      await m.record(incident, {
+      // The folder is complete; its outcome note is written while the restart proceeds.
+      m.recordInBackground(incident, {
         outcome: null,
         note: note ?? "No rule matched; the restart policy decides",
       });

@@ -17,7 +17,7 @@
 import * as os from "node:os";
 import { resolveDetectorName } from "../config/detector-names.ts";
 import type { ChildExit, Stream } from "../core/types.ts";
-import type { SupervisorSink } from "../supervisors/types.ts";
+import type { ChildRecord, SupervisorSink } from "../supervisors/types.ts";
 import { procStartTime } from "../util/proc.ts";
 import { Actions } from "./actions.ts";
 import { errMsg, MonitorContext, type MonitorDeps } from "./context.ts";
@@ -151,6 +151,7 @@ export class Monitor {
           return;
         }
         m.log.info(`the previous monitor's child (pid ${record.pid}) is no longer running`);
+        if (!adopted && (await this.recoverMissedExit(record))) return;
         s.child = null;
         s.child_running = false;
       }
@@ -175,6 +176,34 @@ export class Monitor {
       await m.parts.launching.launch("initial start");
     });
     return this.done;
+  }
+
+  /**
+   * The child ended while no monitor ran (issue 16 finding 4): when the backend still knows how (the
+   * local exit file), its unread output goes through the detectors and its exit is handled as the
+   * failure (or completion) it was: incident, counted, restart policy. True when that happened.
+   */
+  private async recoverMissedExit(record: ChildRecord): Promise<boolean> {
+    const m = this.m;
+    if (!m.sup.recoverExit) return false;
+    m.gen = record.generation;
+    m.childAlive = true;
+    m.deps.detectors.onChildStart(record.generation, record.startedAt);
+    let recovered = false;
+    try {
+      recovered = await m.sup.recoverExit(record);
+    } catch (err) {
+      m.log.error(`Cannot recover how the previous monitor's child ended: ${errMsg(err)}`);
+    }
+    if (!recovered) {
+      m.childAlive = false;
+      return false;
+    }
+    m.deps.journal.write("child_exit_recovered", { pid: record.pid, generation: record.generation });
+    m.log.info(
+      `the previous monitor's child (generation ${record.generation}) ended while no monitor was running; handling its exit now`,
+    );
+    return true;
   }
 
   /**
@@ -249,6 +278,9 @@ export class Monitor {
     } else {
       s.child = null;
     }
+    // The local backend's capture process stays across restarts; a stopping monitor lets it go.
+    if (phase !== "detached") await m.sup.close?.();
+    await Promise.all(m.background);
     m.after.flush(true);
     m.parts.signals.flushSeries();
     if (phase === "aborted") m.parts.verification.discardAll(reason);

@@ -62,6 +62,17 @@ export interface Supervisor {
   stop(reason: StopReason, graceSeconds: number): Promise<void>;
   /** Stop following without touching the child (the monitor is exiting and leaves it running). */
   detach(): Promise<void>;
+  /**
+   * After {@link adopt} resolved false: when the record's child ended while no monitor ran and the
+   * backend knows how (local: the exit file), deliver the lines it printed that nobody read and its
+   * exit to the sink, and resolve true. Resolves false when nothing is known.
+   */
+  recoverExit?(record: ChildRecord): Promise<boolean>;
+  /**
+   * Release what the backend keeps between generations (local: the serving capture process). The
+   * monitor calls it when it stops; a backend without such state need not implement it.
+   */
+  close?(): Promise<void>;
   /** The current child's record (its log offset moves as lines are read), or null. */
   record(): ChildRecord | null;
   /** True while a child of this supervisor is alive. */

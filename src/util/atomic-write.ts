@@ -62,6 +62,8 @@ export async function writeFileAtomic(
   target: string,
   data: string | Uint8Array,
   mode = 0o644,
+  /** `false` when the caller fsyncs the directory once after several writes (see {@link fsyncDirectory}). */
+  syncDir = true,
 ): Promise<void> {
   const fsp = fs.promises;
   await fsp.mkdir(path.dirname(target), { recursive: true });
@@ -79,5 +81,10 @@ export async function writeFileAtomic(
     await fsp.rm(tmp, { force: true });
     throw err;
   }
-  fsyncDir(path.dirname(target));
+  if (syncDir) fsyncDir(path.dirname(target));
+}
+
+/** Make the renames done in `dir` durable (after writes with `syncDir` false). */
+export function fsyncDirectory(dir: string): void {
+  fsyncDir(dir);
 }

@@ -1,5 +1,5 @@
 /* The crash-loop job of the restart-latency benchmark: append the wall-clock start time in
- * nanoseconds to the file named by $START_LOG (one line per start), then exit 1 at once. */
+ * nanoseconds to the file named by $START_LOG (one line per start), print one line, then exit 1. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,5 +20,9 @@ int main(void) {
       close(fd);
     }
   }
+  /* One line of output, as a crashing program prints its error: supervisord only wakes up for a
+   * child's exit when an output pipe closes (Python retries its poll() on SIGCHLD, so a silent
+   * child's exit waits for the 1 s poll timeout there). */
+  fputs("crash: exiting with code 1\n", stdout);
   return 1;
 }

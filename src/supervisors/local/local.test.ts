@@ -117,6 +117,42 @@ describe("output and exits", () => {
     expect(log.at(-1)).toBe("");
   });
 
+  test("a flood the monitor cannot keep up with loses no line: the dropped ones are read from process.log", async () => {
+    const N = 400_000;
+    const { sup, sink, logger } = make({ processLogMaxBytes: 8 * 1024 * 1024, processLogBackups: 9 });
+    let stalled = false;
+    const line = sink.line.bind(sink);
+    sink.line = (text, stream, generation) => {
+      if (!stalled) {
+        // The monitor is busy for a while (a slow incident, a loaded machine): the shim's queue fills.
+        stalled = true;
+        const until = Date.now() + 3000;
+        while (Date.now() < until) {}
+      }
+      line(text, stream, generation);
+    };
+    // About 20 MB of 50-byte lines, flat out, then a failure line and exit 3.
+    await startTracked(
+      sup,
+      spec(
+        `seq 1 ${N} | sed 's/^/flood line with some padding to fifty bytes /'; echo 'FATAL: the failure line'; exit 3`,
+      ),
+    );
+    await waitFor(() => sink.exits.length === 1, 120_000);
+    expect(
+      logger.lines.some((l) => l.includes("reading them and the rest of this generation from process.log")),
+    ).toBe(true);
+    const texts = sink.texts();
+    const numbers = texts
+      .filter((t) => t.startsWith("flood line"))
+      .map((t) => Number(t.slice(t.lastIndexOf(" ") + 1)));
+    expect(numbers.length).toBe(N);
+    expect(numbers.every((n, i) => n === i + 1)).toBe(true);
+    expect(texts.at(-1)).toBe("FATAL: the failure line");
+    expect(sink.exits[0]).toMatchObject({ code: 3, exitClass: "failure" });
+    expect(sink.linesAtExit).toEqual([texts.length]);
+  }, 180_000);
+
   test("exit codes and signal deaths are classified", async () => {
     const cases: [string, Partial<ChildExit>][] = [
       ["exit 3", { code: 3, signal: null, exitClass: "failure" }],
@@ -228,9 +264,31 @@ describe("stop", () => {
     await sup.stop("restart", 0.3);
     expect(sink.exits).toHaveLength(1);
     expect(sink.exits[0]).toMatchObject({ exitClass: "stopped", signal: "SIGKILL", code: 137 });
+    // A restart keeps the serving capture process (it leads the group) and nothing else of the job.
+    expect(groupMembers(rec.pgid!)).toEqual([rec.pgid!]);
+    await sup.close();
     expect(groupMembers(rec.pgid!)).toEqual([]);
     expect(pidAlive(rec.pgid!)).toBe(false);
     expect(logger.lines.some((l) => l.includes("did not stop within 0.3s"))).toBe(true);
+  });
+
+  test("a daemon that escaped the group (double fork + setsid) is reported by pid and command and ended", async () => {
+    const { sup, sink, logger } = make();
+    const pidFile = path.join(dir, "daemon.pid");
+    await startTracked(
+      sup,
+      spec(
+        `setsid -f sh -c 'echo $$ > ${pidFile}; exec sleep 1000'; while [ ! -s ${pidFile} ]; do sleep 0.02; done; echo up`,
+      ),
+    );
+    await waitFor(() => sink.exits.length === 1, 20_000);
+    const daemon = Number(fs.readFileSync(pidFile, "utf8"));
+    expect(daemon).toBeGreaterThan(1);
+    const warning = logger.lines.find((l) => l.includes("escaped the process group"));
+    expect(warning).toContain(`${daemon} (sleep 1000)`);
+    expect(pidAlive(daemon)).toBe(false);
+    expect(sink.exits[0]).toMatchObject({ code: 0, exitClass: "success" });
+    await sup.close();
   });
 
   test("a shim killed from outside: exit `unknown`, the child is not left behind, banner appended", async () => {
@@ -404,14 +462,57 @@ await Bun.sleep(1e9);
     expect(second.sink.exits[0]!.exitClass).toBe("success");
   }, 30_000);
 
+  test("adopt past more rotations than backups: a reused inode is not taken for the file read last; the loss is said", async () => {
+    const first = make({ processLogMaxBytes: 400, processLogBackups: 2 });
+    const go = path.join(dir, "go");
+    const end = path.join(dir, "end");
+    await startTracked(
+      first.sup,
+      spec(
+        `echo a; while [ ! -e ${go} ]; do sleep 0.02; done; ` +
+          `i=0; while [ $i -lt 200 ]; do echo b-$i-padding-to-make-many-more-rotations-than-backups; i=$((i+1)); done; ` +
+          `while [ ! -e ${end} ]; do sleep 0.02; done`,
+      ),
+    );
+    await waitFor(() => first.sink.lines.length === 1);
+    await first.sup.detach();
+    const rec = first.sup.record()!;
+    expect(typeof rec.details["logBirth"]).toBe("number");
+    fs.writeFileSync(go, "");
+    const logFile = first.logFile;
+    const kept = [`${logFile}.2`, `${logFile}.1`, logFile];
+    await waitFor(() => fs.existsSync(logFile) && fs.readFileSync(logFile, "utf8").includes("b-199-"));
+    // ext4 hands the recorded inode number to a newer file: here, the current process.log.
+    rec.details["logIno"] = fs.statSync(logFile).ino;
+    const unread = kept.flatMap((f) =>
+      fs
+        .readFileSync(f, "utf8")
+        .split("\n")
+        .filter((l) => l !== "" && !l.startsWith("===== autosentry: ")),
+    );
+
+    const second = make({ processLogMaxBytes: 400, processLogBackups: 2 });
+    expect(await second.sup.adopt(rec)).toBe(true);
+    expect(unread[0]).not.toBe("a"); // the file read last is gone
+    await waitFor(() => second.sink.texts().at(-1)?.startsWith("b-199-") === true);
+    expect(second.logger.lines.some((l) => l.includes("rotated away unread"))).toBe(true);
+    // Everything still kept is read, in order, from the oldest backup on.
+    expect(second.sink.texts()).toEqual(unread);
+    fs.writeFileSync(end, "");
+    await waitFor(() => second.sink.exits.length === 1);
+  }, 30_000);
+
   test("adopting a finished child resolves false", async () => {
     const { sup, sink } = make();
     await startTracked(sup, spec("echo x; sleep 0.3"));
     await waitFor(() => sink.lines.length === 1);
     const rec = sup.record()!;
     await waitFor(() => sink.exits.length === 1);
-    await waitFor(() => !pidAlive(rec.pgid!));
     const other = make();
+    // The serving capture process may outlive the child: the child being gone is what counts.
+    expect(await other.sup.adopt(rec)).toBe(false);
+    await sup.close();
+    await waitFor(() => !pidAlive(rec.pgid!));
     expect(await other.sup.adopt(rec)).toBe(false);
     expect(other.sup.running()).toBe(false);
     expect(other.sink.exits).toEqual([]);

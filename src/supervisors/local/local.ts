@@ -30,10 +30,11 @@ import { selfImageCommand } from "../../util/self-command.ts";
 import { type Follower, followFile } from "../../util/tail.ts";
 import type { ChildRecord, LaunchSpec, StopReason, Supervisor, SupervisorSink } from "../types.ts";
 import {
+  type GenerationRequest,
   isBanner,
   parseShimExit,
   type ShimExit,
-  shimArgs,
+  serveArgs,
   stopBanner,
   TAG_DROPPED,
   TAG_EXIT,
@@ -77,10 +78,27 @@ interface Generation {
   exitFile: string;
   logPath: string;
   logIno: number;
+  /**
+   * Birth time (ms) of the file `logIno` named, 0 when unknown. ext4 reuses inode numbers, so an
+   * inode alone may name a newer file after enough rotations (issue 16 finding 6).
+   */
+  logBirth?: number;
+  /** The inode logBirth was read for. */
+  logBirthIno?: number;
   logOffset: number;
   startedAt: number;
   proc: Bun.Subprocess | null;
-  reader: { cancel(): Promise<void> } | null;
+  /** Called on the `P` frame. */
+  onStarted?: () => void;
+  /** start() has not returned yet: an exit that arrives now waits until it has. */
+  starting?: boolean;
+  /** The `X` frame that arrived while starting (delivered right after start() returned). */
+  earlyExit?: { exit: ShimExit | null };
+  /**
+   * Set once the shim dropped frames (a flood the monitor could not keep up with): from then on this
+   * generation's lines are read from process.log (from the last offset received), frames ignored.
+   */
+  catchUp?: Promise<void>;
   follower: Follower | null;
   poll: ReturnType<typeof setInterval> | null;
   checking: boolean;
@@ -93,6 +111,27 @@ interface Generation {
   delivered: boolean;
   exited: Promise<void>;
   resolveExited: () => void;
+}
+
+/**
+ * The serving capture process (`__shim --serve`): started once and kept across generations, so a
+ * restart costs a request line instead of a runtime start. It leads the process group every
+ * generation runs in.
+ */
+interface Shim {
+  proc: Bun.Subprocess<"pipe", "pipe", number>;
+  pid: number;
+  start: string | null;
+  /** The generation it runs now (frames go to it), or null between generations. */
+  gen: Generation | null;
+  /** Resolves when its stdout closed and the process is gone. */
+  ended: Promise<void>;
+  alive: boolean;
+  /** Called on an `F` frame: the requested child could not be started. */
+  onFail: ((why: string) => void) | null;
+  reader?: { cancel(): Promise<void> };
+  /** The monitor let go of it (detach): its frames are no longer read. */
+  detached?: boolean;
 }
 
 function message(err: unknown): string {
@@ -151,6 +190,8 @@ type GenerationIdentity = Pick<
   | "exitFile"
   | "logPath"
   | "logIno"
+  | "logBirth"
+  | "logBirthIno"
   | "logOffset"
   | "startedAt"
   | "proc"
@@ -164,7 +205,6 @@ function newGeneration(id: GenerationIdentity): Generation {
   });
   return {
     ...id,
-    reader: null,
     follower: null,
     poll: null,
     checking: false,
@@ -178,10 +218,17 @@ function newGeneration(id: GenerationIdentity): Generation {
   };
 }
 
+/**
+ * How to start the capture shim. The compiled binary runs its own image through /proc/self/exe: a
+ * running monitor keeps starting the shim it was built with even after `autosentry update` replaced
+ * the file on disk (the old inode stays reachable through the running process).
+ */
+
 export class LocalSupervisor implements Supervisor {
   readonly kind = "local" as const;
   readonly capabilities = { restart: true, stop: true };
   private cur: Generation | null = null;
+  private shim: Shim | null = null;
   private readonly self: string[];
 
   constructor(private readonly opts: LocalSupervisorOptions) {
@@ -208,137 +255,214 @@ export class LocalSupervisor implements Supervisor {
     if (!cwdOk) throw new Error(`Cannot start ${argv0}: working directory not found: ${spec.cwd}`);
 
     const runDir = path.resolve(this.opts.runDir);
-    fs.mkdirSync(runDir, { recursive: true });
-    fs.mkdirSync(path.dirname(this.logPath), { recursive: true });
     const exitFile = path.join(runDir, `exit-${spec.generation}.json`);
     fs.rmSync(exitFile, { force: true });
-    const cmd = [
-      ...this.self,
-      "__shim",
-      ...shimArgs({
-        generation: spec.generation,
-        logPath: this.logPath,
-        exitFile,
-        maxLineLength: this.opts.maxLineLength,
-        logMaxBytes: this.opts.processLogMaxBytes,
-        logBackups: this.opts.processLogBackups,
-        argv: spec.argv,
-      }),
-    ];
-
-    const shimLog = path.join(runDir, "shim.log");
-    const errFd = fs.openSync(shimLog, "a");
-    let proc: Bun.Subprocess<"ignore", "pipe", number>;
-    try {
-      proc = Bun.spawn(cmd, {
-        cwd: spec.cwd,
-        env: spec.env,
-        stdin: "ignore",
-        stdout: "pipe",
-        stderr: errFd,
-        detached: true,
-        // The shim may be exec'd through /proc/<pid>/exe (see selfImageCommand); show the real name.
-        argv0: this.self[0] === process.execPath ? undefined : process.execPath,
-      });
-    } catch (err) {
-      throw new Error(
-        `Cannot start ${argv0}: cannot run the capture shim (${this.self[0]}): ${message(err)}`,
-      );
-    } finally {
-      fs.closeSync(errFd);
-    }
+    const shim = this.liveShim() ?? this.spawnShim(spec);
 
     const g = newGeneration({
       generation: spec.generation,
       mode: "pipe",
       argv0,
-      shimPid: proc.pid,
-      shimStart: procStartTime(proc.pid),
+      shimPid: shim.pid,
+      shimStart: shim.start,
       childPid: null,
       exitFile,
       logPath: this.logPath,
       logIno: 0,
       logOffset: 0,
       startedAt: Date.now(),
-      proc,
+      proc: shim.proc,
     });
+    g.starting = true;
     this.cur = g;
+    shim.gen = g;
 
     let started!: () => void;
     const startedP = new Promise<void>((r) => {
       started = r;
     });
-    const pumped = this.pump(g, proc.stdout, started);
+    g.onStarted = started;
+    let failed!: (why: string) => void;
+    const failedP = new Promise<string>((r) => {
+      failed = r;
+    });
+    shim.onFail = failed;
+    const request: GenerationRequest = {
+      generation: spec.generation,
+      argv: spec.argv,
+      cwd: spec.cwd,
+      env: spec.env,
+      exitFile,
+    };
+    try {
+      shim.proc.stdin.write(`${JSON.stringify(request)}\n`);
+      shim.proc.stdin.flush();
+    } catch {
+      // The shim is going away; its end is reported below.
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const outcome = await Promise.race([
       startedP.then(() => "started" as const),
-      pumped.then(() => "ended" as const),
+      failedP.then(() => "failed" as const),
+      shim.ended.then(() => "ended" as const),
       new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), START_TIMEOUT_MS);
       }),
     ]);
     clearTimeout(timer);
+    shim.onFail = null;
+    g.starting = false;
     if (outcome === "started") {
       logger.info(
         `Started generation ${g.generation}: ${spec.argv.join(" ")} (pid ${g.childPid}, capture shim pid ${g.shimPid})`,
       );
-      return this.record()!;
+      const rec = this.recordOf(g);
+      // A child that exited at once: its exit reaches the sink after the caller has the start.
+      const early = g.earlyExit;
+      if (early !== undefined) setTimeout(() => this.deliver(g, early.exit), 0);
+      return rec;
     }
     this.cur = null;
+    shim.gen = null;
+    if (outcome === "failed") throw new Error(`Cannot start ${argv0}: ${g.failure}`);
     if (outcome === "timeout") {
       await killGroupGracefully(g.shimPid, 1000);
       throw new Error(`Cannot start ${argv0}: the capture shim did not report a start within 30 s`);
     }
-    await proc.exited;
-    if (g.failure !== null) throw new Error(`Cannot start ${argv0}: ${g.failure}`);
+    await shim.proc.exited;
     let tail = "";
+    const shimLog = path.join(runDir, "shim.log");
     try {
       tail = fs.readFileSync(shimLog, "utf8").trim().split("\n").slice(-3).join(" | ");
     } catch {}
     throw new Error(
-      `Cannot start ${argv0}: the capture shim exited with code ${proc.exitCode ?? proc.signalCode}` +
+      `Cannot start ${argv0}: the capture shim exited with code ${shim.proc.exitCode ?? shim.proc.signalCode}` +
         (tail ? ` (${shimLog}: ${tail})` : ""),
     );
   }
 
-  /** Read frames until the shim's stdout closes, then deliver the exit. */
-  private async pump(g: Generation, stream: ReadableStream<Uint8Array>, started: () => void): Promise<void> {
+  /** The serving shim if it is still there to take a request. */
+  private liveShim(): Shim | null {
+    const sh = this.shim;
+    if (sh === null || !sh.alive || sh.gen !== null) return null;
+    return sh;
+  }
+
+  /** Start the serving capture process, in a session of its own (it leads the children's group). */
+  private spawnShim(spec: LaunchSpec): Shim {
+    const runDir = path.resolve(this.opts.runDir);
+    fs.mkdirSync(runDir, { recursive: true });
+    fs.mkdirSync(path.dirname(this.logPath), { recursive: true });
+    const cmd = [
+      ...this.self,
+      "__shim",
+      ...serveArgs({
+        logPath: this.logPath,
+        maxLineLength: this.opts.maxLineLength,
+        logMaxBytes: this.opts.processLogMaxBytes,
+        logBackups: this.opts.processLogBackups,
+      }),
+    ];
+    const shimLog = path.join(runDir, "shim.log");
+    const errFd = fs.openSync(shimLog, "a");
+    let proc: Bun.Subprocess<"pipe", "pipe", number>;
+    try {
+      proc = Bun.spawn(cmd, {
+        cwd: spec.cwd,
+        env: spec.env,
+        stdin: "pipe",
+        stdout: "pipe",
+        stderr: errFd,
+        detached: true,
+        // The shim may be exec'd through /proc/self/exe (see selfImageCommand); show the real name.
+        argv0: this.self[0] === process.execPath ? undefined : process.execPath,
+      });
+    } catch (err) {
+      throw new Error(
+        `Cannot start ${spec.argv[0]}: cannot run the capture shim (${this.self[0]}): ${message(err)}`,
+      );
+    } finally {
+      fs.closeSync(errFd);
+    }
+    const sh: Shim = {
+      proc,
+      pid: proc.pid,
+      start: procStartTime(proc.pid),
+      gen: null,
+      ended: Promise.resolve(),
+      alive: true,
+      onFail: null,
+    };
+    sh.ended = this.pump(sh, proc.stdout);
+    this.shim = sh;
+    return sh;
+  }
+
+  /**
+   * Read the serving shim's frames until its stdout closes; each generation's frames go to it and
+   * its `X` frame delivers its exit. When the shim ends in the middle of a generation, the exit file
+   * (or nothing: `unknown`) is what that generation gets.
+   */
+  private async pump(sh: Shim, stream: ReadableStream<Uint8Array>): Promise<void> {
     const { sink, logger } = this.opts;
-    const gen = g.generation;
     const reader = stream.getReader();
-    g.reader = reader;
+    sh.reader = reader;
     const decoder = new TextDecoder("utf-8");
     // Frames are bounded by the shim; the bound here only guards against a misbehaving shim.
     const splitter = new LineSplitter(Math.max(this.opts.maxLineLength, 4096) + 1 + LINE_CUT_MARKER.length);
     const onFrame = (f: string): void => {
+      const g = sh.gen;
+      const gen = g?.generation ?? 0;
       try {
         switch (f.charCodeAt(0)) {
           case TAG_STDOUT:
-            sink.line(f.slice(1), "stdout", gen);
+            if (g !== null && !g.detached && g.catchUp === undefined) sink.line(f.slice(1), "stdout", gen);
             break;
           case TAG_STDERR:
-            sink.line(f.slice(1), "stderr", gen);
+            if (g !== null && !g.detached && g.catchUp === undefined) sink.line(f.slice(1), "stderr", gen);
             break;
           case TAG_OFFSET: {
+            if (g === null || g.catchUp !== undefined) break;
             const colon = f.indexOf(":");
             g.logIno = Number(f.slice(1, colon));
             g.logOffset = Number(f.slice(colon + 1));
             break;
           }
           case TAG_PID:
+            if (g === null) break;
             g.childPid = Number(f.slice(1));
-            started();
+            g.onStarted?.();
             break;
-          case TAG_EXIT:
-            g.shimExit = parseShimExit(f.slice(1));
+          case TAG_EXIT: {
+            if (g === null) break;
+            const exit = parseShimExit(f.slice(1));
+            g.shimExit = exit;
+            sh.gen = null;
+            const mine = exit !== null && exit.generation === gen ? exit : null;
+            if (g.catchUp !== undefined) {
+              // Every line is in process.log before the X frame is sent: read to its end, then deliver.
+              const caught = g.catchUp;
+              void caught
+                .then(() => g.follower?.stop(true))
+                .then(() => {
+                  if (!g.detached) this.deliver(g, mine);
+                });
+            } else if (g.starting) g.earlyExit = { exit: mine };
+            else if (!g.detached) this.deliver(g, mine);
             break;
+          }
           case TAG_FAIL:
-            g.failure = f.slice(1);
+            if (g !== null) g.failure = f.slice(1);
+            sh.onFail?.(f.slice(1));
             break;
           case TAG_DROPPED:
-            logger.warn(
-              `${f.slice(1)} lines of generation ${gen} were not forwarded (the monitor fell behind); process.log has them`,
-            );
+            if (g !== null && g.catchUp === undefined && !g.detached) {
+              logger.warn(
+                `${f.slice(1)} lines of generation ${gen} were not forwarded (the monitor fell behind); ` +
+                  "reading them and the rest of this generation from process.log",
+              );
+              g.catchUp = this.followFromLog(g);
+            }
             break;
           case TAG_WARN:
             logger.warn(`capture shim (generation ${gen}): ${f.slice(1)}`);
@@ -355,33 +479,86 @@ export class LocalSupervisor implements Supervisor {
         splitter.push(decoder.decode(value, { stream: true }), onFrame);
       }
     } catch {
-      // Cancelled by detach().
+      // Cancelled by detach() or close().
     }
-    if (g.detached) return;
+    if (sh.detached) return;
     splitter.push(decoder.decode(), onFrame);
     splitter.end(onFrame);
-    await g.proc!.exited;
-    if (g.childPid === null || g.detached) return;
-    let exit = g.shimExit ?? readExitFile(g.exitFile);
-    if (exit !== null && exit.generation !== gen) exit = null;
-    let detail: string | undefined;
-    if (g.shimExit === null) {
-      detail =
-        exit === null
-          ? `capture shim ended (${g.proc!.signalCode ?? `code ${g.proc!.exitCode}`}) without recording the exit`
-          : "capture shim ended after writing the exit file";
-      // A signal sent to the whole group (`kill -KILL -PGID`, the OOM killer's cgroup kill) ends
-      // the shim and the child together: the shim died of it and nobody of the group is left, so
-      // the child died of the same signal. Reported as that signal, not as exit "unknown"
-      // (issue 16, finding 11).
-      const sig = typeof g.proc!.signalCode === "string" ? g.proc!.signalCode : null;
-      if (exit === null && sig && g.childPid !== null && (await this.groupEmptiesSoon(g))) {
-        exit = { generation: gen, pid: g.childPid, code: null, signal: sig, at: Date.now(), leftovers: 0 };
-        detail = `capture shim and child ended by ${sig} together (a signal to the whole process group)`;
-      }
-      await this.cleanUpAfterShim(g, exit);
+    await sh.proc.exited;
+    sh.alive = false;
+    if (this.shim === sh) this.shim = null;
+    const g = sh.gen;
+    sh.gen = null;
+    if (g === null || g.childPid === null || g.detached || g.delivered) return;
+    let exit = readExitFile(g.exitFile);
+    if (exit !== null && exit.generation !== g.generation) exit = null;
+    let detail =
+      exit === null
+        ? `capture shim ended (${sh.proc.signalCode ?? `code ${sh.proc.exitCode}`}) without recording the exit`
+        : "capture shim ended after writing the exit file";
+    // A signal sent to the whole group (`kill -KILL -PGID`, the OOM killer's cgroup kill) ends
+    // the shim and the child together: the shim died of it and nobody of the group is left, so
+    // the child died of the same signal. Reported as that signal, not as exit "unknown"
+    // (issue 16, finding 11).
+    const sig = typeof sh.proc.signalCode === "string" ? sh.proc.signalCode : null;
+    if (exit === null && sig && (await this.groupEmptiesSoon(g))) {
+      exit = {
+        generation: g.generation,
+        pid: g.childPid,
+        code: null,
+        signal: sig,
+        at: Date.now(),
+        leftovers: 0,
+      };
+      detail = `capture shim and child ended by ${sig} together (a signal to the whole process group)`;
     }
+    await this.cleanUpAfterShim(g, exit);
     this.deliver(g, exit, detail);
+  }
+
+  /**
+   * Read generation `g` from process.log from the last offset the frames reported (issue 16
+   * finding 2: a flood never costs a line, only latency). Rotations in between are followed.
+   */
+  private async followFromLog(g: Generation): Promise<void> {
+    const { sink, logger } = this.opts;
+    const onLine = (text: string): void => {
+      if (isBanner(text) || g.detached) return;
+      try {
+        sink.line(text, "log", g.generation);
+      } catch (err) {
+        logger.error(`Supervisor sink failed on a line of generation ${g.generation}: ${message(err)}`);
+      }
+    };
+    const from = await this.catchUpRotated(g, onLine);
+    g.follower = followFile(g.logPath, {
+      ...from,
+      maxLineLength: this.opts.maxLineLength,
+      onLine,
+      pollMs: 100,
+      onError: (err) => logger.warn(`Reading ${g.logPath}: ${err.message}`),
+    });
+  }
+
+  /**
+   * Let the serving shim go: it exits once it has no generation to run (at once when idle). Called
+   * when the monitor stops; a restart keeps it.
+   */
+  async close(): Promise<void> {
+    const sh = this.shim;
+    if (sh === null) return;
+    this.shim = null;
+    try {
+      sh.proc.stdin.end();
+    } catch {}
+    if (sh.gen === null && !(await within(sh.ended, SHIM_EXIT_WAIT_MS))) {
+      if (pidAlive(sh.pid) && procStartTime(sh.pid) === sh.start) {
+        try {
+          process.kill(sh.pid, "SIGKILL");
+        } catch {}
+      }
+      await within(sh.ended, SHIM_EXIT_WAIT_MS);
+    }
   }
 
   /** The shim is gone without its last words: finish the log and make sure its group is gone. */
@@ -443,6 +620,28 @@ export class LocalSupervisor implements Supervisor {
       logger.error(`Supervisor sink failed on the exit of generation ${g.generation}: ${message(err)}`);
     }
     g.resolveExited();
+  }
+
+  /** Birth time of the file `g.logIno` names (looked up once per inode). */
+  private birthOf(g: Generation): number {
+    if (g.logIno === 0) return 0;
+    if (g.logBirth && g.logBirthIno === g.logIno) return g.logBirth;
+    try {
+      const st = fs.statSync(g.logPath);
+      if (st.ino === g.logIno) {
+        g.logBirth = st.birthtimeMs;
+        g.logBirthIno = g.logIno;
+        return g.logBirth;
+      }
+    } catch {}
+    return 0;
+  }
+
+  /** The generation's child is alive and still the shim's child (a serving shim outlives it). */
+  private childOfShim(g: Generation): boolean {
+    if (g.childPid === null) return true;
+    const st = readProcStat(g.childPid);
+    return st !== null && st.state !== "Z" && st.state !== "X" && st.ppid === g.shimPid;
   }
 
   /** The shim is alive and is the process we recorded (not a reused pid). */
@@ -543,14 +742,23 @@ export class LocalSupervisor implements Supervisor {
       if (!(await within(g.exited, SHIM_EXIT_WAIT_MS)) && this.shimAlive(g))
         logger.error(`Capture shim ${g.shimPid} survived SIGKILL`);
     }
-    if (this.groupIsOurs(g) && groupMembers(g.shimPid).length > 0) {
-      signalGroup(g.shimPid, "SIGKILL");
+    // Members other than the serving shim (which stays for the next generation) must be gone.
+    const others = (): number[] =>
+      groupMembers(g.shimPid).filter((p) => p !== g.shimPid || !this.shimAlive(g));
+    if (this.groupIsOurs(g) && others().length > 0) {
+      for (const p of others()) {
+        try {
+          process.kill(p, "SIGKILL");
+        } catch {}
+      }
+      if (!this.shimAlive(g)) signalGroup(g.shimPid, "SIGKILL");
       const end = Date.now() + 5000;
-      while (groupMembers(g.shimPid).length > 0 && Date.now() < end) await Bun.sleep(50);
-      const left = groupMembers(g.shimPid);
+      while (others().length > 0 && Date.now() < end) await Bun.sleep(50);
+      const left = others();
       if (left.length > 0)
         logger.error(`Processes survived SIGKILL in group ${g.shimPid}: ${left.join(", ")}`);
     }
+    if (reason !== "restart") await this.close();
   }
 
   async adopt(record: ChildRecord): Promise<boolean> {
@@ -577,13 +785,14 @@ export class LocalSupervisor implements Supervisor {
       exitFile,
       logPath: record.logPath ?? this.logPath,
       logIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
+      logBirth: typeof d["logBirth"] === "number" ? d["logBirth"] : 0,
+      logBirthIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
       logOffset: record.logOffset,
       startedAt: record.startedAt,
       proc: null,
     });
-    const shimGone = !this.shimAlive(g);
-    if (shimGone) {
-      // The shim is gone. If it was killed, its child may still run unobserved: do not leave it.
+    if (!this.shimAlive(g) || !this.childOfShim(g)) {
+      // The shim is gone (or it lives on, serving, but this generation's child is gone). If it was killed, its child may still run unobserved: do not leave it.
       if (this.groupIsOurs(g) && groupMembers(shimPid).length > 0) {
         logger.warn(
           `Generation ${g.generation}: capture shim ${shimPid} is gone but its group is not; killing it`,
@@ -634,23 +843,41 @@ export class LocalSupervisor implements Supervisor {
     g: Generation,
     onLine: (text: string) => void,
   ): Promise<{ fromOffset: number; expectIno?: number }> {
-    let ino: number | null = null;
-    try {
-      ino = fs.statSync(g.logPath).ino;
-    } catch {}
-    if (g.logIno === 0 || ino === g.logIno)
+    // The file read last is the one with the recorded inode AND birth time (when recorded).
+    const same = (file: string): boolean => {
+      try {
+        const st = fs.statSync(file);
+        const birthKnown = !!g.logBirth && g.logBirthIno === g.logIno;
+        return st.ino === g.logIno && (!birthKnown || st.birthtimeMs === g.logBirth);
+      } catch {
+        return false;
+      }
+    };
+    if (g.logIno === 0 || same(g.logPath))
       return { fromOffset: g.logOffset, expectIno: g.logIno || undefined };
     let found = 0;
     for (let i = 1; i <= this.opts.processLogBackups; i++) {
-      try {
-        if (fs.statSync(`${g.logPath}.${i}`).ino === g.logIno) {
-          found = i;
-          break;
-        }
-      } catch {}
+      if (same(`${g.logPath}.${i}`)) {
+        found = i;
+        break;
+      }
     }
     if (found === 0) {
-      this.opts.logger.warn(`${g.logPath} was rotated past the recorded offset; some lines were not seen`);
+      this.opts.logger.warn(
+        `${g.logPath} was rotated more often than it keeps backups (${this.opts.processLogBackups}) since ` +
+          `the recorded offset: the lines between were rotated away unread; reading on from the oldest kept file`,
+      );
+      // Everything still kept is unread: the backups, oldest first, then the current file.
+      for (let i = this.opts.processLogBackups; i >= 1; i--) {
+        if (!fs.existsSync(`${g.logPath}.${i}`)) continue;
+        const f = followFile(`${g.logPath}.${i}`, {
+          fromOffset: 0,
+          maxLineLength: this.opts.maxLineLength,
+          onLine,
+          pollMs: 60_000,
+        });
+        await f.stop(true);
+      }
       return { fromOffset: 0 };
     }
     for (let i = found; i >= 1; i--) {
@@ -666,8 +893,81 @@ export class LocalSupervisor implements Supervisor {
     return { fromOffset: 0 };
   }
 
+  /**
+   * The child of `record` ended while no monitor was watching (issue 16 finding 4): read the lines
+   * of process.log the last monitor had not read (through rotations, see catchUpRotated) and the
+   * exit file, and deliver both to the sink as if they had been watched: the failure is handled
+   * like any other (incident, counted). False, with nothing delivered, when no exit file for that
+   * generation exists (then nobody knows how it ended).
+   */
+  async recoverExit(record: ChildRecord): Promise<boolean> {
+    if (record.kind !== "local" || this.running()) return false;
+    const d = record.details;
+    const exitFile = typeof d["exitFile"] === "string" ? d["exitFile"] : null;
+    const shimPid = typeof d["shimPid"] === "number" ? d["shimPid"] : 0;
+    const shimStart = typeof d["shimStart"] === "string" ? d["shimStart"] : null;
+    if (exitFile === null) return false;
+    // A capture process that is still finishing (draining, writing the exit file) is given a moment.
+    const end = Date.now() + SHIM_EXIT_WAIT_MS;
+    while (
+      readExitFile(exitFile) === null &&
+      shimPid > 1 &&
+      pidAlive(shimPid) &&
+      procStartTime(shimPid) === shimStart &&
+      Date.now() < end
+    ) {
+      await Bun.sleep(20);
+    }
+    const exit = readExitFile(exitFile);
+    if (exit === null || exit.generation !== record.generation) return false;
+    const g = newGeneration({
+      generation: record.generation,
+      mode: "follow",
+      argv0: "",
+      shimPid,
+      shimStart,
+      childPid: record.pid,
+      exitFile,
+      logPath: record.logPath ?? this.logPath,
+      logIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
+      logBirth: typeof d["logBirth"] === "number" ? d["logBirth"] : 0,
+      logBirthIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
+      logOffset: record.logOffset,
+      startedAt: record.startedAt,
+      proc: null,
+    });
+    const { sink, logger } = this.opts;
+    let lines = 0;
+    const onLine = (text: string): void => {
+      if (isBanner(text)) return;
+      lines++;
+      try {
+        sink.line(text, "log", g.generation);
+      } catch (err) {
+        logger.error(`Supervisor sink failed on a line of generation ${g.generation}: ${message(err)}`);
+      }
+    };
+    const from = await this.catchUpRotated(g, onLine);
+    const f = followFile(g.logPath, {
+      ...from,
+      maxLineLength: this.opts.maxLineLength,
+      onLine,
+      pollMs: 60_000,
+    });
+    await f.stop(true);
+    logger.warn(
+      `Generation ${g.generation} ended while no monitor was running (exit file ${exitFile}); ` +
+        `${lines} unread line(s) of ${g.logPath} read, its exit handled now`,
+    );
+    this.deliver(g, exit, "ended while no monitor was running");
+    return true;
+  }
+
   private async checkAdopted(g: Generation): Promise<void> {
-    if (g.checking || g.delivered || g.detached || this.shimAlive(g)) return;
+    if (g.checking || g.delivered || g.detached) return;
+    // Done when the shim is gone, or when it recorded this generation's exit (a serving shim of a
+    // monitor that died exits right after; one that serves on must not keep us waiting).
+    if (this.shimAlive(g) && readExitFile(g.exitFile)?.generation !== g.generation) return;
     g.checking = true;
     if (g.poll !== null) clearInterval(g.poll);
     g.poll = null;
@@ -681,7 +981,10 @@ export class LocalSupervisor implements Supervisor {
 
   async detach(): Promise<void> {
     const g = this.cur;
-    if (g === null || g.delivered || g.detached) return;
+    if (g === null || g.delivered || g.detached) {
+      await this.close();
+      return;
+    }
     g.detached = true;
     if (g.poll !== null) clearInterval(g.poll);
     g.poll = null;
@@ -691,8 +994,17 @@ export class LocalSupervisor implements Supervisor {
       if (o.ino !== 0) g.logIno = o.ino;
       g.logOffset = o.offset;
     }
-    if (g.reader !== null) await g.reader.cancel().catch(() => {});
-    g.proc?.unref();
+    const sh = this.shim;
+    if (sh !== null && sh.gen === g) {
+      // The shim finishes this generation on its own (stdin closed: no further one) and exits.
+      this.shim = null;
+      sh.detached = true;
+      try {
+        sh.proc.stdin.end();
+      } catch {}
+      if (sh.reader) await sh.reader.cancel().catch(() => {});
+      sh.proc.unref();
+    }
     this.opts.logger.info(
       `Detached from generation ${g.generation}; it keeps running (capture shim pid ${g.shimPid}, ${g.logPath})`,
     );
@@ -701,6 +1013,10 @@ export class LocalSupervisor implements Supervisor {
   record(): ChildRecord | null {
     const g = this.cur;
     if (g === null || g.delivered) return null;
+    return this.recordOf(g);
+  }
+
+  private recordOf(g: Generation): ChildRecord {
     if (g.follower !== null && !g.detached) {
       const o = g.follower.offset();
       if (o.ino !== 0) g.logIno = o.ino;
@@ -718,6 +1034,7 @@ export class LocalSupervisor implements Supervisor {
         childPid: g.childPid,
         exitFile: g.exitFile,
         logIno: g.logIno,
+        logBirth: this.birthOf(g),
       },
       logPath: g.logPath,
       logOffset: g.logOffset,

@@ -82,25 +82,25 @@ export function shimArgs(o: ShimOptions): string[] {
 }
 
 /** Parse the arguments after `__shim`; throws an Error carrying the usage text. */
-export function parseShimArgs(args: string[]): ShimOptions {
+export function parseShimArgs(args: string[], usage = USAGE): ShimOptions {
   const sep = args.indexOf("--");
-  if (sep < 0 || sep === args.length - 1) throw new Error(`missing command\n${USAGE}`);
+  if (sep < 0 || sep === args.length - 1) throw new Error(`missing command\n${usage}`);
   const flags = new Map<string, string>();
   for (let i = 0; i < sep; i += 2) {
     const k = args[i]!;
     const v = args[i + 1];
     if (!k.startsWith("--") || v === undefined || i + 1 >= sep)
-      throw new Error(`bad argument ${k}\n${USAGE}`);
+      throw new Error(`bad argument ${k}\n${usage}`);
     flags.set(k.slice(2), v);
   }
   const str = (k: string): string => {
     const v = flags.get(k);
-    if (v === undefined || v === "") throw new Error(`missing --${k}\n${USAGE}`);
+    if (v === undefined || v === "") throw new Error(`missing --${k}\n${usage}`);
     return v;
   };
   const int = (k: string, min: number): number => {
     const n = Number(str(k));
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${k} must be an integer >= ${min}\n${USAGE}`);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${k} must be an integer >= ${min}\n${usage}`);
     return n;
   };
   return {
@@ -112,6 +112,72 @@ export function parseShimArgs(args: string[]): ShimOptions {
     logBackups: int("log-backups", 0),
     argv: args.slice(sep + 1),
   };
+}
+
+/** `__shim --serve …`: one capture process for many generations, each asked for on its stdin. */
+export const SERVE_FLAG = "--serve";
+
+/** What the serving shim shares across generations (the first argument is {@link SERVE_FLAG}). */
+export type ServeOptions = Pick<ShimOptions, "logPath" | "maxLineLength" | "logMaxBytes" | "logBackups">;
+
+/** One line on a serving shim's stdin: start this generation. */
+export interface GenerationRequest {
+  generation: number;
+  argv: string[];
+  /** Absolute working directory of the child. */
+  cwd: string;
+  /** The child's complete environment. */
+  env: Record<string, string>;
+  /** Where the shim writes the {@link ShimExit}. */
+  exitFile: string;
+}
+
+const SERVE_USAGE =
+  "usage: autosentry __shim --serve --log FILE --max-line N --log-max-bytes N --log-backups N " +
+  "(then one JSON generation request per line on stdin)";
+
+/** The arguments after `__shim` for a serving shim. */
+export function serveArgs(o: ServeOptions): string[] {
+  return [
+    SERVE_FLAG,
+    "--log",
+    o.logPath,
+    "--max-line",
+    String(o.maxLineLength),
+    "--log-max-bytes",
+    String(o.logMaxBytes),
+    "--log-backups",
+    String(o.logBackups),
+  ];
+}
+
+/** Parse the arguments after `__shim --serve`. */
+export function parseServeArgs(args: string[]): ServeOptions {
+  const parsed = parseShimArgs([...args, "--generation", "0", "--exit-file", "-", "--", "-"], SERVE_USAGE);
+  return {
+    logPath: parsed.logPath,
+    maxLineLength: parsed.maxLineLength,
+    logMaxBytes: parsed.logMaxBytes,
+    logBackups: parsed.logBackups,
+  };
+}
+
+/** Parse one request line of a serving shim; throws when it is not one. */
+export function parseGenerationRequest(line: string): GenerationRequest {
+  const v = JSON.parse(line) as Partial<GenerationRequest> | null;
+  const ok =
+    v !== null &&
+    typeof v === "object" &&
+    typeof v.generation === "number" &&
+    Array.isArray(v.argv) &&
+    v.argv.length > 0 &&
+    v.argv.every((a) => typeof a === "string") &&
+    typeof v.cwd === "string" &&
+    typeof v.exitFile === "string" &&
+    v.env !== null &&
+    typeof v.env === "object";
+  if (!ok) throw new Error(`not a generation request: ${line.slice(0, 200)}`);
+  return v as GenerationRequest;
 }
 
 /** Parse an exit file or `X` payload; null when it is not one. */

@@ -17,7 +17,18 @@ import { writeFileAtomicSync } from "../../util/atomic-write.ts";
 import { LINE_CUT_MARKER, LineSplitter } from "../../util/lines.ts";
 import { groupMembers, killGroupGracefully, readProcStat, signalNumber } from "../../util/proc.ts";
 import { openAppendNoFollow } from "../../util/safe-open.ts";
-import { parseShimArgs, type ShimExit, type ShimOptions, startBanner, stopBanner } from "./protocol.ts";
+import {
+  type GenerationRequest,
+  parseGenerationRequest,
+  parseServeArgs,
+  parseShimArgs,
+  SERVE_FLAG,
+  type ShimExit,
+  type ShimOptions,
+  startBanner,
+  stopBanner,
+} from "./protocol.ts";
+import { becomeSubreaper, descendants, endEscaped } from "./subreaper.ts";
 
 /** After the child exits, how long its pipes may stay open (held by grandchildren) before we act. */
 const DRAIN_MS = 1000;
@@ -192,13 +203,21 @@ export class FrameWriter {
     this.push(frames);
   }
 
-  /** Wait until everything queued is written, the reader is gone, or `timeoutMs` passed. */
-  async flush(timeoutMs: number): Promise<void> {
+  /**
+   * Wait until everything queued is written, the reader is gone, or `timeoutMs` passed. With
+   * `keepTrying` (a serving shim between generations) what is still queued keeps being written
+   * afterwards; without it (the shim is about to exit) the retry timer is dropped.
+   */
+  async flush(timeoutMs: number, keepTrying = false): Promise<void> {
     const end = Date.now() + timeoutMs;
     this.write();
     while (this.queue.length > 0 && !this.broken && Date.now() < end) {
       await Bun.sleep(5);
       this.write();
+    }
+    if (keepTrying && this.queue.length > 0 && !this.broken) {
+      this.schedule();
+      return;
     }
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
@@ -342,19 +361,19 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-/** `autosentry __shim …`: run the child, capture it, return its exit code (128+n for signal n). */
-export async function runShim(args: string[]): Promise<number> {
-  let opts: ShimOptions;
-  try {
-    opts = parseShimArgs(args);
-  } catch (err) {
-    process.stderr.write(`autosentry __shim: ${message(err)}\n`);
-    return 2;
-  }
-  const ignore = (): void => {};
-  // SIGUSR1/2: a checkpoint signal sent to the job's group (process.resume.signal) is for the job
-  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const) process.on(sig, ignore);
+/** What the generations of one shim share: the frame writer, process.log and the warning channel. */
+interface ShimContext {
+  out: FrameWriter;
+  log: ProcessLog;
+  warn(msg: string): void;
+  maxLineLength: number;
+  /** This shim is a child subreaper: escaped descendants come back to it (subreaper.ts). */
+  subreaper: boolean;
+}
 
+function shimContext(
+  o: Pick<ShimOptions, "logPath" | "logMaxBytes" | "logBackups" | "maxLineLength">,
+): ShimContext {
   nonBlockingStdout();
   const out = new FrameWriter(1, FORWARD_QUEUE_MAX);
   const warn = (msg: string): void => {
@@ -363,14 +382,116 @@ export async function runShim(args: string[]): Promise<number> {
     } catch {}
     out.sendAlways(`W${msg.replace(/[\r\n]+/g, " ")}\n`);
   };
-  const log = new ProcessLog(opts.logPath, opts.logMaxBytes, opts.logBackups, warn);
+  const log = new ProcessLog(o.logPath, o.logMaxBytes, o.logBackups, warn);
+  return { out, log, warn, maxLineLength: o.maxLineLength, subreaper: becomeSubreaper() };
+}
+
+// SIGUSR1/2: a checkpoint signal sent to the job's group (process.resume.signal) is for the job, not the shim
+const SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const;
+const ignoreSignal = (): void => {};
+
+/**
+ * `autosentry __shim …`: run the child, capture it, return its exit code (128+n for signal n).
+ * With `--serve` instead of a command, the shim stays for many generations (see {@link serve}).
+ */
+export async function runShim(args: string[]): Promise<number> {
+  if (args[0] === SERVE_FLAG) return serve(args.slice(1));
+  let opts: ShimOptions;
+  try {
+    opts = parseShimArgs(args);
+  } catch (err) {
+    process.stderr.write(`autosentry __shim: ${message(err)}\n`);
+    return 2;
+  }
+  for (const sig of SIGNALS) process.on(sig, ignoreSignal);
+  const ctx = shimContext(opts);
+  const status = await runGeneration(ctx, {
+    generation: opts.generation,
+    argv: opts.argv,
+    cwd: process.cwd(),
+    env: process.env as Record<string, string>,
+    exitFile: opts.exitFile,
+  });
+  ctx.log.close();
+  await ctx.out.flush(FINAL_FLUSH_MS);
+  for (const sig of SIGNALS) process.off(sig, ignoreSignal);
+  return status;
+}
+
+/**
+ * `autosentry __shim --serve …`: one capture process for the whole run. Each line on stdin is a
+ * {@link GenerationRequest} (JSON); the shim runs that generation exactly as the one-shot form does
+ * (same frames, same exit file, same banners) and then waits for the next request. The monitor thus
+ * pays a runtime start once per run instead of once per restart. When stdin ends (the monitor
+ * closed it, or died) the shim finishes the generation it is running, if any, and exits: a dead
+ * monitor never leaves an idle capture process behind, and a child it was running is still
+ * captured to its end (its exit file is what a new monitor reads).
+ */
+async function serve(args: string[]): Promise<number> {
+  let opts: ReturnType<typeof parseServeArgs>;
+  try {
+    opts = parseServeArgs(args);
+  } catch (err) {
+    process.stderr.write(`autosentry __shim: ${message(err)}\n`);
+    return 2;
+  }
+  for (const sig of SIGNALS) process.on(sig, ignoreSignal);
+  const ctx = shimContext(opts);
+  const reader = Bun.stdin.stream().getReader();
+  const decoder = new TextDecoder("utf-8");
+  let pending = "";
+  let eof = false;
+  const next = async (): Promise<string | null> => {
+    for (;;) {
+      const nl = pending.indexOf("\n");
+      if (nl >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        return line;
+      }
+      if (eof) return null;
+      try {
+        const { done, value } = await reader.read();
+        if (done) eof = true;
+        else pending += decoder.decode(value, { stream: true });
+      } catch {
+        eof = true;
+      }
+    }
+  };
+  let last = 0;
+  for (;;) {
+    const line = await next();
+    if (line === null) break;
+    if (line.trim() === "") continue;
+    let req: GenerationRequest;
+    try {
+      req = parseGenerationRequest(line);
+    } catch (err) {
+      ctx.warn(`ignoring a bad request: ${message(err)}`);
+      continue;
+    }
+    last = await runGeneration(ctx, req);
+    // This generation's frames go out before the next one starts (or keep going out, if the
+    // monitor is slow: it asks for the next generation only after this one's X frame anyway).
+    await ctx.out.flush(FINAL_FLUSH_MS, true);
+  }
+  ctx.log.close();
+  await ctx.out.flush(FINAL_FLUSH_MS);
+  for (const sig of SIGNALS) process.off(sig, ignoreSignal);
+  return last;
+}
+
+/** Run one generation: start the child, capture it to its end, record the exit. */
+async function runGeneration(ctx: ShimContext, req: GenerationRequest): Promise<number> {
+  const { out, log, warn } = ctx;
   const offsetFrame = (): string => `Z${log.ino}:${log.size}\n`;
 
   let child: Bun.Subprocess<"ignore", "pipe", "pipe">;
   try {
-    child = Bun.spawn(opts.argv, {
-      cwd: process.cwd(),
-      env: process.env,
+    child = Bun.spawn(req.argv, {
+      cwd: req.cwd,
+      env: req.env,
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -378,15 +499,13 @@ export async function runShim(args: string[]): Promise<number> {
   } catch (err) {
     const why = message(err).replace(/[\r\n]+/g, " ");
     log.write(
-      `===== autosentry: cannot start ${new Date().toISOString()} gen=${opts.generation}: ${why} =====\n`,
+      `===== autosentry: cannot start ${new Date().toISOString()} gen=${req.generation}: ${why} =====\n`,
     );
-    log.close();
     out.sendAlways(`F${why}\n`);
-    await out.flush(FINAL_FLUSH_MS);
     return 127;
   }
 
-  log.write(`${startBanner(Date.now(), opts.generation, child.pid)}\n`);
+  log.write(`${startBanner(Date.now(), req.generation, child.pid)}\n`);
   out.sendAlways(`P${child.pid}\n${offsetFrame()}`);
 
   const deliver = (logText: string, frames: string, lines: number): void => {
@@ -394,8 +513,8 @@ export async function runShim(args: string[]): Promise<number> {
     out.send(frames + offsetFrame(), lines);
   };
   const pumps = [
-    new StreamPump(child.stdout, "O", opts.maxLineLength, deliver),
-    new StreamPump(child.stderr, "E", opts.maxLineLength, deliver),
+    new StreamPump(child.stdout, "O", ctx.maxLineLength, deliver),
+    new StreamPump(child.stderr, "E", ctx.maxLineLength, deliver),
   ];
   const drained = Promise.all(pumps.map((p) => p.done));
 
@@ -410,11 +529,26 @@ export async function runShim(args: string[]): Promise<number> {
   let done = await within(drained, DRAIN_MS);
   let leftovers = 0;
   if (readProcStat(process.pid)?.pgrp === process.pid) {
-    const others = groupMembers(process.pid).filter((p) => p !== process.pid);
+    // A subreaper session leader finds its group among its descendants (cheap: usually none).
+    const others = ctx.subreaper
+      ? descendants().filter((p) => readProcStat(p)?.pgrp === process.pid)
+      : groupMembers(process.pid).filter((p) => p !== process.pid);
     leftovers = others.length;
     if (leftovers > 0) {
       warn(`${leftovers} process(es) left in the group after the child exited; killing them`);
       await killGroupGracefully(process.pid, LEFTOVER_GRACE_MS, { spare: process.pid });
+    }
+  }
+  // Descendants that left the group (double fork + setsid) were re-parented to us: end them too,
+  // and say which they were (issue 16 finding 10).
+  // Only when we lead the group, as above (a shim inside its caller's group owns nothing there).
+  if (ctx.subreaper && readProcStat(process.pid)?.pgrp === process.pid) {
+    const escaped = await endEscaped(LEFTOVER_GRACE_MS);
+    if (escaped.length > 0) {
+      leftovers += escaped.length;
+      warn(
+        `${escaped.length} process(es) escaped the process group (setsid) and outlived the child; ended them: ${escaped.join(", ")}`,
+      );
     }
   }
   if (!done) done = await within(drained, DRAIN_MS);
@@ -423,17 +557,14 @@ export async function runShim(args: string[]): Promise<number> {
     await drained;
   }
 
-  const exit: ShimExit = { generation: opts.generation, pid: child.pid, code, signal, at, leftovers };
+  const exit: ShimExit = { generation: req.generation, pid: child.pid, code, signal, at, leftovers };
   try {
-    writeFileAtomicSync(opts.exitFile, `${JSON.stringify(exit)}\n`);
+    writeFileAtomicSync(req.exitFile, `${JSON.stringify(exit)}\n`);
   } catch (err) {
-    warn(`Cannot write exit file ${opts.exitFile}: ${message(err)}`);
+    warn(`Cannot write exit file ${req.exitFile}: ${message(err)}`);
   }
   const status = code ?? 128 + (signalNumber(signal ?? "") ?? 0);
   log.write(`${stopBanner(Date.now(), status)}\n`);
-  log.close();
   out.sendAlways(`${offsetFrame()}X${JSON.stringify(exit)}\n`);
-  await out.flush(FINAL_FLUSH_MS);
-  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.off(sig, ignore);
   return status;
 }
