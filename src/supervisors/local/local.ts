@@ -800,15 +800,9 @@ export class LocalSupervisor implements Supervisor {
         await killGroupGracefully(shimPid, 2000);
         return false;
       }
-      // The child ended while no monitor watched (issue 16, finding 4): its exit file and the
-      // unread tail of process.log say how. Adopt it anyway: the tail goes to the detectors and
-      // the exit is delivered (checkAdopted below), so the failure is handled as it would have
-      // been, instead of a silent fresh start.
-      const exit = readExitFile(exitFile);
-      if (exit === null || exit.generation !== record.generation) return false;
-      logger.info(
-        `Generation ${g.generation} ended while no monitor was watching (${exitFile}); reading its unread output`,
-      );
+      // A child that ended while no monitor watched is handled by recoverExit (issue 16, finding 4):
+      // the monitor asks for it when adoption fails.
+      return false;
     }
     this.cur = g;
     const { sink } = this.opts;
