@@ -775,22 +775,7 @@ export class LocalSupervisor implements Supervisor {
       );
       return false;
     }
-    const g = newGeneration({
-      generation: record.generation,
-      mode: "follow",
-      argv0: "",
-      shimPid,
-      shimStart,
-      childPid: record.pid,
-      exitFile,
-      logPath: record.logPath ?? this.logPath,
-      logIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
-      logBirth: typeof d["logBirth"] === "number" ? d["logBirth"] : 0,
-      logBirthIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
-      logOffset: record.logOffset,
-      startedAt: record.startedAt,
-      proc: null,
-    });
+    const g = this.followedGeneration(record, shimPid, shimStart, exitFile);
     if (!this.shimAlive(g) || !this.childOfShim(g)) {
       // The shim is gone (or it lives on, serving, but this generation's child is gone). If it was killed, its child may still run unobserved: do not leave it.
       if (this.groupIsOurs(g) && groupMembers(shimPid).length > 0) {
@@ -887,6 +872,32 @@ export class LocalSupervisor implements Supervisor {
     return { fromOffset: 0 };
   }
 
+  /** The bookkeeping of a generation another monitor launched, to be followed through its log. */
+  private followedGeneration(
+    record: ChildRecord,
+    shimPid: number,
+    shimStart: string | null,
+    exitFile: string,
+  ): Generation {
+    const d = record.details;
+    return newGeneration({
+      generation: record.generation,
+      mode: "follow",
+      argv0: "",
+      shimPid,
+      shimStart,
+      childPid: record.pid,
+      exitFile,
+      logPath: record.logPath ?? this.logPath,
+      logIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
+      logBirth: typeof d["logBirth"] === "number" ? d["logBirth"] : 0,
+      logBirthIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
+      logOffset: record.logOffset,
+      startedAt: record.startedAt,
+      proc: null,
+    });
+  }
+
   /**
    * The child of `record` ended while no monitor was watching (issue 16 finding 4): read the lines
    * of process.log the last monitor had not read (through rotations, see catchUpRotated) and the
@@ -914,22 +925,7 @@ export class LocalSupervisor implements Supervisor {
     }
     const exit = readExitFile(exitFile);
     if (exit === null || exit.generation !== record.generation) return false;
-    const g = newGeneration({
-      generation: record.generation,
-      mode: "follow",
-      argv0: "",
-      shimPid,
-      shimStart,
-      childPid: record.pid,
-      exitFile,
-      logPath: record.logPath ?? this.logPath,
-      logIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
-      logBirth: typeof d["logBirth"] === "number" ? d["logBirth"] : 0,
-      logBirthIno: typeof d["logIno"] === "number" ? d["logIno"] : 0,
-      logOffset: record.logOffset,
-      startedAt: record.startedAt,
-      proc: null,
-    });
+    const g = this.followedGeneration(record, shimPid, shimStart, exitFile);
     const { sink, logger } = this.opts;
     let lines = 0;
     const onLine = (text: string): void => {
