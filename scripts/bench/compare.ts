@@ -345,9 +345,12 @@ async function main(): Promise<void> {
   ensurePeers(log);
   const crash = compile("crash");
   const failLoop = compile("fail-loop");
-  const pm2Version = sh([PM2, "--version"], {
-    env: { PM2_HOME: path.join(BENCH, "pm2-version-home") },
-  }).trim();
+  // A first run with a new PM2_HOME prints PM2's banner before the version: keep the last line.
+  const pm2Version =
+    sh([PM2, "--version"], { env: { PM2_HOME: path.join(BENCH, "pm2-version-home") } })
+      .trim()
+      .split("\n")
+      .at(-1) ?? "?";
   const svVersion = sh(["supervisord", "--version"]).trim();
   const asVersion = sh([AUTOSENTRY, "--version"]).trim();
 
