@@ -33,6 +33,7 @@ import {
   type GenerationRequest,
   isBanner,
   parseShimExit,
+  SERVE_FLAG,
   type ShimExit,
   serveArgs,
   stopBanner,
@@ -688,8 +689,15 @@ export class LocalSupervisor implements Supervisor {
       } catch {
         continue;
       }
+      if (!argv.includes("__shim")) continue;
+      // A per-generation shim names its exit file under our run dir; a serving shim (one per run,
+      // asked for each generation on its stdin) names our process.log. A previous monitor killed
+      // right after asking its serving shim for a generation leaves that generation unrecorded.
       const i = argv.indexOf("--exit-file");
-      if (!argv.includes("__shim") || i < 0 || !(argv[i + 1] ?? "").startsWith(runDir)) continue;
+      const ours =
+        (i >= 0 && (argv[i + 1] ?? "").startsWith(runDir)) ||
+        (argv.includes(SERVE_FLAG) && argv[argv.indexOf("--log") + 1] === path.resolve(this.logPath));
+      if (!ours) continue;
       const st = readProcStat(pid);
       if (st === null || st.state === "Z" || st.pgrp !== pid) continue;
       orphans.push(pid);
