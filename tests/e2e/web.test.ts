@@ -80,7 +80,18 @@ rules:
   fs.writeFileSync(path.join(dir, ".autosentry", "autosentry.yaml"), CONFIG("[sh, job.sh]"));
   const r3 = await run(["run"], { cwd: dir });
   expect(r3.code).toBe(0);
-  ids = incidentIds(dir);
+  // In the order they were opened (index.jsonl): folder names sort by second, then by kind, so two
+  // incidents of one second would sort out of order.
+  ids = [
+    ...new Set(
+      fs
+        .readFileSync(path.join(dir, ".autosentry", "incidents", "index.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { id: string }).id),
+    ),
+  ];
+  expect([...ids].sort()).toEqual(incidentIds(dir));
   expect(ids.length).toBe(4);
   // What the coding agent leaves in a folder when it answers (fix/claude_response.md, fix/diff.patch;
   // src/incidents/store.ts): written here as files, since no agent runs in this test.
