@@ -135,10 +135,11 @@ describe("resources", () => {
   });
 
   test("the child's tree RSS against a limit", async () => {
+    // 64 KiB: below any live process (`sleep` is ~1 MB resident, too close to a 1 MB limit).
     const dir = scratch();
     const { dets, rt } = setup(
       dir,
-      "detectors:\n  - kind: resource\n    resources: {rss: {critical: 1MB}, fds: {warn: 100000}}\n",
+      "detectors:\n  - kind: resource\n    resources: {rss: {critical: 64KiB}, fds: {warn: 100000}}\n",
     );
     const p = Bun.spawn(["sleep", "30"]);
     try {
