@@ -12,6 +12,7 @@ passed=0
 failed=0
 skipped=0
 failures=()
+failed_tests=() # the "(fail) ..." lines of bun test, repeated at the end so a CI excerpt shows them
 
 step() { # name, command...
   local name=$1; shift
@@ -31,6 +32,8 @@ bun_suite() { # name, bun test args...
   k=$(grep -E '^ *[0-9]+ skip$' "$log" | awk '{s += $1} END {print s + 0}')
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + k))
   if [ "$f" -gt 0 ]; then failures+=("$name ($f)"); fi
+  local line
+  while IFS= read -r line; do failed_tests+=("$line"); done < <(grep -E '^\(fail\) ' "$log")
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); failures+=("$name (runner exit $rc)"); fi
   rm -f "$log"
 }
@@ -82,6 +85,7 @@ if [ "${AUTOSENTRY_TEST_ONLY:-}" != unit ]; then
   fi
 fi
 
+if [ ${#failed_tests[@]} -gt 0 ]; then printf '%s\n' "${failed_tests[@]}"; fi
 if [ ${#failures[@]} -gt 0 ]; then printf 'failed: %s\n' "${failures[@]}"; fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
