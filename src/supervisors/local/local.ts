@@ -27,6 +27,7 @@ import {
 } from "../../util/proc.ts";
 import { appendNoFollow } from "../../util/safe-open.ts";
 import { selfImageCommand } from "../../util/self-command.ts";
+import { type CaptureImpl, captureFor, describeCapture } from "./capture-impl.ts";
 import { type Follower, followFile } from "../../util/tail.ts";
 import type { ChildRecord, LaunchSpec, StopReason, Supervisor, SupervisorSink } from "../types.ts";
 import {
@@ -230,10 +231,24 @@ export class LocalSupervisor implements Supervisor {
   readonly capabilities = { restart: true, stop: true };
   private cur: Generation | null = null;
   private shim: Shim | null = null;
-  private readonly self: string[];
+  /** The capture process's command prefix: given, or chosen at the first start (capture-impl.ts). */
+  private self: string[];
+  private captureChosen: boolean;
+  /** Which capture process this supervisor starts (null until the first start, or when given). */
+  capture: CaptureImpl | null = null;
 
   constructor(private readonly opts: LocalSupervisorOptions) {
     this.self = opts.selfCommand ?? selfImageCommand();
+    this.captureChosen = opts.selfCommand !== undefined;
+  }
+
+  /** Choose the native helper or the Bun shim once, and say which (and why) in the log. */
+  private async chooseCapture(): Promise<void> {
+    if (this.captureChosen) return;
+    this.captureChosen = true;
+    this.capture = await captureFor(this.opts.runDir);
+    this.self = this.capture.command;
+    this.opts.logger.info(`Capture process: ${describeCapture(this.capture)}`);
   }
 
   private get logPath(): string {
@@ -258,6 +273,7 @@ export class LocalSupervisor implements Supervisor {
     const runDir = path.resolve(this.opts.runDir);
     const exitFile = path.join(runDir, `exit-${spec.generation}.json`);
     fs.rmSync(exitFile, { force: true });
+    await this.chooseCapture();
     const shim = this.liveShim() ?? this.spawnShim(spec);
 
     const g = newGeneration({
@@ -376,7 +392,8 @@ export class LocalSupervisor implements Supervisor {
         stderr: errFd,
         detached: true,
         // The shim may be exec'd through /proc/self/exe (see selfImageCommand); show the real name.
-        argv0: this.self[0] === process.execPath ? undefined : process.execPath,
+        // (The native helper keeps its own name.)
+        argv0: this.self[0] === "/proc/self/exe" ? process.execPath : undefined,
       });
     } catch (err) {
       throw new Error(
