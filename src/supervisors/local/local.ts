@@ -27,9 +27,9 @@ import {
 } from "../../util/proc.ts";
 import { appendNoFollow } from "../../util/safe-open.ts";
 import { selfImageCommand } from "../../util/self-command.ts";
-import { type CaptureImpl, captureFor, describeCapture } from "./capture-impl.ts";
 import { type Follower, followFile } from "../../util/tail.ts";
 import type { ChildRecord, LaunchSpec, StopReason, Supervisor, SupervisorSink } from "../types.ts";
+import { type CaptureImpl, captureFor, describeCapture } from "./capture-impl.ts";
 import {
   type GenerationRequest,
   isBanner,
