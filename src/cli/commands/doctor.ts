@@ -19,6 +19,7 @@ import { monitorPaths } from "../../monitor/paths.ts";
 import { resolveExecutable } from "../../monitor/preflight.ts";
 import { readState } from "../../monitor/state.ts";
 import { installStopHook, readStopHook } from "../../session/hooks.ts";
+import { captureFor, describeCapture } from "../../supervisors/local/capture-impl.ts";
 import { parseJsonl } from "../../util/jsonl.ts";
 import { addConfigOption } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
@@ -179,6 +180,19 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
       ? { name: "launch", level: "fail", detail: problems.join("\n") }
       : { name: "launch", level: "ok", detail: `${c.process.command.join(" ")} (in ${c.process.cwd})` },
   );
+
+  // Which capture process a local run starts, and why not the native helper (issue 13).
+  if (c.process.kind === "local") {
+    const cap = await captureFor(paths.runDir);
+    add({
+      name: "capture process",
+      level: cap.kind === "native" || process.platform !== "linux" ? "ok" : "warn",
+      detail:
+        cap.kind === "native"
+          ? describeCapture(cap)
+          : `${describeCapture(cap)}: a second Bun runtime, ~40 MB more idle memory than the native helper`,
+    });
+  }
 
   const rp = c.process.restart_policy;
   const esc = c.healing.escalate_to_claude_after > 0 ? c.healing.escalate_to_claude_after : 2;

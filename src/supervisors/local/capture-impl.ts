@@ -157,10 +157,17 @@ export async function resolveCapture(o: ResolveOptions): Promise<CaptureImpl> {
 
 const resolved = new Map<string, Promise<CaptureImpl>>();
 
-/** {@link resolveCapture}, once per run directory per process (the probe runs once). */
-export function captureFor(runDir: string): Promise<CaptureImpl> {
+/**
+ * {@link resolveCapture}, once per run directory per process (the probe runs once). A native copy
+ * that vanished since (someone cleared ~/.cache) is written out and probed again.
+ */
+export async function captureFor(runDir: string): Promise<CaptureImpl> {
   const key = path.resolve(runDir);
   let p = resolved.get(key);
+  if (p !== undefined) {
+    const c = await p;
+    if (c.kind === "native" && !fs.existsSync(c.path)) p = undefined;
+  }
   if (p === undefined) {
     p = resolveCapture({ runDir });
     resolved.set(key, p);

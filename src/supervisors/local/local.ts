@@ -108,6 +108,8 @@ interface Generation {
   shimExit: ShimExit | null;
   /** From an `F` frame: why the child could not start. */
   failure: string | null;
+  /** Which capture process runs it (capture-impl.ts), when known; shown in state.json's child record. */
+  capture?: "native" | "bun";
   stopRequestedAt: number | null;
   detached: boolean;
   delivered: boolean;
@@ -244,11 +246,14 @@ export class LocalSupervisor implements Supervisor {
 
   /** Choose the native helper or the Bun shim once, and say which (and why) in the log. */
   private async chooseCapture(): Promise<void> {
-    if (this.captureChosen) return;
+    if (this.captureChosen && this.opts.selfCommand !== undefined) return;
+    if (this.captureChosen && this.liveShim() !== null) return;
+    const before = this.capture;
     this.captureChosen = true;
     this.capture = await captureFor(this.opts.runDir);
     this.self = this.capture.command;
-    this.opts.logger.info(`Capture process: ${describeCapture(this.capture)}`);
+    if (before === null || describeCapture(before) !== describeCapture(this.capture))
+      this.opts.logger.info(`Capture process: ${describeCapture(this.capture)}`);
   }
 
   private get logPath(): string {
@@ -291,6 +296,7 @@ export class LocalSupervisor implements Supervisor {
       proc: shim.proc,
     });
     g.starting = true;
+    if (this.capture !== null) g.capture = this.capture.kind;
     this.cur = g;
     shim.gen = g;
 
@@ -905,7 +911,7 @@ export class LocalSupervisor implements Supervisor {
     exitFile: string,
   ): Generation {
     const d = record.details;
-    return newGeneration({
+    const g = newGeneration({
       generation: record.generation,
       mode: "follow",
       argv0: "",
@@ -921,6 +927,9 @@ export class LocalSupervisor implements Supervisor {
       startedAt: record.startedAt,
       proc: null,
     });
+    const capture = d["capture"];
+    if (capture === "native" || capture === "bun") g.capture = capture;
+    return g;
   }
 
   /**
@@ -1050,6 +1059,7 @@ export class LocalSupervisor implements Supervisor {
         exitFile: g.exitFile,
         logIno: g.logIno,
         logBirth: this.birthOf(g),
+        ...(g.capture !== undefined ? { capture: g.capture } : {}),
       },
       logPath: g.logPath,
       logOffset: g.logOffset,
