@@ -108,6 +108,12 @@ const CONTENDERS: Array<[string, Make]> = [
   ["PM2", (d) => pm2(d)],
   ["supervisord", (d) => supervisord(d)],
 ];
+/**
+ * autosentry with the Bun shim as its capture process instead of the native helper (issue 13):
+ * measured beside the others for the idle and restart figures, as the "before" of that change.
+ */
+const BUN_SHIM = "autosentry, Bun shim";
+const BUN_SHIM_MAKE: Make = (d) => autosentry(d, "", { AUTOSENTRY_CAPTURE: "bun" });
 
 // ------------------------------------------------------------------------------------------------
 // restart latency
@@ -223,7 +229,7 @@ interface IdleRun {
 async function idleRun(): Promise<IdleRun> {
   const started: Array<[string, Contender, string]> = [];
   try {
-    for (const [name, make] of CONTENDERS) {
+    for (const [name, make] of [...CONTENDERS, [BUN_SHIM, BUN_SHIM_MAKE] as [string, Make]]) {
       const dir = scratch("idle");
       const c = make(dir);
       await c.start(["sleep", "100000"]);
@@ -355,6 +361,7 @@ async function main(): Promise<void> {
   const asVersion = sh([AUTOSENTRY, "--version"]).trim();
 
   const restart = new Map<string, RestartRun[]>(CONTENDERS.map(([n]) => [n, []]));
+  const restartBunShim: RestartRun[] = [];
   const detection: DetectionRun[] = [];
   const idle: IdleRun[] = [];
   const cli: Array<Record<string, number>> = [];
@@ -362,10 +369,12 @@ async function main(): Promise<void> {
     if (want("restart")) {
       log(`round ${r + 1}/${RUNS}: restart latency`);
       // Rotate the order each round, so no contender always goes first.
-      for (let i = 0; i < CONTENDERS.length; i++) {
-        const [name, make] = CONTENDERS[(i + r) % CONTENDERS.length]!;
+      const order: Array<[string, Make]> = [...CONTENDERS, [BUN_SHIM, BUN_SHIM_MAKE]];
+      for (let i = 0; i < order.length; i++) {
+        const [name, make] = order[(i + r) % order.length]!;
         const got = await restartRun(make, crash);
-        restart.get(name)!.push(got);
+        if (name === BUN_SHIM) restartBunShim.push(got);
+        else restart.get(name)!.push(got);
         log(`  ${name}: p50 ${f1(got.p50)} ms, p99 ${f1(got.p99)} ms, ${got.restarts} restarts`);
       }
     }
@@ -415,6 +424,7 @@ async function main(): Promise<void> {
     versions: { autosentry: asVersion, pm2: pm2Version, supervisord: svVersion },
     settings: { runs: RUNS, crash_seconds: CRASH_SECONDS, idle_seconds: IDLE_SECONDS, failures: FAILURES },
     restart: Object.fromEntries([...restart]),
+    restartBunShim,
     detection,
     idle,
     cli,
@@ -453,6 +463,8 @@ type Results = {
   versions: Record<string, string>;
   settings: Record<string, number>;
   restart: Record<string, RestartRun[]>;
+  /** autosentry with AUTOSENTRY_CAPTURE=bun (the capture process before the native helper). */
+  restartBunShim: RestartRun[];
   detection: DetectionRun[];
   idle: IdleRun[];
   cli: Array<Record<string, number>>;
@@ -512,6 +524,9 @@ function render(r: Results): string {
     "| autosentry only | median (range) |",
     "|---|---|",
     `| \`incidents list\`, whole process | ${fmtMs(cliS("autosentry incidents list"))} |`,
+    `| capture process: the native helper (default) vs the Bun shim (\`AUTOSENTRY_CAPTURE=bun\`), same run: idle RSS | ${fmtMb(rss("autosentry"))} vs ${fmtMb(rss(BUN_SHIM))} |`,
+    `| … idle PSS | ${fmtMb(pss("autosentry"))} vs ${fmtMb(pss(BUN_SHIM))} |`,
+    `| … restart latency p50 / p99 with the Bun shim | ${fmtMs(spread(r.restartBunShim.map((x) => x.p50)))} / ${fmtMs(spread(r.restartBunShim.map((x) => x.p99)))} |`,
     `| detection: failure line → incident folder complete, p50 | ${fmtMs(det("incidentP50"))} |`,
     `| detection: failure line → incident folder complete, p99 | ${fmtMs(det("incidentP99"))} |`,
     `| detection: failure line → restart issued, p50 | ${fmtMs(det("restartP50"))} |`,
