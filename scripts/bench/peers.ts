@@ -121,9 +121,15 @@ async function waitUntil(what: string, cond: () => boolean, ms = 30_000): Promis
 /**
  * autosentry itself: `autosentry run` in a project whose config restarts at once, without caps.
  * `monitorEnv` is added to the monitor's environment (`AUTOSENTRY_CAPTURE=bun`: the Bun shim as
- * capture process instead of the native helper, for the before/after figure of issue 13).
+ * capture process instead of the native helper, for the before/after figure of issue 13). `bin`: a
+ * copy of the binary, so that two monitors measured at once do not share page-cache pages (PSS).
  */
-export function autosentry(dir: string, extraYaml = "", monitorEnv: Record<string, string> = {}): Contender {
+export function autosentry(
+  dir: string,
+  extraYaml = "",
+  monitorEnv: Record<string, string> = {},
+  bin: string = AUTOSENTRY,
+): Contender {
   let proc: ReturnType<typeof Bun.spawn> | null = null;
   return {
     name: "autosentry",
@@ -146,7 +152,7 @@ vault: { enabled: false }
 healing: { claude: { enabled: false } }
 ${extraYaml}`,
       );
-      proc = Bun.spawn([AUTOSENTRY, "run"], {
+      proc = Bun.spawn([bin, "run"], {
         cwd: dir,
         env: { ...process.env, ...monitorEnv, ...childEnv },
         stdout: "ignore",
