@@ -554,6 +554,24 @@ await Bun.sleep(1e9);
     expect(sup.running()).toBe(false);
   });
 });
+
+describe("orphans", () => {
+  test("a later monitor finds the serving capture process of a run it does not know and stops its group", async () => {
+    const first = make();
+    const rec = await startTracked(first.sup, spec("echo up; sleep 1000"));
+    await waitFor(() => first.sink.texts().includes("up"));
+    const shimPid = rec.details["shimPid"] as number;
+    await first.sup.detach();
+    const second = make();
+    // The record names it: kept.
+    expect(await second.sup.reapOrphans(rec)).toEqual([]);
+    expect(pidAlive(shimPid)).toBe(true);
+    // Nobody names it (a monitor killed mid-launch): stopped, with its child.
+    expect(await second.sup.reapOrphans(null)).toEqual([shimPid]);
+    await waitFor(() => groupMembers(shimPid).length === 0, 10_000, "the group to end");
+    expect(pidAlive(rec.pid!)).toBe(false);
+  });
+});
 });
 
 test("default selfCommand runs the shim from source under bun test", () => {
