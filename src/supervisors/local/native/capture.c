@@ -824,10 +824,10 @@ static void loop_for(int ms, int (*until)(void), int watch_stdin) {
       ii = np;
       pf[np++] = (struct pollfd){0, POLLIN, 0};
     }
-    /* Wake up now and then even without events: a stuck monitor's socket gets retried. */
-    int64_t wait = left > 1000 ? 1000 : left;
-    struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000L};
-    int r = ppoll(pf, (nfds_t)np, &ts, &loop_mask);
+    /* No timeout when waiting without a bound: an idle capture process never wakes up by itself
+       (a stuck monitor's socket is retried on POLLOUT, a child's exit arrives as SIGCHLD). */
+    struct timespec ts = {left / 1000, (long)(left % 1000) * 1000000L};
+    int r = ppoll(pf, (nfds_t)np, ms < 0 ? NULL : &ts, &loop_mask);
     if (r < 0) {
       if (errno == EINTR) continue;
       sleep_ms(10);
