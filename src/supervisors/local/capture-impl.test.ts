@@ -45,6 +45,10 @@ test("the helper is written out once (0755, named by content hash) and an existi
   expect(b).toEqual(a);
   expect(fs.readFileSync(a.path)).toEqual(fs.readFileSync(source));
   expect(fs.readdirSync(path.join(dir, "cache"))).toEqual([path.basename(a.path)]);
+  // Writable by others: not trusted, replaced (and 0755 again).
+  fs.chmodSync(a.path, 0o777);
+  expect(await resolveCapture({ runDir: dir, source, dirs: [path.join(dir, "cache")] })).toEqual(a);
+  expect(fs.statSync(a.path).mode & 0o777).toBe(0o755);
 });
 
 test("a noexec directory is skipped for the next one; with none left, the Bun shim is used and the reason says why", async () => {

@@ -11,9 +11,9 @@
  * use to `capture-<version>-<sha256 prefix>` in the first directory where it can be written and
  * executed: the user's cache directory (`$XDG_CACHE_HOME/autosentry`, else `~/.cache/autosentry`),
  * then the project's run directory. The file is written atomically with mode 0755, and a copy that
- * is already there is trusted only when its content hashes to the embedded helper's hash. Before it
- * is used it must answer `__probe` (a noexec mount, a wrong CPU or a seccomp policy fail there),
- * once per monitor process.
+ * is already there is trusted only when it is ours, writable by nobody else, and its content hashes
+ * to the embedded helper's hash. Before it is used it must answer `__probe` (a noexec mount, a wrong
+ * CPU or a seccomp policy fail there), once per monitor process.
  *
  * The Bun shim is used, and why is said once in the monitor's log and in `doctor`, when: the
  * platform is not Linux (no helper is built for darwin), the build machine had no C compiler for the
@@ -86,8 +86,12 @@ function installIn(
     let trusted = false;
     try {
       const st = fs.lstatSync(target);
+      // Ours, writable by nobody else, executable, and the embedded bytes (a shared project's run
+      // directory may hold another user's copy: that one is replaced by our own).
       trusted =
         st.isFile() &&
+        st.uid === process.getuid?.() &&
+        (st.mode & 0o022) === 0 &&
         st.size === bytes.length &&
         (st.mode & 0o111) !== 0 &&
         sha256(fs.readFileSync(target)) === hash;
