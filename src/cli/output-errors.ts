@@ -87,3 +87,19 @@ export function writeStdoutSync(text: string): void {
     buf = buf.subarray(n);
   }
 }
+
+const synchronous = new WeakSet<object>();
+
+/**
+ * Mark `cmd` as a command whose action writes only through {@link writeStdoutSync} (and reports
+ * errors through the CLI's catch), so that running it does not create the output streams.
+ */
+export function markWritesSynchronously<C extends object>(cmd: C): C {
+  synchronous.add(cmd);
+  return cmd;
+}
+
+/** True for a command marked with {@link markWritesSynchronously}. */
+export function writesSynchronously(cmd: object): boolean {
+  return synchronous.has(cmd);
+}

@@ -5,33 +5,38 @@
  * `process.exit` in the middle of work, so files are flushed and children are reaped.
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
-import { register as registerAnalyze } from "./commands/analyze.ts";
 import { register as registerCompletion } from "./commands/completion.ts";
-import { register as registerConfig } from "./commands/config.ts";
-import { register as registerDispatcher } from "./commands/dispatcher.ts";
-import { register as registerDoctor } from "./commands/doctor.ts";
-import { register as registerEvents } from "./commands/events.ts";
-import { register as registerExplain } from "./commands/explain.ts";
-import { register as registerHealer } from "./commands/healer.ts";
-import { register as registerHooks } from "./commands/hooks.ts";
-import { register as registerIncidents } from "./commands/incidents.ts";
-import { register as registerInit } from "./commands/init.ts";
-import { register as registerOnboard } from "./commands/onboard.ts";
-import { register as registerOperator } from "./commands/operator.ts";
-import { register as registerProbe } from "./commands/probe.ts";
-import { register as registerReset } from "./commands/reset.ts";
-import { register as registerRun } from "./commands/run.ts";
-import { register as registerScan } from "./commands/scan.ts";
-import { register as registerService } from "./commands/service.ts";
-import { register as registerSession } from "./commands/session.ts";
-import { register as registerSkills } from "./commands/skills.ts";
 import { register as registerStatus } from "./commands/status.ts";
-import { register as registerUpdate } from "./commands/update.ts";
-import { register as registerWatch } from "./commands/watch.ts";
-import { register as registerWeb } from "./commands/web.ts";
 import { CliExit } from "./exit.ts";
 import { applyHelpStyle } from "./help-style.ts";
-import { exitForOutputError, exitQuietlyOnOutputErrors, isOutputError } from "./output-errors.ts";
+import {
+  exitForOutputError,
+  exitQuietlyOnOutputErrors,
+  isOutputError,
+  writesSynchronously,
+} from "./output-errors.ts";
+import { register as registerAnalyze } from "./tree/analyze.ts";
+import { register as registerConfig } from "./tree/config.ts";
+import { register as registerDispatcher } from "./tree/dispatcher.ts";
+import { register as registerDoctor } from "./tree/doctor.ts";
+import { register as registerEvents } from "./tree/events.ts";
+import { register as registerExplain } from "./tree/explain.ts";
+import { register as registerHealer } from "./tree/healer.ts";
+import { register as registerHooks } from "./tree/hooks.ts";
+import { register as registerIncidents } from "./tree/incidents.ts";
+import { register as registerInit } from "./tree/init.ts";
+import { register as registerOnboard } from "./tree/onboard.ts";
+import { register as registerOperator } from "./tree/operator.ts";
+import { register as registerProbe } from "./tree/probe.ts";
+import { register as registerReset } from "./tree/reset.ts";
+import { register as registerRun } from "./tree/run.ts";
+import { register as registerScan } from "./tree/scan.ts";
+import { register as registerService } from "./tree/service.ts";
+import { register as registerSession } from "./tree/session.ts";
+import { register as registerSkills } from "./tree/skills.ts";
+import { register as registerUpdate } from "./tree/update.ts";
+import { register as registerWatch } from "./tree/watch.ts";
+import { register as registerWeb } from "./tree/web.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
@@ -46,8 +51,23 @@ export function buildProgram(): Command {
     // Program options only before the command: `update --version X` is update's own option.
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
-    .configureOutput({ outputError: (str, write) => write(str) })
-    .exitOverride();
+    .configureOutput({
+      // The output-error listeners are attached on the first write through a stream (see
+      // output-errors.ts: creating process.stdout is what costs, so commands that do not use it skip it).
+      writeOut: (str) => {
+        exitQuietlyOnOutputErrors();
+        process.stdout.write(str);
+      },
+      writeErr: (str) => {
+        exitQuietlyOnOutputErrors();
+        process.stderr.write(str);
+      },
+      outputError: (str, write) => write(str),
+    })
+    .exitOverride()
+    .hook("preAction", (_program, action) => {
+      if (!writesSynchronously(action as unknown as import("commander").Command)) exitQuietlyOnOutputErrors();
+    });
   registerInit(program);
   registerRun(program);
   registerStatus(program);
@@ -109,12 +129,12 @@ export function unknownCommandInHelp(program: Command, args: string[]): string |
 
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
-  exitQuietlyOnOutputErrors();
   const program = buildProgram();
   // `-v` is the spelling most tools accept for the version; commander takes one short flag.
   if (argv[2] === "-v") argv = [...argv.slice(0, 2), "-V", ...argv.slice(3)];
   const unknown = unknownCommandInHelp(program, argv.slice(2));
   if (unknown !== null) {
+    exitQuietlyOnOutputErrors();
     process.stderr.write(`error: unknown command '${unknown}' (see \`autosentry --help\`)\n`);
     return 2;
   }
@@ -123,6 +143,7 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (isOutputError(err)) return exitForOutputError(err);
+    exitQuietlyOnOutputErrors();
     if (err instanceof CliExit) {
       if (err.message) process.stderr.write(`${err.message}\n`);
       return err.code;

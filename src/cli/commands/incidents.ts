@@ -7,24 +7,19 @@
  * outside the incidents directory (inventory §6 item 34).
  */
 import * as fs from "node:fs";
-import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import { isValidIncidentId } from "../../incidents/paths.ts";
 import { newestEntries, readIncident, readIndex } from "../../incidents/read.ts";
 import type { IndexEntry } from "../../incidents/types.ts";
 import { escapeControls, escapeJsonControls } from "../../util/terminal-safe.ts";
 import { listSome, matchPrefix } from "../../util/unique-prefix.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 import { clip, table } from "../format.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 
 /** The incidents directory of the config in use (defaults when there is no config file). */
 function incidentsDirFor(opts: { config?: string | undefined }): string {
   return loadConfigForCli(opts, { allowMissing: true }).data.incidents_dir;
-}
-
-function count(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number");
-  return Number(value);
 }
 
 /** `2026-11-22 03:04:05` from an ISO timestamp (UTC, as the index writes it). */
@@ -196,24 +191,21 @@ function listIncidentFolders(dir: string): string[] {
   }
 }
 
-export function register(program: Command): void {
-  const incidents = program.command("incidents").description("List and show recorded incidents");
+/** `incidents list`'s options. */
+type IncidentsListOptions = ListOptions & ConfigFlag;
 
-  addConfigOption(incidents.command("list").description("Table of the newest incidents, newest last"))
-    .option("-n, --limit <n>", "how many incidents (or groups)", count, 20)
-    .option("--json", "one JSON object per line (the index entries)")
-    .option("--group", "each failure once (by fingerprint) with its count, first and last seen")
-    .action((opts) => {
-      const text = renderList(incidentsDirFor(opts), opts);
-      // A child's escape sequences are shown, never sent to the terminal (src/util/terminal-safe.ts).
-      process.stdout.write(opts.json ? escapeJsonControls(text) : escapeControls(text));
-    });
+/** `incidents show`'s options. */
+type IncidentsShowOptions = { json?: boolean | undefined } & ConfigFlag;
 
-  addConfigOption(incidents.command("show").description("Print an incident's report.md"))
-    .argument("<id>", "incident id as `incidents list` shows it, any unique prefix of it, or `last`")
-    .option("--json", "print the index entry and the files of the folder as JSON")
-    .action((id, opts) => {
-      const text = renderShow(incidentsDirFor(opts), id, opts);
-      process.stdout.write(opts.json ? escapeJsonControls(text) : escapeControls(text));
-    });
+/** What `autosentry incidents list` does (its options are declared in src/cli/tree/incidents.ts). */
+export function incidentsListCommand(opts: IncidentsListOptions): void {
+  const text = renderList(incidentsDirFor(opts), opts);
+  // A child's escape sequences are shown, never sent to the terminal (src/util/terminal-safe.ts).
+  process.stdout.write(opts.json ? escapeJsonControls(text) : escapeControls(text));
+}
+
+/** What `autosentry incidents show` does (its options are declared in src/cli/tree/incidents.ts). */
+export function incidentsShowCommand(id: string, opts: IncidentsShowOptions): void {
+  const text = renderShow(incidentsDirFor(opts), id, opts);
+  process.stdout.write(opts.json ? escapeJsonControls(text) : escapeControls(text));
 }

@@ -7,13 +7,12 @@
  */
 
 import * as fs from "node:fs";
-import type { Command } from "@commander-js/extra-typings";
 import type { LoadedConfig } from "../../config/load.ts";
 import { ledgerPath, updateAttempt } from "../../fixes/ledger.ts";
 import { type ControlVerb, sendControl } from "../../monitor/control.ts";
 
 /** The verbs these commands send (chat threads also send status, set and note: src/dispatcher). */
-type CliVerb = Extract<ControlVerb, "pause" | "resume" | "abort" | "approve">;
+export type CliVerb = Extract<ControlVerb, "pause" | "resume" | "abort" | "approve">;
 
 import { acquireLock, LockHeldError, ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
@@ -21,7 +20,7 @@ import { emptyState, type MonitorState, readState } from "../../monitor/state.ts
 import { accountName } from "../../util/account.ts";
 import { writeJsonAtomicSync } from "../../util/atomic-write.ts";
 import { killGroupGracefully, pidAlive } from "../../util/proc.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 
 /** How long to wait for the monitor to confirm, beyond the child's stop grace period. */
@@ -52,7 +51,8 @@ async function waitForAck(
   return { state: st, confirmed: false };
 }
 
-async function operate(
+/** What `approve`, `pause`, `resume` and `abort` do (registered in src/cli/tree/operator.ts). */
+export async function operate(
   verb: CliVerb,
   opts: { config?: string; reason?: string; wait: boolean },
   detector: string | null = null,
@@ -171,34 +171,5 @@ export async function operateOn(
     }
   } finally {
     held.release();
-  }
-}
-
-export function register(program: Command): void {
-  const verbs: Array<[CliVerb, string]> = [
-    ["pause", "stop the child and keep it stopped (across monitor restarts) until resume"],
-    ["resume", "start the child again after a pause"],
-    ["abort", "stop the child and the monitor (exit code 130)"],
-  ];
-  const approve = program
-    .command("approve")
-    .argument("[detector]", "the detector whose healing resumes (default: all)")
-    .description(
-      "resume healing paused by the hourly budget or by a regression (regression_action: escalate)",
-    )
-    .option("-m, --reason <text>", "why (recorded in the journal)")
-    .option("--no-wait", "return without waiting for the monitor to confirm");
-  addConfigOption(approve).action(async (detector, opts) => {
-    await operate("approve", opts, detector ?? null);
-  });
-  for (const [verb, description] of verbs) {
-    const cmd = program
-      .command(verb)
-      .description(description)
-      .option("-m, --reason <text>", "why (recorded in the journal)")
-      .option("--no-wait", "return without waiting for the monitor to confirm");
-    addConfigOption(cmd).action(async (opts) => {
-      await operate(verb, opts);
-    });
   }
 }
