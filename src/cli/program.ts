@@ -6,7 +6,6 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { register as registerCompletion } from "./commands/completion.ts";
-import { register as registerStatus } from "./commands/status.ts";
 import { CliExit } from "./exit.ts";
 import { applyHelpStyle } from "./help-style.ts";
 import {
@@ -34,6 +33,7 @@ import { register as registerScan } from "./tree/scan.ts";
 import { register as registerService } from "./tree/service.ts";
 import { register as registerSession } from "./tree/session.ts";
 import { register as registerSkills } from "./tree/skills.ts";
+import { register as registerStatus } from "./tree/status.ts";
 import { register as registerUpdate } from "./tree/update.ts";
 import { register as registerWatch } from "./tree/watch.ts";
 import { register as registerWeb } from "./tree/web.ts";

@@ -2,23 +2,25 @@
  * @module
  * `autosentry status [--json]`: what the monitor and its child are doing, read from state.json and
  * the monitor lock. It never talks to the monitor, so it works while the monitor is down.
+ * Its config comes from ../status-config.ts (what status needs, validated once per config).
  */
 import * as path from "node:path";
-import type { Command } from "@commander-js/extra-typings";
 import { compileRegex } from "../../config/regex.ts";
-import { readDotenv, secretEnvsOf } from "../../config/secret-envs.ts";
+import { readDotenv } from "../../config/secret-envs.ts";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
-import { monitorPaths } from "../../monitor/paths.ts";
 import { restartsLabel } from "../../monitor/policy.ts";
 import { describeStartupFailures, STARTUP_REPORT_AFTER } from "../../monitor/startup-failures.ts";
 import { type MonitorState, readState } from "../../monitor/state.ts";
 import { type PipelineStatusReport, pipelineStatus } from "../../pipeline/status.ts";
+import { stringEnv } from "../../redact/known-values.ts";
 import { createRedactor } from "../../redact/redactor.ts";
 import { pidAlive } from "../../util/proc.ts";
 import { escapeControls, escapeJsonControls } from "../../util/terminal-safe.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
 import { clip, humanDuration, keyValues, table, whenAgo } from "../format.ts";
+import { writeStdoutSync } from "../output-errors.ts";
+import { statusConfig } from "../status-config.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 
 export interface StatusReport {
   schema_version: 1;
@@ -229,47 +231,52 @@ function renderStages(p: PipelineStatusReport): string {
   return out;
 }
 
-export function register(program: Command): void {
-  const cmd = program
-    .command("status")
-    .description("show what the monitor and its child are doing (from state.json)")
-    .option("--json", "print JSON");
-  addConfigOption(cmd).action((opts) => {
-    const cfg = loadConfigForCli(opts, { allowMissing: true });
-    const paths = monitorPaths(cfg.data);
-    const stages =
-      cfg.data.process.stages.length > 0
-        ? pipelineStatus(path.dirname(paths.state), cfg.data.process.stages, lockAlive(paths.lock))
-        : null;
-    let state: MonitorState | null;
-    try {
-      state = readState(paths.state);
-    } catch (err) {
-      throw new CliExit(1, `autosentry status: ${(err as Error).message}`);
-    }
-    if (!state) {
-      if (opts.json)
-        process.stdout.write(
-          `${JSON.stringify({ schema_version: 1, state_path: paths.state, stages, state: null })}\n`,
-        );
-      else {
-        process.stdout.write(`No state yet: autosentry has not run here (${paths.state} does not exist).\n`);
-        if (stages) process.stdout.write(`\n${renderStages(stages)}\n`);
-      }
-      return;
-    }
-    // state.json keeps a restart_with_env overlay as set (the next launch needs the values); what
-    // is shown passes through the project's redactor, and escape sequences are shown, not sent.
-    const redactor = createRedactor({
-      extraPatterns: cfg.data.redaction.extra_patterns.map((p) => compileRegex(p)),
-      allow: cfg.data.redaction.allow,
-      secretEnvs: secretEnvsOf(cfg.data, state.env_overlay, readDotenv(path.join(cfg.root, ".env"))),
-    });
-    const report = redactor.redactJson(statusReport(paths.state, paths.lock, state, stages)) as StatusReport;
-    process.stdout.write(
-      opts.json
-        ? `${escapeJsonControls(JSON.stringify(report, null, 2))}\n`
-        : `${escapeControls(renderHuman(report))}\n`,
-    );
+/**
+ * What `autosentry status` does (its options are declared in src/cli/tree/status.ts). It reads the
+ * config through status-config.ts (validated once per config, not on every call) and writes with
+ * writeStdoutSync: together, a status of a running job takes a few ms beyond the runtime's start.
+ */
+export async function statusCommand(opts: { json?: boolean | undefined } & ConfigFlag): Promise<void> {
+  const cfg = await statusConfig(opts.config);
+  const stages =
+    cfg.stageNames.length > 0
+      ? pipelineStatus(
+          path.dirname(cfg.statePath),
+          cfg.stageNames.map((name) => ({ name })),
+          lockAlive(cfg.lockPath),
+        )
+      : null;
+  let state: MonitorState | null;
+  try {
+    state = readState(cfg.statePath);
+  } catch (err) {
+    throw new CliExit(1, `autosentry status: ${(err as Error).message}`);
+  }
+  if (!state) {
+    if (opts.json)
+      writeStdoutSync(
+        `${JSON.stringify({ schema_version: 1, state_path: cfg.statePath, stages, state: null })}\n`,
+      );
+    else
+      writeStdoutSync(
+        `No state yet: autosentry has not run here (${cfg.statePath} does not exist).\n` +
+          (stages ? `\n${renderStages(stages)}\n` : ""),
+      );
+    return;
+  }
+  // state.json keeps a restart_with_env overlay as set (the next launch needs the values); what
+  // is shown passes through the project's redactor, and escape sequences are shown, not sent.
+  const redactor = createRedactor({
+    extraPatterns: cfg.extraPatterns.map((p) => compileRegex(p)),
+    allow: cfg.allow,
+    secretEnvs: [...cfg.secretEnvs, stringEnv(state.env_overlay), readDotenv(path.join(cfg.root, ".env"))],
   });
+  const report = redactor.redactJson(
+    statusReport(cfg.statePath, cfg.lockPath, state, stages),
+  ) as StatusReport;
+  writeStdoutSync(
+    opts.json
+      ? `${escapeJsonControls(JSON.stringify(report, null, 2))}\n`
+      : `${escapeControls(renderHuman(report))}\n`,
+  );
 }
