@@ -1,6 +1,8 @@
 /**
  * @module
- * The command tree. Each command lives in `commands/<name>.ts` and exports `register(program)`.
+ * The command tree. Each command is declared in `tree/<name>.ts` (`register(program)`: names,
+ * arguments, options, descriptions; loaded at every start) and implemented in `commands/<name>.ts`
+ * (loaded by its action only when it runs; see docs/architecture.md, "CLI").
  * Commands set `process.exitCode` or return it through {@link CliExit}; they never call
  * `process.exit` in the middle of work, so files are flushed and children are reaped.
  */
@@ -41,7 +43,59 @@ import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
 
-export function buildProgram(): Command {
+/** A tree module's `register`, with the top-level command names it adds (a test checks them). */
+type TreeEntry = readonly [names: readonly string[], register: (program: Command) => void];
+
+/** `autosentry version` (issue 14 item 21); `--version` itself is answered in main.ts. */
+function registerVersion(program: Command): void {
+  program
+    .command("version")
+    .description("Print the version")
+    .action(() => {
+      process.stdout.write(`${VERSION}\n`);
+    });
+}
+
+/**
+ * Every command module of the tree, in help order, with the names it registers. `completion` is
+ * not listed: it reads the whole tree, so it is added (last) only to the whole tree.
+ */
+export const TREE: readonly TreeEntry[] = [
+  [["init"], registerInit],
+  [["run"], registerRun],
+  [["status"], registerStatus],
+  [["approve", "pause", "resume", "abort"], registerOperator],
+  [["incidents"], registerIncidents],
+  [["scan"], registerScan],
+  [["analyze"], registerAnalyze],
+  [["explain"], registerExplain],
+  [["config"], registerConfig],
+  [["doctor"], registerDoctor],
+  [["healer"], registerHealer],
+  [["probe"], registerProbe],
+  [["session"], registerSession],
+  [["hooks"], registerHooks],
+  [["dispatcher"], registerDispatcher],
+  [["web"], registerWeb],
+  [["events"], registerEvents],
+  [["watch"], registerWatch],
+  // Onboarding and care (issue 8), and `version` (issue 14 item 21).
+  [["onboard"], registerOnboard],
+  [["skills"], registerSkills],
+  [["reset"], registerReset],
+  [["install-service", "uninstall-service"], registerService],
+  [["update"], registerUpdate], // distribution (issue 8)
+  [["version"], registerVersion],
+];
+
+/**
+ * The program with the whole command tree, or, with `only` (a top-level command name from
+ * {@link commandToRun}), with just the tree module that registers it. Registering the whole tree
+ * (~45 commands, ~150 options, help styling, the completion tree) costs more than the rest of
+ * `status` together (issue 13), and running one command reads nothing of the others. Everything
+ * that reads the whole tree (help, completion, suggestions for a mistyped command) gets it.
+ */
+export function buildProgram(only?: string): Command {
   const program = new Command()
     .name("autosentry")
     .description(
@@ -68,41 +122,31 @@ export function buildProgram(): Command {
     .hook("preAction", (_program, action) => {
       if (!writesSynchronously(action as unknown as import("commander").Command)) exitQuietlyOnOutputErrors();
     });
-  registerInit(program);
-  registerRun(program);
-  registerStatus(program);
-  registerOperator(program);
-  registerIncidents(program);
-  registerScan(program);
-  registerAnalyze(program);
-  registerExplain(program);
-  registerConfig(program);
-  registerDoctor(program);
-  registerHealer(program);
-  registerProbe(program);
-  registerSession(program);
-  registerHooks(program);
-  registerDispatcher(program);
-  registerWeb(program);
-  registerEvents(program);
-  registerWatch(program);
-  // Onboarding and care (issue 8), and `version` (issue 14 item 21).
-  registerOnboard(program);
-  registerSkills(program);
-  registerReset(program);
-  registerService(program);
-  registerUpdate(program); // distribution (issue 8)
-  program
-    .command("version")
-    .description("Print the version")
-    .action(() => {
-      process.stdout.write(`${VERSION}\n`);
-    });
+  const partial = only === undefined ? undefined : TREE.find(([names]) => names.includes(only));
+  if (partial) {
+    partial[1](program);
+    applyHelpStyle(program as unknown as import("commander").Command);
+    return program as unknown as Command;
+  }
+  for (const [, register] of TREE) register(program);
   // Styled before completion reads the tree (its descriptions show in completions) and after (its own commands).
   applyHelpStyle(program as unknown as import("commander").Command);
   registerCompletion(program); // last: it reads the tree
   applyHelpStyle(program as unknown as import("commander").Command);
   return program as unknown as Command;
+}
+
+/**
+ * The top-level command `args` (argv without node and script) runs, when running it needs only its
+ * own part of the tree; null when the whole tree is needed: no command, an option first, a help
+ * request anywhere (help lists and checks the tree), `help`, `completion`/`complete` (they read
+ * the tree), or a name the tree does not have (commander suggests a similar one).
+ */
+export function commandToRun(args: readonly string[]): string | null {
+  const first = args[0];
+  if (first === undefined || first.startsWith("-")) return null;
+  if (args.includes("--help") || args.includes("-h")) return null;
+  return TREE.some(([names]) => names.includes(first)) ? first : null;
 }
 
 /**
@@ -129,7 +173,7 @@ export function unknownCommandInHelp(program: Command, args: string[]): string |
 
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(commandToRun(argv.slice(2)) ?? undefined);
   // `-v` is the spelling most tools accept for the version; commander takes one short flag.
   if (argv[2] === "-v") argv = [...argv.slice(0, 2), "-V", ...argv.slice(3)];
   const unknown = unknownCommandInHelp(program, argv.slice(2));
