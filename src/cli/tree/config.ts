@@ -1,8 +1,9 @@
 /**
  * @module
- * `autosentry config schema|validate|show` in the command tree: names, arguments, options and descriptions, registered at every
- * start (help, completion and suggestions see the whole tree). Each action imports
- * ../commands/config.ts, the implementation, only when the command runs (issue 13; see
+ * `autosentry config schema|validate|show` in the command tree: names, arguments, options and
+ * descriptions, loaded at every start (the whole tree is built for help, completion and
+ * suggestions; only this part to run one of its commands). Each action imports
+ * ../commands/config.ts, the implementation, only when the command runs (issue 13;
  * docs/architecture.md, "CLI").
  */
 import type { Command } from "@commander-js/extra-typings";
