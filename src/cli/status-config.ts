@@ -173,11 +173,18 @@ function cacheKey(configPath: string, root: string, text: string): string | null
   return h.digest("hex");
 }
 
-/** `$XDG_CACHE_HOME/autosentry/status/<hash of the config path>.json` (~/.cache by default). */
+/**
+ * `$XDG_CACHE_HOME/autosentry/status/<hash>.json` (~/.cache by default), one per config path and
+ * executable path: two installed executables used on one project do not evict each other's record,
+ * and an updated executable (same path) replaces its own.
+ */
 function cacheFile(configPath: string): string | null {
   const base = process.env.XDG_CACHE_HOME || (os.homedir() ? path.join(os.homedir(), ".cache") : "");
   if (!base || !path.isAbsolute(base)) return null;
-  const name = new Bun.CryptoHasher("sha256").update(configPath).digest("hex").slice(0, 32);
+  const name = new Bun.CryptoHasher("sha256")
+    .update(`${process.execPath}\0${configPath}`)
+    .digest("hex")
+    .slice(0, 32);
   return path.join(base, "autosentry", "status", `${name}.json`);
 }
 
