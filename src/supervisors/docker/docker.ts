@@ -449,6 +449,20 @@ export class DockerSupervisor implements Supervisor {
     c.resolveExited();
   }
 
+  /** `process.resume.signal` before a deliberate stop: `docker kill --signal=SIG` (the container's main process). */
+  async signal(sig: NodeJS.Signals): Promise<boolean> {
+    const c = this.cur;
+    if (c === null || c.delivered || c.detached) return false;
+    const argv = [c.cli, "kill", `--signal=${sig.replace(/^SIG/, "")}`, c.id];
+    const r = await this.exec(argv);
+    if (r.exitCode !== 0) {
+      this.opts.logger.warn(`${argv.join(" ")} failed: ${firstLine(r)}`);
+      return false;
+    }
+    this.opts.logger.info(`Sent ${sig} to container ${c.name}: ${argv.join(" ")}`);
+    return true;
+  }
+
   async stop(reason: StopReason, graceSeconds: number): Promise<void> {
     const c = this.cur;
     if (c === null || c.delivered || c.detached) return;
