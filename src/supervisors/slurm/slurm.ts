@@ -33,10 +33,12 @@
  * every backend (like Nextflow or Snakemake cancelling their jobs on interrupt); SIGHUP (the
  * terminal went away) and SIGKILL leave it running, and the next `autosentry run` re-adopts it.
  */
+
 import * as fs from "node:fs";
 import type { ChildExit, Stream } from "../../core/types.ts";
 import { type RunCommandResult, runCommand } from "../../util/run-command.ts";
 import { type Follower, followFile } from "../../util/tail.ts";
+import { deliverExit, firstLine, substitute as substituteIn } from "../backend-helpers.ts";
 import type { ChildRecord, ExternalBackendOptions, LaunchSpec, StopReason, Supervisor } from "../types.ts";
 import {
   classifyOutcome,
@@ -122,15 +124,8 @@ export type JobStatus =
 
 const MIN_POLL_MS = 1000;
 
-function firstLine(r: RunCommandResult): string {
-  if (r.error) return r.error;
-  if (r.timedOut) return "timed out";
-  const text = (r.stderr.trim() || r.stdout.trim()).split("\n")[0] ?? "";
-  return text || `exit code ${r.exitCode ?? r.signal}`;
-}
-
 function substitute(argv: string[], jobId: string): string[] {
-  return argv.map((a) => a.replaceAll("{job_id}", jobId));
+  return substituteIn(argv, "{job_id}", jobId);
 }
 
 /** `--open-mode` of the command line or the script (default truncate, as SLURM's JobFileAppend=0). */
@@ -611,16 +606,7 @@ export class SlurmSupervisor implements Supervisor {
         detail: lostWhy ?? `job ${job.jobId}: ending unknown`,
       };
     }
-    job.delivered = true;
-    this.opts.logger.info(`SLURM job ${job.jobId} ended: ${exit.detail}`);
-    try {
-      this.opts.sink.exit(exit);
-    } catch (err) {
-      this.opts.logger.error(
-        `Supervisor sink failed on the exit of generation ${job.generation}: ${(err as Error).message}`,
-      );
-    }
-    job.resolveExited();
+    deliverExit(job, exit, this.opts.sink, this.opts.logger, `SLURM job ${job.jobId} ended: ${exit.detail}`);
   }
 
   async stop(reason: StopReason, graceSeconds: number): Promise<void> {
