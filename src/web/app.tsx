@@ -12,15 +12,13 @@ import * as path from "node:path";
 import { type Context, Hono } from "hono";
 import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
-import { operateOn } from "../cli/commands/operator.ts";
-import { CliExit } from "../cli/exit.ts";
-import type { ControlVerb } from "../monitor/control.ts";
+import { readIncident } from "../incidents/read.ts";
+import { OperateError, type OperatorVerb, operateOn } from "../project/operate.ts";
 import appCss from "./assets/app.css" with { type: "text" };
 import appJs from "./assets/app.js" with { type: "text" };
 import { attemptsData } from "./attempts-data.ts";
 import { type Guard, SECURITY_HEADERS } from "./auth.ts";
 import { escapeHtml } from "./html.ts";
-import { readIncidentFolder } from "./incident-folder.ts";
 import type { IncidentQuery } from "./incident-index.ts";
 import type { EventQuery } from "./journal-index.ts";
 import type { LiveHub } from "./live.ts";
@@ -58,8 +56,6 @@ const ASSETS: Record<string, [string, string]> = {
   "/assets/uplot.css": [uplotCss, "text/css; charset=utf-8"],
 };
 
-/** The operator commands the page offers (the CLI's; chat threads have more: src/dispatcher). */
-type OperatorVerb = Extract<ControlVerb, "pause" | "resume" | "abort" | "approve">;
 const VERBS = new Set<string>(["pause", "resume", "abort", "approve"]);
 
 const TEXT_EXT = new Set([
@@ -283,7 +279,7 @@ export function buildApp(opts: AppOptions): Hono {
       const p = projectOf(c);
       if (!p) return { p: null, got: null } as const;
       const id = c.req.param("id") ?? "";
-      return { p, id, got: readIncidentFolder(p.incidentsDir, p.incidents, id) } as const;
+      return { p, id, got: readIncident(p.incidentsDir, id, (i) => p.incidents.get(i)) } as const;
     };
 
     app.get(route("/api/incidents/:id"), (c) => {
@@ -598,7 +594,7 @@ export function buildApp(opts: AppOptions): Hono {
         );
       } catch (err) {
         ok = false;
-        out = err instanceof CliExit ? err.message : `autosentry ${verb}: ${(err as Error).message}`;
+        out = err instanceof OperateError ? err.message : `autosentry ${verb}: ${(err as Error).message}`;
       } finally {
         busy.delete(p.slug);
       }

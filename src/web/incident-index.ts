@@ -6,7 +6,7 @@
  * inventory §6). Lines for an id merge as `readIndex` merges them: the last line wins, the
  * incident keeps the position of its first line.
  */
-import { groupEntries, groupKey, type IncidentGroup } from "../cli/commands/incidents.ts";
+import { groupEntries, groupKey, type IncidentGroup } from "../incidents/groups.ts";
 import { normalizeIndexEntry } from "../incidents/read.ts";
 import type { IndexEntry } from "../incidents/types.ts";
 import { type CursorLine, LineCursor } from "./line-cursor.ts";

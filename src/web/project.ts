@@ -7,7 +7,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type StatusReport, statusReport } from "../cli/commands/status.ts";
 import { type LoadedConfig, loadConfig } from "../config/load.ts";
 import { CONFIG_DIR, CONFIG_FILE, resolveConfigPaths } from "../config/paths.ts";
 import { Config } from "../config/schema.ts";
@@ -17,6 +16,7 @@ import { ownerAlive, readLock } from "../monitor/lock.ts";
 import { type MonitorPaths, monitorPaths } from "../monitor/paths.ts";
 import { type MonitorState, readState } from "../monitor/state.ts";
 import { type PipelineStatusReport, pipelineStatus } from "../pipeline/status.ts";
+import { type StatusReport, statusReport } from "../project/status-report.ts";
 import { IncidentIndex } from "./incident-index.ts";
 import { JournalIndex } from "./journal-index.ts";
 
