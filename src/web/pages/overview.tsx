@@ -9,6 +9,7 @@ import { raw } from "hono/html";
 import type { IndexEntry } from "../../incidents/types.ts";
 import type { WebProject } from "../project.ts";
 import { dur, Layout, type PageCtx, Tag, when } from "./layout.tsx";
+import { incidentRowsHtml } from "./rows.ts";
 
 export function IncidentTable(props: { base: string; items: IndexEntry[]; project?: WebProject }) {
   if (props.items.length === 0) return <p class="muted">No incidents recorded.</p>;
@@ -25,23 +26,7 @@ export function IncidentTable(props: { base: string; items: IndexEntry[]; projec
           <th>message</th>
         </tr>
       </thead>
-      <tbody>
-        {props.items.map((e) => (
-          <tr data-id={e.id}>
-            <td>
-              <a href={`${props.base}/incidents/${encodeURIComponent(e.id)}`}>{e.id}</a>
-            </td>
-            <td>{when(e.time)}</td>
-            <td>
-              <span class="tag">{e.kind || "-"}</span>
-            </td>
-            <td>{e.detector || "-"}</td>
-            <td>{e.rule ?? "-"}</td>
-            <td>{e.action ?? "-"}</td>
-            <td class="msg">{e.message.length > 160 ? `${e.message.slice(0, 159)}…` : e.message}</td>
-          </tr>
-        ))}
-      </tbody>
+      <tbody>{raw(incidentRowsHtml(props.base, props.items))}</tbody>
     </table>
   );
 }
