@@ -29,7 +29,7 @@ import { type EventParams, EventsPage } from "./pages/events.tsx";
 import { IncidentPageView } from "./pages/incident.tsx";
 import { type IncidentParams, IncidentsPage } from "./pages/incidents.tsx";
 import type { PageCtx } from "./pages/layout.tsx";
-import { OverviewPage } from "./pages/overview.tsx";
+import { OverviewPage, overviewBytes } from "./pages/overview.tsx";
 import { PipelinePage } from "./pages/pipeline.tsx";
 import { ProjectsPage } from "./pages/projects.tsx";
 import { VaultIndexPage, VaultNotePage } from "./pages/vault.tsx";
@@ -190,7 +190,8 @@ export function buildApp(opts: AppOptions): Hono {
           );
         return notFound(c, "No such project.");
       }
-      return html(c, <OverviewPage ctx={ctxFor(p)} project={p} />);
+      const page = `<!doctype html>${String(<OverviewPage ctx={ctxFor(p)} project={p} />)}`;
+      return c.body(overviewBytes(page, p), 200, { "Content-Type": "text/html; charset=UTF-8" });
     });
 
     const incidentQuery = (
