@@ -102,7 +102,7 @@ function grow<T extends Float64Array | Uint32Array | Int32Array>(a: T, need: num
 }
 
 export class JournalIndex {
-  private cursor: LineCursor;
+  private readonly cursor: LineCursor;
   private n = 0;
   private offsets = new Float64Array(1024);
   private lengths = new Uint32Array(1024);
@@ -137,55 +137,50 @@ export class JournalIndex {
   refresh(): { reset: boolean; added: JournalEventRow[] } {
     const added: JournalEventRow[] = [];
     let count = 0;
-    const reset = this.cursor.eachRaw((buf, start, end, offset) => {
-      if (this.n === this.offsets.length) {
-        const need = this.n + 1;
-        this.offsets = grow(this.offsets, need);
-        this.lengths = grow(this.lengths, need);
-        this.times = grow(this.times, need);
-        this.kindIds = grow(this.kindIds, need);
-        this.incidentIds = grow(this.incidentIds, need);
-      }
-      const fields = pickRaw(buf, start, end);
-      if (fields === null) return;
-      const i = this.n++;
-      this.offsets[i] = offset;
-      this.lengths[i] = end - start;
-      this.times[i] = fields.time === null ? Number.NaN : Date.parse(fields.time);
-      this.kindIds[i] = this.intern(this.kinds, this.kindIndex, fields.event ?? "");
-      this.incidentIds[i] =
-        fields.incident === null ? -1 : this.intern(this.incidents, this.incidentIndex, fields.incident);
-      // A first read of a long journal makes short-lived strings by the hundred thousand: collect
-      // them as it goes, so the resident size never holds them all at once.
-      if (count > 0 && count % 25_000 === 0) Bun.gc(true);
-      if (++count <= 500) {
-        try {
-          added.push({
-            seq: i,
-            ...(JSON.parse(buf.toString("utf8", start, end)) as Record<string, unknown>),
-          });
-        } catch {
-          // indexed by its fields; a page that shows it skips what cannot be parsed
+    const reset = this.cursor.eachRaw(
+      (buf, start, end, offset) => {
+        if (this.n === this.offsets.length) {
+          const need = this.n + 1;
+          this.offsets = grow(this.offsets, need);
+          this.lengths = grow(this.lengths, need);
+          this.times = grow(this.times, need);
+          this.kindIds = grow(this.kindIds, need);
+          this.incidentIds = grow(this.incidentIds, need);
         }
-      }
-    });
-    if (reset) {
-      // The file was replaced: what was indexed before this read belongs to the old file.
-      return this.rebuild();
-    }
-    return { reset: false, added: count <= 500 ? added : [] };
-  }
-
-  /** Drop everything and index the file from its start. */
-  private rebuild(): { reset: true; added: JournalEventRow[] } {
-    this.n = 0;
-    this.kinds = [];
-    this.kindIndex = new Map();
-    this.incidents = [];
-    this.incidentIndex = new Map();
-    this.cursor = new LineCursor(this.file);
-    const r = this.refresh();
-    return { reset: true, added: r.added };
+        const fields = pickRaw(buf, start, end);
+        if (fields === null) return;
+        const i = this.n++;
+        this.offsets[i] = offset;
+        this.lengths[i] = end - start;
+        this.times[i] = fields.time === null ? Number.NaN : Date.parse(fields.time);
+        this.kindIds[i] = this.intern(this.kinds, this.kindIndex, fields.event ?? "");
+        this.incidentIds[i] =
+          fields.incident === null ? -1 : this.intern(this.incidents, this.incidentIndex, fields.incident);
+        // A first read of a long journal makes short-lived strings by the hundred thousand: collect
+        // them as it goes, so the resident size never holds them all at once.
+        if (count > 0 && count % 25_000 === 0) Bun.gc(true);
+        if (++count <= 500) {
+          try {
+            added.push({
+              seq: i,
+              ...(JSON.parse(buf.toString("utf8", start, end)) as Record<string, unknown>),
+            });
+          } catch {
+            // indexed by its fields; a page that shows it skips what cannot be parsed
+          }
+        }
+      },
+      () => {
+        // The file was replaced or truncated: what was indexed belongs to the old file, and the
+        // lines that follow are the new file from its start.
+        this.n = 0;
+        this.kinds = [];
+        this.kindIndex = new Map();
+        this.incidents = [];
+        this.incidentIndex = new Map();
+      },
+    );
+    return { reset, added: count <= 500 ? added : [] };
   }
 
   get size(): number {
