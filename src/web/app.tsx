@@ -22,7 +22,6 @@ import { escapeHtml } from "./html.ts";
 import type { IncidentQuery } from "./incident-index.ts";
 import type { EventQuery } from "./journal-index.ts";
 import type { LiveHub } from "./live.ts";
-import { renderMarkdown, stripFrontMatter } from "./markdown.ts";
 import { AttemptsPage } from "./pages/attempts.tsx";
 import { ConfirmPage, MessagePage } from "./pages/confirm.tsx";
 import { type EventParams, EventsPage } from "./pages/events.tsx";
@@ -96,6 +95,16 @@ function intParam(v: string | undefined, dflt: number): number {
   const n = Number(v);
   return Number.isInteger(n) && n > 0 ? n : dflt;
 }
+
+/**
+ * The Markdown renderer (markdown-it, the highlighter and its queries), loaded when a page first
+ * renders Markdown: a viewer that only lists incidents never evaluates it.
+ */
+let markdownModule: Promise<typeof import("./markdown.ts")> | null = null;
+const markdown = () => {
+  markdownModule ??= import("./markdown.ts");
+  return markdownModule;
+};
 
 /** Build the hono app; see the module comment. */
 export function buildApp(opts: AppOptions): Hono {
@@ -331,6 +340,7 @@ export function buildApp(opts: AppOptions): Hono {
       };
       const entry = p.incidents.get(inc.id) ?? inc.entry;
       const reply = read("fix/claude_response.md");
+      const { renderMarkdown } = await markdown();
       return html(
         c,
         <IncidentPageView
@@ -539,6 +549,7 @@ export function buildApp(opts: AppOptions): Hono {
       const exists = (target: string) => resolveInside(p.vaultDir, `${target}.md`).ok;
       const noteUrl = (target: string) =>
         `${ctx.base}/vault/${target.split("/").map(encodeURIComponent).join("/")}`;
+      const { renderMarkdown, stripFrontMatter } = await markdown();
       const noteHtml = await renderMarkdown(stripFrontMatter(text), {
         wikilink: (target) => {
           const t = target.split("#")[0]!.replace(/\.md$/, "");
