@@ -55,9 +55,10 @@ export function defaultTokenFile(opts: WebServerOptions): string {
  * The JIT policy of a serving viewer: tier-up thresholds 100 times the default. Optimising a
  * page's render code costs the JIT compiler's memory and the optimised code; with the default
  * policy the first few hundred requests after start grew the resident size by 10-15 MB for that,
- * which took the peak near the 100 MB budget, while a page renders in about a millisecond either
- * way (the journal's scans, run 100,000 times a request, still reach the optimising tiers). The
- * indexes are read at start with the default policy. Measured with scripts/bench/web.ts.
+ * which took the peak near the 100 MB budget. With it a list page still renders in about a
+ * millisecond, and the journal's scans (100,000 iterations a request, which still reach the
+ * optimising tiers) take 2-4 ms instead of 1-1.5. The indexes are read at start with the default
+ * policy. Measured with scripts/bench/web.ts (docs/benchmarks.md, web section).
  */
 export const SERVING_JIT_POLICY = 100;
 
