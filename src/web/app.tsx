@@ -16,7 +16,7 @@ import { readIncident } from "../incidents/read.ts";
 import { OperateError, type OperatorVerb, operateOn } from "../project/operate.ts";
 import appCss from "./assets/app.css" with { type: "text" };
 import appJs from "./assets/app.js" with { type: "text" };
-import { attemptsData } from "./attempts-data.ts";
+import type { AttemptsData } from "./attempts-data.ts";
 import { type Guard, SECURITY_HEADERS } from "./auth.ts";
 import { escapeHtml } from "./html.ts";
 import type { IncidentQuery } from "./incident-index.ts";
@@ -407,13 +407,13 @@ export function buildApp(opts: AppOptions): Hono {
       const p = projectOf(c);
       if (!p) return notFound(c, "No such project.");
       const since = c.req.query("since") ?? "";
-      let data: ReturnType<typeof attemptsData>;
+      let data: AttemptsData;
       let error: string | null = null;
       try {
-        data = attemptsData(p.attempts(), since || null);
+        data = p.attemptsData(since || null);
       } catch (err) {
         error = (err as Error).message;
-        data = attemptsData(p.attempts(), null);
+        data = p.attemptsData(null);
       }
       return html(
         c,
@@ -432,7 +432,7 @@ export function buildApp(opts: AppOptions): Hono {
       const p = projectOf(c);
       if (!p) return c.json({ schema_version: API_SCHEMA_VERSION, error: "no such project" }, 404);
       try {
-        return c.json({ project: p.slug, ...attemptsData(p.attempts(), c.req.query("since") || null) });
+        return c.json({ project: p.slug, ...p.attemptsData(c.req.query("since") || null) });
       } catch (err) {
         return c.json({ schema_version: API_SCHEMA_VERSION, error: (err as Error).message }, 400);
       }
