@@ -7,7 +7,7 @@
  * docs/architecture.md, "CLI").
  */
 import type { Command } from "@commander-js/extra-typings";
-import type { CliVerb } from "../commands/operator.ts";
+import type { OperatorVerb as CliVerb } from "../../project/operate.ts";
 import { addConfigOption } from "./config-flag.ts";
 
 /** Add the command(s) to `program`. */
