@@ -22,6 +22,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { buildFlags } from "../release/build.ts";
 import {
   AUTOSENTRY,
   autosentry,
@@ -95,6 +96,19 @@ function compile(name: string): string {
   if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs) {
     sh(["cc", "-O2", "-o", out, src]);
   }
+  return out;
+}
+
+/**
+ * An empty program compiled with autosentry's build flags: the runtime's own start, for reference
+ * (what no change to autosentry can take off `--version`; issue 13).
+ */
+let EMPTY_BUN = "";
+function compileEmpty(): string {
+  const out = path.join(BENCH, "empty-bun");
+  const src = path.join(BENCH, "empty.ts");
+  fs.writeFileSync(src, "export {};\n");
+  sh([process.execPath, "build", ...buildFlags().filter((w) => w !== "main.ts"), src, "--outfile", out]);
   return out;
 }
 
@@ -307,6 +321,7 @@ async function cliRun(): Promise<Record<string, number>> {
     await sv.start(["sleep", "100000"]);
     await Bun.sleep(1000);
     const cases: Array<[string, string[], string, Record<string, string>]> = [
+      ["empty compiled program", [EMPTY_BUN], asDir, {}],
       ["autosentry --version", [AUTOSENTRY, "--version"], asDir, {}],
       ["autosentry status", [AUTOSENTRY, "status"], asDir, {}],
       ["autosentry incidents list", [AUTOSENTRY, "incidents", "list"], asDir, {}],
@@ -366,6 +381,7 @@ async function main(): Promise<void> {
   ensurePeers(log);
   const crash = compile("crash");
   const failLoop = compile("fail-loop");
+  if (want("cli")) EMPTY_BUN = compileEmpty();
   // A first run with a new PM2_HOME prints PM2's banner before the version: keep the last line.
   const pm2Version =
     sh([PM2, "--version"], { env: { PM2_HOME: path.join(BENCH, "pm2-version-home") } })
@@ -542,6 +558,7 @@ function render(r: Results): string {
     `| capture process: the native helper (default) vs the Bun shim (\`AUTOSENTRY_CAPTURE=bun\`), same run: idle RSS | ${fmtMb(rss("autosentry"))} vs ${fmtMb(rss(BUN_SHIM))} |`,
     `| … idle PSS | ${fmtMb(pss("autosentry"))} vs ${fmtMb(pss(BUN_SHIM))} |`,
     `| … restart latency p50 / p99 with the Bun shim | ${fmtMs(spread(r.restartBunShim.map((x) => x.p50)))} / ${fmtMs(spread(r.restartBunShim.map((x) => x.p99)))} |`,
+    `| for reference: an empty program compiled with autosentry's build flags (the runtime's own start) | ${fmtMs(cliS("empty compiled program"))} |`,
     `| detection: failure line → incident folder complete, p50 | ${fmtMs(det("incidentP50"))} |`,
     `| detection: failure line → incident folder complete, p99 | ${fmtMs(det("incidentP99"))} |`,
     `| detection: failure line → restart issued, p50 | ${fmtMs(det("restartP50"))} |`,
