@@ -5,11 +5,12 @@
  * never is). Calls return a shared empty array when nothing fired, so the per-line path allocates
  * nothing.
  *
- * Pattern detectors whose regexes can be joined (no flags, no back-references or named groups) and
- * the traceback detectors' trigger are pre-tested with one combined regex: a line that matches none
- * of them (nearly every line) costs one regex run instead of one per detector, and an idle
- * traceback detector is not called at all. Every line is stored once, in a ring of recent lines the
- * detectors share for their context.
+ * Pattern detectors whose regexes can be joined (no flags, no back-references or named groups), the
+ * traceback detectors' trigger and the signature pack's required literals are pre-tested with one
+ * combined regex: a line that matches none of them (nearly every line) costs one regex run instead
+ * of one per detector, an idle traceback detector is not called at all, and the signature detector
+ * sees only the lines that passed (it runs its pack's real trigger on those). Every line is stored
+ * once, in a ring of recent lines the detectors share for their context.
  */
 import type { ChildExit, Detection, Stream } from "../core/types.ts";
 import { ExitCodeDetector } from "./exit-code.ts";
@@ -39,6 +40,8 @@ export class DetectorSet {
   /** Traceback detectors whose trigger is part of {@link combined}. */
   private readonly tracebacks: TracebackDetector[];
   private readonly tracebackIdx: number[];
+  /** Signature detectors whose pack's pre-test is part of {@link combined}. */
+  private readonly signatures: SignatureDetector[];
   /** Every other detector (including pattern detectors that could not be combined). */
   private readonly rest: Detector[];
   private readonly restIdx: number[];
@@ -52,23 +55,33 @@ export class DetectorSet {
     this.applyCooldown = options.applyCooldown ?? true;
     const grouped: number[] = [];
     const tracebacks: number[] = [];
+    const signatures: number[] = [];
     detectors.forEach((d, i) => {
       if (d.useRecentLines === undefined) return; // keeps per-line state of its own: call it every line
       if (d instanceof PatternDetector && d.regex.flags === "" && combinable(d.regex.source)) grouped.push(i);
       else if (d instanceof TracebackDetector) tracebacks.push(i);
+      else if (d instanceof SignatureDetector && d.pack.preTest !== null) signatures.push(i);
     });
     const sources = grouped.map((i) => `(?:${(detectors[i] as PatternDetector).regex.source})`);
     if (tracebacks.length > 0) sources.push(TRACE_TRIGGER.source);
-    // one detector alone gains nothing from the pre-test
-    if (grouped.length + tracebacks.length < 2) {
+    for (const p of new Set(signatures.map((i) => (detectors[i] as SignatureDetector).pack.preTest!)))
+      sources.push(`(?:${p})`);
+    // one pattern or traceback detector alone gains nothing from the pre-test (the signature
+    // detector does: its pre-test is far cheaper than its trigger)
+    if (grouped.length + tracebacks.length < 2 && signatures.length === 0) {
       grouped.length = 0;
       tracebacks.length = 0;
     }
-    this.combined = grouped.length + tracebacks.length > 0 ? new RegExp(sources.join("|")) : null;
+    this.combined =
+      sources.length > 0 && grouped.length + tracebacks.length + signatures.length > 0
+        ? new RegExp(sources.join("|"))
+        : null;
     this.grouped = grouped.map((i) => detectors[i] as PatternDetector);
     this.groupedIdx = grouped;
     this.tracebacks = tracebacks.map((i) => detectors[i] as TracebackDetector);
     this.tracebackIdx = tracebacks;
+    this.signatures = signatures.map((i) => detectors[i] as SignatureDetector);
+    for (const sig of this.signatures) sig.feedCandidates();
     const inGroup = new Set([...grouped, ...tracebacks]);
     // an exit-code or signature detector sharing the ring has nothing to do per line (the
     // signature detector reads the ring on ticks, polls and flush)
@@ -92,6 +105,8 @@ export class DetectorSet {
           const d = grouped[i]!.observeLine(text, stream, at, generation);
           if (d !== null) out = this.pass(this.groupedIdx[i]!, d, out);
         }
+        const sigs = this.signatures;
+        for (let i = 0; i < sigs.length; i++) sigs[i]!.candidate(text);
       }
       const tbs = this.tracebacks;
       for (let i = 0; i < tbs.length; i++) {

@@ -5,6 +5,7 @@
  * the first matching signature of a line, and the naming of other detectors' detections.
  */
 import type { Detection } from "../../core/types.ts";
+import { literalPreTest } from "../required-literals.ts";
 import type { SignatureName } from "./names.ts";
 import { SIGNATURES, type SignatureDef } from "./pack.ts";
 
@@ -24,6 +25,13 @@ export class SignaturePack {
   readonly standalone: readonly SignatureDef[];
   /** One alternation of the standalone signatures' regexes: the cheap pre-test for a line. */
   readonly trigger: RegExp | null;
+  /**
+   * A regex source that matches every line {@link trigger} matches, made of the signatures'
+   * required literals (src/detectors/required-literals.ts): cheap enough to run on every line (the
+   * detector set folds it into its combined pre-test), while {@link trigger} itself costs several
+   * microseconds a line. Null when no signature is standalone.
+   */
+  readonly preTest: string | null;
 
   constructor(disabled: readonly string[] = []) {
     const off = new Set(disabled);
@@ -33,6 +41,11 @@ export class SignaturePack {
       this.standalone.length > 0
         ? new RegExp(this.standalone.map((d) => `(?:${d.re.source})`).join("|"))
         : null;
+    // literals are read case-sensitively, without `m`/`s`: a flagged regex keeps the detector on
+    // its own path (reading the ring on ticks)
+    const plain = this.standalone.every((d) => d.re.flags === "");
+    this.preTest =
+      this.standalone.length > 0 && plain ? literalPreTest(this.standalone.map((d) => d.re.source)) : null;
   }
 
   /**

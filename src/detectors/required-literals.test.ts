@@ -1,0 +1,94 @@
+import { describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { buildDetectors } from "./build.ts";
+import { DEFAULT_DETECTOR_SPECS } from "./defaults.ts";
+import { literalPreTest, requiredLiteral, topLevelAlternatives } from "./required-literals.ts";
+import { DetectorSet } from "./set.ts";
+import { SIGNATURES } from "./signatures/pack.ts";
+import { SignaturePack } from "./signatures/pack-set.ts";
+
+describe("required literals", () => {
+  test("top-level alternatives ignore `|` inside groups and classes", () => {
+    expect(topLevelAlternatives("a|b(c|d)|[|]x|\\|y")).toEqual(["a", "b(c|d)", "[|]x", "\\|y"]);
+  });
+
+  test.each([
+    ["CUDA out of memory", "CUDA out of memory"],
+    // a lookahead, a class, a group: each ends a run
+    ["CUDA error: (?!out of memory)[a-z]", "CUDA error: "],
+    ["NVRM: Xid \\(", "NVRM: Xid ("],
+    // optional and counted characters are not required
+    ["[Ww]atchdog.*timed? ?out.*NCCL", "atchdog"],
+    ["Out of memory: Kill(?:ed)? process", "Out of memory: Kill"],
+    ["\\b\\d+ Killed {2,}\\S", " Killed"],
+    ["DataLoader worker \\(pid\\(?s?\\)? ?[\\d, ]+", "DataLoader worker (pid"],
+    // `+`: the character is required once, the run ends after it
+    ["abcx+yzw", "abcx"],
+    ["^\\s*exitcode\\s*: (-?\\d+) \\(pid: \\d+\\)", "exitcode"],
+    // too short, or syntax not read here: no literal (the whole alternative is kept)
+    ["a.b.c", null],
+    ["\\x41BCDEF", null],
+    ["(a)\\1xyzw", null],
+    ["\\p{L}abcd", null],
+  ])("%p → %p", (alt, want) => {
+    expect(requiredLiteral(alt)).toBe(want);
+  });
+
+  test("the pre-test keeps an alternative it cannot read whole, and drops literals containing others", () => {
+    expect(literalPreTest(["Killed process|Killed", "\\x41ny"])).toBe("Killed|(?:\\x41ny)");
+    expect(new RegExp(literalPreTest(["a\\.b\\(cde"])).test("xa.b(cdex")).toBe(true);
+  });
+});
+
+/** Every line of the repository's logs and fixtures, and the pack's own documented examples. */
+function sampleLines(): string[] {
+  const root = path.join(import.meta.dir, "../../tests");
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(log|txt|out|err)$/.test(e.name) && fs.statSync(p).size < 4 << 20)
+        out.push(...fs.readFileSync(p, "utf8").split(/\r\n|\r|\n/));
+    }
+  };
+  walk(root);
+  return out;
+}
+
+describe("the signature pack's pre-test", () => {
+  const pack = new SignaturePack();
+  const pre = new RegExp(pack.preTest!);
+
+  test("matches every line the pack's trigger matches (corpus, fixtures)", () => {
+    const lines = sampleLines();
+    const triggered = lines.filter((l) => pack.trigger!.test(l));
+    expect(triggered.length).toBeGreaterThan(20); // the sample does exercise the pack
+    expect(triggered.filter((l) => !pre.test(l))).toEqual([]);
+  });
+
+  test("every standalone alternative is covered by a literal or kept whole", () => {
+    for (const def of SIGNATURES.filter((d) => d.standalone)) {
+      for (const alt of topLevelAlternatives(def.re.source)) {
+        const lit = requiredLiteral(alt);
+        if (lit === null) expect(pack.preTest!).toContain(`(?:${alt})`);
+        // the literal itself, or a shorter literal it contains, is in the pre-test
+        else expect(pre.test(lit)).toBe(true);
+      }
+    }
+  });
+
+  test("a crash line deep inside a burst is found at the next tick (no ring overflow)", () => {
+    const set = new DetectorSet(buildDetectors(DEFAULT_DETECTOR_SPECS, { enabled: true, disabled: [] }), {
+      applyCooldown: false,
+    });
+    set.onChildStart(1, 0);
+    for (let i = 0; i < 300; i++) set.observeLine(`step ${i} loss 0.5`, "stdout", 10, 1);
+    set.observeLine("Segmentation fault (core dumped)", "stderr", 10, 1);
+    for (let i = 0; i < 1000; i++) set.observeLine(`restarted step ${i}`, "stdout", 10, 1);
+    const found = set.observeTick(1000, true, 1).filter((d) => d.detector === "signatures");
+    expect(found.map((d) => [d.signatureName, d.meta["line_no"]])).toEqual([["segfault", 301]]);
+    expect(set.flush(2000, 1).filter((d) => d.detector === "signatures")).toEqual([]);
+  });
+});
