@@ -46,6 +46,10 @@ export class DetectorSet {
   private readonly rest: Detector[];
   private readonly restIdx: number[];
   private readonly combined: RegExp | null;
+  /** The combined pre-test every line runs (null: none); the ingest benchmark gives it to grep. */
+  get preTest(): RegExp | null {
+    return this.combined;
+  }
   private readonly recent = new RecentLines(RECENT_LINES);
 
   constructor(detectors: Detector[], options: DetectorSetOptions = {}) {
