@@ -143,22 +143,88 @@ export function escapeRegex(s: string): string {
 }
 
 /**
- * One regex source that matches every line any of `sources` (flagless regex sources) can match:
- * the required literals of their alternatives (a literal that contains another one is dropped), and
- * the whole alternative where no literal could be read.
+ * The literal an alternative matches exactly (`Traceback \\(` → `Traceback (`), or null when it has
+ * any syntax besides plain characters and escaped punctuation.
  */
-export function literalPreTest(sources: readonly string[]): string {
-  const literals = new Set<string>();
-  const whole: string[] = [];
-  for (const src of sources) {
-    for (const alt of topLevelAlternatives(src)) {
-      const lit = requiredLiteral(alt);
-      if (lit === null) whole.push(`(?:${alt})`);
-      else literals.add(lit);
+export function exactLiteral(alt: string): string | null {
+  let out = "";
+  for (let i = 0; i < alt.length; i++) {
+    const c = alt[i]!;
+    if (c === "\\") {
+      const e = alt[++i];
+      if (e === undefined || !ESCAPED_LITERAL.test(e)) return null;
+      out += e;
+    } else if ("^$.*+?()[]{}|".includes(c)) return null;
+    else out += c;
+  }
+  return out;
+}
+
+/**
+ * A regex source whose outer group spans all of it (`(a|b)`, `(?:a|b)`) without that group (same
+ * lines matched); anything else as it is.
+ */
+export function unwrapGroup(source: string): string {
+  if (source[0] !== "(" || source.startsWith("(?=") || source.startsWith("(?!") || source.startsWith("(?<"))
+    return source;
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === "\\") i++;
+    else if (inClass) inClass = c !== "]";
+    else if (c === "[") inClass = true;
+    else if (c === "(") depth++;
+    else if (c === ")" && --depth === 0) {
+      if (i !== source.length - 1) return source;
+      return source.slice(source.startsWith("(?:") ? 3 : 1, -1);
     }
   }
+  return source;
+}
+
+/**
+ * One regex source that matches every line any of the given flagless regex sources matches, built
+ * to be cheap to run on every line: one flat alternation (JavaScriptCore scans it faster than
+ * nested groups) of
+ * - for `exact` sources, each top-level alternative that is a plain literal, as that literal, and
+ *   every other alternative whole (so the pre-test matches exactly their lines);
+ * - for `required` sources (costly regexes checked again on a hit), each alternative's required
+ *   literal ({@link requiredLiteral}) without leading spaces, or the whole alternative where none
+ *   can be read;
+ * and a literal that contains another literal is dropped (the shorter one already matches). Null
+ * when an alternative kept whole cannot be joined with others (a back-reference or a named group
+ * would change meaning once the groups are renumbered).
+ */
+export function preTestSource(exact: readonly string[], required: readonly string[]): string | null {
+  const literals = new Set<string>();
+  const whole: string[] = [];
+  for (const src of exact) {
+    for (const alt of topLevelAlternatives(unwrapGroup(src))) {
+      const lit = exactLiteral(alt);
+      if (lit !== null && lit.length > 0) literals.add(lit);
+      else whole.push(alt);
+    }
+  }
+  for (const src of required) {
+    for (const alt of topLevelAlternatives(src)) {
+      const lit = requiredLiteral(alt)?.trimStart();
+      if (lit !== undefined && lit.length >= MIN_LITERAL) literals.add(lit);
+      else whole.push(alt);
+    }
+  }
+  // an alternative has no top-level `|`, so it joins the alternation as it is (no group)
+  if (whole.some((w) => JOIN_BREAKERS.test(w))) return null;
   const sorted = [...literals].sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
   const kept: string[] = [];
   for (const l of sorted) if (!kept.some((k) => l.includes(k))) kept.push(l);
   return [...kept.map(escapeRegex), ...whole].join("|");
+}
+
+/** Back-references and named groups: their meaning depends on the other groups of the regex. */
+const JOIN_BREAKERS = /\\[1-9]|\\k<|\(\?<(?![=!])/;
+
+/** {@link preTestSource} for `required` sources alone. */
+export function literalPreTest(sources: readonly string[]): string | null {
+  return preTestSource([], sources);
 }

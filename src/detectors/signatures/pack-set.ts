@@ -32,6 +32,8 @@ export class SignaturePack {
    * microseconds a line. Null when no signature is standalone.
    */
   readonly preTest: string | null;
+  /** The standalone signatures' regex sources (the detector set builds its pre-test from them). */
+  readonly sources: readonly string[];
 
   constructor(disabled: readonly string[] = []) {
     const off = new Set(disabled);
@@ -44,8 +46,8 @@ export class SignaturePack {
     // literals are read case-sensitively, without `m`/`s`: a flagged regex keeps the detector on
     // its own path (reading the ring on ticks)
     const plain = this.standalone.every((d) => d.re.flags === "");
-    this.preTest =
-      this.standalone.length > 0 && plain ? literalPreTest(this.standalone.map((d) => d.re.source)) : null;
+    this.sources = this.standalone.map((d) => d.re.source);
+    this.preTest = this.standalone.length > 0 && plain ? literalPreTest(this.sources) : null;
   }
 
   /**
