@@ -1,7 +1,7 @@
 /**
  * @module
- * The signature pack as configured (`signatures.enabled`, `signatures.disabled`): one combined
- * pre-test over the standalone signatures (a line that matches none of them costs one regex run),
+ * The signature pack as configured (`signatures.enabled`, `signatures.disabled`): a cheap pre-test
+ * over the standalone signatures (their required literals) and the exact trigger behind it,
  * the first matching signature of a line, and the naming of other detectors' detections.
  */
 import type { Detection } from "../../core/types.ts";
@@ -23,7 +23,10 @@ export class SignaturePack {
   readonly defs: readonly SignatureDef[];
   /** The standalone signatures, in order. */
   readonly standalone: readonly SignatureDef[];
-  /** One alternation of the standalone signatures' regexes: the cheap pre-test for a line. */
+  /**
+   * One alternation of the standalone signatures' regexes: whether a line is a standalone failure
+   * (about 2.7 µs a line: run it on the lines that passed {@link preTest}).
+   */
   readonly trigger: RegExp | null;
   /**
    * A regex source that matches every line {@link trigger} matches, made of the signatures'
