@@ -88,12 +88,58 @@ function sampleLines(): string[] {
   return out;
 }
 
+/**
+ * One line for each standalone alternative that no log or fixture under tests/ exercises, so every
+ * alternative of the pack has a line to check the pre-test on (a new alternative without one fails
+ * the completeness test below).
+ */
+const EXAMPLES = [
+  "RuntimeError: CUDA error: out of memory",
+  "cudaErrorMemoryAllocation: out of memory",
+  "RuntimeError: CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`",
+  "ResourceExhaustedError: OOM when allocating tensor with shape[8192,8192]",
+  "RuntimeError: HIP out of memory. Tried to allocate 2.00 GiB",
+  "CUDA kernel failed : cudaErrorIllegalAddress",
+  "error: cudaErrorAssert: device-side assert",
+  "RuntimeError: cuDNN error: CUDNN_STATUS_NOT_INITIALIZED",
+  "RuntimeError: CUDA error: CUBLAS_STATUS_EXECUTION_FAILED when calling `cublasSgemm`",
+  "RuntimeError: CUDA driver version is insufficient for CUDA runtime version",
+  "RuntimeError: CUDA error: no kernel image is available for execution on the device",
+  "NVRM: GPU at PCI:0000:3b:00: uncorrectable ECC error detected",
+  "[rank3]:[E] NCCL work 1234 timed out after 600000 milliseconds",
+  "torch.distributed.DistBackendError: NCCL communicator was aborted on rank 2.",
+  "[launcher] Process worker-3 exited with exit code 137",
+  "mpirun: one or more processes exited with non-zero status",
+  "kernel: Out of memory: Killed process 4242 (python) total-vm:91234kB",
+  "RuntimeError: DataLoader worker (pid 4242) is killed by signal: Killed.",
+  "mpirun noticed that process rank 1 exited on signal 7 (Bus error).",
+  "mpirun noticed that process rank 1 exited on signal 4 (Illegal instruction).",
+  "mpirun noticed that process rank 1 exited on signal 6 (Aborted).",
+  "Fatal Python error: Aborted",
+  "PM2 | App [api:0] Errored, waiting for restart",
+  "api errored (pm2 restart limit reached)",
+  "INFO mapreduce.Job: Job failed as tasks failed. failedMaps:1 failedReduces:0",
+  "OSError: [Errno 122] Disk quota exceeded",
+];
+
 describe("the signature pack's pre-test", () => {
   const pack = new SignaturePack();
   const pre = new RegExp(pack.preTest!);
 
-  test("matches every line the pack's trigger matches (corpus, fixtures)", () => {
-    const lines = sampleLines();
+  test("every standalone alternative has a sample line (a log or fixture under tests/, or EXAMPLES)", () => {
+    const lines = [...sampleLines(), ...EXAMPLES];
+    const missing: string[] = [];
+    for (const def of SIGNATURES.filter((d) => d.standalone)) {
+      for (const alt of topLevelAlternatives(def.re.source)) {
+        const re = new RegExp(alt);
+        if (!lines.some((l) => re.test(l))) missing.push(`${def.name}: ${alt}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  test("matches every line the pack's trigger matches (corpus, fixtures, examples)", () => {
+    const lines = [...sampleLines(), ...EXAMPLES];
     const triggered = lines.filter((l) => pack.trigger!.test(l));
     expect(triggered.length).toBeGreaterThan(20); // the sample does exercise the pack
     expect(triggered.filter((l) => !pre.test(l))).toEqual([]);
