@@ -182,6 +182,9 @@ describe("the signature pack's pre-test", () => {
     for (let i = 0; i < 1000; i++) set.observeLine(`restarted step ${i}`, "stdout", 10, 1);
     const found = set.observeTick(1000, true, 1).filter((d) => d.detector === "signatures");
     expect(found.map((d) => [d.signatureName, d.meta["line_no"]])).toEqual([["segfault", 301]]);
+    // its context is the lines up to it, not the ring at the time of the tick
+    expect(found[0]!.context.at(-1)).toBe("Segmentation fault (core dumped)");
+    expect(found[0]!.context.at(-2)).toBe("step 299 loss 0.5");
     expect(set.flush(2000, 1).filter((d) => d.detector === "signatures")).toEqual([]);
   });
 });

@@ -48,9 +48,13 @@ export class SignatureDetector implements Detector {
   private readonly owners: { covers(lineNo: number): boolean }[] = [];
   /** True while a detector set feeds the lines that pass its pre-test to {@link candidate}. */
   private fed = false;
-  /** Lines (and their numbers in the ring) that matched the trigger since the last look. */
+  /**
+   * Lines that matched the trigger since the last look, their numbers in the ring, and the lines up
+   * to each (its context, taken when it arrived: by the next look the ring holds later lines).
+   */
   private readonly candidates: string[] = [];
   private readonly candidateNos: number[] = [];
+  private readonly candidateContexts: string[][] = [];
 
   constructor(
     readonly name: string,
@@ -83,6 +87,7 @@ export class SignatureDetector implements Detector {
     if (this.candidates.length >= MAX_CANDIDATES) return;
     this.candidates.push(text);
     this.candidateNos.push(this.lines.count);
+    this.candidateContexts.push(this.lines.recent(CONTEXT_LINES));
   }
 
   observeTick(now: number, _childAlive: boolean, generation: number): Detection | null {
@@ -106,9 +111,11 @@ export class SignatureDetector implements Detector {
     if (this.fed) {
       const texts = this.candidates;
       const nos = this.candidateNos;
-      for (let i = 0; i < texts.length; i++) this.consider(texts[i]!, nos[i]!, at, generation);
+      const contexts = this.candidateContexts;
+      for (let i = 0; i < texts.length; i++) this.consider(texts[i]!, nos[i]!, at, generation, contexts[i]);
       texts.length = 0;
       nos.length = 0;
+      contexts.length = 0;
       return this.takePending();
     }
     const ring = this.lines;
@@ -127,9 +134,9 @@ export class SignatureDetector implements Detector {
   }
 
   /** A line that matched the trigger: a detection unless a trace owns it. */
-  private consider(text: string, lineNo: number, at: number, generation: number): void {
+  private consider(text: string, lineNo: number, at: number, generation: number, context?: string[]): void {
     if (this.owners.some((o) => o.covers(lineNo))) return;
-    const d = this.detect(text, lineNo, at, generation);
+    const d = this.detect(text, lineNo, at, generation, context);
     if (d !== null) this.pending.push(d);
   }
 
@@ -143,9 +150,16 @@ export class SignatureDetector implements Detector {
     this.pending.length = 0;
     this.candidates.length = 0;
     this.candidateNos.length = 0;
+    this.candidateContexts.length = 0;
   }
 
-  private detect(text: string, lineNo: number, at: number, generation: number): Detection | null {
+  private detect(
+    text: string,
+    lineNo: number,
+    at: number,
+    generation: number,
+    context?: string[],
+  ): Detection | null {
     const found = this.pack.matchLine(text);
     if (found === null) return null;
     // the line without its log prefixes (`[default0]:`, timestamps) and any progress bar before it
@@ -158,7 +172,7 @@ export class SignatureDetector implements Detector {
       kind: "error",
       message,
       exceptionType: found.def.type?.(found.match) ?? undefined,
-      context: this.lines.recent(CONTEXT_LINES),
+      context: context ?? this.lines.recent(CONTEXT_LINES),
       meta: {
         line: text.length > 500 ? text.slice(0, 500) : text,
         line_no: lineNo,
