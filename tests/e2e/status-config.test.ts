@@ -17,6 +17,11 @@ function cacheEnv(extra: Record<string, string> = {}): { env: Record<string, str
   return { env: testEnv({ XDG_CACHE_HOME: cache, ...extra }), cache };
 }
 
+/** Where status keeps its records inside a cache directory (the capture helper lives beside it). */
+function statusRecords(cache: string): string {
+  return path.join(cache, "autosentry", "status");
+}
+
 /** Every file under `dir`, with its content. */
 function filesUnder(dir: string): Array<{ file: string; text: string }> {
   const out: Array<{ file: string; text: string }> = [];
@@ -41,7 +46,7 @@ describe("status and its config record", () => {
     const { env, cache } = cacheEnv();
     expect((await run(["run"], { cwd: dir, env })).code).toBe(7);
     const first = await run(["status", "--json"], { cwd: dir, env }); // validates, writes the record
-    const records = filesUnder(cache);
+    const records = filesUnder(statusRecords(cache));
     expect(records).toHaveLength(1);
     expect(fs.statSync(records[0]!.file).mode & 0o777).toBe(0o600);
     const second = await run(["status", "--json"], { cwd: dir, env }); // from the record
@@ -113,7 +118,7 @@ state_path: \${STATE_DIR}/state.json
     const unset = await run(["status"], { cwd: dir, env: withoutStateDir });
     expect(unset.code).toBe(2);
     expect(unset.stderr).toContain("STATE_DIR");
-    const records = filesUnder(cache);
+    const records = filesUnder(statusRecords(cache));
     expect(records.length).toBeGreaterThan(0);
     for (const r of records) {
       expect(r.text).not.toContain(value);

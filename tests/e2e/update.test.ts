@@ -336,7 +336,9 @@ describe("update: replace, pin, offline, roll back", () => {
 });
 
 describe("update while a monitor supervises", () => {
-  test("a job that crashes after the update is restarted by a shim from the monitor's own image, and completes", async () => {
+  // Both capture implementations: the Bun shim runs the monitor's own image (/proc/self/exe), the
+  // native helper is the one embedded in the monitor's image, written out under its version.
+  test.each(["bun", "native"] as const)("capture %s: a job that crashes after the update is restarted by a capture process of the monitor's own version, and completes", async (impl) => {
     const { dir: binDir, bin } = installed(OLD);
     const project = makeProject(
       {
@@ -362,7 +364,7 @@ exit 0
     );
     const monitor = Bun.spawn([bin, "run"], {
       cwd: project,
-      env: testEnv({ XDG_CACHE_HOME: cache }),
+      env: testEnv({ XDG_CACHE_HOME: cache, ...(impl === "bun" ? { AUTOSENTRY_CAPTURE: "bun" } : {}) }),
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -396,9 +398,16 @@ exit 0
       ),
     );
     const cmdline = fs.readFileSync(`/proc/${shimPid}/cmdline`, "utf8").split("\0");
-    expect(cmdline[0]).toBe(bin); // ps shows the binary's name…
     expect(cmdline[1]).toBe("__shim");
-    expect(fs.statSync(`/proc/${shimPid}/exe`).ino).toBe(oldIno); // …but it runs the monitor's image
+    if (impl === "bun") {
+      expect(cmdline[0]).toBe(bin); // ps shows the binary's name…
+      expect(fs.statSync(`/proc/${shimPid}/exe`).ino).toBe(oldIno); // …but it runs the monitor's image
+    } else {
+      // The helper the old monitor embeds, written out under the old version (not the new binary's).
+      const exe = fs.readlinkSync(`/proc/${shimPid}/exe`);
+      expect(path.basename(exe)).toMatch(new RegExp(`^capture-${OLD.replaceAll(".", "\\.")}-[0-9a-f]{16}$`));
+      expect(path.dirname(exe)).toBe(path.join(cache, "autosentry"));
+    }
     // The job can write its file before the monitor has recorded the launch: wait for the record.
     await waitFor("state.json to record generation 2", () => readState(project)?.generation === 2, 30_000);
 
@@ -419,5 +428,5 @@ exit 0
     );
     expect(stderr).not.toContain("capture shim exited");
     expect(strays(binDir)).toEqual([]);
-  });
+  }, 120_000);
 });

@@ -115,6 +115,19 @@ for (const impl of capturesUnderTest())
       expect(log).toContain("err");
     });
 
+    test("the child's stdout and stderr are sockets in both implementations (Bun.spawn's kind)", async () => {
+      // Same kind of descriptor whichever capture process runs: programs that look at it (Node
+      // writes a FIFO stdout asynchronously, a socket with a larger buffer) behave the same.
+      const s = serve();
+      s.ask({ generation: 1, argv: ["sh", "-c", "readlink /proc/self/fd/1 /proc/self/fd/2 >&2"] });
+      const g = await s.next((f) => f.startsWith("X"));
+      const err = g.filter((f) => f[0] === "E").map((f) => f.slice(1));
+      expect(err).toHaveLength(2);
+      for (const e of err) expect(e).toMatch(/^socket:\[\d+\]$/);
+      s.p.stdin.end();
+      await s.p.exited;
+    });
+
     test("bytes are logged as written; \\r and \\r\\n end lines; long lines are cut; a last partial line is kept", async () => {
       const s = serve(10);
       s.ask({

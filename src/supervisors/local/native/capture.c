@@ -30,6 +30,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -1009,13 +1010,16 @@ static int spawn_child(Request *r, char *why, size_t wn) {
     return -1;
   }
   int po[2], pe[2], perr[2];
-  if (pipe2(po, O_CLOEXEC) < 0) {
-    errno_text(errno, "pipe", why, wn);
+  /* stdout and stderr are socket pairs, as Bun.spawn's pipes are (the Bun shim), not FIFOs: Node
+     writes to a FIFO stdout asynchronously, so a program that prints a lot and then calls
+     process.exit() loses the tail of its output on a pipe, and keeps it on a socket. */
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, po) < 0) {
+    errno_text(errno, "socketpair", why, wn);
     free(file);
     return -1;
   }
-  if (pipe2(pe, O_CLOEXEC) < 0) {
-    errno_text(errno, "pipe", why, wn);
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pe) < 0) {
+    errno_text(errno, "socketpair", why, wn);
     close(po[0]);
     close(po[1]);
     free(file);
