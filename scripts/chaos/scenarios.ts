@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, parseConfigText } from "../../src/config/load.ts";
 import {
+  BIN,
   type ChaosResult,
   env,
   fdCount,
@@ -474,11 +475,41 @@ function mountTmpfs(dir: string, size: string): void {
   if (m.exitCode !== 0) throw new Error(`mount tmpfs: ${m.stderr.toString().trim()} (needs root)`);
 }
 
+/** A command notifier that appends each notification's JSON to `file` (outside the full disk). */
+function notifierTo(file: string): string {
+  return `notifiers:\n  - { kind: log }\n  - { kind: command, argv: [sh, -c, "cat >> ${file}; echo >> ${file}"] }\n`;
+}
+
+/** Titles of the notifications a {@link notifierTo} file holds. */
+function notifiedTitles(file: string): string[] {
+  return readJsonl(file).map((n) => String(n.title));
+}
+
+/**
+ * What a run said about a full disk (issue 16, finding 9: logged and notified once, again only
+ * after space returned and ran out again): the episodes ("Disk full: …" lines), their ends
+ * ("Space returned: …"), and every other line that reports a write failing for lack of space
+ * (each one a failure said more than once). The log notifier's copy of the notification is not
+ * one of those.
+ */
+function diskFullLines(output: string): { full: number; back: number; others: string[] } {
+  const lines = output.split("\n");
+  const full = lines.filter((l) => /\[ERROR\] Disk full: cannot write /.test(l)).length;
+  const back = lines.filter((l) => /\] Space returned: /.test(l)).length;
+  const others = lines.filter(
+    (l) =>
+      /no space left|ENOSPC|EDQUOT|quota exceeded/i.test(l) &&
+      !/\[ERROR\] Disk full: cannot write /.test(l) &&
+      !/\] autosentry: disk full — /.test(l),
+  );
+  return { full, back, others };
+}
+
 /** A full disk under .autosentry while the job floods output and then fails; then space returns. */
-export async function fullDisk(trials: number): Promise<ChaosResult> {
+export async function fullDisk(trials: number, refills = 2): Promise<ChaosResult> {
   const r = result(
     "full disk",
-    ".autosentry on a 1 MiB tmpfs; the job writes ~3 MB, fails, space returns, run again",
+    `.autosentry on a 1 MiB tmpfs; the job writes ~3 MB, fails, space returns, run again; then under one monitor the disk filled and freed ${refills} times`,
   );
   return timed(r, async () => {
     for (let t = 0; t < trials; t++) {
@@ -496,10 +527,27 @@ echo finished`,
       );
       fs.writeFileSync(
         path.join(dot, "autosentry.yaml"),
-        `process:\n  command: [sh, ${job}]\n  restart_policy: { cooldown_seconds: 0.2, max_restarts: 3 }\ndetectors:\n  - kind: traceback\n`,
+        `process:\n  command: [sh, ${job}]\n  restart_policy: { cooldown_seconds: 0.2, max_restarts: 3 }\ndetectors:\n  - kind: traceback\n${notifierTo(`${dir}/notified.jsonl`)}`,
       );
       const first = await runBin(["run"], dir, { timeoutMs: 120_000 });
       r.trials++;
+      // Said once per episode: one "Disk full" line and one notification, however many writes failed.
+      const said = diskFullLines(`${first.stdout}\n${first.stderr}`);
+      const notes = notifiedTitles(`${dir}/notified.jsonl`).filter((t) => /disk full/i.test(t)).length;
+      if (said.full === 0) r.lost.push(`trial ${t + 1}: the full disk was never reported`);
+      if (said.others.length)
+        r.lost.push(
+          `trial ${t + 1}: ${said.others.length} more line(s) about the full disk, e.g. ${JSON.stringify(said.others[0]!.slice(0, 140))}`,
+        );
+      if (notes !== said.full)
+        r.lost.push(`trial ${t + 1}: ${said.full} disk-full episode(s) but ${notes} notification(s)`);
+      if (said.full > said.back + 1)
+        r.lost.push(
+          `trial ${t + 1}: ${said.full} episodes reported with only ${said.back} end(s) between them`,
+        );
+      r.notes.push(
+        `trial ${t + 1}: ${said.full} "Disk full" line(s), ${notes} notification(s), ${said.back} "Space returned"`,
+      );
       if (first.timedOut) r.lost.push(`trial ${t + 1}: run hung on a full disk`);
       if (STACK.test(first.stderr)) r.lost.push(`trial ${t + 1}: stack trace on a full disk`);
       const tmps = walk(dot).filter((f) => /\.tmp-\d+-/.test(path.basename(f)));
@@ -550,7 +598,75 @@ echo finished`,
       r.notes.push(`trial ${t + 1}: first run exit ${first.code}, second run exit ${second.code}`);
       Bun.spawnSync(["umount", "-l", dot]);
     }
+    if (refills > 0) await refill(r, refills);
   });
+}
+
+/**
+ * One monitor, a job that prints and fails every second; the disk under .autosentry is filled (a
+ * filler file written until ENOSPC), freed, and filled again `times` times: each time it ran out
+ * is said once (one line, one notification), each return of space once.
+ */
+async function refill(r: ChaosResult, times: number): Promise<void> {
+  const dir = project({}, "");
+  const dot = path.join(dir, ".autosentry");
+  mountTmpfs(dot, "8m");
+  const job = path.join(dir, "job.sh");
+  fs.writeFileSync(
+    job,
+    `i=0; while [ $i -lt 10 ]; do echo "tick $i"; sleep 0.1; i=$((i+1)); done\n${TRACEBACK}\nexit 1\n`,
+    { mode: 0o755 },
+  );
+  fs.writeFileSync(
+    path.join(dot, "autosentry.yaml"),
+    `process:\n  command: [sh, ${job}]\n  restart_policy: { cooldown_seconds: 0.2, max_restarts: 100000, max_identical_failures: 100000 }\ndetectors:\n  - kind: traceback\n${notifierTo(`${dir}/notified.jsonl`)}`,
+  );
+  const p = Bun.spawn([BIN, "run"], {
+    cwd: dir,
+    env: env(),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  const reading = (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of p.stdout) out += dec.decode(chunk, { stream: true });
+  })();
+  const errText = new Response(p.stderr).text();
+  const filler = path.join(dot, "filler");
+  try {
+    await waitUntil(() => /child started/.test(out), 30_000);
+    for (let i = 0; i < times; i++) {
+      Bun.spawnSync(["dd", "if=/dev/zero", `of=${filler}`, "bs=64k"], { stderr: "ignore" });
+      r.trials++;
+      if (!(await waitUntil(() => diskFullLines(out).full >= i + 1, 30_000)))
+        r.lost.push(`refill ${i + 1}: the full disk was not reported within 30 s`);
+      await Bun.sleep(2000);
+      fs.rmSync(filler, { force: true });
+      if (!(await waitUntil(() => diskFullLines(out).back >= i + 1, 30_000)))
+        r.lost.push(`refill ${i + 1}: the return of space was not reported within 30 s`);
+      await Bun.sleep(1000);
+    }
+  } finally {
+    fs.rmSync(filler, { force: true });
+    p.kill("SIGTERM");
+    await p.exited;
+    await reading;
+    Bun.spawnSync(["umount", "-l", dot]);
+  }
+  const said = diskFullLines(`${out}\n${await errText}`);
+  const notes = notifiedTitles(`${dir}/notified.jsonl`).filter((t) => /disk full/i.test(t)).length;
+  if (said.others.length)
+    r.lost.push(
+      `refills: ${said.others.length} more line(s) about the full disk, e.g. ${JSON.stringify(said.others[0]!.slice(0, 140))}`,
+    );
+  if (notes !== said.full) r.lost.push(`refills: ${said.full} episode(s) but ${notes} notification(s)`);
+  if (said.full < times) r.lost.push(`refills: the disk ran out ${times} times, reported ${said.full}`);
+  const counts = /Space returned: .*/.exec(out)?.[0] ?? "";
+  r.notes.push(
+    `filled ${times} times under one monitor: ${said.full} "Disk full" line(s), ${notes} notification(s), ${said.back} "Space returned"; first: ${counts.replace(/\|/g, "/").slice(0, 160)}`,
+  );
 }
 
 /** A read-only .autosentry: `doctor` says so and `run` refuses clearly. */
