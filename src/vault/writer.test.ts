@@ -251,4 +251,27 @@ describe("VaultWriter", () => {
     ).toHaveLength(1);
     expect(fs.readFileSync(path.join(tmp, "events.jsonl"), "utf8").trim().split("\n")).toHaveLength(2);
   });
+  test("an incident note links the newest 10 of the same failure; the pattern note all of them (issue 16)", async () => {
+    const { journal, tick, incident } = setup(3);
+    journal.write("monitor_started", { continuing: false, command: ["sh", "job.sh"] });
+    const ids: string[] = [];
+    for (let g = 1; g <= 15; g++) {
+      journal.write("child_started", { generation: g, pid: 100 + g, why: "restart" });
+      tick();
+      ids.push((await incident({ ...exitDetection(), generation: g })).id);
+    }
+    const last = read(`incidents/${ids[14]}.md`);
+    const same = sectionLines(last, "Same failure") ?? [];
+    expect(same[0]).toBe("- 4 earlier incident(s) not listed here (see the pattern note)");
+    expect(same.slice(1, 11)).toEqual(
+      ids.slice(4, 14).map((id) => expect.stringContaining(`[[incidents/${id}|`)),
+    );
+    expect(same[11]).toMatch(/^- Pattern: \[\[patterns\//);
+    expect(same).toHaveLength(12);
+    const pattern = notes().find((n) => n.startsWith("patterns/"))!;
+    const pat = read(`${pattern}.md`);
+    expect(parseFront(pat)).toMatchObject({ incident_count: 15 });
+    expect(sectionLines(pat, "Linked incidents")).toHaveLength(15);
+    expect(brokenLinks()).toEqual([]);
+  });
 });

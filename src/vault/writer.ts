@@ -22,7 +22,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { readIndex } from "../incidents/read.ts";
+import { IndexCache } from "../incidents/index-cache.ts";
 import type { IncidentRecord } from "../incidents/record.ts";
 import type { IndexEntry } from "../incidents/types.ts";
 import type { JournalRecord } from "../journal/journal.ts";
@@ -92,7 +92,13 @@ function code(text: string): string {
   return `${ticks}${pad}${text}${pad}${ticks}`;
 }
 
+/** Earlier incidents of the same failure an incident note links to (the pattern note has them all). */
+const SAME_FAILURE_LINKS = 10;
+
+type SameGroup = ReturnType<IndexCache["same"]>;
+
 export class VaultWriter {
+  private readonly index: IndexCache;
   private readonly root: string;
   private readonly opts: VaultWriterOptions;
   private failures = 0;
@@ -100,6 +106,7 @@ export class VaultWriter {
   constructor(opts: VaultWriterOptions) {
     this.opts = opts;
     this.root = path.resolve(opts.root);
+    this.index = new IndexCache(path.join(opts.incidentsDir, "index.jsonl"));
   }
 
   /** Failed updates so far (each was logged). */
@@ -339,8 +346,15 @@ export class VaultWriter {
       .map(encodeURIComponent)
       .join("/");
 
-    const group = fp === null ? [] : this.group(fp);
-    const earlier = group.filter((e) => e.id !== id && this.exists(this.incidentTarget(e.id)));
+    const group = fp === null ? null : this.group(fp);
+    // The newest few only: listing every earlier one made each note as long as the history (3,000
+    // crash cycles wrote 600 MB of notes, 400 KB each; issue 16). The pattern note lists them all.
+    const newest = group?.newest(SAME_FAILURE_LINKS + 1) ?? [];
+    const candidates = newest.filter((e) => e.id !== id);
+    const earlier = candidates
+      .slice(-SAME_FAILURE_LINKS)
+      .filter((e) => this.exists(this.incidentTarget(e.id)));
+    const unlisted = (group?.count ?? 0) - (newest.length - candidates.length) - earlier.length;
     if (!this.exists(target)) {
       this.writeNote(
         target,
@@ -372,7 +386,12 @@ export class VaultWriter {
             { heading: "Attempts", lines: [] },
             {
               heading: "Same failure",
-              lines: earlier.map((e) => `- ${wikilink(this.incidentTarget(e.id), e.id)} — ${e.time}`),
+              lines: [
+                ...(unlisted > 0
+                  ? [`- ${unlisted} earlier incident(s) not listed here (see the pattern note)`]
+                  : []),
+                ...earlier.map((e) => `- ${wikilink(this.incidentTarget(e.id), e.id)} — ${e.time}`),
+              ],
             },
           ],
         }),
@@ -388,12 +407,20 @@ export class VaultWriter {
     this.editNote(detectorNote, (t) =>
       setFront(appendToSection(t, "Incidents", bullet), { updated: rec.time }),
     );
-    if (fp !== null) this.pattern(fp, group, detectorNote, rec.time);
+    if (fp !== null && group !== null) this.pattern(fp, group, detectorNote, rec.time);
   }
 
-  /** Index entries with fingerprint `fp`, oldest first. */
-  private group(fp: string): IndexEntry[] {
-    return readIndex(this.opts.incidentsDir).filter((e) => e.fingerprint === fp);
+  /**
+   * The incidents with fingerprint `fp` (from an in-memory copy of index.jsonl that reads only
+   * what was appended since: reading the whole index per incident grew with the history).
+   */
+  private group(fp: string): SameGroup | null {
+    try {
+      return this.index.same(fp);
+    } catch (err) {
+      this.opts.logger.warn(`vault: cannot read the incident index: ${(err as Error).message}`);
+      return null;
+    }
   }
 
   private ensureDetector(name: string, time: string): string {
@@ -424,14 +451,14 @@ export class VaultWriter {
   }
 
   /** Create or extend the pattern note of `fp` once the group reaches the threshold. */
-  private pattern(fp: string, group: IndexEntry[], detectorNote: string, time: string): void {
-    const first = group[0];
-    if (first === undefined || group.length < Math.max(1, this.opts.patternThreshold)) return;
+  private pattern(fp: string, group: SameGroup, detectorNote: string, time: string): void {
+    const first = group.first;
+    if (first === null || group.count < Math.max(1, this.opts.patternThreshold)) return;
     const target = patternTarget(first, fp);
-    const linked = group.filter((e) => this.exists(this.incidentTarget(e.id)));
     const line = (e: IndexEntry) => `- ${wikilink(this.incidentTarget(e.id), e.id)} — ${e.time}`;
     if (!this.exists(target)) {
-      const older = group.length - linked.length;
+      const linked = group.newest(group.count).filter((e) => this.exists(this.incidentTarget(e.id)));
+      const older = group.count - linked.length;
       this.writeNote(
         target,
         renderNote({
@@ -443,7 +470,7 @@ export class VaultWriter {
             tags: ["autosentry", "pattern", `detector/${noteSlug(first.detector, 60)}`],
             detector: first.detector,
             fingerprint: fp,
-            incident_count: group.length,
+            incident_count: group.count,
             representative_message: oneLine(first.message, 300),
           },
           title: `Pattern: ${oneLine(first.exception_type ?? first.message, 100)}`,
@@ -484,9 +511,10 @@ export class VaultWriter {
       }
       return;
     }
-    const newest = linked[linked.length - 1];
+    // Only the newest is added: checking every linked note per incident grew with the history.
+    const newest = group.newest(1).find((e) => this.exists(this.incidentTarget(e.id)));
     this.editNote(target, (t) => {
-      let out = setFront(t, { updated: time, incident_count: group.length });
+      let out = setFront(t, { updated: time, incident_count: group.count });
       if (newest) out = appendToSection(out, "Linked incidents", line(newest));
       return out;
     });
