@@ -29,6 +29,7 @@ import type { JournalRecord } from "../journal/journal.ts";
 import type { Logger } from "../util/logger.ts";
 import {
   appendToSection,
+  appendToSectionCapped,
   type FrontValue,
   parseFront,
   renderNote,
@@ -92,8 +93,11 @@ function code(text: string): string {
   return `${ticks}${pad}${text}${pad}${ticks}`;
 }
 
-/** Earlier incidents of the same failure an incident note links to (the pattern note has them all). */
+/** Earlier incidents of the same failure an incident note links to (older ones are counted). */
 const SAME_FAILURE_LINKS = 10;
+
+/** Items a growing list in a run, detector or pattern note keeps (older ones are counted). */
+const LIST_CAP = 50;
 
 type SameGroup = ReturnType<IndexCache["same"]>;
 
@@ -253,10 +257,12 @@ export class VaultWriter {
     );
     this.editNote(run, (t) =>
       setFront(
-        appendToSection(
+        appendToSectionCapped(
           t,
           "Child runs",
           `- ${wikilink(target, `child ${generation}`)} — ${rec.time} — ${oneLine(reason)}`,
+          LIST_CAP,
+          "child run(s)",
         ),
         { updated: rec.time },
       ),
@@ -348,7 +354,7 @@ export class VaultWriter {
 
     const group = fp === null ? null : this.group(fp);
     // The newest few only: listing every earlier one made each note as long as the history (3,000
-    // crash cycles wrote 600 MB of notes, 400 KB each; issue 16). The pattern note lists them all.
+    // crash cycles wrote 600 MB of notes, 400 KB each; issue 16).
     const newest = group?.newest(SAME_FAILURE_LINKS + 1) ?? [];
     const candidates = newest.filter((e) => e.id !== id);
     const earlier = candidates
@@ -388,7 +394,9 @@ export class VaultWriter {
               heading: "Same failure",
               lines: [
                 ...(unlisted > 0
-                  ? [`- ${unlisted} earlier incident(s) not listed here (see the pattern note)`]
+                  ? [
+                      `- ${unlisted} earlier incident(s) not listed here (see the pattern note and incidents/index.jsonl)`,
+                    ]
                   : []),
                 ...earlier.map((e) => `- ${wikilink(this.incidentTarget(e.id), e.id)} — ${e.time}`),
               ],
@@ -398,14 +406,16 @@ export class VaultWriter {
       );
     }
     const bullet = `- ${wikilink(target, id)} — ${oneLine(message, 120)}`;
-    this.editNote(run, (t) => setFront(appendToSection(t, "Incidents", bullet), { updated: rec.time }));
+    this.editNote(run, (t) =>
+      setFront(appendToSectionCapped(t, "Incidents", bullet, LIST_CAP, "incident(s)"), { updated: rec.time }),
+    );
     if (child !== null && this.exists(child)) {
       this.editNote(child, (t) =>
         setFront(appendToSection(t, "Incidents during this child run", bullet), { updated: rec.time }),
       );
     }
     this.editNote(detectorNote, (t) =>
-      setFront(appendToSection(t, "Incidents", bullet), { updated: rec.time }),
+      setFront(appendToSectionCapped(t, "Incidents", bullet, LIST_CAP, "incident(s)"), { updated: rec.time }),
     );
     if (fp !== null && group !== null) this.pattern(fp, group, detectorNote, rec.time);
   }
@@ -515,7 +525,7 @@ export class VaultWriter {
     const newest = group.newest(1).find((e) => this.exists(this.incidentTarget(e.id)));
     this.editNote(target, (t) => {
       let out = setFront(t, { updated: time, incident_count: group.count });
-      if (newest) out = appendToSection(out, "Linked incidents", line(newest));
+      if (newest) out = appendToSectionCapped(out, "Linked incidents", line(newest), LIST_CAP, "incident(s)");
       return out;
     });
     if (newest) {
