@@ -279,9 +279,9 @@ export async function crashCycles(cycles: number): Promise<ChaosResult> {
     let judged: number | null = null;
     if (rss0 !== null && rss1 !== null) {
       const growth = (rss1 - rss0) / rss0;
-      const all = samples.map((x) => x.rss);
+      const all = samples.filter((x) => x.n >= warm).map((x) => x.rss);
       r.notes.push(
-        `monitor RSS (median of the samples in cycles ${warm}–${warm + window} → ${end}–${r.trials}) ${MiB(rss0)} → ${MiB(rss1)} (${(growth * 100).toFixed(1)} %), range over the run ${MiB(Math.min(...all))}–${MiB(Math.max(...all))}; fds ${fd0} → ${fd1}`,
+        `monitor RSS (median of the samples in cycles ${warm}–${warm + window} → ${end}–${r.trials}) ${MiB(rss0)} → ${MiB(rss1)} (${(growth * 100).toFixed(1)} %), range after warm-up ${MiB(Math.min(...all))}–${MiB(Math.max(...all))}; fds ${fd0} → ${fd1}`,
       );
       judged = growth;
     }
