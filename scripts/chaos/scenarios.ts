@@ -1092,7 +1092,8 @@ export async function floods(seconds: number, sizes = [16, 200, 2048, 100_000]):
         path.join(dir, ".autosentry", "autosentry.yaml"),
         `process:
   command: [python3, flood.py, "${size}", "${seconds}", "0.25", ${dir}/written]
-  restart_policy: { max_restarts: 0 }
+  # The planted lines are one failure repeated: the identical-failure cap would stop the run.
+  restart_policy: { max_restarts: 0, max_identical_failures: 1000000 }
 detectors:
   - { name: planted, kind: pattern, regex: "^PLANTED-FAIL [0-9]+$", cooldown_seconds: 0 }
 monitor:
