@@ -26,6 +26,8 @@ import { impliedRules } from "../healers/implied-rules.ts";
 import { compileRules, RuleHealer } from "../healers/rules.ts";
 import { fingerprint } from "../incidents/fingerprint.ts";
 import type { FrameRenderer } from "../incidents/frames-section.ts";
+import { IndexCache } from "../incidents/index-cache.ts";
+import { indexPath } from "../incidents/read.ts";
 import { FsIncidentStore } from "../incidents/store.ts";
 import { Journal } from "../journal/journal.ts";
 import { buildFanout } from "../notify/build.ts";
@@ -285,8 +287,11 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     redact: (v) => redactor.redactJson(v),
     gate: writeGate,
   });
+  // One in-memory copy of index.jsonl for the incident store and the vault (one entry per incident each, before).
+  const incidentIndex = new IndexCache(indexPath(paths.incidents));
   if (c.vault.enabled) {
     const vault = new VaultWriter({
+      index: incidentIndex,
       root: c.vault.path,
       incidentsDir: paths.incidents,
       patternThreshold: c.vault.pattern_threshold,
@@ -298,6 +303,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   }
   const incidents = new FsIncidentStore({
     dir: paths.incidents,
+    index: incidentIndex,
     logger: gatedLogger(logger, writeGate, "an incident folder"),
     redact: (t) => redactor.redact(t),
     redactJson: (v) => redactor.redactJson(v),

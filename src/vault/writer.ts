@@ -50,6 +50,8 @@ export interface VaultWriterOptions {
   logger: Logger;
   /** The supervised process, for the run note. */
   process: { kind: string; cwd: string };
+  /** The in-memory copy of index.jsonl, shared with the incident store; default: its own. */
+  index?: IndexCache;
 }
 
 /** File-name-safe text: runs outside `[A-Za-z0-9._-]` become `-`; at most `max` characters. */
@@ -110,7 +112,7 @@ export class VaultWriter {
   constructor(opts: VaultWriterOptions) {
     this.opts = opts;
     this.root = path.resolve(opts.root);
-    this.index = new IndexCache(path.join(opts.incidentsDir, "index.jsonl"));
+    this.index = opts.index ?? new IndexCache(path.join(opts.incidentsDir, "index.jsonl"));
   }
 
   /** Failed updates so far (each was logged). */
