@@ -9,6 +9,18 @@ import { BIN, type ChaosResult, cleanUp } from "./harness.ts";
 import { SCENARIOS } from "./scenarios.ts";
 
 const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+  console.log(`Usage: bun scripts/chaos/run.ts [--quick] [scenario …]
+
+  --quick   the CI sizes (tests/e2e/chaos-suite.test.ts runs these inside npm test)
+  scenario  run only these: ${SCENARIOS.map((s) => s.name).join(", ")}
+
+Environment: AUTOSENTRY_CHAOS_BIN (the binary under test, default dist/autosentry),
+AUTOSENTRY_CHAOS_PROBE_BIN (crash-cycles: the probe build from scripts/chaos/build-probe.ts, to
+measure memory after a forced GC), AUTOSENTRY_KEEP_TEST_DIRS=1 (keep the scratch projects).
+Needs root (tmpfs, bind mounts), python3 and git. Results: docs/reliability.md.`);
+  process.exit(0);
+}
 const quick = args.includes("--quick");
 const names = args.filter((a) => !a.startsWith("--"));
 if (!fs.existsSync(BIN)) {

@@ -310,4 +310,14 @@ describe("pattern: run-time bound (issue 16, finding 5)", () => {
     for (let i = 0; i < 5; i++) d.observeLine(bad, "stdout", 0, 1);
     expect(d.window).toBeLessThanOrEqual(13);
   });
+
+  test("a cheap pattern timed slow once (the process waited for a CPU) keeps its window and still matches", () => {
+    // The clock jumps 200 ms during the first match only, as when the monitor is descheduled.
+    const times = [0, 200, 200, 200.01];
+    let i = 0;
+    const d = new PatternDetector("planted", /^PLANTED-FAIL [0-9]+$/, "any", 0, () => times[i++] ?? 1000 + i);
+    expect(d.observeLine("flood 1 xxxxxxxx", "stdout", 0, 1)).toBeNull();
+    expect(d.window).toBe(Number.POSITIVE_INFINITY);
+    expect(d.observeLine("PLANTED-FAIL 7", "stdout", 0, 1)?.message).toBe("PLANTED-FAIL 7");
+  });
 });

@@ -69,6 +69,8 @@ export interface FsIncidentStoreOptions {
   processEnv?: Record<string, string>;
   /** Clock, epoch ms (tests pin it to provoke same-second folders). */
   now?: () => number;
+  /** The in-memory copy of index.jsonl, shared with other readers (the vault); default: its own. */
+  index?: IndexCache;
 }
 
 /** Pretty JSON with a trailing newline. */
@@ -176,7 +178,7 @@ export class FsIncidentStore implements IncidentStore {
     this.render = opts.renderFrames ?? listFrames;
     this.processEnv = { ...(opts.processEnv ?? {}) };
     this.now = opts.now ?? Date.now;
-    this.index = new IndexCache(indexPath(this.dir));
+    this.index = opts.index ?? new IndexCache(indexPath(this.dir));
   }
 
   async create(input: NewIncident): Promise<IncidentRef> {

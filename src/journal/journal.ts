@@ -9,6 +9,7 @@
  * derive from it is written before the monitor exits; a listener that throws is reported through
  * `onError` and never stops the journal or the other listeners.
  */
+import type { WriteGate } from "../util/disk-full.ts";
 import { appendJsonl } from "../util/jsonl.ts";
 
 /** Events the monitor writes (the Python tool's names, plus ours). */
@@ -91,6 +92,9 @@ export interface JournalRecord {
   [detail: string]: unknown;
 }
 
+/** How the write gate names the journal. */
+const JOURNAL_WHAT = "the journal (events.jsonl)";
+
 const RESERVED = new Set(["schema_version", "time", "run_id", "stage", "event"]);
 
 export interface JournalOptions {
@@ -100,6 +104,8 @@ export interface JournalOptions {
   onError?: (message: string) => void;
   /** Clock, epoch ms. */
   now?: () => number;
+  /** Where a full disk is said once (src/util/disk-full.ts); such failures skip `onError`. */
+  gate?: WriteGate;
   /** Applied to the details of every record (a redactor's `redactJson`): the journal keeps no secrets. */
   redact?: (value: unknown) => unknown;
 }
@@ -115,6 +121,9 @@ export class Journal {
   private readonly now: () => number;
   private readonly redact: ((value: unknown) => unknown) | undefined;
   private failures = 0;
+  private readonly gate: WriteGate | undefined;
+  /** onError was called (once: later failures are only counted). */
+  private errorSaid = false;
 
   constructor(
     readonly file: string,
@@ -125,6 +134,7 @@ export class Journal {
     this.onError = opts.onError;
     this.now = opts.now ?? Date.now;
     this.redact = opts.redact;
+    this.gate = opts.gate;
   }
 
   /** Call `listener` with every later record; returns a function that removes it. */
@@ -154,9 +164,13 @@ export class Journal {
     for (const [k, v] of Object.entries(safe)) if (!RESERVED.has(k) && v !== undefined) rec[k] = v;
     try {
       appendJsonl(this.file, rec, true);
+      this.gate?.ok(JOURNAL_WHAT);
     } catch (err) {
       this.failures++;
-      if (this.failures === 1) {
+      if (this.gate?.failed(JOURNAL_WHAT, err)) {
+        // said once by the gate
+      } else if (!this.errorSaid) {
+        this.errorSaid = true;
         try {
           this.onError?.(`Cannot write journal ${this.file}: ${(err as Error).message}`);
         } catch {}

@@ -26,6 +26,8 @@ import { impliedRules } from "../healers/implied-rules.ts";
 import { compileRules, RuleHealer } from "../healers/rules.ts";
 import { fingerprint } from "../incidents/fingerprint.ts";
 import type { FrameRenderer } from "../incidents/frames-section.ts";
+import { IndexCache } from "../incidents/index-cache.ts";
+import { indexPath } from "../incidents/read.ts";
 import { FsIncidentStore } from "../incidents/store.ts";
 import { Journal } from "../journal/journal.ts";
 import { buildFanout } from "../notify/build.ts";
@@ -38,6 +40,7 @@ import { DockerSupervisor } from "../supervisors/docker/docker.ts";
 import { LocalSupervisor } from "../supervisors/local/local.ts";
 import { SlurmSupervisor } from "../supervisors/slurm/slurm.ts";
 import type { Supervisor, SupervisorSink } from "../supervisors/types.ts";
+import { DiskFullGate, gatedLogger } from "../util/disk-full.ts";
 import { FileLogger, type Logger } from "../util/logger.ts";
 import { runCommand } from "../util/run-command.ts";
 import { VaultWriter } from "../vault/writer.ts";
@@ -255,6 +258,19 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     secretEnvs: secretEnvsOf(c, readOverlay(paths.state), readDotenv(path.join(cfg.root, ".env"))),
   });
   const logger = new FileLogger(paths.monitorLog, { redact: (t) => redactor.redact(t) });
+  // A full disk is logged and notified once, whichever writer meets it first (issue 16, finding
+  // 9); the notifiers are built below, so a notice before then waits for them.
+  let notifyFull: ((title: string, body: string) => void) | null = null;
+  let fullBeforeNotifiers: [string, string] | null = null;
+  const writeGate = new DiskFullGate({
+    onFull: (m) => logger.error(m),
+    notify: (title, body) => {
+      if (notifyFull) notifyFull(title, body);
+      else fullBeforeNotifiers = [title, body];
+    },
+    onSpaceBack: (m) => logger.log("RECOVERY", m),
+  });
+  logger.setGate(writeGate);
   const { state, rotated } = loadOrRotateState(paths.state, logger);
   const stage = opts.stage;
   const continuing = stage ? false : continuesRun(state);
@@ -264,27 +280,32 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   if (!continuing) beginRun(state, stage?.runId ?? crypto.randomUUID().replace(/-/g, ""));
   // A single-process run after a pipeline: no stage (a continued run keeps what it had).
   if (stage || !continuing) tagStage(state, stage ?? null);
-  const store = new StateStore(paths.state, state, logger, c.monitor.heartbeat_seconds * 1000);
+  const store = new StateStore(paths.state, state, logger, c.monitor.heartbeat_seconds * 1000, writeGate);
   const journal = new Journal(paths.journal, {
     runId: state.run_id ?? "",
     stage: stage?.name ?? null,
     onError: (m) => logger.error(`Cannot write the journal: ${m}`),
     redact: (v) => redactor.redactJson(v),
+    gate: writeGate,
   });
+  // One in-memory copy of index.jsonl for the incident store and the vault (one entry per incident each, before).
+  const incidentIndex = new IndexCache(indexPath(paths.incidents));
   if (c.vault.enabled) {
     const vault = new VaultWriter({
+      index: incidentIndex,
       root: c.vault.path,
       incidentsDir: paths.incidents,
       patternThreshold: c.vault.pattern_threshold,
       redact: (t) => redactor.redact(t),
-      logger,
+      logger: gatedLogger(logger, writeGate, "the vault"),
       process: { kind: c.process.kind, cwd: c.process.cwd },
     });
     journal.listen((record) => vault.onRecord(record));
   }
   const incidents = new FsIncidentStore({
     dir: paths.incidents,
-    logger,
+    index: incidentIndex,
+    logger: gatedLogger(logger, writeGate, "an incident folder"),
     redact: (t) => redactor.redact(t),
     redactJson: (v) => redactor.redactJson(v),
     maxFrames: c.source_explode.max_frames,
@@ -307,6 +328,10 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   const fanout = c.dispatch.bridge
     ? new Fanout([...notifier.notifiers, new BridgeNotifier(cfg, logger, (t) => redactor.redact(t))], logger)
     : notifier;
+  notifyFull = (title, body) => fanout.notify({ kind: "anomaly", title, body, incident_id: null });
+  // (assigned in the gate's callback: tsc cannot see it)
+  const early = fullBeforeNotifiers as [string, string] | null;
+  if (early !== null) notifyFull(early[0], early[1]);
   // the signature pack (on by default): names detections and catches failures without a traceback
   const detectorList = buildDetectors(c.detectors, c.signatures);
   const detectors = new DetectorSet(detectorList);
@@ -344,7 +369,14 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     echo: opts.echo ?? null,
     version,
     logger,
-    createSupervisor: (sink) => createSupervisor(c, paths, sink, logger),
+    // The capture process reports its own write failures as warnings: a full disk among them is the gate's.
+    createSupervisor: (sink) =>
+      createSupervisor(
+        c,
+        paths,
+        sink,
+        gatedLogger(logger, writeGate, "process.log or an exit file (capture process)"),
+      ),
     detectors,
     // a detector's `action:` implies a rule tried after the user's own
     rules: new RuleHealer([...compileRules(c.rules), ...impliedRules(c.detectors)]),
@@ -419,6 +451,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     learnSecrets: (env) => redactor.learn(env),
     continuing,
     signals: signals.active ? signals : null,
+    writeGate,
   });
   monitorRef = monitor;
   return { monitor, logger, state: store, rotatedState: rotated };

@@ -37,6 +37,7 @@ import type { Notifier } from "../notify/types.ts";
 import type { SessionBatch } from "../session/queue.ts";
 import type { SignalRuntime } from "../signals/runtime.ts";
 import type { Supervisor, SupervisorSink } from "../supervisors/types.ts";
+import type { WriteGate } from "../util/disk-full.ts";
 import type { Logger } from "../util/logger.ts";
 import type { RunCommandResult } from "../util/run-command.ts";
 import type { Actions } from "./actions.ts";
@@ -128,6 +129,8 @@ export interface MonitorDeps {
   learnSecrets?: (env: Record<string, string>) => void;
   /** issue 11: samplers, probes, metric series and checkpoints (null or absent: none configured). */
   signals?: SignalRuntime | null;
+  /** A full disk is said once for every writer (src/util/disk-full.ts; issue 16, finding 9). */
+  writeGate?: WriteGate;
 }
 
 /** The parts of the monitor, one per file (see the table in this module's comment). */
@@ -209,7 +212,12 @@ export class MonitorContext {
     this.excerpt = new RingBuffer(this.cfg.monitor.log_excerpt_lines);
     this.after = new AfterLines(
       (id, lines) => deps.store.appendAfterLines(id, lines),
-      (err) => this.log.error(`Cannot append to the incident's log excerpt: ${errMsg(err)}`),
+      (err) =>
+        this.writeFailed(
+          "an incident folder",
+          err,
+          `Cannot append to the incident's log excerpt: ${errMsg(err)}`,
+        ),
     );
     this.queue = new DecisionQueue(
       () => this.finished,
@@ -270,9 +278,20 @@ export class MonitorContext {
     if (!incident) return;
     try {
       await this.deps.store.recordOutcome(incident.id, applied);
+      this.deps.writeGate?.ok("an incident folder");
     } catch (err) {
-      this.log.error(`Cannot record the outcome of incident ${incident.id}: ${errMsg(err)}`);
+      this.writeFailed(
+        "an incident folder",
+        err,
+        `Cannot record the outcome of incident ${incident.id}: ${errMsg(err)}`,
+      );
     }
+  }
+
+  /** Log a failed write (`message`), unless it is a full disk: the write gate says that once. */
+  writeFailed(what: string, err: unknown, message: string): void {
+    if (this.deps.writeGate?.failed(what, err)) return;
+    this.log.error(message);
   }
 
   notifyIncident(

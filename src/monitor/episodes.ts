@@ -111,8 +111,9 @@ export class Episodes {
     if (!incident) {
       try {
         incident = await this.createIncident(primary, ep.detections);
+        m.deps.writeGate?.ok("an incident folder");
       } catch (err) {
-        m.log.error(`Cannot write the incident folder: ${errMsg(err)}`);
+        m.writeFailed("an incident folder", err, `Cannot write the incident folder: ${errMsg(err)}`);
       }
       if (incident) {
         s.last_incident_id = incident.id;
@@ -192,7 +193,7 @@ export class Episodes {
         note: "The child completed successfully afterwards; nothing was applied",
       });
     } catch (err) {
-      m.log.error(`Cannot write the incident folder: ${errMsg(err)}`);
+      m.writeFailed("an incident folder", err, `Cannot write the incident folder: ${errMsg(err)}`);
     }
   }
 

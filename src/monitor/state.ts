@@ -13,6 +13,7 @@
 import * as fs from "node:fs";
 import type { ChildRecord } from "../supervisors/types.ts";
 import { writeFileAtomic } from "../util/atomic-write.ts";
+import type { WriteGate } from "../util/disk-full.ts";
 import type { Logger } from "../util/logger.ts";
 import { noStartupFailures, type StartupFailures } from "./startup-failures.ts";
 
@@ -372,6 +373,9 @@ export function pushCapped<T>(list: T[], item: T, cap = HISTORY_CAP): void {
   if (list.length > cap) list.splice(0, list.length - cap);
 }
 
+/** How the write gate names state.json. */
+const STATE_WHAT = "state.json";
+
 /** Owns the in-memory state and its persistence. */
 export class StateStore {
   readonly state: MonitorState;
@@ -382,6 +386,7 @@ export class StateStore {
   private failDelayMs = 0;
   private lastError: string | null = null;
   private suppressed = 0;
+  private lastGated = false;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -389,6 +394,8 @@ export class StateStore {
     initial: MonitorState,
     private readonly logger: Logger,
     private readonly heartbeatMs: number,
+    /** Where a full disk is said once (src/util/disk-full.ts). */
+    private readonly gate?: WriteGate,
   ) {
     this.state = initial;
   }
@@ -429,10 +436,12 @@ export class StateStore {
     this.writing = writeFileAtomic(this.file, text).then(
       () => {
         this.lastWriteAt = Date.now();
-        if (this.lastError !== null) {
+        this.gate?.ok(STATE_WHAT);
+        if (this.lastError !== null && !this.lastGated) {
           this.logger.info(`state.json writes recovered (${this.suppressed} skipped while failing)`);
         }
         this.lastError = null;
+        this.lastGated = false;
         this.failDelayMs = 0;
         this.retryAt = 0;
         this.suppressed = 0;
@@ -443,7 +452,9 @@ export class StateStore {
         const capped = this.failDelayMs >= 60_000;
         this.failDelayMs = Math.min(60_000, this.failDelayMs === 0 ? 500 : this.failDelayMs * 2);
         this.retryAt = Date.now() + this.failDelayMs;
-        if (msg !== this.lastError || (capped && this.suppressed > 0)) {
+        // A full disk is the gate's to say, once for every writer (issue 16, finding 9).
+        this.lastGated = this.gate?.failed(STATE_WHAT, err) ?? false;
+        if (!this.lastGated && (msg !== this.lastError || (capped && this.suppressed > 0))) {
           this.logger.error(`Cannot write ${this.file}: ${msg} (retrying in ${this.failDelayMs / 1000}s)`);
         }
         this.lastError = msg;

@@ -63,7 +63,7 @@ export class Verification {
         description: about.message,
       });
     } catch (err) {
-      m.log.error(`Cannot write the attempts ledger: ${errMsg(err)}`);
+      m.writeFailed("attempts.tsv", err, `Cannot write the attempts ledger: ${errMsg(err)}`);
     }
     m.deps.state.changed();
   }

@@ -5,6 +5,7 @@
  * The file is rotated by size (10 MB × 3) so it never fills a disk.
  */
 import * as fs from "node:fs";
+import type { WriteGate } from "./disk-full.ts";
 import { openAppendNoFollow } from "./safe-open.ts";
 
 export type LogLevel = "INFO" | "WARN" | "ANOMALY" | "RECOVERY" | "ACTION" | "CLAUDE" | "SLACK" | "ERROR";
@@ -15,6 +16,9 @@ export interface Logger {
   warn(message: string): void;
   error(message: string): void;
 }
+
+/** How the gate names this logger's file. */
+const FILE_WHAT = "autosentry.log";
 
 /** `2026-11-22 03:04:05 UTC` */
 export function utcStamp(ms: number = Date.now()): string {
@@ -28,6 +32,8 @@ export interface FileLoggerOptions {
   backups?: number;
   /** Applied to every message (a redactor): the monitor's log keeps no secrets. */
   redact?: (text: string) => string;
+  /** Where a full disk is said once (src/util/disk-full.ts); without it, this logger says its own failures. */
+  gate?: WriteGate;
 }
 
 /** A logger writing to a file (and stdout). Write errors are swallowed: logging never kills the monitor. */
@@ -35,6 +41,9 @@ export class FileLogger implements Logger {
   private fd: number | null = null;
   private size = 0;
   private failure: string | null = null;
+  /** The current failure is a full disk, said by the gate (which also says when space returns). */
+  private failureGated = false;
+  private gate: WriteGate | undefined;
   private readonly echo: boolean;
   private readonly maxBytes: number;
   private readonly backups: number;
@@ -48,6 +57,12 @@ export class FileLogger implements Logger {
     this.maxBytes = opts.maxBytes ?? 10 * 1024 * 1024;
     this.backups = opts.backups ?? 3;
     this.redact = opts.redact;
+    this.gate = opts.gate;
+  }
+
+  /** Set the write gate after construction (it reports through this logger). */
+  setGate(gate: WriteGate): void {
+    this.gate = gate;
   }
 
   log(level: LogLevel, message: string): void {
@@ -82,25 +97,34 @@ export class FileLogger implements Logger {
       }
       if (this.failure !== null) {
         const was = this.failure;
+        const gated = this.failureGated;
         this.failure = null;
-        this.log(
-          "WARN",
-          `${this.file}: writing again (lines logged meanwhile went to the terminal only; the failure was: ${was})`,
-        );
+        this.failureGated = false;
+        if (gated) this.gate?.ok(FILE_WHAT);
+        else
+          this.log(
+            "WARN",
+            `${this.file}: writing again (lines logged meanwhile went to the terminal only; the failure was: ${was})`,
+          );
       }
       if (this.size > this.maxBytes) this.rotate();
     } catch (err) {
       this.closeFd();
-      if (this.failure === null) {
+      if (this.failure !== null) {
+        if (this.failureGated) this.gate?.failed(FILE_WHAT, err);
+      } else {
         // Said once, on stderr (the terminal), not once per line: a full disk stays quiet after this.
         const e = err as NodeJS.ErrnoException;
         this.failure = e.code ?? e.message;
-        try {
-          fs.writeSync(
-            2,
-            `[${utcStamp()}] [ERROR] Cannot write ${this.file}: ${e.message}; logging to the terminal until it can\n`,
-          );
-        } catch {}
+        // A full disk is the gate's to say (once for every writer, with a notification).
+        this.failureGated = this.gate?.failed(FILE_WHAT, err) ?? false;
+        if (!this.failureGated)
+          try {
+            fs.writeSync(
+              2,
+              `[${utcStamp()}] [ERROR] Cannot write ${this.file}: ${e.message}; logging to the terminal until it can\n`,
+            );
+          } catch {}
       }
     }
   }

@@ -112,6 +112,42 @@ export function appendToSection(text: string, heading: string, line: string, ded
   return lines.join("\n");
 }
 
+const FOLDED = /^- (\d+) earlier /;
+
+/**
+ * {@link appendToSection} for a list that grows with the run (incidents, child runs): it keeps the
+ * newest `cap` items; older ones fold into one `- N earlier <what> not listed here …` line at the
+ * top. Without a cap a note listing every crash of a long run is rewritten whole on each one: 3,000
+ * crash cycles made run and detector notes of 400 KB, each re-read and rewritten per incident
+ * (issue 16, crash-cycle memory). The journal and incidents/index.jsonl keep every one.
+ */
+export function appendToSectionCapped(
+  text: string,
+  heading: string,
+  line: string,
+  cap: number,
+  what: string,
+): string {
+  const out = appendToSection(text, heading, line);
+  const lines = out.split("\n");
+  const range = sectionRange(lines, heading);
+  if (range === null) return out;
+  const [start, end] = range;
+  const body = lines.slice(start + 1, end);
+  let folded = 0;
+  const items: string[] = [];
+  for (const l of body) {
+    const m = FOLDED.exec(l);
+    if (m) folded += Number(m[1]);
+    else if (l.startsWith("- ")) items.push(l);
+  }
+  if (items.length <= cap) return out;
+  const drop = items.length - cap;
+  const fold = `- ${folded + drop} earlier ${what} not listed here (the journal and incidents/index.jsonl keep every one)`;
+  lines.splice(start + 1, end - start - 1, "", fold, ...items.slice(drop), "");
+  return lines.join("\n");
+}
+
 /** Replace the body of section `heading` with `body` (appending the section when it is missing). */
 export function replaceSection(text: string, heading: string, body: string[]): string {
   const lines = text.split("\n");

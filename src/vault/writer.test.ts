@@ -251,4 +251,57 @@ describe("VaultWriter", () => {
     ).toHaveLength(1);
     expect(fs.readFileSync(path.join(tmp, "events.jsonl"), "utf8").trim().split("\n")).toHaveLength(2);
   });
+  test("an incident note links the newest 10 of the same failure; the pattern note all of them (issue 16)", async () => {
+    const { journal, tick, incident } = setup(3);
+    journal.write("monitor_started", { continuing: false, command: ["sh", "job.sh"] });
+    const ids: string[] = [];
+    for (let g = 1; g <= 15; g++) {
+      journal.write("child_started", { generation: g, pid: 100 + g, why: "restart" });
+      tick();
+      ids.push((await incident({ ...exitDetection(), generation: g })).id);
+    }
+    const last = read(`incidents/${ids[14]}.md`);
+    const same = sectionLines(last, "Same failure") ?? [];
+    expect(same[0]).toBe(
+      "- 4 earlier incident(s) not listed here (see the pattern note and incidents/index.jsonl)",
+    );
+    expect(same.slice(1, 11)).toEqual(
+      ids.slice(4, 14).map((id) => expect.stringContaining(`[[incidents/${id}|`)),
+    );
+    expect(same[11]).toMatch(/^- Pattern: \[\[patterns\//);
+    expect(same).toHaveLength(12);
+    const pattern = notes().find((n) => n.startsWith("patterns/"))!;
+    const pat = read(`${pattern}.md`);
+    expect(parseFront(pat)).toMatchObject({ incident_count: 15 });
+    expect(sectionLines(pat, "Linked incidents")).toHaveLength(15);
+    expect(brokenLinks()).toEqual([]);
+  });
+
+  test("lists that grow with the run keep the newest 50 and count the older ones", async () => {
+    const { journal, tick, incident } = setup(3);
+    journal.write("monitor_started", { continuing: false, command: ["sh", "job.sh"] });
+    const ids: string[] = [];
+    for (let g = 1; g <= 60; g++) {
+      journal.write("child_started", { generation: g, pid: 100 + g, why: "restart" });
+      tick();
+      ids.push((await incident({ ...exitDetection(), generation: g })).id);
+    }
+    const fold = (n: number) =>
+      `- ${n} earlier incident(s) not listed here (the journal and incidents/index.jsonl keep every one)`;
+    for (const [note, heading] of [
+      [`runs/${RUN}.md`, "Incidents"],
+      ["detectors/exit_code.md", "Incidents"],
+      [`${notes().find((n) => n.startsWith("patterns/"))}.md`, "Linked incidents"],
+    ] as const) {
+      const lines = sectionLines(read(note), heading) ?? [];
+      expect(lines[0]).toBe(fold(10));
+      expect(lines).toHaveLength(51);
+      expect(lines[50]).toContain(`[[incidents/${ids[59]}|`);
+      expect(lines[1]).toContain(`[[incidents/${ids[10]}|`);
+    }
+    const children = sectionLines(read(`runs/${RUN}.md`), "Child runs") ?? [];
+    expect(children[0]).toMatch(/^- 10 earlier child run\(s\) not listed here/);
+    expect(children).toHaveLength(51);
+    expect(brokenLinks()).toEqual([]);
+  });
 });

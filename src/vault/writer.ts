@@ -22,13 +22,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { readIndex } from "../incidents/read.ts";
+import { IndexCache } from "../incidents/index-cache.ts";
 import type { IncidentRecord } from "../incidents/record.ts";
 import type { IndexEntry } from "../incidents/types.ts";
 import type { JournalRecord } from "../journal/journal.ts";
 import type { Logger } from "../util/logger.ts";
 import {
   appendToSection,
+  appendToSectionCapped,
   type FrontValue,
   parseFront,
   renderNote,
@@ -49,6 +50,8 @@ export interface VaultWriterOptions {
   logger: Logger;
   /** The supervised process, for the run note. */
   process: { kind: string; cwd: string };
+  /** The in-memory copy of index.jsonl, shared with the incident store; default: its own. */
+  index?: IndexCache;
 }
 
 /** File-name-safe text: runs outside `[A-Za-z0-9._-]` become `-`; at most `max` characters. */
@@ -92,7 +95,16 @@ function code(text: string): string {
   return `${ticks}${pad}${text}${pad}${ticks}`;
 }
 
+/** Earlier incidents of the same failure an incident note links to (older ones are counted). */
+const SAME_FAILURE_LINKS = 10;
+
+/** Items a growing list in a run, detector or pattern note keeps (older ones are counted). */
+const LIST_CAP = 50;
+
+type SameGroup = ReturnType<IndexCache["same"]>;
+
 export class VaultWriter {
+  private readonly index: IndexCache;
   private readonly root: string;
   private readonly opts: VaultWriterOptions;
   private failures = 0;
@@ -100,6 +112,7 @@ export class VaultWriter {
   constructor(opts: VaultWriterOptions) {
     this.opts = opts;
     this.root = path.resolve(opts.root);
+    this.index = opts.index ?? new IndexCache(path.join(opts.incidentsDir, "index.jsonl"));
   }
 
   /** Failed updates so far (each was logged). */
@@ -246,10 +259,12 @@ export class VaultWriter {
     );
     this.editNote(run, (t) =>
       setFront(
-        appendToSection(
+        appendToSectionCapped(
           t,
           "Child runs",
           `- ${wikilink(target, `child ${generation}`)} — ${rec.time} — ${oneLine(reason)}`,
+          LIST_CAP,
+          "child run(s)",
         ),
         { updated: rec.time },
       ),
@@ -339,8 +354,15 @@ export class VaultWriter {
       .map(encodeURIComponent)
       .join("/");
 
-    const group = fp === null ? [] : this.group(fp);
-    const earlier = group.filter((e) => e.id !== id && this.exists(this.incidentTarget(e.id)));
+    const group = fp === null ? null : this.group(fp);
+    // The newest few only: listing every earlier one made each note as long as the history (3,000
+    // crash cycles wrote 600 MB of notes, 400 KB each; issue 16).
+    const newest = group?.newest(SAME_FAILURE_LINKS + 1) ?? [];
+    const candidates = newest.filter((e) => e.id !== id);
+    const earlier = candidates
+      .slice(-SAME_FAILURE_LINKS)
+      .filter((e) => this.exists(this.incidentTarget(e.id)));
+    const unlisted = (group?.count ?? 0) - (newest.length - candidates.length) - earlier.length;
     if (!this.exists(target)) {
       this.writeNote(
         target,
@@ -372,28 +394,45 @@ export class VaultWriter {
             { heading: "Attempts", lines: [] },
             {
               heading: "Same failure",
-              lines: earlier.map((e) => `- ${wikilink(this.incidentTarget(e.id), e.id)} — ${e.time}`),
+              lines: [
+                ...(unlisted > 0
+                  ? [
+                      `- ${unlisted} earlier incident(s) not listed here (see the pattern note and incidents/index.jsonl)`,
+                    ]
+                  : []),
+                ...earlier.map((e) => `- ${wikilink(this.incidentTarget(e.id), e.id)} — ${e.time}`),
+              ],
             },
           ],
         }),
       );
     }
     const bullet = `- ${wikilink(target, id)} — ${oneLine(message, 120)}`;
-    this.editNote(run, (t) => setFront(appendToSection(t, "Incidents", bullet), { updated: rec.time }));
+    this.editNote(run, (t) =>
+      setFront(appendToSectionCapped(t, "Incidents", bullet, LIST_CAP, "incident(s)"), { updated: rec.time }),
+    );
     if (child !== null && this.exists(child)) {
       this.editNote(child, (t) =>
         setFront(appendToSection(t, "Incidents during this child run", bullet), { updated: rec.time }),
       );
     }
     this.editNote(detectorNote, (t) =>
-      setFront(appendToSection(t, "Incidents", bullet), { updated: rec.time }),
+      setFront(appendToSectionCapped(t, "Incidents", bullet, LIST_CAP, "incident(s)"), { updated: rec.time }),
     );
-    if (fp !== null) this.pattern(fp, group, detectorNote, rec.time);
+    if (fp !== null && group !== null) this.pattern(fp, group, detectorNote, rec.time);
   }
 
-  /** Index entries with fingerprint `fp`, oldest first. */
-  private group(fp: string): IndexEntry[] {
-    return readIndex(this.opts.incidentsDir).filter((e) => e.fingerprint === fp);
+  /**
+   * The incidents with fingerprint `fp` (from an in-memory copy of index.jsonl that reads only
+   * what was appended since: reading the whole index per incident grew with the history).
+   */
+  private group(fp: string): SameGroup | null {
+    try {
+      return this.index.same(fp);
+    } catch (err) {
+      this.opts.logger.warn(`vault: cannot read the incident index: ${(err as Error).message}`);
+      return null;
+    }
   }
 
   private ensureDetector(name: string, time: string): string {
@@ -424,14 +463,14 @@ export class VaultWriter {
   }
 
   /** Create or extend the pattern note of `fp` once the group reaches the threshold. */
-  private pattern(fp: string, group: IndexEntry[], detectorNote: string, time: string): void {
-    const first = group[0];
-    if (first === undefined || group.length < Math.max(1, this.opts.patternThreshold)) return;
+  private pattern(fp: string, group: SameGroup, detectorNote: string, time: string): void {
+    const first = group.first;
+    if (first === null || group.count < Math.max(1, this.opts.patternThreshold)) return;
     const target = patternTarget(first, fp);
-    const linked = group.filter((e) => this.exists(this.incidentTarget(e.id)));
     const line = (e: IndexEntry) => `- ${wikilink(this.incidentTarget(e.id), e.id)} — ${e.time}`;
     if (!this.exists(target)) {
-      const older = group.length - linked.length;
+      const linked = group.newest(group.count).filter((e) => this.exists(this.incidentTarget(e.id)));
+      const older = group.count - linked.length;
       this.writeNote(
         target,
         renderNote({
@@ -443,7 +482,7 @@ export class VaultWriter {
             tags: ["autosentry", "pattern", `detector/${noteSlug(first.detector, 60)}`],
             detector: first.detector,
             fingerprint: fp,
-            incident_count: group.length,
+            incident_count: group.count,
             representative_message: oneLine(first.message, 300),
           },
           title: `Pattern: ${oneLine(first.exception_type ?? first.message, 100)}`,
@@ -484,10 +523,11 @@ export class VaultWriter {
       }
       return;
     }
-    const newest = linked[linked.length - 1];
+    // Only the newest is added: checking every linked note per incident grew with the history.
+    const newest = group.newest(1).find((e) => this.exists(this.incidentTarget(e.id)));
     this.editNote(target, (t) => {
-      let out = setFront(t, { updated: time, incident_count: group.length });
-      if (newest) out = appendToSection(out, "Linked incidents", line(newest));
+      let out = setFront(t, { updated: time, incident_count: group.count });
+      if (newest) out = appendToSectionCapped(out, "Linked incidents", line(newest), LIST_CAP, "incident(s)");
       return out;
     });
     if (newest) {

@@ -133,6 +133,13 @@ interface Shim {
   alive: boolean;
   /** Called on an `F` frame: the requested child could not be started. */
   onFail: ((why: string) => void) | null;
+  /**
+   * Called once when the shim has ended. A launch waits on this rather than on `ended.then(…)`:
+   * a reaction added to the run-long `ended` promise per generation stays until the shim ends,
+   * with the launch's whole scope (a Timeout, promises, closures): the crash-cycle chaos
+   * scenario measured +43 live objects per restart (issue 16).
+   */
+  onEnded: (() => void) | null;
   reader?: { cancel(): Promise<void> };
   /** The monitor let go of it (detach): its frames are no longer read. */
   detached?: boolean;
@@ -310,6 +317,10 @@ export class LocalSupervisor implements Supervisor {
       failed = r;
     });
     shim.onFail = failed;
+    const endedP = new Promise<void>((r) => {
+      shim.onEnded = r;
+      if (!shim.alive) r();
+    });
     const request: GenerationRequest = {
       generation: spec.generation,
       argv: spec.argv,
@@ -327,13 +338,14 @@ export class LocalSupervisor implements Supervisor {
     const outcome = await Promise.race([
       startedP.then(() => "started" as const),
       failedP.then(() => "failed" as const),
-      shim.ended.then(() => "ended" as const),
+      endedP.then(() => "ended" as const),
       new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), START_TIMEOUT_MS);
       }),
     ]);
     clearTimeout(timer);
     shim.onFail = null;
+    shim.onEnded = null;
     g.starting = false;
     if (outcome === "started") {
       logger.info(
@@ -416,6 +428,7 @@ export class LocalSupervisor implements Supervisor {
       ended: Promise.resolve(),
       alive: true,
       onFail: null,
+      onEnded: null,
     };
     sh.ended = this.pump(sh, proc.stdout);
     this.shim = sh;
@@ -510,6 +523,7 @@ export class LocalSupervisor implements Supervisor {
     splitter.end(onFrame);
     await sh.proc.exited;
     sh.alive = false;
+    sh.onEnded?.();
     if (this.shim === sh) this.shim = null;
     const g = sh.gen;
     sh.gen = null;
