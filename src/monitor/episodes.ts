@@ -12,6 +12,7 @@ import { errMsg, type MonitorContext } from "./context.ts";
 import { type Episode, primaryDetection } from "./episode.ts";
 import { failureSignature } from "./policy.ts";
 import { pushCapped } from "./state.ts";
+import { testHold } from "./test-hold.ts";
 
 /** How long lines after a failure are gathered for its log excerpt at most. */
 const AFTER_LINES_MAX_WAIT_MS = 10_000;
@@ -109,6 +110,7 @@ export class Episodes {
 
     let incident = ep.incident;
     if (!incident) {
+      await testHold("before-incident", ep.generation);
       try {
         incident = await this.createIncident(primary, ep.detections);
       } catch (err) {
@@ -142,6 +144,7 @@ export class Episodes {
         }
       }
       m.deps.state.changed();
+      await testHold("after-incident", ep.generation);
     }
 
     if (identicalTripped) {
