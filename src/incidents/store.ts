@@ -162,6 +162,8 @@ export class FsIncidentStore implements IncidentStore {
   private readonly creating = new Set<string>();
   /** index.jsonl as far as seenBefore needs it, read incrementally. */
   private readonly index: IndexCache;
+  /** The running {@link completeInterrupted} (lookups wait for it: it adds index lines). */
+  private completing: Promise<unknown> = Promise.resolve();
 
   constructor(opts: FsIncidentStoreOptions) {
     this.dir = path.resolve(opts.dir);
@@ -259,7 +261,24 @@ export class FsIncidentStore implements IncidentStore {
    * marked as interrupted; report.md is rendered where missing; the index gets the missing lines.
    * Returns the ids completed.
    */
-  async completeInterrupted(): Promise<string[]> {
+  completeInterrupted(): Promise<string[]> {
+    const p = this.completeInterruptedNow();
+    this.completing = p.catch(() => {});
+    return p;
+  }
+
+  async findByGeneration(generation: number, sinceMs: number): Promise<IncidentRef | null> {
+    await this.completing;
+    // Times are whole milliseconds in ISO form; a second of slack for clocks read apart.
+    const hit = readIndex(this.dir).find(
+      (e) => e.generation === generation && Date.parse(e.time) >= sinceMs - 1000,
+    );
+    if (!hit) return null;
+    const dir = resolveIncidentDir(this.dir, hit.id);
+    return dir === null ? null : { id: hit.id, dir };
+  }
+
+  private async completeInterruptedNow(): Promise<string[]> {
     let names: string[];
     try {
       names = (await fs.promises.readdir(this.dir, { withFileTypes: true }))

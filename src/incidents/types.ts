@@ -80,4 +80,9 @@ export interface IncidentStore {
   appendNote?(id: string, line: string): Promise<void>;
   /** Newest last; `limit` keeps the newest N. Entries merged by id (last line wins). */
   list(limit?: number): Promise<IndexEntry[]>;
+  /**
+   * The incident already written for child `generation` at or after `sinceMs` (epoch ms), or null:
+   * a monitor recovering an exit its killed predecessor may have recorded must not write it twice.
+   */
+  findByGeneration?(generation: number, sinceMs: number): Promise<IncidentRef | null>;
 }

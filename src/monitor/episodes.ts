@@ -99,6 +99,11 @@ export class Episodes {
     const primary = primaryDetection(ep.detections);
     const alive = m.childAlive && m.gen === ep.generation;
 
+    // A killed predecessor wrote this failure's incident already (recovered exit): not twice.
+    const prior = m.recorded?.generation === ep.generation ? m.recorded.incident : null;
+    if (prior) m.recorded = null;
+    if (ep.incident === null && prior) ep.incident = prior;
+
     // The identical-failure guard counts every failure, including ones no rule knows.
     const sig = m.red(failureSignature(primary));
     if (ep.incident === null) {
