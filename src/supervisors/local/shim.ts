@@ -13,7 +13,7 @@
  * Keep the imports small: this file is loaded before (and instead of) the CLI.
  */
 import * as fs from "node:fs";
-import { writeFileAtomicSync } from "../../util/atomic-write.ts";
+import { replaceFileSync } from "../../util/atomic-write.ts";
 import { LINE_CUT_MARKER, LineSplitter } from "../../util/lines.ts";
 import { groupMembers, killGroupGracefully, readProcStat, signalNumber } from "../../util/proc.ts";
 import { openAppendNoFollow } from "../../util/safe-open.ts";
@@ -558,8 +558,11 @@ async function runGeneration(ctx: ShimContext, req: GenerationRequest): Promise<
   }
 
   const exit: ShimExit = { generation: req.generation, pid: child.pid, code, signal, at, leftovers };
+  // Written with write + rename, no fsync: it must survive the monitor (a crash of a process loses
+  // nothing the kernel holds), not a power loss, which ends the child too. The capture process
+  // never deletes it; the monitor does once it has recorded this exit (issue 16).
   try {
-    writeFileAtomicSync(req.exitFile, `${JSON.stringify(exit)}\n`);
+    replaceFileSync(req.exitFile, `${JSON.stringify(exit)}\n`);
   } catch (err) {
     warn(`Cannot write exit file ${req.exitFile}: ${message(err)}`);
   }
