@@ -9,7 +9,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fsyncDirectory, writeFileAtomic } from "../util/atomic-write.ts";
+import { fsyncDirectory, replaceFileSync, writeFileAtomic } from "../util/atomic-write.ts";
 import { appendJsonl } from "../util/jsonl.ts";
 import type { Logger } from "../util/logger.ts";
 import { appendNoFollow, mkdirNoFollow } from "../util/safe-open.ts";
@@ -69,6 +69,14 @@ export interface FsIncidentStoreOptions {
   processEnv?: Record<string, string>;
   /** Clock, epoch ms (tests pin it to provoke same-second folders). */
   now?: () => number;
+  /**
+   * When given, files are written (temporary file, rename) without fsync and handed to it to be
+   * made durable a moment later (src/util/deferred-sync.ts): a folder is complete and visible as
+   * soon as create() returns, and survives a crash of the monitor; the monitor makes it durable
+   * right after it issued the restart (issue 13, docs/reliability.md "Durability"). Without it
+   * every file and directory is fsynced before create() returns.
+   */
+  durability?: { add(file: string): void };
 }
 
 /** Pretty JSON with a trailing newline. */
@@ -162,6 +170,7 @@ export class FsIncidentStore implements IncidentStore {
   private readonly creating = new Set<string>();
   /** index.jsonl as far as seenBefore needs it, read incrementally. */
   private readonly index: IndexCache;
+  private readonly durability: { add(file: string): void } | undefined;
   /** The running {@link completeInterrupted} (lookups wait for it: it adds index lines). */
   private completing: Promise<unknown> = Promise.resolve();
 
@@ -179,6 +188,7 @@ export class FsIncidentStore implements IncidentStore {
     this.processEnv = { ...(opts.processEnv ?? {}) };
     this.now = opts.now ?? Date.now;
     this.index = new IndexCache(indexPath(this.dir));
+    this.durability = opts.durability;
   }
 
   async create(input: NewIncident): Promise<IncidentRef> {
@@ -247,7 +257,9 @@ export class FsIncidentStore implements IncidentStore {
     await this.writeRecord(dir, record);
     // The files of a new folder are fsynced one by one; their directory entries once, here, before
     // the index line makes the incident visible (one directory fsync per folder, not one per file).
-    for (const d of [dir, ...this.subdirs(dir)]) fsyncDirectory(d);
+    for (const d of [dir, ...this.subdirs(dir)]) this.syncDir(d);
+    // The folder's own entry (claimFolder's mkdir) is in incidents/.
+    this.durability?.add(this.dir);
     this.creating.delete(dir);
     this.appendIndex(record);
     return { id, dir };
@@ -539,17 +551,36 @@ export class FsIncidentStore implements IncidentStore {
   }
 
   private async writeText(dir: string, rel: string, text: string): Promise<void> {
-    await writeFileAtomic(path.join(dir, rel), this.redact(text), 0o644, !this.creating.has(dir));
+    await this.writeFile(dir, rel, this.redact(text));
   }
 
   /** JSON is redacted value by value (see redact-value.ts), never as text. */
   private async writeJson(dir: string, rel: string, value: unknown): Promise<void> {
-    await writeFileAtomic(
-      path.join(dir, rel),
-      pretty(this.redactValue(value)),
-      0o644,
-      !this.creating.has(dir),
-    );
+    await this.writeFile(dir, rel, pretty(this.redactValue(value)));
+  }
+
+  /**
+   * Write one file of folder `dir` atomically. Durable before it returns, or (with `durability`)
+   * handed over to be made durable, with its directory, right after.
+   */
+  private async writeFile(dir: string, rel: string, data: string): Promise<void> {
+    const file = path.join(dir, rel);
+    if (this.durability) {
+      // Without an fsync a small file is written in microseconds: synchronously, rather than
+      // through the worker threads of the async API (several hand-offs per file, each a wait for
+      // a core on a loaded machine).
+      replaceFileSync(file, data);
+      this.durability.add(file);
+      this.durability.add(path.dirname(file));
+      return;
+    }
+    await writeFileAtomic(file, data, 0o644, !this.creating.has(dir));
+  }
+
+  /** Make a directory's entries durable: now, or through `durability`. */
+  private syncDir(dir: string): void {
+    if (this.durability) this.durability.add(dir);
+    else fsyncDirectory(dir);
   }
 
   private async copyConfigs(dir: string, sources: string[]): Promise<ConfigSnapshotNote[]> {
@@ -593,7 +624,7 @@ export class FsIncidentStore implements IncidentStore {
   /** incident.json, then report.md rendered from it. */
   private async writeRecord(dir: string, record: IncidentRecord): Promise<void> {
     await Promise.all([
-      writeFileAtomic(path.join(dir, "incident.json"), pretty(record), 0o644, !this.creating.has(dir)),
+      this.writeFile(dir, "incident.json", pretty(record)),
       this.writeText(dir, "report.md", renderReport(record)),
     ]);
   }
@@ -614,7 +645,8 @@ export class FsIncidentStore implements IncidentStore {
       generation: record.generation,
     };
     try {
-      appendJsonl(indexPath(this.dir), entry, true);
+      appendJsonl(indexPath(this.dir), entry, this.durability === undefined);
+      this.durability?.add(indexPath(this.dir));
     } catch (err) {
       // The folder is complete; only `incidents list` misses it.
       this.logger.error(`Cannot append to ${indexPath(this.dir)}: ${(err as Error).message}`);

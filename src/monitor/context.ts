@@ -109,6 +109,12 @@ export interface MonitorDeps {
   store: IncidentStore;
   notifier: Notifier;
   journal: Journal;
+  /**
+   * What the journal and the incident store wrote without fsync (src/util/deferred-sync.ts):
+   * started right after a restart is issued, awaited before the monitor exits. Absent: they sync
+   * as they write.
+   */
+  durability?: { now(): void; flush(): Promise<void> };
   state: StateStore;
   controlFile: string;
   fingerprint(d: Detection): string;

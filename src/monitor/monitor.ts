@@ -310,6 +310,7 @@ export class Monitor {
     });
     m.notify({ kind: "exit", title: "autosentry monitor stopping", body: reason, incident_id: null });
     await m.deps.notifier.close(5000);
+    await m.deps.durability?.flush();
     m.deps.state.dispose();
     await m.deps.state.flush(true);
     m.ackRecordedExits();

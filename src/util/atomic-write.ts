@@ -93,6 +93,8 @@ export async function writeFileAtomic(
   mode = 0o644,
   /** `false` when the caller fsyncs the directory once after several writes (see {@link fsyncDirectory}). */
   syncDir = true,
+  /** `false` when the caller makes the file durable later (src/util/deferred-sync.ts). */
+  syncFile = true,
 ): Promise<void> {
   const fsp = fs.promises;
   await fsp.mkdir(path.dirname(target), { recursive: true });
@@ -101,7 +103,7 @@ export async function writeFileAtomic(
   try {
     try {
       await fh.writeFile(data);
-      await fh.sync();
+      if (syncFile) await fh.sync();
     } finally {
       await fh.close();
     }
