@@ -212,9 +212,8 @@ export class FsIncidentStore implements IncidentStore {
       this.writeFrames(dir, det.trace, input.process.cwd),
       this.copyConfigs(dir, input.configSnapshots),
       this.writeJson(dir, "state.json", input.state),
-      fs.promises.mkdir(path.join(dir, "fix")),
+      fs.mkdirSync(path.join(dir, "fix")),
     ]);
-
     const related = input.related.includes(det) ? input.related : [det, ...input.related];
     await this.writeJson(dir, "detections.json", related.map(summarizeDetection));
 
@@ -381,9 +380,9 @@ export class FsIncidentStore implements IncidentStore {
       const ruleMatch = path.join(dir, "rule_match.json");
       if (summary.source === "rule")
         await this.writeJson(dir, "rule_match.json", { rule: summary.rule, source: "rule" });
-      else await fs.promises.rm(ruleMatch, { force: true });
+      else fs.rmSync(ruleMatch, { force: true });
 
-      await fs.promises.mkdir(path.join(dir, "fix"), { recursive: true });
+      fs.mkdirSync(path.join(dir, "fix"), { recursive: true });
       if (summary.action) await this.writeJson(dir, "fix/action.json", summary.action);
       if (o?.response) await this.writeText(dir, "fix/claude_response.md", o.response);
       if (o?.diff) await this.writeText(dir, "fix/diff.patch", o.diff);
@@ -461,7 +460,7 @@ export class FsIncidentStore implements IncidentStore {
       this.logger.warn(`Cannot render the source frames: ${(err as Error).message}; listing them instead`);
       rendered = await listFrames(input);
     }
-    await fs.promises.mkdir(path.join(dir, "frames"));
+    fs.mkdirSync(path.join(dir, "frames"));
     const files: string[] = [];
     const taken = new Set<string>();
     for (const f of rendered.files) {
@@ -535,7 +534,9 @@ export class FsIncidentStore implements IncidentStore {
       const id = withCollisionSuffix(base, n);
       const dir = path.join(this.dir, id);
       try {
-        await fs.promises.mkdir(dir);
+        // Synchronous: a mkdir takes microseconds, a hand-off to a worker thread can take
+        // milliseconds on a loaded machine (and this is on the way from a failure to its restart).
+        fs.mkdirSync(dir);
         return { id, dir };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
@@ -586,7 +587,7 @@ export class FsIncidentStore implements IncidentStore {
   private async copyConfigs(dir: string, sources: string[]): Promise<ConfigSnapshotNote[]> {
     const notes: ConfigSnapshotNote[] = [];
     const taken = new Set<string>();
-    if (sources.length > 0) await fs.promises.mkdir(path.join(dir, "configs"));
+    if (sources.length > 0) fs.mkdirSync(path.join(dir, "configs"));
     for (const source of sources) {
       const got = readSnapshot(source, MAX_CONFIG_SNAPSHOT_BYTES);
       if ("error" in got) {
@@ -614,7 +615,7 @@ export class FsIncidentStore implements IncidentStore {
   private async readRecord(dir: string, id: string): Promise<IncidentRecord> {
     try {
       return JSON.parse(
-        await fs.promises.readFile(path.join(dir, "incident.json"), "utf8"),
+        fs.readFileSync(path.join(dir, "incident.json"), "utf8"),
       ) as IncidentRecord;
     } catch (err) {
       throw new Error(`Cannot read incident ${id}: incident.json: ${(err as Error).message}`);
