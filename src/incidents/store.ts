@@ -614,9 +614,7 @@ export class FsIncidentStore implements IncidentStore {
 
   private async readRecord(dir: string, id: string): Promise<IncidentRecord> {
     try {
-      return JSON.parse(
-        fs.readFileSync(path.join(dir, "incident.json"), "utf8"),
-      ) as IncidentRecord;
+      return JSON.parse(fs.readFileSync(path.join(dir, "incident.json"), "utf8")) as IncidentRecord;
     } catch (err) {
       throw new Error(`Cannot read incident ${id}: incident.json: ${(err as Error).message}`);
     }
