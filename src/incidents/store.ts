@@ -158,6 +158,8 @@ export class FsIncidentStore implements IncidentStore {
   private readonly logger: Logger;
   private readonly redact: Redact;
   private readonly redactValue: <T>(value: T) => T;
+  /** {@link redactValue} for a value that is JSON-safe already (a {@link plain} copy). */
+  private readonly redactPlain: (value: unknown) => unknown;
   private readonly maxFrames: number;
   private readonly render: FrameRenderer;
   private readonly processEnv: Record<string, string>;
@@ -180,9 +182,8 @@ export class FsIncidentStore implements IncidentStore {
     const redact = opts.redact ?? ((t: string) => t);
     this.redact = redact;
     const custom = opts.redactJson;
-    this.redactValue = custom
-      ? <T>(v: T) => custom(plain(v)) as T
-      : <T>(v: T) => redactJson(plain(v) as T, redact);
+    this.redactPlain = custom ? (v) => custom(v) : (v) => redactJson(v, redact);
+    this.redactValue = <T>(v: T) => this.redactPlain(plain(v)) as T;
     this.maxFrames = opts.maxFrames ?? 20;
     this.render = opts.renderFrames ?? listFrames;
     this.processEnv = { ...(opts.processEnv ?? {}) };
@@ -192,6 +193,8 @@ export class FsIncidentStore implements IncidentStore {
   }
 
   async create(input: NewIncident): Promise<IncidentRef> {
+    // The state as it is now, before the first await (the caller need not copy it).
+    const state = plain(input.state);
     const det = input.detection;
     const at = this.now();
     const fp = fingerprint(det);
@@ -211,7 +214,7 @@ export class FsIncidentStore implements IncidentStore {
       ),
       this.writeFrames(dir, det.trace, input.process.cwd),
       this.copyConfigs(dir, input.configSnapshots),
-      this.writeJson(dir, "state.json", input.state),
+      this.writeFile(dir, "state.json", pretty(this.redactPlain(state))),
       fs.mkdirSync(path.join(dir, "fix")),
     ]);
     const related = input.related.includes(det) ? input.related : [det, ...input.related];
@@ -237,7 +240,7 @@ export class FsIncidentStore implements IncidentStore {
       },
       restarts: input.restarts,
       max_restarts: input.maxRestarts,
-      env: { configured: { ...this.processEnv }, overlay: envOverlayOf(input.state) },
+      env: { configured: { ...this.processEnv }, overlay: envOverlayOf(state) },
       seen_before: seen,
       trace: det.trace ? (plain(det.trace) as IncidentRecord["trace"]) : null,
       frames: [],

@@ -13,7 +13,7 @@ export interface NewIncident {
   related: Detection[];
   /** The rolling buffer of log lines before (and during) the failure, oldest first. */
   logExcerpt: string[];
-  /** The monitor's state at detection time (written as state.json in the folder). */
+  /** The monitor's state at detection time (written as state.json in the folder; copied when create() is called). */
   state: unknown;
   process: { kind: ProcessKind; argv: string[]; cwd: string; pid: number | null };
   restarts: number;

@@ -267,7 +267,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   const store = new StateStore(paths.state, state, logger, c.monitor.heartbeat_seconds * 1000);
   // Journal lines and incident files are fsynced right after the restart is issued, not before
   // (issue 13; docs/reliability.md "Durability").
-  const durability = new DeferredSync(200, (m) => logger.error(`Cannot make files durable: ${m}`));
+  const durability = new DeferredSync(200, 100, (m) => logger.error(`Cannot make files durable: ${m}`));
   const journal = new Journal(paths.journal, {
     runId: state.run_id ?? "",
     stage: stage?.name ?? null,

@@ -213,7 +213,8 @@ export class Episodes {
       detection: primary,
       related,
       logExcerpt: m.excerpt.toArray(),
-      state: JSON.parse(JSON.stringify(s)),
+      // copied by the store before it awaits anything (a copy here cost ~1 ms per incident)
+      state: s,
       process: {
         kind: m.cfg.process.kind,
         argv: m.cfg.process.command,

@@ -7,7 +7,7 @@ import { DeferredSync } from "./deferred-sync.ts";
 test("flush resolves once every added file and directory was synced; a vanished file is no error", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "as-dsync-"));
   const errors: string[] = [];
-  const ds = new DeferredSync(60_000, (m) => errors.push(m));
+  const ds = new DeferredSync(60_000, 0, (m) => errors.push(m));
   for (let i = 0; i < 5; i++) {
     fs.writeFileSync(path.join(dir, `f${i}`), "x");
     ds.add(path.join(dir, `f${i}`));
@@ -23,7 +23,7 @@ test("flush resolves once every added file and directory was synced; a vanished 
 
 test("a path that cannot be fsynced is reported once per batch and counted", async () => {
   const errors: string[] = [];
-  const ds = new DeferredSync(60_000, (m) => errors.push(m));
+  const ds = new DeferredSync(60_000, 0, (m) => errors.push(m));
   // procfs files open but refuse fsync (EINVAL)
   ds.add("/proc/self/stat");
   ds.add("/proc/self/status");
@@ -36,7 +36,7 @@ test("a path that cannot be fsynced is reported once per batch and counted", asy
 
 test("paths added while a batch runs go into the next one, and flush waits for it too", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "as-dsync-"));
-  const ds = new DeferredSync(60_000);
+  const ds = new DeferredSync(60_000, 0);
   fs.writeFileSync(path.join(dir, "a"), "x");
   ds.add(path.join(dir, "a"));
   ds.now();

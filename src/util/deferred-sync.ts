@@ -14,7 +14,11 @@
  *
  * {@link DeferredSync.add} notes a path (file or directory); {@link DeferredSync.now} starts a batch
  * at once (the monitor calls it right after it issued a restart), otherwise a batch starts after
- * `delayMs`. One batch runs at a time; paths added meanwhile go into the next one. Each path is
+ * `delayMs`. One batch runs at a time; paths added meanwhile go into the next one, and batches
+ * start at most every `minIntervalMs`: each fsync commits the file system's journal, and in a
+ * crash loop (a restart every few milliseconds) back-to-back commits held up the next incident's
+ * file creations (ext4 metadata waits for a committing transaction), so the syncs of a loop are
+ * gathered instead. The power-loss window is thus at most `minIntervalMs` plus one fsync. Each path is
  * opened read-only and fsynced through the async file API (a worker thread), so the monitor keeps
  * reading lines and deciding while the disk catches up. {@link DeferredSync.flush} resolves when
  * everything added so far is durable (the monitor awaits it before it exits).
@@ -26,9 +30,11 @@ export class DeferredSync {
   private running: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private failures = 0;
+  private lastStart = 0;
 
   constructor(
     private readonly delayMs = 200,
+    private readonly minIntervalMs = 100,
     /** Called with the first failure of each batch that had one (a vanished file is not one). */
     private readonly onError: (message: string) => void = () => {},
   ) {}
@@ -44,10 +50,19 @@ export class DeferredSync {
     }
   }
 
-  /** Start syncing what is pending now (no-op when nothing is). */
+  /** Start syncing what is pending now, or as soon as the interval allows (no-op when nothing is). */
   now(): void {
     if (this.pending.size === 0 || this.running !== null) return;
-    void this.run();
+    const wait = this.lastStart + this.minIntervalMs - Date.now();
+    if (wait <= 0) {
+      void this.run();
+      return;
+    }
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.run();
+    }, wait);
   }
 
   /** Resolves when every path added before the call is durable (or failed, reported). */
@@ -69,6 +84,7 @@ export class DeferredSync {
     this.timer = null;
     const batch = [...this.pending];
     this.pending = new Set();
+    this.lastStart = Date.now();
     const p = (async () => {
       let first: string | null = null;
       await Promise.all(
