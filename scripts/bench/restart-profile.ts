@@ -25,7 +25,7 @@ const opt = (name: string, d: number): number => {
 };
 const SECONDS = opt("--seconds", 4);
 const ROUNDS = opt("--rounds", 3);
-const bins = args.length > 0 ? args : [AUTOSENTRY];
+const bins = args.length > 0 ? args.map((b) => path.resolve(b)) : [AUTOSENTRY];
 
 function crashProgram(): string {
   const out = path.join(BENCH, "crash");
