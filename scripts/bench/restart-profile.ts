@@ -76,7 +76,10 @@ healing: { claude: { enabled: false } }
     .map((l) => JSON.parse(l) as { event: string; time: string });
   const seg: Record<string, number[]> = {};
   const add = (k: string, v: number | undefined): void => {
-    if (v !== undefined && Number.isFinite(v)) (seg[k] ??= []).push(v);
+    if (v === undefined || !Number.isFinite(v)) return;
+    const list = seg[k] ?? [];
+    list.push(v);
+    seg[k] = list;
   };
   let at: Record<string, number> = {};
   for (const e of events) {
