@@ -269,7 +269,14 @@ export class MonitorContext {
    */
   exitRecorded(generation: number): void {
     if (this.s.child?.generation === generation) this.s.child = null;
+    // After finish() (a decision that ended the run): its final state.json names no child.
+    if (this.finished) {
+      this.sup.exitRecorded?.(generation);
+      return;
+    }
     this.unacked.add(generation);
+    // finish() drops them after its final write; no state.json write may start after that one.
+    if (this.finishing) return;
     void this.deps.state.whenWritten().then(() => {
       if (this.unacked.delete(generation)) this.sup.exitRecorded?.(generation);
     });
