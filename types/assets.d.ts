@@ -37,3 +37,8 @@ declare module "*/assets/app.js" {
   const content: string;
   export default content;
 }
+// The native capture helper, embedded by `bun build --compile` (src/supervisors/local/capture-impl.ts).
+declare module "*/dist/native/capture" {
+  const path: string;
+  export default path;
+}

@@ -15,13 +15,15 @@
  * - idle cost: RSS of every process of the contender's own (daemon, monitor, capture processes)
  *   and their CPU share over a quiet minute, all three measured at the same time;
  * - CLI start: `--version`, a status query and a listing, whole process;
- * - ingest against `LC_ALL=C grep -cE` (scripts/bench/ingest.ts);
+ * - ingest against `LC_ALL=C grep -cE` given the set's per-line regexes, CPU time, rounds
+ *   interleaved (scripts/bench/ingest.ts);
  * - scale: 10,000 incidents and a 100,000-row ledger (scripts/bench/scale.ts);
  * - the binary's size, gzip -9 and xz -6.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { buildFlags } from "../release/build.ts";
 import {
   AUTOSENTRY,
   autosentry,
@@ -98,6 +100,19 @@ function compile(name: string): string {
   return out;
 }
 
+/**
+ * An empty program compiled with autosentry's build flags: the runtime's own start, for reference
+ * (what no change to autosentry can take off `--version`; issue 13).
+ */
+let EMPTY_BUN = "";
+function compileEmpty(): string {
+  const out = path.join(BENCH, "empty-bun");
+  const src = path.join(BENCH, "empty.ts");
+  fs.writeFileSync(src, "export {};\n");
+  sh([process.execPath, "build", ...buildFlags().filter((w) => w !== "main.ts"), src, "--outfile", out]);
+  return out;
+}
+
 function scratch(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `as-bench-${tag}-`));
 }
@@ -108,6 +123,27 @@ const CONTENDERS: Array<[string, Make]> = [
   ["PM2", (d) => pm2(d)],
   ["supervisord", (d) => supervisord(d)],
 ];
+/**
+ * autosentry with the Bun shim as its capture process instead of the native helper (issue 13):
+ * measured beside the others for the idle and restart figures, as the "before" of that change.
+ */
+const BUN_SHIM = "autosentry, Bun shim";
+const BUN_SHIM_MAKE: Make = (d) => autosentry(d, "", { AUTOSENTRY_CAPTURE: "bun" }, bunShimBinary());
+
+/**
+ * A copy of the binary for the Bun-shim contender: measured at the same time as the default one, it
+ * must not share the binary's page-cache pages with it (PSS would count them half for each).
+ */
+function bunShimBinary(): string {
+  const copy = path.join(BENCH, "autosentry-bun-shim");
+  if (!fs.existsSync(copy) || fs.statSync(copy).mtimeMs < fs.statSync(AUTOSENTRY).mtimeMs) {
+    fs.mkdirSync(BENCH, { recursive: true });
+    fs.copyFileSync(AUTOSENTRY, `${copy}.tmp`);
+    fs.chmodSync(`${copy}.tmp`, 0o755);
+    fs.renameSync(`${copy}.tmp`, copy);
+  }
+  return copy;
+}
 
 // ------------------------------------------------------------------------------------------------
 // restart latency
@@ -223,7 +259,7 @@ interface IdleRun {
 async function idleRun(): Promise<IdleRun> {
   const started: Array<[string, Contender, string]> = [];
   try {
-    for (const [name, make] of CONTENDERS) {
+    for (const [name, make] of [...CONTENDERS, [BUN_SHIM, BUN_SHIM_MAKE] as [string, Make]]) {
       const dir = scratch("idle");
       const c = make(dir);
       await c.start(["sleep", "100000"]);
@@ -286,6 +322,7 @@ async function cliRun(): Promise<Record<string, number>> {
     await sv.start(["sleep", "100000"]);
     await Bun.sleep(1000);
     const cases: Array<[string, string[], string, Record<string, string>]> = [
+      ["empty compiled program", [EMPTY_BUN], asDir, {}],
       ["autosentry --version", [AUTOSENTRY, "--version"], asDir, {}],
       ["autosentry status", [AUTOSENTRY, "status"], asDir, {}],
       ["autosentry incidents list", [AUTOSENTRY, "incidents", "list"], asDir, {}],
@@ -345,6 +382,7 @@ async function main(): Promise<void> {
   ensurePeers(log);
   const crash = compile("crash");
   const failLoop = compile("fail-loop");
+  if (want("cli")) EMPTY_BUN = compileEmpty();
   // A first run with a new PM2_HOME prints PM2's banner before the version: keep the last line.
   const pm2Version =
     sh([PM2, "--version"], { env: { PM2_HOME: path.join(BENCH, "pm2-version-home") } })
@@ -355,6 +393,7 @@ async function main(): Promise<void> {
   const asVersion = sh([AUTOSENTRY, "--version"]).trim();
 
   const restart = new Map<string, RestartRun[]>(CONTENDERS.map(([n]) => [n, []]));
+  const restartBunShim: RestartRun[] = [];
   const detection: DetectionRun[] = [];
   const idle: IdleRun[] = [];
   const cli: Array<Record<string, number>> = [];
@@ -362,10 +401,12 @@ async function main(): Promise<void> {
     if (want("restart")) {
       log(`round ${r + 1}/${RUNS}: restart latency`);
       // Rotate the order each round, so no contender always goes first.
-      for (let i = 0; i < CONTENDERS.length; i++) {
-        const [name, make] = CONTENDERS[(i + r) % CONTENDERS.length]!;
+      const order: Array<[string, Make]> = [...CONTENDERS, [BUN_SHIM, BUN_SHIM_MAKE]];
+      for (let i = 0; i < order.length; i++) {
+        const [name, make] = order[(i + r) % order.length]!;
         const got = await restartRun(make, crash);
-        restart.get(name)!.push(got);
+        if (name === BUN_SHIM) restartBunShim.push(got);
+        else restart.get(name)!.push(got);
         log(`  ${name}: p50 ${f1(got.p50)} ms, p99 ${f1(got.p99)} ms, ${got.restarts} restarts`);
       }
     }
@@ -415,6 +456,7 @@ async function main(): Promise<void> {
     versions: { autosentry: asVersion, pm2: pm2Version, supervisord: svVersion },
     settings: { runs: RUNS, crash_seconds: CRASH_SECONDS, idle_seconds: IDLE_SECONDS, failures: FAILURES },
     restart: Object.fromEntries([...restart]),
+    restartBunShim,
     detection,
     idle,
     cli,
@@ -453,6 +495,8 @@ type Results = {
   versions: Record<string, string>;
   settings: Record<string, number>;
   restart: Record<string, RestartRun[]>;
+  /** autosentry with AUTOSENTRY_CAPTURE=bun (the capture process before the native helper). */
+  restartBunShim: RestartRun[];
   detection: DetectionRun[];
   idle: IdleRun[];
   cli: Array<Record<string, number>>;
@@ -512,11 +556,15 @@ function render(r: Results): string {
     "| autosentry only | median (range) |",
     "|---|---|",
     `| \`incidents list\`, whole process | ${fmtMs(cliS("autosentry incidents list"))} |`,
+    `| capture process: the native helper (default) vs the Bun shim (\`AUTOSENTRY_CAPTURE=bun\`), same run: idle RSS | ${fmtMb(rss("autosentry"))} vs ${fmtMb(rss(BUN_SHIM))} |`,
+    `| … idle PSS | ${fmtMb(pss("autosentry"))} vs ${fmtMb(pss(BUN_SHIM))} |`,
+    `| … restart latency p50 / p99 with the Bun shim | ${fmtMs(spread(r.restartBunShim.map((x) => x.p50)))} / ${fmtMs(spread(r.restartBunShim.map((x) => x.p99)))} |`,
+    `| for reference: an empty program compiled with autosentry's build flags (the runtime's own start) | ${fmtMs(cliS("empty compiled program"))} |`,
     `| detection: failure line → incident folder complete, p50 | ${fmtMs(det("incidentP50"))} |`,
     `| detection: failure line → incident folder complete, p99 | ${fmtMs(det("incidentP99"))} |`,
     `| detection: failure line → restart issued, p50 | ${fmtMs(det("restartP50"))} |`,
     `| detection: failure line → restart issued, p99 | ${fmtMs(det("restartP99"))} |`,
-    `| ingest: time / \`LC_ALL=C grep -cE\` time, ${r.ingest.length} runs | ${r.ingest.map((x) => `${x.ratio.toFixed(2)}×`).join(", ")} |`,
+    `| ingest: CPU time / \`LC_ALL=C grep -cE\` CPU time (same per-line regexes), ${r.ingest.length} runs | ${r.ingest.map((x) => `${x.ratio.toFixed(2)}×`).join(", ")} |`,
     `| binary / gzip -9 / xz -6 | ${f1(r.size.binary / 2 ** 20)} / ${f1(r.size.gzip / 2 ** 20)} / ${f1(r.size.xz / 2 ** 20)} MiB |`,
   );
   for (const [k, v] of Object.entries(r.scale)) L.push(`| scale: ${k} | ${f1(v)} ms |`);

@@ -83,6 +83,15 @@ function ppid(pid: number): number | null {
   }
 }
 
+/** The live children of `pid`. */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync("/proc")) {
+    if (/^\d+$/.test(d) && ppid(Number(d)) === pid) out.push(Number(d));
+  }
+  return out;
+}
+
 /** `pid` and every live descendant of it. */
 export function treeOf(pid: number): number[] {
   const children = new Map<number, number[]>();
@@ -109,8 +118,18 @@ async function waitUntil(what: string, cond: () => boolean, ms = 30_000): Promis
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** autosentry itself: `autosentry run` in a project whose config restarts at once, without caps. */
-export function autosentry(dir: string, extraYaml = ""): Contender {
+/**
+ * autosentry itself: `autosentry run` in a project whose config restarts at once, without caps.
+ * `monitorEnv` is added to the monitor's environment (`AUTOSENTRY_CAPTURE=bun`: the Bun shim as
+ * capture process instead of the native helper, for the before/after figure of issue 13). `bin`: a
+ * copy of the binary, so that two monitors measured at once do not share page-cache pages (PSS).
+ */
+export function autosentry(
+  dir: string,
+  extraYaml = "",
+  monitorEnv: Record<string, string> = {},
+  bin: string = AUTOSENTRY,
+): Contender {
   let proc: ReturnType<typeof Bun.spawn> | null = null;
   return {
     name: "autosentry",
@@ -133,9 +152,9 @@ vault: { enabled: false }
 healing: { claude: { enabled: false } }
 ${extraYaml}`,
       );
-      proc = Bun.spawn([AUTOSENTRY, "run"], {
+      proc = Bun.spawn([bin, "run"], {
         cwd: dir,
-        env: { ...process.env, ...childEnv },
+        env: { ...process.env, ...monitorEnv, ...childEnv },
         stdout: "ignore",
         stderr: "ignore",
         stdin: "ignore",
@@ -143,14 +162,12 @@ ${extraYaml}`,
       await waitUntil("autosentry's child", () => fs.existsSync(path.join(dir, ".autosentry", "state.json")));
     },
     ownPids() {
-      // The monitor and its capture processes run the autosentry binary; the child does not.
-      return pidsOfExe(AUTOSENTRY).filter((p) => {
-        try {
-          return fs.readlinkSync(`/proc/${p}/cwd`) === fs.realpathSync(dir);
-        } catch {
-          return false;
-        }
-      });
+      // The monitor and the processes it keeps (its children: the capture process, which runs the
+      // autosentry binary or the native helper written out to the cache); not the job, which is
+      // the capture process's child.
+      if (proc === null) return [];
+      const monitor = proc.pid;
+      return [monitor, ...childrenOf(monitor)];
     },
     async stop() {
       if (!proc) return;

@@ -3,18 +3,22 @@
  * Benchmark: `autosentry web` on a generated project with 10 000 incidents (index.jsonl plus one
  * folder each) and 100 000 journal events, next to `autosentry incidents list --json` on the same data.
  *
- *   bun scripts/bench/web.ts [--incidents N] [--events N] [--runs N] [--requests N] [--bin PATH]
+ *   bun scripts/bench/web.ts [--incidents N] [--events N] [--runs N] [--requests N] [--bin PATH] [--ref PATH]
  *
  * Each run starts the compiled binary's viewer afresh (`web --port 0`) and measures, over HTTP on
  * 127.0.0.1 (wall time, client side):
  * 1. the first GET / (the overview) after the server answers /healthz: "first page" (target < 100 ms);
  * 2. GET /api/incidents?page=P for `requests` random pages (target: median < 50 ms);
  * 3. GET /incidents?page=P (the HTML page) for `requests` random pages (target: median < 50 ms);
- * 4. GET /api/incidents?q=… (text search over all incidents) and /api/events?kind=incident;
- * 5. the server's VmRSS after the requests (target < 100 MB), read from /proc;
+ * 4. GET /api/incidents?q=… (text search over all incidents), /api/events?kind=incident and the
+ *    events page (/events?page=P, 100 journal lines rendered);
+ * 5. the server's resident size from /proc: VmRSS right after the requests and 2 s later, and its
+ *    peak over the whole run, VmHWM, start-up included (target: all < 100 MB);
  * and `incidents list --json` (default 20 and -n N, i.e. all), process start included.
  * The report gives, per measure, the median of the per-run medians with the min–max over runs.
- * Exit code 1 when a target is missed. `--keep DIR` only generates the data into DIR.
+ * `--ref PATH` measures a second binary (an earlier build) the same way, interleaved run by run with
+ * `--bin`, and prints its table after the first: a before/after on the same data and the same load.
+ * Exit code 1 when a target is missed (by `--bin`). `--keep DIR` only generates the data into DIR.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -31,6 +35,8 @@ const RUNS = opt("--runs", 5);
 const REQUESTS = opt("--requests", 200);
 const binAt = args.indexOf("--bin");
 const BIN = path.resolve(binAt >= 0 ? args[binAt + 1]! : path.join(import.meta.dir, "../../dist/autosentry"));
+const refAt = args.indexOf("--ref");
+const REF = refAt >= 0 ? path.resolve(args[refAt + 1]!) : null;
 
 const DETECTORS = ["traceback", "oom", "stall", "exit_code", "nan_loss", "disk_full"];
 const KINDS = ["error", "stall", "exit", "pattern"];
@@ -137,10 +143,11 @@ function rssMb(pid: number): number {
 }
 
 async function startServer(
+  bin: string,
   cwd: string,
 ): Promise<{ url: string; proc: ReturnType<typeof Bun.spawn>; startMs: number }> {
   const t = performance.now();
-  const proc = Bun.spawn([BIN, "web", "--port", "0"], { cwd, stdout: "pipe", stderr: "inherit" });
+  const proc = Bun.spawn([bin, "web", "--port", "0"], { cwd, stdout: "pipe", stderr: "inherit" });
   const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
   let out = "";
   for (;;) {
@@ -155,9 +162,9 @@ async function startServer(
   }
 }
 
-async function cli(cwd: string, argv: string[]): Promise<number> {
+async function cli(bin: string, cwd: string, argv: string[]): Promise<number> {
   const t = performance.now();
-  const p = Bun.spawn([BIN, ...argv], { cwd, stdout: "pipe", stderr: "inherit" });
+  const p = Bun.spawn([bin, ...argv], { cwd, stdout: "pipe", stderr: "inherit" });
   await new Response(p.stdout).arrayBuffer();
   if ((await p.exited) !== 0) throw new Error(`${argv.join(" ")} failed`);
   return performance.now() - t;
@@ -181,21 +188,30 @@ try {
     `generated ${INCIDENTS} incidents and ${EVENTS} events in ${Math.round(performance.now() - g0)} ms (${root})`,
   );
   const pages = Math.ceil(INCIDENTS / 50);
-  const per: Record<string, number[]> = {};
-  const add = (k: string, v: number) => {
-    per[k] ??= [];
-    per[k].push(v);
-  };
   let seed = 99;
   const page = () => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return (seed % pages) + 1;
   };
-  for (let r = 0; r < RUNS; r++) {
-    const s = await startServer(root);
+  type Add = (k: string, v: number) => void;
+  const collector = (): { per: Record<string, number[]>; add: Add } => {
+    const per: Record<string, number[]> = {};
+    return {
+      per,
+      add: (k, v) => {
+        per[k] ??= [];
+        per[k].push(v);
+      },
+    };
+  };
+  /** One run of every measure on `bin` (the same random pages for every binary). */
+  const measure = async (bin: string, add: Add): Promise<void> => {
+    seed = 99;
+    const s = await startServer(bin, root);
     try {
       add("server start until /healthz answers (ms)", s.startMs);
       add("server VmRSS after start (MB)", rssMb(s.proc.pid));
+      add("server VmHWM after start (MB)", hwmMb(s.proc.pid));
       add("first GET / (overview) (ms)", await timed(s.url));
       const api: number[] = [];
       const html: number[] = [];
@@ -212,6 +228,9 @@ try {
       const ev: number[] = [];
       for (let i = 0; i < 20; i++) ev.push(await timed(`${s.url}api/events?kind=incident&page=${i + 1}`));
       add("GET /api/events?kind=incident&page=P, median (ms)", median(ev));
+      const evHtml: number[] = [];
+      for (let i = 0; i < 20; i++) evHtml.push(await timed(`${s.url}events?page=${i * 37 + 1}`));
+      add("GET /events?page=P (HTML, 100 events), median (ms)", median(evHtml));
       const ov: number[] = [];
       for (let i = 0; i < 20; i++) ov.push(await timed(s.url));
       add("GET / (overview) warm, median (ms)", median(ov));
@@ -223,11 +242,17 @@ try {
       s.proc.kill("SIGTERM");
       await s.proc.exited;
     }
-    add("`incidents list --json` (20 newest) (ms)", await cli(root, ["incidents", "list", "--json"]));
+    add("`incidents list --json` (20 newest) (ms)", await cli(bin, root, ["incidents", "list", "--json"]));
     add(
       `\`incidents list --json -n ${INCIDENTS}\` (ms)`,
-      await cli(root, ["incidents", "list", "--json", "-n", String(INCIDENTS)]),
+      await cli(bin, root, ["incidents", "list", "--json", "-n", String(INCIDENTS)]),
     );
+  };
+  const main = collector();
+  const ref = REF ? collector() : null;
+  for (let r = 0; r < RUNS; r++) {
+    if (REF && ref) await measure(REF, ref.add);
+    await measure(BIN, main.add);
   }
   const targets: Record<string, number> = {
     "first GET / (overview) (ms)": 100,
@@ -235,19 +260,27 @@ try {
     "GET /incidents?page=P (HTML), median (ms)": 50,
     "server VmRSS right after the requests (MB)": 100,
     "server VmRSS 2 s after the requests (MB)": 100,
+    "server VmRSS peak (VmHWM) (MB)": 100,
   };
-  let missed = false;
-  console.log(`\n${RUNS} runs, ${REQUESTS} requests per page measure per run; median (min–max over runs)\n`);
-  console.log("| measure | median | min–max | target |\n|---|---|---|---|");
-  for (const [k, xs] of Object.entries(per)) {
-    const t = targets[k];
-    const m = median(xs);
-    const ok = t === undefined ? "" : m < t ? `< ${t}: met` : `< ${t}: **missed**`;
-    if (t !== undefined && !(m < t)) missed = true;
+  const report = (title: string, per: Record<string, number[]>): boolean => {
+    let missed = false;
     console.log(
-      `| ${k} | ${m.toFixed(1)} | ${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} | ${ok} |`,
+      `\n${title}: ${RUNS} runs, ${REQUESTS} requests per page measure per run; median (min–max over runs)\n`,
     );
-  }
+    console.log("| measure | median | min–max | target |\n|---|---|---|---|");
+    for (const [k, xs] of Object.entries(per)) {
+      const t = targets[k];
+      const m = median(xs);
+      const ok = t === undefined ? "" : m < t ? `< ${t}: met` : `< ${t}: **missed**`;
+      if (t !== undefined && !(m < t)) missed = true;
+      console.log(
+        `| ${k} | ${m.toFixed(1)} | ${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} | ${ok} |`,
+      );
+    }
+    return missed;
+  };
+  const missed = report(BIN, main.per);
+  if (REF && ref) report(`${REF} (reference, interleaved)`, ref.per);
   process.exitCode = missed ? 1 : 0;
 } finally {
   fs.rmSync(root, { recursive: true, force: true });

@@ -13,6 +13,8 @@
 #   bash-completion  `autosentry completion bash` is sourced in a real bash (tests/e2e/onboarding.test.ts)
 #   zsh, fish      the zsh and fish completion scripts are loaded in real shells (same test)
 #   systemctl      install-service's systemctl path is driven where no user manager runs (service.test.ts)
+#   gcc            the native capture helper is compiled by the build and by its tests (issue 13)
+#   aarch64-linux-gnu-gcc  …and cross-compiled for the linux-arm64 release (gcc-aarch64-linux-gnu)
 #
 # A tool that cannot be installed is reported; the tests that need it then fail (never skip
 # silently), so the reason is visible in the run.
@@ -29,6 +31,8 @@ declare -A pkg=(
   [zsh]=zsh
   [fish]=fish
   [systemctl]=systemd
+  [gcc]=gcc
+  [aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu
 )
 missing=()
 for tool in "${!pkg[@]}"; do

@@ -10,13 +10,17 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import pkg from "../../package.json" with { type: "json" };
+import { buildNative } from "../build-native.ts";
 import { runnerFor, type Target } from "./targets.ts";
 
 export const REPO = path.resolve(import.meta.dir, "../..");
 
-/** `bun build` arguments from package.json's build script, without `--outfile`. */
+/**
+ * `bun build` arguments from package.json's build script (its last `&&` step; the first builds the
+ * native capture helper, done per target in {@link compile}), without `--outfile`.
+ */
 export function buildFlags(): string[] {
-  const words = pkg.scripts.build.split(/\s+/);
+  const words = (pkg.scripts.build.split("&&").at(-1) ?? "").trim().split(/\s+/);
   if (words[0] !== "bun" || words[1] !== "build")
     throw new Error(`package.json build script is not "bun build …"`);
   const out: string[] = [];
@@ -30,6 +34,10 @@ export function buildFlags(): string[] {
 /** Compile `target` against `runtime` into `outfile`. */
 export function compile(target: Target, runtime: string, version: string, outfile: string): void {
   fs.mkdirSync(path.dirname(outfile), { recursive: true });
+  // The native capture helper for this target, at the path the binary embeds it from (none for
+  // darwin or without a cross compiler: that binary then uses the Bun shim; see build-native.ts).
+  const noNative = buildNative(target.name);
+  if (noNative !== null) process.stderr.write(`release: ${target.name}: ${noNative}\n`);
   const argv = [
     process.execPath,
     "build",

@@ -1,24 +1,13 @@
 /**
  * @module
- * The `-c/--config PATH` option every config-reading command shares, and loading the config for a
- * command: a bad config prints its errors (one `file:line:col: …` line each) and ends the command
- * with exit code 2, never with a stack trace.
+ * Loading the config for a command (the `-c/--config PATH` option itself is in tree/config-flag.ts):
+ * a bad config prints its errors (one `file:line:col: …` line each) and ends the command with exit
+ * code 2, never with a stack trace.
  */
-import type { Command, OptionValues } from "@commander-js/extra-typings";
 import { ConfigError, type LoadedConfig, loadConfig } from "../config/load.ts";
 import { CliExit, EXIT } from "./exit.ts";
 
-/** Add `-c, --config <path>` to `cmd`. */
-export function addConfigOption<
-  Args extends unknown[],
-  Opts extends OptionValues,
-  Globals extends OptionValues,
->(cmd: Command<Args, Opts, Globals>) {
-  return cmd.option(
-    "-c, --config <path>",
-    "config file (default: .autosentry/autosentry.yaml in this directory or a parent, else ./autosentry.yaml)",
-  );
-}
+export { addConfigOption, type ConfigFlag } from "./tree/config-flag.ts";
 
 /**
  * Load the config named by `opts.config` (or found from the cwd). On a config error, print it to

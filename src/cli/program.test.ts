@@ -1,8 +1,9 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { Command as CommandX } from "@commander-js/extra-typings";
 import type { Command } from "commander";
 import { runCli, scratchDirs } from "../../tests/support/cli.ts";
 import { allDescriptions, capitalise, startsWithLiteral } from "./help-style.ts";
-import { buildProgram, VERSION } from "./program.ts";
+import { buildProgram, commandToRun, TREE, VERSION } from "./program.ts";
 
 // Each test starts the CLI as real processes; on a loaded machine that takes seconds, not a timing claim.
 setDefaultTimeout(60_000);
@@ -40,5 +41,60 @@ describe("help style (issue 14 item 21)", () => {
     expect(r.out).toContain("-h, --help");
     expect(r.out).toContain("Show help for this command");
     expect(r.out).toContain("Show help for a command");
+  });
+});
+
+describe("the partial tree for running one command (issue 13)", () => {
+  type Cmd = Command;
+  const names = (p: Cmd) => p.commands.map((c) => c.name());
+  const walk = (c: Cmd, at = ""): Array<[string, string]> => [
+    [at, c.helpInformation()],
+    ...c.commands.flatMap((s) => walk(s, `${at} ${s.name()}`)),
+  ];
+
+  test("each tree module registers exactly the names it is listed under", () => {
+    for (const [listed, register] of TREE) {
+      const p = new CommandX();
+      register(p);
+      expect([listed, names(p as unknown as Cmd)]).toEqual([listed, [...listed]]);
+    }
+  });
+
+  test("the whole tree is the listed modules plus completion", () => {
+    const all = names(buildProgram() as unknown as Cmd);
+    expect(all).toEqual([...TREE.flatMap(([n]) => n), "completion", "complete"]);
+  });
+
+  test("every command reads the same in the partial tree as in the whole one (help text of each subcommand)", () => {
+    const whole = buildProgram() as unknown as Cmd;
+    for (const [listed] of TREE) {
+      for (const name of listed) {
+        const partial = buildProgram(name) as unknown as Cmd;
+        expect(names(partial)).toEqual([...listed]);
+        const a = whole.commands.find((c) => c.name() === name)!;
+        const b = partial.commands.find((c) => c.name() === name)!;
+        expect(walk(b, name)).toEqual(walk(a, name));
+      }
+    }
+  });
+
+  test("the whole tree is built for help, completion, no command and unknown names", () => {
+    expect(commandToRun(["status"])).toBe("status");
+    expect(commandToRun(["status", "--json", "-c", "x.yaml"])).toBe("status");
+    expect(commandToRun(["pause", "-m", "why"])).toBe("pause");
+    expect(commandToRun(["incidents", "list"])).toBe("incidents");
+    for (const args of [
+      [],
+      ["--help"],
+      ["-V"],
+      ["status", "--help"],
+      ["incidents", "list", "-h"],
+      ["help", "status"],
+      ["completion", "bash"],
+      ["complete", "--", "st"],
+      ["statsu"],
+    ]) {
+      expect([args, commandToRun(args)]).toEqual([args, null]);
+    }
   });
 });

@@ -1,42 +1,101 @@
 /**
  * @module
- * The command tree. Each command lives in `commands/<name>.ts` and exports `register(program)`.
+ * The command tree. Each command is declared in `tree/<name>.ts` (`register(program)`: names,
+ * arguments, options, descriptions; loaded at every start) and implemented in `commands/<name>.ts`
+ * (loaded by its action only when it runs; see docs/architecture.md, "CLI").
  * Commands set `process.exitCode` or return it through {@link CliExit}; they never call
  * `process.exit` in the middle of work, so files are flushed and children are reaped.
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
-import { register as registerAnalyze } from "./commands/analyze.ts";
 import { register as registerCompletion } from "./commands/completion.ts";
-import { register as registerConfig } from "./commands/config.ts";
-import { register as registerDispatcher } from "./commands/dispatcher.ts";
-import { register as registerDoctor } from "./commands/doctor.ts";
-import { register as registerEvents } from "./commands/events.ts";
-import { register as registerExplain } from "./commands/explain.ts";
-import { register as registerHealer } from "./commands/healer.ts";
-import { register as registerHooks } from "./commands/hooks.ts";
-import { register as registerIncidents } from "./commands/incidents.ts";
-import { register as registerInit } from "./commands/init.ts";
-import { register as registerOnboard } from "./commands/onboard.ts";
-import { register as registerOperator } from "./commands/operator.ts";
-import { register as registerProbe } from "./commands/probe.ts";
-import { register as registerReset } from "./commands/reset.ts";
-import { register as registerRun } from "./commands/run.ts";
-import { register as registerScan } from "./commands/scan.ts";
-import { register as registerService } from "./commands/service.ts";
-import { register as registerSession } from "./commands/session.ts";
-import { register as registerSkills } from "./commands/skills.ts";
-import { register as registerStatus } from "./commands/status.ts";
-import { register as registerUpdate } from "./commands/update.ts";
-import { register as registerWatch } from "./commands/watch.ts";
-import { register as registerWeb } from "./commands/web.ts";
 import { CliExit } from "./exit.ts";
 import { applyHelpStyle } from "./help-style.ts";
-import { exitForOutputError, exitQuietlyOnOutputErrors, isOutputError } from "./output-errors.ts";
+import {
+  exitForOutputError,
+  exitQuietlyOnOutputErrors,
+  isOutputError,
+  writesSynchronously,
+} from "./output-errors.ts";
+import { register as registerAnalyze } from "./tree/analyze.ts";
+import { register as registerConfig } from "./tree/config.ts";
+import { register as registerDispatcher } from "./tree/dispatcher.ts";
+import { register as registerDoctor } from "./tree/doctor.ts";
+import { register as registerEvents } from "./tree/events.ts";
+import { register as registerExplain } from "./tree/explain.ts";
+import { register as registerHealer } from "./tree/healer.ts";
+import { register as registerHooks } from "./tree/hooks.ts";
+import { register as registerIncidents } from "./tree/incidents.ts";
+import { register as registerInit } from "./tree/init.ts";
+import { register as registerOnboard } from "./tree/onboard.ts";
+import { register as registerOperator } from "./tree/operator.ts";
+import { register as registerProbe } from "./tree/probe.ts";
+import { register as registerReset } from "./tree/reset.ts";
+import { register as registerRun } from "./tree/run.ts";
+import { register as registerScan } from "./tree/scan.ts";
+import { register as registerService } from "./tree/service.ts";
+import { register as registerSession } from "./tree/session.ts";
+import { register as registerSkills } from "./tree/skills.ts";
+import { register as registerStatus } from "./tree/status.ts";
+import { register as registerUpdate } from "./tree/update.ts";
+import { register as registerWatch } from "./tree/watch.ts";
+import { register as registerWeb } from "./tree/web.ts";
 import { VERSION } from "./version.ts";
 
 export { VERSION } from "./version.ts";
 
-export function buildProgram(): Command {
+/** A tree module's `register`, with the top-level command names it adds (a test checks them). */
+type TreeEntry = readonly [names: readonly string[], register: (program: Command) => void];
+
+/** `autosentry version` (issue 14 item 21); `--version` itself is answered in main.ts. */
+function registerVersion(program: Command): void {
+  program
+    .command("version")
+    .description("Print the version")
+    .action(() => {
+      process.stdout.write(`${VERSION}\n`);
+    });
+}
+
+/**
+ * Every command module of the tree, in help order, with the names it registers. `completion` is
+ * not listed: it reads the whole tree, so it is added (last) only to the whole tree.
+ */
+export const TREE: readonly TreeEntry[] = [
+  [["init"], registerInit],
+  [["run"], registerRun],
+  [["status"], registerStatus],
+  [["approve", "pause", "resume", "abort"], registerOperator],
+  [["incidents"], registerIncidents],
+  [["scan"], registerScan],
+  [["analyze"], registerAnalyze],
+  [["explain"], registerExplain],
+  [["config"], registerConfig],
+  [["doctor"], registerDoctor],
+  [["healer"], registerHealer],
+  [["probe"], registerProbe],
+  [["session"], registerSession],
+  [["hooks"], registerHooks],
+  [["dispatcher"], registerDispatcher],
+  [["web"], registerWeb],
+  [["events"], registerEvents],
+  [["watch"], registerWatch],
+  // Onboarding and care (issue 8), and `version` (issue 14 item 21).
+  [["onboard"], registerOnboard],
+  [["skills"], registerSkills],
+  [["reset"], registerReset],
+  [["install-service", "uninstall-service"], registerService],
+  [["update"], registerUpdate], // distribution (issue 8)
+  [["version"], registerVersion],
+];
+
+/**
+ * The program with the whole command tree, or, with `only` (a top-level command name from
+ * {@link commandToRun}), with just the tree module that registers it. Registering the whole tree
+ * (~45 commands, ~150 options, help styling, the completion tree) costs more than the rest of
+ * `status` together (issue 13), and running one command reads nothing of the others. Everything
+ * that reads the whole tree (help, completion, suggestions for a mistyped command) gets it.
+ */
+export function buildProgram(only?: string): Command {
   const program = new Command()
     .name("autosentry")
     .description(
@@ -46,43 +105,48 @@ export function buildProgram(): Command {
     // Program options only before the command: `update --version X` is update's own option.
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
-    .configureOutput({ outputError: (str, write) => write(str) })
-    .exitOverride();
-  registerInit(program);
-  registerRun(program);
-  registerStatus(program);
-  registerOperator(program);
-  registerIncidents(program);
-  registerScan(program);
-  registerAnalyze(program);
-  registerExplain(program);
-  registerConfig(program);
-  registerDoctor(program);
-  registerHealer(program);
-  registerProbe(program);
-  registerSession(program);
-  registerHooks(program);
-  registerDispatcher(program);
-  registerWeb(program);
-  registerEvents(program);
-  registerWatch(program);
-  // Onboarding and care (issue 8), and `version` (issue 14 item 21).
-  registerOnboard(program);
-  registerSkills(program);
-  registerReset(program);
-  registerService(program);
-  registerUpdate(program); // distribution (issue 8)
-  program
-    .command("version")
-    .description("Print the version")
-    .action(() => {
-      process.stdout.write(`${VERSION}\n`);
+    .configureOutput({
+      // The output-error listeners are attached on the first write through a stream (see
+      // output-errors.ts: creating process.stdout is what costs, so commands that do not use it skip it).
+      writeOut: (str) => {
+        exitQuietlyOnOutputErrors();
+        process.stdout.write(str);
+      },
+      writeErr: (str) => {
+        exitQuietlyOnOutputErrors();
+        process.stderr.write(str);
+      },
+      outputError: (str, write) => write(str),
+    })
+    .exitOverride()
+    .hook("preAction", (_program, action) => {
+      if (!writesSynchronously(action as unknown as import("commander").Command)) exitQuietlyOnOutputErrors();
     });
+  const partial = only === undefined ? undefined : TREE.find(([names]) => names.includes(only));
+  if (partial) {
+    partial[1](program);
+    applyHelpStyle(program as unknown as import("commander").Command);
+    return program as unknown as Command;
+  }
+  for (const [, register] of TREE) register(program);
   // Styled before completion reads the tree (its descriptions show in completions) and after (its own commands).
   applyHelpStyle(program as unknown as import("commander").Command);
   registerCompletion(program); // last: it reads the tree
   applyHelpStyle(program as unknown as import("commander").Command);
   return program as unknown as Command;
+}
+
+/**
+ * The top-level command `args` (argv without node and script) runs, when running it needs only its
+ * own part of the tree; null when the whole tree is needed: no command, an option first, a help
+ * request anywhere (help lists and checks the tree), `help`, `completion`/`complete` (they read
+ * the tree), or a name the tree does not have (commander suggests a similar one).
+ */
+export function commandToRun(args: readonly string[]): string | null {
+  const first = args[0];
+  if (first === undefined || first.startsWith("-")) return null;
+  if (args.includes("--help") || args.includes("-h")) return null;
+  return TREE.some(([names]) => names.includes(first)) ? first : null;
 }
 
 /**
@@ -109,12 +173,12 @@ export function unknownCommandInHelp(program: Command, args: string[]): string |
 
 /** Run the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
-  exitQuietlyOnOutputErrors();
-  const program = buildProgram();
+  const program = buildProgram(commandToRun(argv.slice(2)) ?? undefined);
   // `-v` is the spelling most tools accept for the version; commander takes one short flag.
   if (argv[2] === "-v") argv = [...argv.slice(0, 2), "-V", ...argv.slice(3)];
   const unknown = unknownCommandInHelp(program, argv.slice(2));
   if (unknown !== null) {
+    exitQuietlyOnOutputErrors();
     process.stderr.write(`error: unknown command '${unknown}' (see \`autosentry --help\`)\n`);
     return 2;
   }
@@ -123,6 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (isOutputError(err)) return exitForOutputError(err);
+    exitQuietlyOnOutputErrors();
     if (err instanceof CliExit) {
       if (err.message) process.stderr.write(`${err.message}\n`);
       return err.code;

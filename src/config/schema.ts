@@ -370,7 +370,9 @@ export const ResumeSpec = z
     min_age_seconds: seconds(5, "A checkpoint modified more recently than this may still be being written."),
     signal: signalName
       .optional()
-      .describe("Sent to the process group before a stop so the job can checkpoint (SIGUSR1)."),
+      .describe(
+        "Sent to the job before a deliberate stop so it can checkpoint (SIGUSR1): local, its process group; slurm, scancel --signal (see process.extra.signal_scope); docker, docker kill --signal.",
+      ),
     signal_wait_seconds: seconds(
       60,
       "After the signal, wait up to this long for a new complete checkpoint before SIGTERM.",
@@ -464,6 +466,12 @@ export const ProcessExtra = z
       .positive()
       .default(15)
       .describe("slurm: how often squeue is asked about the job."),
+    signal_scope: z
+      .enum(["steps", "batch", "full"])
+      .default("steps")
+      .describe(
+        "slurm: which processes process.resume.signal reaches (scancel --signal): steps = the job's srun steps (SLURM's default, as #SBATCH --signal=USR1), batch = the batch script only (--batch, as --signal=B:USR1; the script must trap it), full = the batch script, its children and the steps (--full).",
+      ),
     timeout_requeues: z
       .number()
       .int()

@@ -5,15 +5,17 @@
  * never is). Calls return a shared empty array when nothing fired, so the per-line path allocates
  * nothing.
  *
- * Pattern detectors whose regexes can be joined (no flags, no back-references or named groups) and
- * the traceback detectors' trigger are pre-tested with one combined regex: a line that matches none
- * of them (nearly every line) costs one regex run instead of one per detector, and an idle
- * traceback detector is not called at all. Every line is stored once, in a ring of recent lines the
- * detectors share for their context.
+ * Pattern detectors whose regexes can be joined (no flags, no back-references or named groups), the
+ * traceback detectors' trigger and the signature pack's required literals are pre-tested with one
+ * combined regex: a line that matches none of them (nearly every line) costs one regex run instead
+ * of one per detector, an idle traceback detector is not called at all, and the signature detector
+ * sees only the lines that passed (it runs its pack's real trigger on those). Every line is stored
+ * once, in a ring of recent lines the detectors share for their context.
  */
 import type { ChildExit, Detection, Stream } from "../core/types.ts";
 import { ExitCodeDetector } from "./exit-code.ts";
 import { PatternDetector } from "./pattern.ts";
+import { preTestSource } from "./required-literals.ts";
 import { RecentLines, STREAM_CODE } from "./ring.ts";
 import { SignatureDetector } from "./signatures/detector.ts";
 import { TracebackDetector } from "./traceback/detector.ts";
@@ -39,10 +41,16 @@ export class DetectorSet {
   /** Traceback detectors whose trigger is part of {@link combined}. */
   private readonly tracebacks: TracebackDetector[];
   private readonly tracebackIdx: number[];
+  /** Signature detectors whose pack's pre-test is part of {@link combined}. */
+  private readonly signatures: SignatureDetector[];
   /** Every other detector (including pattern detectors that could not be combined). */
   private readonly rest: Detector[];
   private readonly restIdx: number[];
   private readonly combined: RegExp | null;
+  /** The combined pre-test every line runs (null: none); the ingest benchmark gives it to grep. */
+  get preTest(): RegExp | null {
+    return this.combined;
+  }
   private readonly recent = new RecentLines(RECENT_LINES);
 
   constructor(detectors: Detector[], options: DetectorSetOptions = {}) {
@@ -52,26 +60,44 @@ export class DetectorSet {
     this.applyCooldown = options.applyCooldown ?? true;
     const grouped: number[] = [];
     const tracebacks: number[] = [];
+    const signatures: number[] = [];
     detectors.forEach((d, i) => {
       if (d.useRecentLines === undefined) return; // keeps per-line state of its own: call it every line
       if (d instanceof PatternDetector && d.regex.flags === "" && combinable(d.regex.source)) grouped.push(i);
       else if (d instanceof TracebackDetector) tracebacks.push(i);
+      else if (d instanceof SignatureDetector && d.pack.preTest !== null) signatures.push(i);
     });
-    const sources = grouped.map((i) => `(?:${(detectors[i] as PatternDetector).regex.source})`);
-    if (tracebacks.length > 0) sources.push(TRACE_TRIGGER.source);
-    // one detector alone gains nothing from the pre-test
-    if (grouped.length + tracebacks.length < 2) {
+    const exact = grouped.map((i) => (detectors[i] as PatternDetector).regex.source);
+    if (tracebacks.length > 0) exact.push(TRACE_TRIGGER.source);
+    let required = [...new Set(signatures.flatMap((i) => (detectors[i] as SignatureDetector).pack.sources))];
+    // one pattern or traceback detector alone gains nothing from the pre-test (the signature
+    // detector does: its pre-test is far cheaper than its trigger)
+    if (grouped.length + tracebacks.length < 2 && signatures.length === 0) {
       grouped.length = 0;
       tracebacks.length = 0;
+      exact.length = 0;
     }
-    this.combined = grouped.length + tracebacks.length > 0 ? new RegExp(sources.join("|")) : null;
+    // One flat alternation of literals where possible (src/detectors/required-literals.ts): exact
+    // for the pattern regexes and the trace trigger, the required literals of the signatures. A
+    // group around a part, or a literal repeated across parts, makes JavaScriptCore's scan slower.
+    let source = exact.length + required.length > 0 ? preTestSource(exact, required) : null;
+    if (source === null && required.length > 0) {
+      // not with the built-in pack: a signature that cannot be joined leaves the signature detector
+      // on its own path (reading the ring on ticks)
+      signatures.length = 0;
+      required = [];
+      source = exact.length > 0 ? preTestSource(exact, []) : null;
+    }
+    this.combined = source === null ? null : new RegExp(source);
     this.grouped = grouped.map((i) => detectors[i] as PatternDetector);
     this.groupedIdx = grouped;
     this.tracebacks = tracebacks.map((i) => detectors[i] as TracebackDetector);
     this.tracebackIdx = tracebacks;
+    this.signatures = signatures.map((i) => detectors[i] as SignatureDetector);
+    for (const sig of this.signatures) sig.feedCandidates();
     const inGroup = new Set([...grouped, ...tracebacks]);
     // an exit-code or signature detector sharing the ring has nothing to do per line (the
-    // signature detector reads the ring on ticks, polls and flush)
+    // signature detector gets the lines that pass the pre-test, or reads the ring on ticks)
     detectors.forEach((d, i) => {
       if ((d instanceof ExitCodeDetector || d instanceof SignatureDetector) && d.useRecentLines !== undefined)
         inGroup.add(i);
@@ -92,6 +118,8 @@ export class DetectorSet {
           const d = grouped[i]!.observeLine(text, stream, at, generation);
           if (d !== null) out = this.pass(this.groupedIdx[i]!, d, out);
         }
+        const sigs = this.signatures;
+        for (let i = 0; i < sigs.length; i++) sigs[i]!.candidate(text);
       }
       const tbs = this.tracebacks;
       for (let i = 0; i < tbs.length; i++) {

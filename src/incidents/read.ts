@@ -104,10 +104,15 @@ function readText(file: string): string | null {
   }
 }
 
-/** Read incident `id` under `incidentsDir`; never reads outside it. */
+/**
+ * Read incident `id` under `incidentsDir`; never reads outside it. Its index entry comes from
+ * `entryOf` when the caller keeps the index in memory (the viewer); without it, index.jsonl is
+ * read (a one-shot command such as `incidents show`).
+ */
 export function readIncident(
   incidentsDir: string,
   id: string,
+  entryOf?: (id: string) => IndexEntry | null,
 ): { ok: true; incident: IncidentView } | { ok: false; error: IncidentLookupError } {
   if (!isValidIncidentId(id)) return { ok: false, error: "invalid_id" };
   const dir = resolveIncidentDir(incidentsDir, id);
@@ -121,7 +126,7 @@ export function readIncident(
       record = null;
     }
   }
-  const entry = readIndex(incidentsDir).find((e) => e.id === id) ?? null;
+  const entry = entryOf ? entryOf(id) : (readIndex(incidentsDir).find((e) => e.id === id) ?? null);
   return {
     ok: true,
     incident: {

@@ -171,6 +171,7 @@ export function createSupervisor(
         statusCommand: x.status_command,
         cancelCommand: x.cancel_command,
         sacctCommand: x.sacct_command,
+        signalScope: x.signal_scope,
         pollIntervalMs: x.poll_interval_seconds * 1000,
       });
     case "docker":

@@ -237,7 +237,33 @@ export class Signals {
     if (!this.rt || !m.childAlive || this.noCheckpoint.has(m.gen)) return;
     const rec = m.sup.record();
     const pgid = rec?.pgid ?? null;
-    if (pgid === null || pgid <= 1) {
+    let send: (sig: NodeJS.Signals) => boolean | Promise<boolean>;
+    if (pgid !== null && pgid > 1) {
+      // The local backend's group is led by the capture shim: the signal is for the job, not for it.
+      const shim = rec?.details["shimPid"] === pgid ? pgid : null;
+      send = (sig) => {
+        try {
+          if (shim === null) return signalGroup(pgid, sig);
+          let sent = false;
+          for (const pid of groupMembers(pgid)) {
+            if (pid === shim) continue;
+            try {
+              process.kill(pid, sig);
+              sent = true;
+            } catch {
+              // gone meanwhile
+            }
+          }
+          return sent;
+        } catch {
+          return false;
+        }
+      };
+    } else if (m.sup.signal) {
+      // slurm and docker: the backend delivers it (scancel --signal, docker kill --signal).
+      const sup = m.sup;
+      send = (sig) => sup.signal!(sig).catch(() => false);
+    } else {
       if (!this.warnedNoGroup) {
         this.warnedNoGroup = true;
         m.log.warn(
@@ -246,26 +272,7 @@ export class Signals {
       }
       return;
     }
-    // The local backend's group is led by the capture shim: the signal is for the job, not for it.
-    const shim = rec?.details["shimPid"] === pgid ? pgid : null;
-    const r = await this.rt.checkpointBeforeStop((sig) => {
-      try {
-        if (shim === null) return signalGroup(pgid, sig);
-        let sent = false;
-        for (const pid of groupMembers(pgid)) {
-          if (pid === shim) continue;
-          try {
-            process.kill(pid, sig);
-            sent = true;
-          } catch {
-            // gone meanwhile
-          }
-        }
-        return sent;
-      } catch {
-        return false;
-      }
-    });
+    const r = await this.rt.checkpointBeforeStop(send);
     if (!r.sent) return;
     if (r.checkpoint) {
       m.log.info(`checkpoint written before the stop: ${r.checkpoint.path}`);

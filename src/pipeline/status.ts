@@ -48,7 +48,7 @@ export interface PipelineStatusReport {
  */
 export function pipelineStatus(
   autosentryDir: string,
-  stages: readonly StageSpec[],
+  stages: readonly Pick<StageSpec, "name">[],
   controllerAlive: boolean,
 ): PipelineStatusReport {
   const layout = pipelineLayout(autosentryDir);
@@ -59,7 +59,7 @@ export function pipelineStatus(
   } catch (err) {
     error = (err as Error).message;
   }
-  const pending = (s: StageSpec, i: number): StageStatusRow => ({
+  const pending = (s: Pick<StageSpec, "name">, i: number): StageStatusRow => ({
     index: i + 1,
     name: s.name,
     status: "pending",

@@ -448,12 +448,12 @@ export class SignalRuntime {
    * the new checkpoint, or null (no signal configured, none came, or the group is gone).
    */
   async checkpointBeforeStop(
-    signal: (sig: NodeJS.Signals) => boolean,
+    signal: (sig: NodeJS.Signals) => boolean | Promise<boolean>,
   ): Promise<{ sent: boolean; checkpoint: Checkpoint | null }> {
     const r = this.o.resume;
     if (!r?.signal || this.resumeQuery === null) return { sent: false, checkpoint: null };
     const before = await this.newestCheckpoint();
-    if (!signal(r.signal as NodeJS.Signals)) return { sent: false, checkpoint: null };
+    if (!(await signal(r.signal as NodeJS.Signals))) return { sent: false, checkpoint: null };
     const deadline = this.now() + r.signal_wait_seconds * 1000;
     while (this.now() < deadline) {
       await Bun.sleep(Math.min(500, Math.max(0, deadline - this.now())));

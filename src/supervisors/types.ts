@@ -73,6 +73,13 @@ export interface Supervisor {
    * monitor calls it when it stops; a backend without such state need not implement it.
    */
   close?(): Promise<void>;
+  /**
+   * Send a signal to the running work without stopping it (`process.resume.signal`, before a
+   * deliberate stop) where the backend has no process group the monitor can signal itself
+   * (slurm: `scancel --signal`; docker: `docker kill --signal`). Resolves true when it was delivered
+   * to at least one process of the work, false when nothing could receive it.
+   */
+  signal?(sig: NodeJS.Signals): Promise<boolean>;
   /** The current child's record (its log offset moves as lines are read), or null. */
   record(): ChildRecord | null;
   /** True while a child of this supervisor is alive. */

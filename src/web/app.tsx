@@ -12,26 +12,23 @@ import * as path from "node:path";
 import { type Context, Hono } from "hono";
 import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
-import { operateOn } from "../cli/commands/operator.ts";
-import { CliExit } from "../cli/exit.ts";
-import type { ControlVerb } from "../monitor/control.ts";
+import { readIncident } from "../incidents/read.ts";
+import { OperateError, type OperatorVerb, operateOn } from "../project/operate.ts";
 import appCss from "./assets/app.css" with { type: "text" };
 import appJs from "./assets/app.js" with { type: "text" };
-import { attemptsData } from "./attempts-data.ts";
+import type { AttemptsData } from "./attempts-data.ts";
 import { type Guard, SECURITY_HEADERS } from "./auth.ts";
 import { escapeHtml } from "./html.ts";
-import { readIncidentFolder } from "./incident-folder.ts";
 import type { IncidentQuery } from "./incident-index.ts";
 import type { EventQuery } from "./journal-index.ts";
 import type { LiveHub } from "./live.ts";
-import { renderMarkdown, stripFrontMatter } from "./markdown.ts";
 import { AttemptsPage } from "./pages/attempts.tsx";
 import { ConfirmPage, MessagePage } from "./pages/confirm.tsx";
 import { type EventParams, EventsPage } from "./pages/events.tsx";
 import { IncidentPageView } from "./pages/incident.tsx";
 import { type IncidentParams, IncidentsPage } from "./pages/incidents.tsx";
 import type { PageCtx } from "./pages/layout.tsx";
-import { OverviewPage } from "./pages/overview.tsx";
+import { OverviewPage, overviewBytes } from "./pages/overview.tsx";
 import { PipelinePage } from "./pages/pipeline.tsx";
 import { ProjectsPage } from "./pages/projects.tsx";
 import { VaultIndexPage, VaultNotePage } from "./pages/vault.tsx";
@@ -58,8 +55,6 @@ const ASSETS: Record<string, [string, string]> = {
   "/assets/uplot.css": [uplotCss, "text/css; charset=utf-8"],
 };
 
-/** The operator commands the page offers (the CLI's; chat threads have more: src/dispatcher). */
-type OperatorVerb = Extract<ControlVerb, "pause" | "resume" | "abort" | "approve">;
 const VERBS = new Set<string>(["pause", "resume", "abort", "approve"]);
 
 const TEXT_EXT = new Set([
@@ -100,6 +95,16 @@ function intParam(v: string | undefined, dflt: number): number {
   const n = Number(v);
   return Number.isInteger(n) && n > 0 ? n : dflt;
 }
+
+/**
+ * The Markdown renderer (markdown-it, the highlighter and its queries), loaded when a page first
+ * renders Markdown: a viewer that only lists incidents never evaluates it.
+ */
+let markdownModule: Promise<typeof import("./markdown.ts")> | null = null;
+const markdown = () => {
+  markdownModule ??= import("./markdown.ts");
+  return markdownModule;
+};
 
 /** Build the hono app; see the module comment. */
 export function buildApp(opts: AppOptions): Hono {
@@ -194,7 +199,8 @@ export function buildApp(opts: AppOptions): Hono {
           );
         return notFound(c, "No such project.");
       }
-      return html(c, <OverviewPage ctx={ctxFor(p)} project={p} />);
+      const page = `<!doctype html>${String(<OverviewPage ctx={ctxFor(p)} project={p} />)}`;
+      return c.body(overviewBytes(page, p), 200, { "Content-Type": "text/html; charset=UTF-8" });
     });
 
     const incidentQuery = (
@@ -283,7 +289,7 @@ export function buildApp(opts: AppOptions): Hono {
       const p = projectOf(c);
       if (!p) return { p: null, got: null } as const;
       const id = c.req.param("id") ?? "";
-      return { p, id, got: readIncidentFolder(p.incidentsDir, p.incidents, id) } as const;
+      return { p, id, got: readIncident(p.incidentsDir, id, (i) => p.incidents.get(i)) } as const;
     };
 
     app.get(route("/api/incidents/:id"), (c) => {
@@ -334,6 +340,7 @@ export function buildApp(opts: AppOptions): Hono {
       };
       const entry = p.incidents.get(inc.id) ?? inc.entry;
       const reply = read("fix/claude_response.md");
+      const { renderMarkdown } = await markdown();
       return html(
         c,
         <IncidentPageView
@@ -400,13 +407,13 @@ export function buildApp(opts: AppOptions): Hono {
       const p = projectOf(c);
       if (!p) return notFound(c, "No such project.");
       const since = c.req.query("since") ?? "";
-      let data: ReturnType<typeof attemptsData>;
+      let data: AttemptsData;
       let error: string | null = null;
       try {
-        data = attemptsData(p.attempts(), since || null);
+        data = p.attemptsData(since || null);
       } catch (err) {
         error = (err as Error).message;
-        data = attemptsData(p.attempts(), null);
+        data = p.attemptsData(null);
       }
       return html(
         c,
@@ -425,7 +432,7 @@ export function buildApp(opts: AppOptions): Hono {
       const p = projectOf(c);
       if (!p) return c.json({ schema_version: API_SCHEMA_VERSION, error: "no such project" }, 404);
       try {
-        return c.json({ project: p.slug, ...attemptsData(p.attempts(), c.req.query("since") || null) });
+        return c.json({ project: p.slug, ...p.attemptsData(c.req.query("since") || null) });
       } catch (err) {
         return c.json({ schema_version: API_SCHEMA_VERSION, error: (err as Error).message }, 400);
       }
@@ -542,6 +549,7 @@ export function buildApp(opts: AppOptions): Hono {
       const exists = (target: string) => resolveInside(p.vaultDir, `${target}.md`).ok;
       const noteUrl = (target: string) =>
         `${ctx.base}/vault/${target.split("/").map(encodeURIComponent).join("/")}`;
+      const { renderMarkdown, stripFrontMatter } = await markdown();
       const noteHtml = await renderMarkdown(stripFrontMatter(text), {
         wikilink: (target) => {
           const t = target.split("#")[0]!.replace(/\.md$/, "");
@@ -598,7 +606,7 @@ export function buildApp(opts: AppOptions): Hono {
         );
       } catch (err) {
         ok = false;
-        out = err instanceof CliExit ? err.message : `autosentry ${verb}: ${(err as Error).message}`;
+        out = err instanceof OperateError ? err.message : `autosentry ${verb}: ${(err as Error).message}`;
       } finally {
         busy.delete(p.slug);
       }

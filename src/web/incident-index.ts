@@ -6,7 +6,7 @@
  * inventory §6). Lines for an id merge as `readIndex` merges them: the last line wins, the
  * incident keeps the position of its first line.
  */
-import { groupEntries, groupKey, type IncidentGroup } from "../cli/commands/incidents.ts";
+import { groupEntries, groupKey, type IncidentGroup } from "../incidents/groups.ts";
 import { normalizeIndexEntry } from "../incidents/read.ts";
 import type { IndexEntry } from "../incidents/types.ts";
 import { type CursorLine, LineCursor } from "./line-cursor.ts";
@@ -67,48 +67,52 @@ export class IncidentIndex {
     this.cursor = new LineCursor(indexFile);
   }
 
+  /** Index one line of index.jsonl (see {@link refresh}). */
+  private index(line: CursorLine, added: string[], updated: string[]): void {
+    let rec: unknown;
+    try {
+      rec = JSON.parse(line.text);
+    } catch {
+      return; // a malformed line is skipped, as readIndex does
+    }
+    if (rec === null || typeof rec !== "object" || Array.isArray(rec)) return;
+    const e = normalizeIndexEntry(rec as Record<string, unknown>);
+    if (!e) return;
+    const slot: Slot = {
+      entry: e,
+      time: Date.parse(e.time),
+      group: groupParam(e),
+    };
+    const at = this.byId.get(e.id);
+    if (at === undefined) {
+      this.byId.set(e.id, this.slots.length);
+      this.slots.push(slot);
+      this.groupCounts.set(slot.group, (this.groupCounts.get(slot.group) ?? 0) + 1);
+      added.push(e.id);
+    } else {
+      const old = this.slots[at]!;
+      if (old.group !== slot.group) {
+        this.groupCounts.set(old.group, (this.groupCounts.get(old.group) ?? 1) - 1);
+        this.groupCounts.set(slot.group, (this.groupCounts.get(slot.group) ?? 0) + 1);
+      }
+      this.slots[at] = slot;
+      if (!added.includes(e.id)) updated.push(e.id);
+    }
+  }
+
   /** Read what index.jsonl gained; returns the ids that are new (in order) and those updated. */
   refresh(): { added: string[]; updated: string[]; reset: boolean } {
-    const lines: CursorLine[] = [];
-    const reset = this.cursor.each((l) => lines.push(l));
-    if (reset) {
-      this.slots = [];
-      this.byId = new Map();
-      this.groupCounts.clear();
-    }
+    // Lines are indexed as they are read: a first read of 10,000 lines keeps no array of them.
     const added: string[] = [];
     const updated: string[] = [];
-    for (const line of lines) {
-      let rec: unknown;
-      try {
-        rec = JSON.parse(line.text);
-      } catch {
-        continue; // a malformed line is skipped, as readIndex does
-      }
-      if (rec === null || typeof rec !== "object" || Array.isArray(rec)) continue;
-      const e = normalizeIndexEntry(rec as Record<string, unknown>);
-      if (!e) continue;
-      const slot: Slot = {
-        entry: e,
-        time: Date.parse(e.time),
-        group: groupParam(e),
-      };
-      const at = this.byId.get(e.id);
-      if (at === undefined) {
-        this.byId.set(e.id, this.slots.length);
-        this.slots.push(slot);
-        this.groupCounts.set(slot.group, (this.groupCounts.get(slot.group) ?? 0) + 1);
-        added.push(e.id);
-      } else {
-        const old = this.slots[at]!;
-        if (old.group !== slot.group) {
-          this.groupCounts.set(old.group, (this.groupCounts.get(old.group) ?? 1) - 1);
-          this.groupCounts.set(slot.group, (this.groupCounts.get(slot.group) ?? 0) + 1);
-        }
-        this.slots[at] = slot;
-        if (!added.includes(e.id)) updated.push(e.id);
-      }
-    }
+    const reset = this.cursor.each(
+      (line) => this.index(line, added, updated),
+      () => {
+        this.slots = [];
+        this.byId = new Map();
+        this.groupCounts.clear();
+      },
+    );
     return { added, updated, reset };
   }
 

@@ -98,6 +98,28 @@ describe("JournalIndex", () => {
     expect(j.since(1).map((e) => e.seq)).toEqual([2, 3]);
     expect(j.kindList()).toEqual(["child_started", "incident", "monitor_started", "restart_scheduled"]);
   });
+
+  test("a replaced or truncated journal is indexed again from its start, once", () => {
+    const f = path.join(tmp, "events2.jsonl");
+    const ev = (event: string, extra: object = {}) =>
+      line({ schema_version: 1, time: "2026-11-20T10:00:00Z", run_id: "r", stage: null, event, ...extra });
+    fs.writeFileSync(f, ev("monitor_started") + ev("incident", { incident_id: "old" }) + ev("child_exited"));
+    const j = new JournalIndex(f);
+    j.refresh();
+    fs.writeFileSync(`${f}.new`, ev("child_started"));
+    fs.renameSync(`${f}.new`, f);
+    const r = j.refresh();
+    expect(r.reset).toBe(true);
+    expect(r.added.map((e) => [e.seq, e.event])).toEqual([[0, "child_started"]]);
+    expect(j.size).toBe(1);
+    expect(j.kindList()).toEqual(["child_started"]);
+    expect(j.query({ incident: "old" }).total).toBe(0);
+    // Same inode, but shorter than what was read: a truncation, read again from 0.
+    fs.truncateSync(f, 0);
+    fs.appendFileSync(f, ev("stall"));
+    expect(j.refresh().reset).toBe(true);
+    expect(j.query({}).items.map((e) => e.event)).toEqual(["stall"]);
+  });
 });
 
 describe("LineCursor", () => {

@@ -5,6 +5,7 @@
  * a page of events is read back from the file by range. 100,000 events cost a few megabytes, not the
  * hundred a parsed copy would.
  */
+import { edenGC } from "bun:jsc";
 import * as fs from "node:fs";
 import { LineCursor, readRange } from "./line-cursor.ts";
 
@@ -94,15 +95,15 @@ function pickRaw(
   return pick(buf.toString("utf8", start, end));
 }
 
-function grow<T extends Float64Array | Uint32Array | Int32Array>(a: T, need: number): T {
-  if (need <= a.length) return a;
-  const b = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2));
-  b.set(a);
+/** `a` with room for `size` entries (the first `keep` copied). */
+function resized<T extends Float64Array | Uint32Array | Int32Array>(a: T, size: number, keep: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a.subarray(0, keep));
   return b;
 }
 
 export class JournalIndex {
-  private cursor: LineCursor;
+  private readonly cursor: LineCursor;
   private n = 0;
   private offsets = new Float64Array(1024);
   private lengths = new Uint32Array(1024);
@@ -137,55 +138,61 @@ export class JournalIndex {
   refresh(): { reset: boolean; added: JournalEventRow[] } {
     const added: JournalEventRow[] = [];
     let count = 0;
-    const reset = this.cursor.eachRaw((buf, start, end, offset) => {
-      if (this.n === this.offsets.length) {
-        const need = this.n + 1;
-        this.offsets = grow(this.offsets, need);
-        this.lengths = grow(this.lengths, need);
-        this.times = grow(this.times, need);
-        this.kindIds = grow(this.kindIds, need);
-        this.incidentIds = grow(this.incidentIds, need);
-      }
-      const fields = pickRaw(buf, start, end);
-      if (fields === null) return;
-      const i = this.n++;
-      this.offsets[i] = offset;
-      this.lengths[i] = end - start;
-      this.times[i] = fields.time === null ? Number.NaN : Date.parse(fields.time);
-      this.kindIds[i] = this.intern(this.kinds, this.kindIndex, fields.event ?? "");
-      this.incidentIds[i] =
-        fields.incident === null ? -1 : this.intern(this.incidents, this.incidentIndex, fields.incident);
-      // A first read of a long journal makes short-lived strings by the hundred thousand: collect
-      // them as it goes, so the resident size never holds them all at once.
-      if (count > 0 && count % 25_000 === 0) Bun.gc(true);
-      if (++count <= 500) {
-        try {
-          added.push({
-            seq: i,
-            ...(JSON.parse(buf.toString("utf8", start, end)) as Record<string, unknown>),
-          });
-        } catch {
-          // indexed by its fields; a page that shows it skips what cannot be parsed
-        }
-      }
-    });
-    if (reset) {
-      // The file was replaced: what was indexed before this read belongs to the old file.
-      return this.rebuild();
+    let fileSize = 0;
+    try {
+      fileSize = fs.statSync(this.file).size;
+    } catch {
+      // read below as missing
     }
-    return { reset: false, added: count <= 500 ? added : [] };
-  }
-
-  /** Drop everything and index the file from its start. */
-  private rebuild(): { reset: true; added: JournalEventRow[] } {
-    this.n = 0;
-    this.kinds = [];
-    this.kindIndex = new Map();
-    this.incidents = [];
-    this.incidentIndex = new Map();
-    this.cursor = new LineCursor(this.file);
-    const r = this.refresh();
-    return { reset: true, added: r.added };
+    const reset = this.cursor.eachRaw(
+      (buf, start, end, offset) => {
+        if (this.n === this.offsets.length) {
+          // Room for the lines the rest of the file will hold at the average length so far (and a
+          // quarter more for what is appended later): a first read of a long journal sizes the
+          // arrays once, instead of doubling them (old and new copies alive together, up to half
+          // of the last one unused).
+          const expected = Math.ceil(((this.n + 1) * Math.max(fileSize, offset + 1)) / (offset + 1));
+          const size = Math.max(this.n + 1024, Math.ceil(this.n * 1.25), Math.ceil(expected * 1.05));
+          this.offsets = resized(this.offsets, size, this.n);
+          this.lengths = resized(this.lengths, size, this.n);
+          this.times = resized(this.times, size, this.n);
+          this.kindIds = resized(this.kindIds, size, this.n);
+          this.incidentIds = resized(this.incidentIds, size, this.n);
+        }
+        const fields = pickRaw(buf, start, end);
+        if (fields === null) return;
+        const i = this.n++;
+        this.offsets[i] = offset;
+        this.lengths[i] = end - start;
+        this.times[i] = fields.time === null ? Number.NaN : Date.parse(fields.time);
+        this.kindIds[i] = this.intern(this.kinds, this.kindIndex, fields.event ?? "");
+        this.incidentIds[i] =
+          fields.incident === null ? -1 : this.intern(this.incidents, this.incidentIndex, fields.incident);
+        // A first read of a long journal makes short-lived strings by the hundred thousand: collect
+        // them as it goes (young ones only: cheap), so the resident size never holds them all.
+        if (count > 0 && count % 5_000 === 0) edenGC();
+        if (++count <= 500) {
+          try {
+            added.push({
+              seq: i,
+              ...(JSON.parse(buf.toString("utf8", start, end)) as Record<string, unknown>),
+            });
+          } catch {
+            // indexed by its fields; a page that shows it skips what cannot be parsed
+          }
+        }
+      },
+      () => {
+        // The file was replaced or truncated: what was indexed belongs to the old file, and the
+        // lines that follow are the new file from its start.
+        this.n = 0;
+        this.kinds = [];
+        this.kindIndex = new Map();
+        this.incidents = [];
+        this.incidentIndex = new Map();
+      },
+    );
+    return { reset, added: count <= 500 ? added : [] };
   }
 
   get size(): number {

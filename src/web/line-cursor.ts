@@ -42,17 +42,24 @@ export class LineCursor {
    * them (a first read of a 100,000-line journal keeps nothing but what the caller keeps).
    * Returns true when the file was replaced or truncated (see {@link CursorRead.reset}).
    */
-  each(onLine: (line: CursorLine) => void): boolean {
-    return this.eachRaw((buf, start, end, offset) =>
-      onLine({ text: buf.toString("utf8", start, end), offset, length: end - start }),
+  each(onLine: (line: CursorLine) => void, onReset?: () => void): boolean {
+    return this.eachRaw(
+      (buf, start, end, offset) =>
+        onLine({ text: buf.toString("utf8", start, end), offset, length: end - start }),
+      onReset,
     );
   }
 
   /**
    * Like {@link each}, but hands over the bytes (`buf[start..end)`, valid only during the call)
-   * instead of a string, so an indexer can pick fields without decoding every line.
+   * instead of a string, so an indexer can pick fields without decoding every line. `onReset` is
+   * called before the first line when the file was replaced or truncated (the lines that follow are
+   * the whole file).
    */
-  eachRaw(onLine: (buf: Buffer, start: number, end: number, offset: number) => void): boolean {
+  eachRaw(
+    onLine: (buf: Buffer, start: number, end: number, offset: number) => void,
+    onReset?: () => void,
+  ): boolean {
     let st: fs.Stats;
     try {
       st = fs.statSync(this.file);
@@ -60,6 +67,7 @@ export class LineCursor {
       const reset = this.offset > 0;
       this.ino = -1;
       this.offset = 0;
+      if (reset) onReset?.();
       return reset;
     }
     let reset = false;
@@ -68,6 +76,7 @@ export class LineCursor {
       this.ino = st.ino;
       this.offset = 0;
     }
+    if (reset) onReset?.();
     if (st.size === this.offset) return reset;
     const fd = fs.openSync(this.file, "r");
     try {

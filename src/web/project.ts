@@ -7,16 +7,18 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type StatusReport, statusReport } from "../cli/commands/status.ts";
 import { type LoadedConfig, loadConfig } from "../config/load.ts";
 import { CONFIG_DIR, CONFIG_FILE, resolveConfigPaths } from "../config/paths.ts";
 import { Config } from "../config/schema.ts";
+import { parseSince } from "../fixes/analyze.ts";
 import { type Attempt, ledgerPath, readLedger } from "../fixes/ledger.ts";
 import { indexPath } from "../incidents/read.ts";
 import { ownerAlive, readLock } from "../monitor/lock.ts";
 import { type MonitorPaths, monitorPaths } from "../monitor/paths.ts";
 import { type MonitorState, readState } from "../monitor/state.ts";
 import { type PipelineStatusReport, pipelineStatus } from "../pipeline/status.ts";
+import { type StatusReport, statusReport } from "../project/status-report.ts";
+import { type AttemptsData, attemptsData } from "./attempts-data.ts";
 import { IncidentIndex } from "./incident-index.ts";
 import { JournalIndex } from "./journal-index.ts";
 
@@ -53,7 +55,7 @@ export class WebProject {
   readonly journal: JournalIndex;
   private keys = new Map<string, string>();
   private stateCache: { key: string; state: MonitorState | null; error: string | null } | null = null;
-  private ledgerCache: { key: string; rows: Attempt[] } | null = null;
+  private attemptsCache: { key: string; data: AttemptsData } | null = null;
 
   /**
    * @param slug URL-safe name (`/p/<slug>/…`)
@@ -135,18 +137,24 @@ export class WebProject {
     return statusReport(this.paths.state, this.paths.lock, state, this.pipeline());
   }
 
-  /** The attempts ledger, re-read only when the file changed. */
-  attempts(): Attempt[] {
+  /**
+   * The attempts page's data (summary, newest rows, chart series) of the ledger, windowed by
+   * `since` (throws on a bad one). The whole-ledger answer is kept until the file changes; the
+   * rows are not: at 100,000 rows they are ~50 MB of objects, the answer a few MB.
+   */
+  attemptsData(since: string | null): AttemptsData {
+    parseSince(since);
     const key = statKey(this.ledger);
-    if (this.ledgerCache?.key === key) return this.ledgerCache.rows;
+    if (since === null && this.attemptsCache?.key === key) return this.attemptsCache.data;
     let rows: Attempt[] = [];
     try {
       rows = readLedger(this.ledger);
     } catch {
       rows = [];
     }
-    this.ledgerCache = { key, rows };
-    return rows;
+    const data = attemptsData(rows, since);
+    if (since === null) this.attemptsCache = { key, data };
+    return data;
   }
 
   /** Pipeline stages and the latest run; null when the config has no stages and no run exists. */

@@ -4,6 +4,7 @@
  * non-loopback address, and the server refuses to start without one), start the file poller and
  * `Bun.serve`. Used by `autosentry web` and by the benchmark.
  */
+import { edenGC, heapSize } from "bun:jsc";
 import * as path from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
 import { buildApp } from "./app.tsx";
@@ -22,6 +23,11 @@ export interface WebServerOptions {
   /** Make a new token (printed once by the caller). */
   newToken?: boolean | undefined;
   pollMs?: number | undefined;
+  /**
+   * JavaScriptCore's tier-up scale while serving ({@link SERVING_JIT_POLICY} by default), set once
+   * the indexes are read; null leaves the process's policy alone.
+   */
+  jitPolicy?: number | null | undefined;
 }
 
 export interface RunningWeb {
@@ -43,6 +49,56 @@ export class WebStartError extends Error {}
 export function defaultTokenFile(opts: WebServerOptions): string {
   if (opts.root) return path.join(path.resolve(opts.root), ".autosentry-web-token");
   return path.join(path.dirname(opts.config!.data.state_path), "web-token");
+}
+
+/**
+ * The JIT policy of a serving viewer: tier-up thresholds 100 times the default. Optimising a
+ * page's render code costs the JIT compiler's memory and the optimised code; with the default
+ * policy the first few hundred requests after start grew the resident size by 10-15 MB for that,
+ * which took the peak near the 100 MB budget. With it a list page still renders in about a
+ * millisecond, and the journal's scans (100,000 iterations a request, which still reach the
+ * optimising tiers) take 2-4 ms instead of 1-1.5. The indexes are read at start with the default
+ * policy. Measured with scripts/bench/web.ts (docs/benchmarks.md, web section).
+ */
+export const SERVING_JIT_POLICY = 100;
+
+/** A young-generation collection every this many requests (a fraction of a millisecond each). */
+const EDEN_EVERY = 4;
+/** A full collection once the heap grew this much past its size after the last one. */
+const FULL_AFTER_GROWTH = 2 * 1024 * 1024;
+
+/**
+ * `handle` with the viewer's garbage policy. JavaScriptCore collects lazily: a burst of page
+ * renders (100-250 KB of short-lived objects and strings each) grew the resident size by 20-30 MB
+ * before a collection freed it, and the peak (VmHWM) passed the 100 MB budget although the live
+ * heap is ~20 MB. Page garbage dies young, so a synchronous eden collection every
+ * {@link EDEN_EVERY} requests frees it before the allocator asks the system for more; what eden
+ * collections promote is freed by a full collection when the heap has grown by
+ * {@link FULL_AFTER_GROWTH}, and after a quiet second following at least 20 requests (so a viewer
+ * that idles for days holds only what its indexes need). Measured in scripts/bench/web.ts.
+ */
+function collectingGarbage(handle: (req: Request) => Response | Promise<Response>) {
+  let served = 0;
+  let sinceIdleGc = 0;
+  let idleTimer: ReturnType<typeof setTimeout> | null = null;
+  let afterFull = heapSize();
+  const full = () => {
+    Bun.gc(true);
+    afterFull = heapSize();
+  };
+  return (req: Request) => {
+    if (++served % EDEN_EVERY === 0 && edenGC() - afterFull > FULL_AFTER_GROWTH) full();
+    if (++sinceIdleGc >= 20) {
+      if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        idleTimer = null;
+        sinceIdleGc = 0;
+        full();
+      }, 1000);
+      idleTimer.unref?.();
+    }
+    return handle(req);
+  };
 }
 
 export function startWeb(opts: WebServerOptions): RunningWeb {
@@ -75,27 +131,8 @@ export function startWeb(opts: WebServerOptions): RunningWeb {
   const guard = new Guard({ token, loopback });
   const hub = new LiveHub(found.projects, opts.pollMs ?? 500);
   const app = buildApp({ projects: found.projects, root: opts.root, errors: found.errors, guard, hub });
-  // Rendering leaves garbage that JavaScriptCore collects lazily, so a viewer that served a burst
-  // of pages would keep the heap it grew for them. After a quiet second following at least 20
-  // requests, a full collection returns it (measured in scripts/bench/web.ts).
-  let sinceGc = 0;
-  let gcTimer: ReturnType<typeof setTimeout> | null = null;
-  let served = 0;
-  const fetch = (req: Request) => {
-    // During a long burst too: a full collection every 50 requests (a few ms; the benchmark's
-    // medians include these pauses) keeps the heap from growing for the whole burst.
-    if (++served % 50 === 0) Bun.gc(true);
-    if (++sinceGc >= 20) {
-      if (gcTimer) clearTimeout(gcTimer);
-      gcTimer = setTimeout(() => {
-        gcTimer = null;
-        sinceGc = 0;
-        Bun.gc(true);
-      }, 1000);
-      gcTimer.unref?.();
-    }
-    return app.fetch(req);
-  };
+  const fetch = collectingGarbage(app.fetch);
+  if (opts.jitPolicy !== null) Bun.unsafe.setJITPolicy(opts.jitPolicy ?? SERVING_JIT_POLICY);
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({ hostname: opts.host, port: opts.port, fetch, idleTimeout: 60 });

@@ -30,7 +30,7 @@ import {
   touch,
   trackJob,
 } from "../fixtures/backends/harness.ts";
-import { BIN, journal, makeProject, REPO, readFile, readState, waitFor } from "./helpers.ts";
+import { BIN, journal, makeProject, REPO, readFile, readState, run, waitFor } from "./helpers.ts";
 
 afterAll(cleanUp);
 announceSkip("the SLURM backend tests");
@@ -255,4 +255,49 @@ describe.skipIf(SKIP_SERVICES)("slurm", () => {
     expect(progress()).toContain(`resuming at step ${resumed} (job run 1)`);
     expect(progress()).toContain("training complete");
   }, 180_000);
+
+  test("process.resume.signal to a job without srun steps: said in the log, not waited for; signal_scope full reaches it", async () => {
+    const resume =
+      '  resume: { glob: "ckpt/step-*.pt", signal: SIGUSR1, signal_wait_seconds: 60, min_age_seconds: 0 }';
+    // Default scope (steps): scancel --signal would reach nothing, so nothing is sent or awaited.
+    const p = project("slurm", {
+      script: "ckpt-signal.sh",
+      env: { NO_SRUN: "1" },
+      processYaml: resume,
+      tail: MARKER,
+    });
+    const m = monitor(p);
+    await waitFor("the job's marker", () => marks(p, /MARK started/).length === 1, 60_000);
+    const id = await waitFor("the job id", () => childId(p));
+    trackJob(id);
+    expect((await run(["pause"], { cwd: p.dir })).code).toBe(0);
+    await waitFor("the paused phase", () => readState(p.dir)?.phase === "paused", 90_000);
+    expect(monitorLog(p)).toContain(`SIGUSR1 not sent: SLURM job ${id} has no srun steps`);
+    expect(fs.existsSync(path.join(p.dir, "signalled.txt"))).toBe(false);
+    expect(journal(p.dir).some((e) => e.event === "checkpoint_before_stop")).toBe(false);
+    expect((await run(["abort"], { cwd: p.dir })).code).toBe(0);
+    await m.wait(90_000);
+
+    // signal_scope full: the batch script's children get it (the program here runs under exec,
+    // so the batch step is the program itself).
+    const q = project("slurm", {
+      script: "ckpt-signal.sh",
+      env: { NO_SRUN: "1" },
+      extra: { signal_scope: "full" },
+      processYaml: resume,
+      tail: MARKER,
+    });
+    const m2 = monitor(q);
+    await waitFor("the job's marker", () => marks(q, /MARK started/).length === 1, 60_000);
+    const id2 = await waitFor("the job id", () => childId(q));
+    trackJob(id2);
+    expect((await run(["pause"], { cwd: q.dir })).code).toBe(0);
+    await waitFor("the paused phase", () => readState(q.dir)?.phase === "paused", 90_000);
+    expect(readFile(q.dir, "signalled.txt").trim()).toBe("usr1");
+    expect(monitorLog(q)).toContain(`scancel --signal=USR1 --full ${id2}`);
+    const saved = journal(q.dir).filter((e) => e.event === "checkpoint_before_stop");
+    expect(saved.map((e) => e.step)).toEqual([9]);
+    expect((await run(["abort"], { cwd: q.dir })).code).toBe(0);
+    await m2.wait(90_000);
+  }, 240_000);
 });

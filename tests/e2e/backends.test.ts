@@ -268,3 +268,39 @@ rules:
     }
   }, 60_000);
 });
+
+const RESUME =
+  '  resume: { glob: "ckpt/step-*.pt", signal: SIGUSR1, signal_wait_seconds: 60, min_age_seconds: 0 }';
+
+describe.each(["local", "slurm", "docker"] as const)("%s: the checkpoint signal", (kind) => {
+  test.skipIf(skip(kind))(
+    "pause sends process.resume.signal to the job, waits for its new checkpoint, then stops it",
+    async () => {
+      const p = project(kind, { script: "ckpt-signal.sh", processYaml: RESUME, tail: MARKER });
+      const m = monitor(p);
+      await waitFor("the child's output", () => marks(p, /MARK started/).length === 1, 60_000);
+      const id = await waitFor("the child record", () => childId(p), 30_000);
+      trackJobs(p);
+      expect(fs.existsSync(path.join(p.dir, "ckpt"))).toBe(false);
+
+      const pause = await run(["pause", "-m", "checkpoint first"], { cwd: p.dir });
+      expect(`${pause.code} ${pause.stdout}${pause.stderr}`).toStartWith("0 paused");
+      await waitFor("the paused phase", () => readState(p.dir)?.phase === "paused", 90_000);
+      await waitFor("the child to be gone", () => !childRunning(kind, id), 60_000);
+      // The signal reached the program (not only a wrapper), which checkpointed, and only then
+      // came the stop.
+      expect(readFile(p.dir, "signalled.txt").trim()).toBe("usr1");
+      expect(readFile(p.dir, "ckpt/step-9.pt").trim()).toBe("9");
+      expect(readFile(p.dir, "stopped.txt").trim()).toBe("term");
+      const saved = journal(p.dir).filter((e) => e.event === "checkpoint_before_stop");
+      expect(saved).toHaveLength(1);
+      expect(String(saved[0]!.checkpoint)).toEndWith(path.join("ckpt", "step-9.pt"));
+      expect(saved[0]!.step).toBe(9);
+
+      const abort = await run(["abort"], { cwd: p.dir });
+      expect(abort.code).toBe(0);
+      await m.wait(90_000);
+    },
+    240_000,
+  );
+});

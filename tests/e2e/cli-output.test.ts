@@ -20,7 +20,14 @@ function runIntoClosedPipe(args: string[], cwd: string): { code: number; stderr:
 
 test("a closed pipe ends a command quietly with 141 (as SIGPIPE would)", () => {
   const dir = makeProject();
-  for (const args of [["init", "--non-interactive"], ["config", "schema"], ["--help"]]) {
+  // status and --version write to fd 1 without process.stdout (issue 13): the same answers.
+  for (const args of [
+    ["init", "--non-interactive"],
+    ["config", "schema"],
+    ["--help"],
+    ["status"],
+    ["--version"],
+  ]) {
     const r = runIntoClosedPipe(args, dir);
     expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 141, stderr: "" });
   }
@@ -30,7 +37,7 @@ test("a full device gives one line and exit 1, no stack trace", () => {
   const dir = makeProject({}, "process:\n  command: [sleep, '1']\n");
   const out = fs.openSync("/dev/full", "w");
   try {
-    for (const args of [["status"], ["config", "schema"]]) {
+    for (const args of [["status"], ["config", "schema"], ["--version"], ["status", "--json"]]) {
       const p = Bun.spawnSync([BIN, ...args], { cwd: dir, env: testEnv(), stdout: out, stderr: "pipe" });
       const stderr = p.stderr.toString();
       expect({ args, code: p.exitCode, stderr }).toEqual({

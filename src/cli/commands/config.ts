@@ -4,50 +4,40 @@
  * and the effective config with every default filled in.
  */
 import * as path from "node:path";
-import type { Command } from "@commander-js/extra-typings";
 import { stringify } from "yaml";
 import { configJsonSchema } from "../../config/json-schema.ts";
 import { IMPLIED_DETECTOR_NAMES } from "../../config/load.ts";
 import { deliveryFindings } from "../../dispatcher/delivery-check.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { loadConfigForCli } from "../config-option.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 
-export function register(program: Command): void {
-  const config = program.command("config").description("Inspect and check the configuration");
+/** What `autosentry config schema` does (its options are declared in src/cli/tree/config.ts). */
+export function configSchemaCommand(): void {
+  process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+}
 
-  config
-    .command("schema")
-    .description("Print the JSON Schema of .autosentry/autosentry.yaml")
-    .action(() => {
-      process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
-    });
+/** What `autosentry config validate` does (its options are declared in src/cli/tree/config.ts). */
+export function configValidateCommand(opts: ConfigFlag): void {
+  const loaded = loadConfigForCli(opts);
+  const shown = displayPath(loaded.path ?? "");
+  const r = loaded.data.rules.length;
+  process.stdout.write(`ok: ${shown} (${detectorCount(loaded.data)}, ${r} rule${r === 1 ? "" : "s"})\n`);
+  for (const f of deliveryFindings(loaded)) {
+    if (f.level === "warn") process.stdout.write(`warning: ${f.name}: ${f.detail}\n`);
+  }
+}
 
-  addConfigOption(
-    config.command("validate").description("Check the config file; errors come with file:line:col"),
-  ).action((opts) => {
-    const loaded = loadConfigForCli(opts);
-    const shown = displayPath(loaded.path ?? "");
-    const r = loaded.data.rules.length;
-    process.stdout.write(`ok: ${shown} (${detectorCount(loaded.data)}, ${r} rule${r === 1 ? "" : "s"})\n`);
-    for (const f of deliveryFindings(loaded)) {
-      if (f.level === "warn") process.stdout.write(`warning: ${f.name}: ${f.detail}\n`);
-    }
-  });
-
-  addConfigOption(
-    config.command("show").description("Print the effective config: defaults filled in, paths absolute"),
-  )
-    .option("--json", "print JSON instead of YAML")
-    .action((opts) => {
-      const loaded = loadConfigForCli(opts, { allowMissing: true });
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(loaded.data, null, 2)}\n`);
-        return;
-      }
-      const source = loaded.path
-        ? `# effective config of ${displayPath(loaded.path)} (project root ${loaded.root})`
-        : `# no config file found: the defaults (project root ${loaded.root})`;
-      process.stdout.write(`${source}\n${stringify(loaded.data, { lineWidth: 0 })}`);
-    });
+/** What `autosentry config show` does (its options are declared in src/cli/tree/config.ts). */
+export function configShowCommand(opts: { json?: boolean | undefined } & ConfigFlag): void {
+  const loaded = loadConfigForCli(opts, { allowMissing: true });
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(loaded.data, null, 2)}\n`);
+    return;
+  }
+  const source = loaded.path
+    ? `# effective config of ${displayPath(loaded.path)} (project root ${loaded.root})`
+    : `# no config file found: the defaults (project root ${loaded.root})`;
+  process.stdout.write(`${source}\n${stringify(loaded.data, { lineWidth: 0 })}`);
 }
 
 /**

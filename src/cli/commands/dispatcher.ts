@@ -8,7 +8,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type Command, Option } from "@commander-js/extra-typings";
 import { compileRegex } from "../../config/regex.ts";
 import { messageOfLine } from "../../dispatcher/dispatcher.ts";
 import { Ledger } from "../../dispatcher/ledger.ts";
@@ -16,30 +15,9 @@ import { readOutbox } from "../../dispatcher/outbox-reader.ts";
 import { type BackendFlags, DispatchSetupError, setupDispatch } from "../../dispatcher/select.ts";
 import { DispatcherBusyError, runDispatcher } from "../../dispatcher/service.ts";
 import { createRedactor } from "../../redact/redactor.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
-
-function backendOptions<C extends Command<[], Record<string, unknown>, Record<string, unknown>>>(cmd: C) {
-  return cmd
-    .option(
-      "--backend <name>",
-      "stdout | slack_webhook | slack_api | discord_webhook | discord_bot (default: from the environment)",
-    )
-    .option("--channel <id>", "channel for messages that name none (default: the notifier's channel)")
-    .option("--slack-token <token>", "Slack bot token (default: $SLACK_BOT_TOKEN)")
-    .option("--discord-token <token>", "Discord bot token (default: $DISCORD_BOT_TOKEN)")
-    .option("--webhook-url <url>", "Slack incoming webhook (default: $SLACK_WEBHOOK_URL)")
-    .option("--discord-webhook-url <url>", "Discord webhook (default: $DISCORD_WEBHOOK_URL)")
-    .option(
-      "--bot-user-id <id>",
-      "the Slack bot's user id (default: $SLACK_BOT_USER_ID, else asked with auth.test)",
-    )
-    .option(
-      "--discord-bot-user-id <id>",
-      "the Discord bot's user id (default: $DISCORD_BOT_USER_ID, else asked)",
-    )
-    .option("--discord-forum", "discord_webhook: the channel is a forum; one post (thread) per thread_key");
-}
+import type { ConfigFlag } from "../tree/config-flag.ts";
 
 function setupOrExit(cfg: ReturnType<typeof loadConfigForCli>, flags: BackendFlags) {
   try {
@@ -71,129 +49,121 @@ function newestLedger(preferred: string): string {
   return best?.file ?? preferred;
 }
 
-export function register(program: Command): void {
-  const dispatcher = program
-    .command("dispatcher")
-    .description("deliver slack_outbox/discord_outbox notifications and take commands from their threads");
+/** `dispatcher run`'s options. */
+interface DispatcherRunOptions extends BackendFlags, ConfigFlag {
+  once?: boolean | undefined;
+  pollSeconds?: number | undefined;
+  inboxPath?: string | undefined;
+  statePath?: string | undefined;
+  inboundMarker?: string | undefined;
+  idleInboundSeconds?: string | undefined;
+}
 
-  const run = backendOptions(
-    dispatcher
-      .command("run")
-      .description("deliver the outbox to Slack, Discord or stdout, and read commands from the threads")
-      .option("--once", "one pass, then exit")
-      // The Python tool's inbox flags: commands now go to the monitor's control inbox and the
-      // state is the ledger, so these are accepted (scripts keep working) and ignored, with a note.
-      .addOption(new Option("--inbox-path <path>").hideHelp())
-      .addOption(new Option("--state-path <path>").hideHelp())
-      .addOption(new Option("--inbound-marker <path>").hideHelp())
-      .addOption(new Option("--idle-inbound-seconds <n>").hideHelp())
-      .option("--poll-seconds <n>", "seconds between passes (default: dispatch.poll_seconds)", Number),
-  );
-  addConfigOption(run).action(async (opts) => {
-    const cfg = loadConfigForCli(opts);
-    const setup = setupOrExit(cfg, opts);
-    const redactor = createRedactor({
-      extraPatterns: cfg.data.redaction.extra_patterns.map((p) => compileRegex(p)),
-      allow: cfg.data.redaction.allow,
-    });
-    for (const flag of ["inboxPath", "statePath", "inboundMarker", "idleInboundSeconds"] as const) {
-      if (opts[flag] !== undefined)
-        process.stderr.write(
-          `autosentry dispatcher: --${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is ignored (commands go to the monitor's control inbox; delivery state is in .autosentry/dispatch/)\n`,
-        );
-    }
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    const log = (level: string, msg: string) =>
-      process.stderr.write(`${new Date().toISOString()} ${level} ${redactor.redact(msg)}\n`);
-    log(
-      "INFO",
-      `dispatcher: ${setup.backend.name} delivers ${setup.outboxPath}${setup.channel ? ` to ${setup.channel}` : ""}${setup.backend.inbound ? "; replies in its threads are commands" : ""}`,
-    );
-    try {
-      const pollSeconds = opts.pollSeconds as number | undefined;
-      if (pollSeconds !== undefined && !(pollSeconds > 0))
-        throw new CliExit(EXIT.usage, "autosentry dispatcher: --poll-seconds must be a positive number");
-      const r = await runDispatcher({
-        cfg,
-        setup,
-        log,
-        once: opts.once === true,
-        signal: stop.signal,
-        redact: (t) => redactor.redact(t),
-        ...(pollSeconds !== undefined ? { pollMs: pollSeconds * 1000 } : {}),
-      });
-      if (opts.once)
-        log("INFO", `dispatcher: ${r.delivered} delivered, ${r.failed} failed, ${r.pending} waiting`);
-    } catch (err) {
-      if (err instanceof DispatcherBusyError)
-        throw new CliExit(EXIT.failure, `autosentry dispatcher: ${err.message}`);
-      throw err;
-    } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    }
+/** `dispatcher pending`'s options. */
+interface DispatcherPendingOptions extends BackendFlags, ConfigFlag {
+  json?: boolean | undefined;
+}
+
+/** What `autosentry dispatcher run` does (its options are declared in src/cli/tree/dispatcher.ts). */
+export async function dispatcherRunCommand(opts: DispatcherRunOptions): Promise<void> {
+  const cfg = loadConfigForCli(opts);
+  const setup = setupOrExit(cfg, opts);
+  const redactor = createRedactor({
+    extraPatterns: cfg.data.redaction.extra_patterns.map((p) => compileRegex(p)),
+    allow: cfg.data.redaction.allow,
   });
-
-  const pending = backendOptions(
-    dispatcher
-      .command("pending")
-      .description("list notifications not delivered yet (and those given up)")
-      .option("--json", "JSON output"),
-  );
-  addConfigOption(pending).action((opts) => {
-    const cfg = loadConfigForCli(opts);
-    const setup = setupOrExit(cfg, opts);
-    // Without --backend or credentials here, read the ledger of whichever backend delivered last.
-    const chosen = opts.backend ? setup.ledgerPath : newestLedger(setup.ledgerPath);
-    const ledger = new Ledger(chosen);
-    const st = ledger.state;
-    const rows: Array<{
-      key: string;
-      id: string;
-      kind: string;
-      summary: string;
-      attempts: number;
-      error: string | null;
-      dead: boolean;
-    }> = [];
-    let from = st.cursor;
-    for (;;) {
-      const r = readOutbox(setup.outboxPath, from);
-      for (const e of r.entries) {
-        const key = `o${e.off}`;
-        const dead = st.dead.get(key);
-        if (st.done.has(key) && dead === undefined) continue;
-        const a = st.attempts.get(key);
-        rows.push({
-          key,
-          id: String(e.line.id ?? ""),
-          kind: String(e.line.kind ?? ""),
-          summary: messageOfLine(e.line).summary,
-          attempts: a?.n ?? 0,
-          error: dead ?? a?.err ?? null,
-          dead: dead !== undefined,
-        });
-      }
-      if (r.next === from || r.shrank) break;
-      from = r.next;
-    }
-    if (opts.json) {
-      process.stdout.write(
-        `${JSON.stringify({ outbox: setup.outboxPath, ledger: chosen, pending: rows }, null, 2)}\n`,
+  for (const flag of ["inboxPath", "statePath", "inboundMarker", "idleInboundSeconds"] as const) {
+    if (opts[flag] !== undefined)
+      process.stderr.write(
+        `autosentry dispatcher: --${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is ignored (commands go to the monitor's control inbox; delivery state is in .autosentry/dispatch/)\n`,
       );
-      return;
+  }
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const log = (level: string, msg: string) =>
+    process.stderr.write(`${new Date().toISOString()} ${level} ${redactor.redact(msg)}\n`);
+  log(
+    "INFO",
+    `dispatcher: ${setup.backend.name} delivers ${setup.outboxPath}${setup.channel ? ` to ${setup.channel}` : ""}${setup.backend.inbound ? "; replies in its threads are commands" : ""}`,
+  );
+  try {
+    const pollSeconds = opts.pollSeconds as number | undefined;
+    if (pollSeconds !== undefined && !(pollSeconds > 0))
+      throw new CliExit(EXIT.usage, "autosentry dispatcher: --poll-seconds must be a positive number");
+    const r = await runDispatcher({
+      cfg,
+      setup,
+      log,
+      once: opts.once === true,
+      signal: stop.signal,
+      redact: (t) => redactor.redact(t),
+      ...(pollSeconds !== undefined ? { pollMs: pollSeconds * 1000 } : {}),
+    });
+    if (opts.once)
+      log("INFO", `dispatcher: ${r.delivered} delivered, ${r.failed} failed, ${r.pending} waiting`);
+  } catch (err) {
+    if (err instanceof DispatcherBusyError)
+      throw new CliExit(EXIT.failure, `autosentry dispatcher: ${err.message}`);
+    throw err;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** What `autosentry dispatcher pending` does (its options are declared in src/cli/tree/dispatcher.ts). */
+export function dispatcherPendingCommand(opts: DispatcherPendingOptions): void {
+  const cfg = loadConfigForCli(opts);
+  const setup = setupOrExit(cfg, opts);
+  // Without --backend or credentials here, read the ledger of whichever backend delivered last.
+  const chosen = opts.backend ? setup.ledgerPath : newestLedger(setup.ledgerPath);
+  const ledger = new Ledger(chosen);
+  const st = ledger.state;
+  const rows: Array<{
+    key: string;
+    id: string;
+    kind: string;
+    summary: string;
+    attempts: number;
+    error: string | null;
+    dead: boolean;
+  }> = [];
+  let from = st.cursor;
+  for (;;) {
+    const r = readOutbox(setup.outboxPath, from);
+    for (const e of r.entries) {
+      const key = `o${e.off}`;
+      const dead = st.dead.get(key);
+      if (st.done.has(key) && dead === undefined) continue;
+      const a = st.attempts.get(key);
+      rows.push({
+        key,
+        id: String(e.line.id ?? ""),
+        kind: String(e.line.kind ?? ""),
+        summary: messageOfLine(e.line).summary,
+        attempts: a?.n ?? 0,
+        error: dead ?? a?.err ?? null,
+        dead: dead !== undefined,
+      });
     }
-    if (rows.length === 0) {
-      process.stdout.write(`nothing pending in ${setup.outboxPath} (ledger ${path.basename(chosen)})\n`);
-      return;
-    }
-    for (const r of rows) {
-      const state = r.dead ? "GAVE UP" : r.attempts > 0 ? `${r.attempts} failed attempt(s)` : "waiting";
-      process.stdout.write(`${r.id}  [${r.kind}] ${r.summary}  — ${state}${r.error ? `: ${r.error}` : ""}\n`);
-    }
-    process.stdout.write(`${rows.length} pending in ${setup.outboxPath} (ledger ${path.basename(chosen)})\n`);
-  });
+    if (r.next === from || r.shrank) break;
+    from = r.next;
+  }
+  if (opts.json) {
+    process.stdout.write(
+      `${JSON.stringify({ outbox: setup.outboxPath, ledger: chosen, pending: rows }, null, 2)}\n`,
+    );
+    return;
+  }
+  if (rows.length === 0) {
+    process.stdout.write(`nothing pending in ${setup.outboxPath} (ledger ${path.basename(chosen)})\n`);
+    return;
+  }
+  for (const r of rows) {
+    const state = r.dead ? "GAVE UP" : r.attempts > 0 ? `${r.attempts} failed attempt(s)` : "waiting";
+    process.stdout.write(`${r.id}  [${r.kind}] ${r.summary}  — ${state}${r.error ? `: ${r.error}` : ""}\n`);
+  }
+  process.stdout.write(`${rows.length} pending in ${setup.outboxPath} (ledger ${path.basename(chosen)})\n`);
 }

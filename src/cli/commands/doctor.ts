@@ -9,7 +9,6 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Command } from "@commander-js/extra-typings";
 import { ConfigError, findConfigPath, type LoadedConfig, loadConfig } from "../../config/load.ts";
 import { deliveryFindings } from "../../dispatcher/delivery-check.ts";
 import { resolveAgentMode } from "../../healers/agent/mode.ts";
@@ -19,9 +18,10 @@ import { monitorPaths } from "../../monitor/paths.ts";
 import { resolveExecutable } from "../../monitor/preflight.ts";
 import { readState } from "../../monitor/state.ts";
 import { installStopHook, readStopHook } from "../../session/hooks.ts";
+import { captureFor, describeCapture } from "../../supervisors/local/capture-impl.ts";
 import { parseJsonl } from "../../util/jsonl.ts";
-import { addConfigOption } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 import { VERSION } from "../version.ts";
 import { detectorCount } from "./config.ts";
 import {
@@ -180,6 +180,19 @@ export async function runChecks(configFlag: string | undefined): Promise<Check[]
       : { name: "launch", level: "ok", detail: `${c.process.command.join(" ")} (in ${c.process.cwd})` },
   );
 
+  // Which capture process a local run starts, and why not the native helper (issue 13).
+  if (c.process.kind === "local") {
+    const cap = await captureFor(paths.runDir);
+    add({
+      name: "capture process",
+      level: cap.kind === "native" || process.platform !== "linux" ? "ok" : "warn",
+      detail:
+        cap.kind === "native"
+          ? describeCapture(cap)
+          : `${describeCapture(cap)}: a second Bun runtime, ~40 MB more idle memory than the native helper`,
+    });
+  }
+
   const rp = c.process.restart_policy;
   const esc = c.healing.escalate_to_claude_after > 0 ? c.healing.escalate_to_claude_after : 2;
   add({
@@ -255,30 +268,26 @@ function render(checks: Check[]): string {
   return lines.join("\n");
 }
 
-export function register(program: Command): void {
-  const cmd = program
-    .command("doctor")
-    .description("check the project and this machine for what autosentry needs")
-    .option("--fix", "apply safe repairs, then check again")
-    .option("--json", "print JSON");
-  addConfigOption(cmd).action(async (opts) => {
-    let checks = await runChecks(opts.config);
-    if (opts.fix) {
-      const done = checks.filter((c) => c.level !== "ok" && c.fix).map((c) => c.fix!());
-      if (done.length && !opts.json) process.stdout.write(`${done.map((d) => `fixed: ${d}`).join("\n")}\n\n`);
-      if (done.length) checks = await runChecks(opts.config);
-    }
-    if (opts.json) {
-      process.stdout.write(
-        `${JSON.stringify(
-          checks.map(({ fix: _f, ...c }) => c),
-          null,
-          2,
-        )}\n`,
-      );
-    } else {
-      process.stdout.write(`${render(checks)}\n`);
-    }
-    if (checks.some((c) => c.level === "fail")) throw new CliExit(1);
-  });
+/** What `autosentry doctor` does (its options are declared in src/cli/tree/doctor.ts). */
+export async function doctorCommand(
+  opts: { fix?: boolean | undefined; json?: boolean | undefined } & ConfigFlag,
+): Promise<void> {
+  let checks = await runChecks(opts.config);
+  if (opts.fix) {
+    const done = checks.filter((c) => c.level !== "ok" && c.fix).map((c) => c.fix!());
+    if (done.length && !opts.json) process.stdout.write(`${done.map((d) => `fixed: ${d}`).join("\n")}\n\n`);
+    if (done.length) checks = await runChecks(opts.config);
+  }
+  if (opts.json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        checks.map(({ fix: _f, ...c }) => c),
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    process.stdout.write(`${render(checks)}\n`);
+  }
+  if (checks.some((c) => c.level === "fail")) throw new CliExit(1);
 }

@@ -8,7 +8,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Command } from "@commander-js/extra-typings";
 import type { LoadedConfig } from "../../config/load.ts";
 import { compileRegex } from "../../config/regex.ts";
 import { readDotenv, secretEnvsOf } from "../../config/secret-envs.ts";
@@ -19,8 +18,9 @@ import { monitorPaths } from "../../monitor/paths.ts";
 import { createRedactor } from "../../redact/redactor.ts";
 import { OutputPathError, writeOutput } from "../../util/output-file.ts";
 import { escapeControls, escapeJsonControls } from "../../util/terminal-safe.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 
 export interface ExplainCliOptions {
   json?: boolean | undefined;
@@ -86,43 +86,32 @@ export function renderExplain(bundle: Bundle, json: boolean): string {
   return json ? `${JSON.stringify(bundle, null, 2)}\n` : renderBundleMarkdown(bundle);
 }
 
-export function register(program: Command): void {
-  addConfigOption(
-    program
-      .command("explain")
-      .description(
-        "Evidence bundle of the current (or a given) run: stop reason, events, log tail, incident reports, attempts; bounded and redacted",
-      ),
-  )
-    .option("--json", "print the bundle as JSON")
-    .option("-o, --output <file>", "write the bundle to this file instead of stdout")
-    .option("--run-id <id>", "a run id (a monitor run or a pipeline run), any unique prefix of it, or last")
-    .action((opts) => {
-      const cfg = loadConfigForCli(opts);
-      const raw = renderExplain(explain(cfg, opts), opts.json === true);
-      // A child's escape sequences are shown, never sent to a terminal (src/util/terminal-safe.ts).
-      const text = opts.json === true ? escapeJsonControls(raw) : escapeControls(raw);
-      if (opts.output !== undefined) {
-        // Like a shell redirection (see src/util/output-file.ts); the project's state is refused.
-        const ep = explainPaths(cfg);
-        try {
-          const wrote = writeOutput(opts.output, text, [
-            ep.autosentryDir,
-            ep.state,
-            ep.journal,
-            ep.processLog,
-            ep.monitorLog,
-            ep.incidentsDir,
-            ep.attempts,
-          ]);
-          if (wrote !== "-") process.stderr.write(`Wrote ${wrote}\n`);
-        } catch (err) {
-          if (err instanceof OutputPathError)
-            throw new CliExit(EXIT.failure, `autosentry explain: ${err.message}`);
-          throw err;
-        }
-      } else {
-        process.stdout.write(text);
-      }
-    });
+/** What `autosentry explain` does (its options are declared in src/cli/tree/explain.ts). */
+export function explainCommand(opts: ExplainCliOptions & ConfigFlag & { output?: string | undefined }): void {
+  const cfg = loadConfigForCli(opts);
+  const raw = renderExplain(explain(cfg, opts), opts.json === true);
+  // A child's escape sequences are shown, never sent to a terminal (src/util/terminal-safe.ts).
+  const text = opts.json === true ? escapeJsonControls(raw) : escapeControls(raw);
+  if (opts.output !== undefined) {
+    // Like a shell redirection (see src/util/output-file.ts); the project's state is refused.
+    const ep = explainPaths(cfg);
+    try {
+      const wrote = writeOutput(opts.output, text, [
+        ep.autosentryDir,
+        ep.state,
+        ep.journal,
+        ep.processLog,
+        ep.monitorLog,
+        ep.incidentsDir,
+        ep.attempts,
+      ]);
+      if (wrote !== "-") process.stderr.write(`Wrote ${wrote}\n`);
+    } catch (err) {
+      if (err instanceof OutputPathError)
+        throw new CliExit(EXIT.failure, `autosentry explain: ${err.message}`);
+      throw err;
+    }
+  } else {
+    process.stdout.write(text);
+  }
 }

@@ -14,35 +14,14 @@
  * --incident-id names another incident than the one waiting.
  */
 import * as fs from "node:fs";
-import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import type { Action, ActionKind } from "../../core/types.ts";
 import { ACTION_KINDS } from "../../healers/agent/action-block.ts";
 import { formatResponse, requestIncidentId, writeResponse } from "../../healers/agent/interactive.ts";
 import { isValidIncidentId } from "../../incidents/paths.ts";
 import { actionProblem } from "../../session/queue.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
-
-/** Commander collector for a repeatable `--set NAME=VALUE`. */
-export function collectSet(value: string, prev: Record<string, string>): Record<string, string> {
-  const eq = value.indexOf("=");
-  const name = eq > 0 ? value.slice(0, eq) : "";
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-    throw new InvalidArgumentError(`expected NAME=VALUE, got '${value}'`);
-  return { ...prev, [name]: value.slice(eq + 1) };
-}
-
-/** Commander collector for a repeatable option (one argv word each). */
-export function collectList(value: string, prev: string[]): string[] {
-  return [...prev, value];
-}
-
-/** A positive number of seconds. */
-export function positiveSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number of seconds");
-  return n;
-}
+import type { ConfigFlag } from "../tree/config-flag.ts";
 
 /**
  * Build the action from the options; throws CliExit(2) with the reason when it is not valid.
@@ -90,67 +69,59 @@ export function actionFromOptions(
   return action;
 }
 
-export function register(program: Command): void {
-  const healer = program
-    .command("healer")
-    .description("answer the interactive healer (healing.claude.mode: interactive)");
-  addConfigOption(
-    healer
-      .command("respond")
-      .description("write the response to the waiting recovery request")
-      .option(
-        "--action <kind>",
-        "restart | restart_with_env | pause | abort | custom_command | none",
-        "restart",
-      )
-      .option("-s, --set <NAME=VALUE>", "restart_with_env: a variable to set (repeatable)", collectSet, {})
-      .option("--command <arg>", "custom_command: one argv word (repeatable, in order)", collectList, [])
-      .option("--timeout <seconds>", "custom_command: kill it after this long", positiveSeconds)
-      .option("-d, --diagnosis <text>", "what you found, for the incident report")
-      .option("--incident-id <id>", "the incident answered (default: the waiting request's)"),
-  ).action((opts) => {
-    const what = "autosentry healer respond";
-    const action = actionFromOptions(
-      what,
-      opts.action,
-      { set: opts.set, command: opts.command, timeout: opts.timeout },
-      true,
+/** `healer respond`'s options. */
+interface HealerRespondOptions extends ConfigFlag {
+  action: string;
+  set: Record<string, string>;
+  command: string[];
+  timeout?: number | undefined;
+  diagnosis?: string | undefined;
+  incidentId?: string | undefined;
+}
+
+/** What `autosentry healer respond` does (its options are declared in src/cli/tree/healer.ts). */
+export function healerRespondCommand(opts: HealerRespondOptions): void {
+  const what = "autosentry healer respond";
+  const action = actionFromOptions(
+    what,
+    opts.action,
+    { set: opts.set, command: opts.command, timeout: opts.timeout },
+    true,
+  );
+  const cfg = loadConfigForCli(opts, { allowMissing: true });
+  const c = cfg.data.healing.claude;
+  let waiting: string | null = null;
+  let requestExists = false;
+  try {
+    waiting = requestIncidentId(fs.readFileSync(c.request_path, "utf8"));
+    requestExists = true;
+  } catch {}
+  if (opts.incidentId !== undefined && !isValidIncidentId(opts.incidentId)) {
+    throw new CliExit(EXIT.usage, `${what}: not an incident id: ${JSON.stringify(opts.incidentId)}`);
+  }
+  if (opts.incidentId !== undefined && waiting !== null && opts.incidentId !== waiting) {
+    throw new CliExit(
+      EXIT.failure,
+      `${what}: the waiting request is for incident ${waiting}, not ${opts.incidentId}; nothing written`,
     );
-    const cfg = loadConfigForCli(opts, { allowMissing: true });
-    const c = cfg.data.healing.claude;
-    let waiting: string | null = null;
-    let requestExists = false;
-    try {
-      waiting = requestIncidentId(fs.readFileSync(c.request_path, "utf8"));
-      requestExists = true;
-    } catch {}
-    if (opts.incidentId !== undefined && !isValidIncidentId(opts.incidentId)) {
-      throw new CliExit(EXIT.usage, `${what}: not an incident id: ${JSON.stringify(opts.incidentId)}`);
-    }
-    if (opts.incidentId !== undefined && waiting !== null && opts.incidentId !== waiting) {
-      throw new CliExit(
-        EXIT.failure,
-        `${what}: the waiting request is for incident ${waiting}, not ${opts.incidentId}; nothing written`,
-      );
-    }
-    // A response is read only for a request made before it, so one written while nothing waits
-    // would answer nothing: refuse instead of leaving a file that looks like an answer.
-    if (!requestExists) {
-      throw new CliExit(
-        EXIT.failure,
-        `${what}: no recovery request is waiting (${c.request_path}); nothing written`,
-      );
-    }
-    const incidentId = opts.incidentId ?? waiting;
-    writeResponse(
-      c.response_path,
-      formatResponse(action, {
-        incidentId,
-        ...(opts.diagnosis !== undefined ? { diagnosis: opts.diagnosis } : {}),
-      }),
+  }
+  // A response is read only for a request made before it, so one written while nothing waits
+  // would answer nothing: refuse instead of leaving a file that looks like an answer.
+  if (!requestExists) {
+    throw new CliExit(
+      EXIT.failure,
+      `${what}: no recovery request is waiting (${c.request_path}); nothing written`,
     );
-    process.stdout.write(
-      `response written to ${c.response_path}: ACTION ${action?.kind ?? "none"}${incidentId ? ` for incident ${incidentId}` : ""}\n`,
-    );
-  });
+  }
+  const incidentId = opts.incidentId ?? waiting;
+  writeResponse(
+    c.response_path,
+    formatResponse(action, {
+      incidentId,
+      ...(opts.diagnosis !== undefined ? { diagnosis: opts.diagnosis } : {}),
+    }),
+  );
+  process.stdout.write(
+    `response written to ${c.response_path}: ACTION ${action?.kind ?? "none"}${incidentId ? ` for incident ${incidentId}` : ""}\n`,
+  );
 }

@@ -11,43 +11,33 @@
  * passed on.
  */
 import * as path from "node:path";
-import type { Command } from "@commander-js/extra-typings";
 import { installStopHook, removeStopHook } from "../../session/hooks.ts";
 import { shellQuote } from "../../session/probe.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 import { cliInvocation } from "./probe.ts";
 
-export function register(program: Command): void {
-  const hooks = program.command("hooks").description("the Claude Code Stop hook for dispatch.mode: session");
-  addConfigOption(
-    hooks
-      .command("install")
-      .description("add the Stop hook to TARGET/.claude/settings.local.json")
-      .argument("[target]", "project directory (default: the project root)"),
-  ).action((target, opts) => {
-    const cfg = loadConfigForCli(opts, { allowMissing: true });
-    const dir = path.resolve(target ?? cfg.root);
-    const cfgFlag = opts.config !== undefined && cfg.path ? ` -c ${shellQuote(cfg.path)}` : "";
-    const command = `${cliInvocation()} probe --inject-prompt --quiet${cfgFlag}`;
-    const r = installStopHook(dir, command);
-    if (r.result === "skipped") throw new CliExit(EXIT.failure, `autosentry hooks install: ${r.message}`);
-    process.stdout.write(`${r.message}\n`);
-    if (cfg.data.dispatch.mode !== "session") {
-      process.stderr.write(
-        `autosentry hooks install: warning: dispatch.mode is ${cfg.data.dispatch.mode}${cfg.path ? ` in ${cfg.path}` : ""}; the hook stays silent until you set dispatch.mode: session\n`,
-      );
-    }
-  });
-  addConfigOption(
-    hooks
-      .command("remove")
-      .description("remove the Stop hook from TARGET/.claude/settings.local.json")
-      .argument("[target]", "project directory (default: the project root)"),
-  ).action((target, opts) => {
-    const cfg = loadConfigForCli(opts, { allowMissing: true });
-    const r = removeStopHook(path.resolve(target ?? cfg.root));
-    if (r.result === "skipped") throw new CliExit(EXIT.failure, `autosentry hooks remove: ${r.message}`);
-    process.stdout.write(`${r.message}\n`);
-  });
+/** What `autosentry hooks install` does (its options are declared in src/cli/tree/hooks.ts). */
+export function hooksInstallCommand(target: string | undefined, opts: ConfigFlag): void {
+  const cfg = loadConfigForCli(opts, { allowMissing: true });
+  const dir = path.resolve(target ?? cfg.root);
+  const cfgFlag = opts.config !== undefined && cfg.path ? ` -c ${shellQuote(cfg.path)}` : "";
+  const command = `${cliInvocation()} probe --inject-prompt --quiet${cfgFlag}`;
+  const r = installStopHook(dir, command);
+  if (r.result === "skipped") throw new CliExit(EXIT.failure, `autosentry hooks install: ${r.message}`);
+  process.stdout.write(`${r.message}\n`);
+  if (cfg.data.dispatch.mode !== "session") {
+    process.stderr.write(
+      `autosentry hooks install: warning: dispatch.mode is ${cfg.data.dispatch.mode}${cfg.path ? ` in ${cfg.path}` : ""}; the hook stays silent until you set dispatch.mode: session\n`,
+    );
+  }
+}
+
+/** What `autosentry hooks remove` does (its options are declared in src/cli/tree/hooks.ts). */
+export function hooksRemoveCommand(target: string | undefined, opts: ConfigFlag): void {
+  const cfg = loadConfigForCli(opts, { allowMissing: true });
+  const r = removeStopHook(path.resolve(target ?? cfg.root));
+  if (r.result === "skipped") throw new CliExit(EXIT.failure, `autosentry hooks remove: ${r.message}`);
+  process.stdout.write(`${r.message}\n`);
 }

@@ -3,11 +3,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Detection } from "../../core/types.ts";
+import { groupEntries } from "../../incidents/groups.ts";
 import { FsIncidentStore } from "../../incidents/store.ts";
 import { newIncident, T0, tracebackDetection } from "../../incidents/test-fixtures.ts";
 import { MemoryLogger } from "../../util/logger.ts";
 import { CliExit } from "../exit.ts";
-import { groupEntries, renderList, renderShow } from "./incidents.ts";
+import { renderList, renderShow } from "./incidents.ts";
 
 const MAIN = path.resolve(import.meta.dir, "../../../main.ts");
 

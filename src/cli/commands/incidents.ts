@@ -7,24 +7,19 @@
  * outside the incidents directory (inventory §6 item 34).
  */
 import * as fs from "node:fs";
-import { type Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { groupEntries } from "../../incidents/groups.ts";
 import { isValidIncidentId } from "../../incidents/paths.ts";
 import { newestEntries, readIncident, readIndex } from "../../incidents/read.ts";
-import type { IndexEntry } from "../../incidents/types.ts";
 import { escapeControls, escapeJsonControls } from "../../util/terminal-safe.ts";
 import { listSome, matchPrefix } from "../../util/unique-prefix.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 import { clip, table } from "../format.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 
 /** The incidents directory of the config in use (defaults when there is no config file). */
 function incidentsDirFor(opts: { config?: string | undefined }): string {
   return loadConfigForCli(opts, { allowMissing: true }).data.incidents_dir;
-}
-
-function count(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number");
-  return Number(value);
 }
 
 /** `2026-11-22 03:04:05` from an ISO timestamp (UTC, as the index writes it). */
@@ -33,68 +28,6 @@ function shortTime(iso: string): string {
 }
 
 const dash = (v: string | null | undefined) => (v === null || v === undefined || v === "" ? "-" : v);
-
-/** One group of incidents of the same failure. */
-export interface IncidentGroup {
-  /** The incidents' fingerprint; null for a group of index lines written before fingerprints existed. */
-  fingerprint: string | null;
-  count: number;
-  first_id: string;
-  last_id: string;
-  /** ISO 8601 UTC of the first and the newest incident. */
-  first_seen: string;
-  last_seen: string;
-  kind: string;
-  detector: string;
-  exception_type: string | null;
-  /** The newest incident's message. */
-  message: string;
-  ids: string[];
-}
-
-/**
- * What makes two incidents "the same failure" for `--group`: their fingerprint (exception types
- * and the functions and files of every frame, or the normalised message without a trace; see
- * src/incidents/fingerprint.ts). Index lines from before fingerprints existed fall back to
- * detector, kind, exception type and the message with digits removed.
- */
-export function groupKey(e: IndexEntry): string {
-  if (e.fingerprint) return `fp:${e.fingerprint}`;
-  return JSON.stringify([e.detector, e.kind, e.exception_type, e.message.replace(/\d+/g, "#")]);
-}
-
-/** Group entries (oldest first) by {@link groupKey}; groups ordered by their newest incident, newest last. */
-export function groupEntries(entries: IndexEntry[]): IncidentGroup[] {
-  const groups = new Map<string, IncidentGroup>();
-  for (const e of entries) {
-    const key = groupKey(e);
-    const g = groups.get(key);
-    if (g) {
-      groups.delete(key); // re-inserted below so the map stays ordered by newest incident
-      g.count++;
-      g.last_id = e.id;
-      g.last_seen = e.time;
-      g.message = e.message;
-      g.ids.push(e.id);
-      groups.set(key, g);
-    } else {
-      groups.set(key, {
-        fingerprint: e.fingerprint ?? null,
-        count: 1,
-        first_id: e.id,
-        last_id: e.id,
-        first_seen: e.time,
-        last_seen: e.time,
-        kind: e.kind,
-        detector: e.detector,
-        exception_type: e.exception_type,
-        message: e.message,
-        ids: [e.id],
-      });
-    }
-  }
-  return [...groups.values()];
-}
 
 export interface ListOptions {
   limit: number;
@@ -196,24 +129,21 @@ function listIncidentFolders(dir: string): string[] {
   }
 }
 
-export function register(program: Command): void {
-  const incidents = program.command("incidents").description("List and show recorded incidents");
+/** `incidents list`'s options. */
+type IncidentsListOptions = ListOptions & ConfigFlag;
 
-  addConfigOption(incidents.command("list").description("Table of the newest incidents, newest last"))
-    .option("-n, --limit <n>", "how many incidents (or groups)", count, 20)
-    .option("--json", "one JSON object per line (the index entries)")
-    .option("--group", "each failure once (by fingerprint) with its count, first and last seen")
-    .action((opts) => {
-      const text = renderList(incidentsDirFor(opts), opts);
-      // A child's escape sequences are shown, never sent to the terminal (src/util/terminal-safe.ts).
-      process.stdout.write(opts.json ? escapeJsonControls(text) : escapeControls(text));
-    });
+/** `incidents show`'s options. */
+type IncidentsShowOptions = { json?: boolean | undefined } & ConfigFlag;
 
-  addConfigOption(incidents.command("show").description("Print an incident's report.md"))
-    .argument("<id>", "incident id as `incidents list` shows it, any unique prefix of it, or `last`")
-    .option("--json", "print the index entry and the files of the folder as JSON")
-    .action((id, opts) => {
-      const text = renderShow(incidentsDirFor(opts), id, opts);
-      process.stdout.write(opts.json ? escapeJsonControls(text) : escapeControls(text));
-    });
+/** What `autosentry incidents list` does (its options are declared in src/cli/tree/incidents.ts). */
+export function incidentsListCommand(opts: IncidentsListOptions): void {
+  const text = renderList(incidentsDirFor(opts), opts);
+  // A child's escape sequences are shown, never sent to the terminal (src/util/terminal-safe.ts).
+  process.stdout.write(opts.json ? escapeJsonControls(text) : escapeControls(text));
+}
+
+/** What `autosentry incidents show` does (its options are declared in src/cli/tree/incidents.ts). */
+export function incidentsShowCommand(id: string, opts: IncidentsShowOptions): void {
+  const text = renderShow(incidentsDirFor(opts), id, opts);
+  process.stdout.write(opts.json ? escapeJsonControls(text) : escapeControls(text));
 }

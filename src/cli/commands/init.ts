@@ -26,7 +26,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Command } from "@commander-js/extra-typings";
 import { parseDocument } from "yaml";
 import { configJsonSchema } from "../../config/json-schema.ts";
 import { parseConfigText } from "../../config/load.ts";
@@ -114,47 +113,39 @@ export function writtenByInit(text: string): boolean {
   return a !== null && renderConfigTemplate(a) === text;
 }
 
-export function register(program: Command): void {
-  program
-    .command("init")
-    .description("Create .autosentry/ with a commented config, its JSON Schema and a recovery prompt")
-    .argument("[target]", "project directory", ".")
-    .option("--force", "overwrite an existing config (your changes to it are lost)")
-    .option(
-      "--upgrade",
-      "add the template's new keys to an existing config, keeping your values and comments",
-    )
-    .option("--non-interactive", "ask nothing, even on a terminal")
-    .option("--interactive", "ask questions even without a terminal, reading answers from stdin")
-    .option("--command <cmd>", 'the command to supervise, e.g. "python train.py --epochs 10"')
-    .option("--for-agent", "also write .autosentry/AGENT_NOTES.md and program.md for a coding agent")
-    .option(
-      "--install-skills <scope>",
-      "install the /autosentry skills for coding agents: ask, none, local or global",
-      "ask",
-    )
-    .action(async (target, opts) => {
-      const code = await runInit(
-        {
-          target,
-          force: opts.force === true,
-          upgrade: opts.upgrade === true,
-          interactive: opts.interactive === true,
-          nonInteractive: opts.nonInteractive === true,
-          command: opts.command,
-          forAgent: opts.forAgent === true,
-          installSkills: opts.installSkills as InitOptions["installSkills"],
-        },
-        {
-          cwd: process.cwd(),
-          input: () => Bun.stdin.stream(),
-          isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
-          out: (s) => process.stdout.write(s),
-          err: (s) => process.stderr.write(s),
-        },
-      );
-      if (code !== 0) process.exitCode = code;
-    });
+/** `init`'s options, as commander gives them. */
+interface InitCliOptions {
+  force?: boolean | undefined;
+  upgrade?: boolean | undefined;
+  nonInteractive?: boolean | undefined;
+  interactive?: boolean | undefined;
+  command?: string | undefined;
+  forAgent?: boolean | undefined;
+  installSkills: string;
+}
+
+/** What `autosentry init` does (its options are declared in src/cli/tree/init.ts). */
+export async function initCommand(target: string, opts: InitCliOptions): Promise<void> {
+  const code = await runInit(
+    {
+      target,
+      force: opts.force === true,
+      upgrade: opts.upgrade === true,
+      interactive: opts.interactive === true,
+      nonInteractive: opts.nonInteractive === true,
+      command: opts.command,
+      forAgent: opts.forAgent === true,
+      installSkills: opts.installSkills as InitOptions["installSkills"],
+    },
+    {
+      cwd: process.cwd(),
+      input: () => Bun.stdin.stream(),
+      isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+      out: (s) => process.stdout.write(s),
+      err: (s) => process.stderr.write(s),
+    },
+  );
+  if (code !== 0) process.exitCode = code;
 }
 
 /** Run `init`; resolves to the exit code. */

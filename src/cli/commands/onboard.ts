@@ -11,7 +11,6 @@
  */
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Command } from "@commander-js/extra-typings";
 import { ConfigError, findConfigPath, loadConfig } from "../../config/load.ts";
 import { readIndex } from "../../incidents/read.ts";
 import { ownerAlive, readLock } from "../../monitor/lock.ts";
@@ -19,7 +18,7 @@ import { monitorPaths } from "../../monitor/paths.ts";
 import { type MonitorState, readState, TERMINAL_PHASES } from "../../monitor/state.ts";
 import { placesFrom } from "../../skills/catalog.ts";
 import { allDestinations, installedState } from "../../skills/install.ts";
-import { addConfigOption } from "../config-option.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 import { VERSION } from "../version.ts";
 
 export type OnboardPhase =
@@ -194,17 +193,12 @@ function renderHuman(o: Onboarding, cwd: string): string {
   return `${lines.join("\n")}\n`;
 }
 
-export function register(program: Command): void {
-  addConfigOption(
-    program
-      .command("onboard")
-      .description("Where this project stands and what to do next")
-      .option("--for-agent", "plain output for a coding agent (also used when stdout is not a terminal)")
-      .option("--json", "print JSON"),
-  ).action((opts) => {
-    const o = onboarding(process.cwd(), opts.config);
-    if (opts.json) process.stdout.write(`${JSON.stringify(o, null, 2)}\n`);
-    else if (opts.forAgent || !process.stdout.isTTY) process.stdout.write(renderPlain(o));
-    else process.stdout.write(renderHuman(o, process.cwd()));
-  });
+/** What `autosentry onboard` does (its options are declared in src/cli/tree/onboard.ts). */
+export function onboardCommand(
+  opts: { forAgent?: boolean | undefined; json?: boolean | undefined } & ConfigFlag,
+): void {
+  const o = onboarding(process.cwd(), opts.config);
+  if (opts.json) process.stdout.write(`${JSON.stringify(o, null, 2)}\n`);
+  else if (opts.forAgent || !process.stdout.isTTY) process.stdout.write(renderPlain(o));
+  else process.stdout.write(renderHuman(o, process.cwd()));
 }

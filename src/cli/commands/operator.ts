@@ -6,199 +6,21 @@
  * honours it) and abort stops a child left running by a dead monitor.
  */
 
-import * as fs from "node:fs";
-import type { Command } from "@commander-js/extra-typings";
-import type { LoadedConfig } from "../../config/load.ts";
-import { ledgerPath, updateAttempt } from "../../fixes/ledger.ts";
-import { type ControlVerb, sendControl } from "../../monitor/control.ts";
+import { type OperatorVerb as CliVerb, OperateError, operateOn } from "../../project/operate.ts";
+import { loadConfigForCli } from "../config-option.ts";
+import { CliExit } from "../exit.ts";
 
-/** The verbs these commands send (chat threads also send status, set and note: src/dispatcher). */
-type CliVerb = Extract<ControlVerb, "pause" | "resume" | "abort" | "approve">;
-
-import { acquireLock, LockHeldError, ownerAlive, readLock } from "../../monitor/lock.ts";
-import { monitorPaths } from "../../monitor/paths.ts";
-import { emptyState, type MonitorState, readState } from "../../monitor/state.ts";
-import { accountName } from "../../util/account.ts";
-import { writeJsonAtomicSync } from "../../util/atomic-write.ts";
-import { killGroupGracefully, pidAlive } from "../../util/proc.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
-import { CliExit, EXIT } from "../exit.ts";
-
-/** How long to wait for the monitor to confirm, beyond the child's stop grace period. */
-const ACK_MARGIN_MS = 15_000;
-
-async function waitForAck(
-  statePath: string,
-  controlPath: string,
-  verb: CliVerb,
-  timeoutMs: number,
-): Promise<{ state: MonitorState | null; confirmed: boolean }> {
-  const target = fs.statSync(controlPath).size;
-  const deadline = Date.now() + timeoutMs;
-  let st: MonitorState | null = null;
-  while (Date.now() < deadline) {
-    await Bun.sleep(200);
-    try {
-      st = readState(statePath);
-    } catch {
-      continue;
-    }
-    if (!st || st.control_offset < target) continue;
-    if (verb === "pause" && st.phase !== "paused") continue;
-    if (verb === "resume" && st.phase === "paused") continue;
-    if (verb === "abort" && !["aborted", "stopping"].includes(st.phase)) continue;
-    return { state: st, confirmed: true };
-  }
-  return { state: st, confirmed: false };
-}
-
-async function operate(
+/** What `approve`, `pause`, `resume` and `abort` do (registered in src/cli/tree/operator.ts). */
+export async function operate(
   verb: CliVerb,
   opts: { config?: string; reason?: string; wait: boolean },
   detector: string | null = null,
 ): Promise<void> {
   const cfg = loadConfigForCli(opts, { allowMissing: true });
-  await operateOn(cfg, verb, opts, detector, (text) => process.stdout.write(text));
-}
-
-/**
- * Apply an operator command to the project of `cfg` (through the running monitor's inbox, or on
- * state.json when none runs); `say` receives what the CLI prints. Shared by the CLI and
- * `autosentry web`. Throws {@link CliExit} when the monitor does not confirm.
- */
-export async function operateOn(
-  cfg: LoadedConfig,
-  verb: CliVerb,
-  opts: { reason?: string | undefined; wait: boolean },
-  detector: string | null,
-  say: (text: string) => void,
-): Promise<void> {
-  const paths = monitorPaths(cfg.data);
-  const lock = readLock(paths.lock);
-  const who = accountName();
-  if (lock && ownerAlive(lock)) {
-    sendControl(paths.control, verb, opts.reason ?? null, detector);
-    if (!opts.wait) {
-      say(`${verb} sent to the monitor (pid ${lock.pid})\n`);
-      return;
-    }
-    // A pause or abort waits for the child to stop, which may take its whole grace period.
-    const timeoutMs = cfg.data.process.stop_grace_seconds * 1000 + ACK_MARGIN_MS;
-    const ack = await waitForAck(paths.state, paths.control, verb, timeoutMs);
-    if (!ack.confirmed) {
-      const seen = ack.state
-        ? `; it last reported phase ${ack.state.phase}, control offset ${ack.state.control_offset}`
-        : "";
-      throw new CliExit(
-        1,
-        `autosentry ${verb}: the monitor (pid ${lock.pid}) did not confirm within ${Math.round(timeoutMs / 1000)}s${seen}`,
-      );
-    }
-    const what = {
-      pause: "paused: the child is stopped until `autosentry resume`",
-      resume: "resumed",
-      abort: "aborted",
-      approve: `approved: healing resumes for ${detector ?? "every detector"}`,
-    }[verb];
-    say(`${what} (monitor pid ${lock.pid})\n`);
-    return;
-  }
-  // No monitor and no config: there is no job here to pause, resume or abort. Writing a durable
-  // pause anyway made the first `run` after `init` wait silently for a `resume`.
-  if (cfg.path === null) {
-    throw new CliExit(
-      EXIT.usage,
-      `autosentry ${verb}: no config in ${cfg.root} (.autosentry/autosentry.yaml) and no monitor running: nothing to ${verb}; \`autosentry init\` creates the config`,
-    );
-  }
-  // No monitor: change the durable state ourselves, holding the lock so no monitor starts meanwhile.
-  let held: { release: () => void };
   try {
-    held = acquireLock(paths.lock);
+    await operateOn(cfg, verb, opts, detector, (text) => process.stdout.write(text));
   } catch (err) {
-    if (err instanceof LockHeldError) throw new CliExit(1, `autosentry ${verb}: ${err.message}; try again`);
+    if (err instanceof OperateError) throw new CliExit(err.exitCode, err.message);
     throw err;
-  }
-  try {
-    const st = readState(paths.state) ?? emptyState();
-    if (verb === "pause") {
-      st.desired = "paused";
-      st.paused_at = new Date().toISOString();
-      st.paused_by = who;
-      writeJsonAtomicSync(paths.state, st);
-      say("paused: no monitor is running; the next `autosentry run` will wait for `autosentry resume`\n");
-    } else if (verb === "approve") {
-      st.paused_detectors = detector ? st.paused_detectors.filter((d) => d !== detector) : [];
-      if (detector) delete st.attempts_by_detector[detector];
-      else st.attempts_by_detector = {};
-      writeJsonAtomicSync(paths.state, st);
-      say(`approved: healing resumes for ${detector ?? "every detector"}\n`);
-    } else if (verb === "resume") {
-      st.desired = "running";
-      st.paused_at = null;
-      st.paused_by = null;
-      if (st.phase === "paused") st.phase = "stopped";
-      writeJsonAtomicSync(paths.state, st);
-      say("resumed: no monitor is running; start one with `autosentry run`\n");
-    } else {
-      const pgid = st.child?.pgid ?? null;
-      if (pgid !== null && pidAlive(pgid)) {
-        const r = await killGroupGracefully(pgid, 10_000);
-        say(
-          `aborted: stopped the child left running by the previous monitor (process group ${pgid}${r.forced ? ", forced" : ""})\n`,
-        );
-      } else {
-        say("nothing to abort: no monitor and no child are running\n");
-      }
-      st.phase = "aborted";
-      st.stop_reason = `Operator abort from '${who}'${opts.reason ? `: ${opts.reason}` : ""}`;
-      // The run is over: fixes still inside their verification window are discarded, unjudged.
-      for (const pv of st.pending_verifications) {
-        const seconds = Math.round((Date.now() - Date.parse(pv.applied_at)) / 100) / 10;
-        try {
-          updateAttempt(ledgerPath(cfg.root), pv.incident_id, pv.ledger_source, {
-            status: "discarded",
-            duration_seconds: seconds,
-          });
-        } catch {
-          // a missing or unwritable ledger must not keep the abort from being recorded
-        }
-      }
-      st.pending_verifications = [];
-      st.child = null;
-      st.child_running = false;
-      writeJsonAtomicSync(paths.state, st);
-    }
-  } finally {
-    held.release();
-  }
-}
-
-export function register(program: Command): void {
-  const verbs: Array<[CliVerb, string]> = [
-    ["pause", "stop the child and keep it stopped (across monitor restarts) until resume"],
-    ["resume", "start the child again after a pause"],
-    ["abort", "stop the child and the monitor (exit code 130)"],
-  ];
-  const approve = program
-    .command("approve")
-    .argument("[detector]", "the detector whose healing resumes (default: all)")
-    .description(
-      "resume healing paused by the hourly budget or by a regression (regression_action: escalate)",
-    )
-    .option("-m, --reason <text>", "why (recorded in the journal)")
-    .option("--no-wait", "return without waiting for the monitor to confirm");
-  addConfigOption(approve).action(async (detector, opts) => {
-    await operate("approve", opts, detector ?? null);
-  });
-  for (const [verb, description] of verbs) {
-    const cmd = program
-      .command(verb)
-      .description(description)
-      .option("-m, --reason <text>", "why (recorded in the journal)")
-      .option("--no-wait", "return without waiting for the monitor to confirm");
-    addConfigOption(cmd).action(async (opts) => {
-      await operate(verb, opts);
-    });
   }
 }

@@ -13,7 +13,6 @@
  *   decision only on exit 0, and exit 2 would feed our stderr to the session as a blocking error.
  */
 import * as fs from "node:fs";
-import type { Command } from "@commander-js/extra-typings";
 import { ConfigError, type LoadedConfig, loadConfig } from "../../config/load.ts";
 import type { Detection } from "../../core/types.ts";
 import { compileRules, firstMatch } from "../../healers/rules.ts";
@@ -33,8 +32,8 @@ import {
 } from "../../session/probe.ts";
 import { readCursor, writeCursor } from "../../session/queue.ts";
 import { isCompiled, selfCommand } from "../../util/self-command.ts";
-import { addConfigOption } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 
 /** How a session should call this program: `autosentry` when that name on PATH is this binary. */
 export function cliInvocation(env: Record<string, string | undefined> = process.env): string {
@@ -146,50 +145,46 @@ async function readStdin(timeoutMs: number): Promise<string | null> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export function register(program: Command): void {
-  addConfigOption(
-    program
-      .command("probe")
-      .description("is the monitor alive, and which incidents wait for the Claude Code session (JSON)")
-      .option(
-        "--inject-prompt",
-        "act as the Claude Code Stop hook (prints a block decision when there is work)",
-      )
-      .option("--advance-cursor <id>", "mark incidents up to this id as handled by the session")
-      .option("-q, --quiet", "no summary line on stderr"),
-  ).action(async (opts) => {
-    const hook = opts.injectPrompt === true;
-    let cfg: LoadedConfig;
-    try {
-      cfg = loadConfig({ path: opts.config, allowMissing: true });
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      if (hook) {
-        // Never break the session over our config: say it on stderr, decide nothing.
-        if (!opts.quiet) process.stderr.write(`autosentry probe: ${err.message}\n`);
-        return;
-      }
-      process.stderr.write(`${err.message}\n`);
-      throw new CliExit(EXIT.usage);
-    }
-    if (opts.advanceCursor !== undefined) {
-      if (!isValidIncidentId(opts.advanceCursor)) {
-        throw new CliExit(
-          EXIT.usage,
-          `autosentry probe: not an incident id: ${JSON.stringify(opts.advanceCursor)}`,
-        );
-      }
-      writeCursor(cfg.data.dispatch.cursor_path, opts.advanceCursor);
-    }
-    const input = hook ? parseHookInput(await readStdin(5000)) : null;
-    const report = gatherProbe(cfg);
-    if (!opts.quiet) process.stderr.write(`autosentry probe: ${report.summary}\n`);
+/** `probe`'s options. */
+interface ProbeCliOptions extends ConfigFlag {
+  injectPrompt?: boolean | undefined;
+  advanceCursor?: string | undefined;
+  quiet?: boolean | undefined;
+}
+
+/** What `autosentry probe` does (its options are declared in src/cli/tree/probe.ts). */
+export async function probeCommand(opts: ProbeCliOptions): Promise<void> {
+  const hook = opts.injectPrompt === true;
+  let cfg: LoadedConfig;
+  try {
+    cfg = loadConfig({ path: opts.config, allowMissing: true });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
     if (hook) {
-      const out = stopHookOutput(report, input, cliInvocation());
-      if (out !== null) process.stdout.write(`${out}\n`);
+      // Never break the session over our config: say it on stderr, decide nothing.
+      if (!opts.quiet) process.stderr.write(`autosentry probe: ${err.message}\n`);
       return;
     }
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    if (report.needs_attention) process.exitCode = EXIT.failure;
-  });
+    process.stderr.write(`${err.message}\n`);
+    throw new CliExit(EXIT.usage);
+  }
+  if (opts.advanceCursor !== undefined) {
+    if (!isValidIncidentId(opts.advanceCursor)) {
+      throw new CliExit(
+        EXIT.usage,
+        `autosentry probe: not an incident id: ${JSON.stringify(opts.advanceCursor)}`,
+      );
+    }
+    writeCursor(cfg.data.dispatch.cursor_path, opts.advanceCursor);
+  }
+  const input = hook ? parseHookInput(await readStdin(5000)) : null;
+  const report = gatherProbe(cfg);
+  if (!opts.quiet) process.stderr.write(`autosentry probe: ${report.summary}\n`);
+  if (hook) {
+    const out = stopHookOutput(report, input, cliInvocation());
+    if (out !== null) process.stdout.write(`${out}\n`);
+    return;
+  }
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (report.needs_attention) process.exitCode = EXIT.failure;
 }

@@ -1,13 +1,3 @@
-/**
- * @module
- * `autosentry reset [-m REASON] [--full --force] [--no-wait]`: counters, pauses and budgets back to
- * a fresh start (src/monitor/reset.ts says exactly what). With a monitor running the request goes
- * through its control inbox and the command waits until the monitor records it; without one the
- * state file is changed here, under the monitor lock so that no monitor starts meanwhile. No
- * process is signalled, and the monitor is not started: `autosentry run` does that (the Python
- * tool exec'd `run` after a reset; docs/compat.md).
- */
-import type { Command } from "@commander-js/extra-typings";
 import { acquireLock, LockHeldError, ownerAlive, readLock } from "../../monitor/lock.ts";
 import { monitorPaths } from "../../monitor/paths.ts";
 import {
@@ -21,8 +11,9 @@ import {
 import { type MonitorState, readState } from "../../monitor/state.ts";
 import { accountName } from "../../util/account.ts";
 import { writeJsonAtomicSync } from "../../util/atomic-write.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 
 /** How long to wait for a running monitor to record the reset. */
 const ACK_TIMEOUT_MS = 20_000;
@@ -34,79 +25,79 @@ function describe(r: ResetRecord): string {
   return parts.join("; ");
 }
 
-export function register(program: Command): void {
-  const cmd = program
-    .command("reset")
-    .description("Put restart counters, pauses and healing budgets back to a fresh start (history kept)")
-    .option("-m, --reason <text>", "why (recorded in reset_history and reset.log)", "manual reset")
-    .option("--full", "also clear the restart history and anomalies (needs --force)")
-    .option("-f, --force", "confirm --full")
-    .option("--no-restart", "accepted for compatibility: reset never starts the monitor")
-    .option("--no-wait", "return without waiting for a running monitor to confirm");
-  addConfigOption(cmd).action(async (opts) => {
-    if (opts.full && !opts.force)
-      throw new CliExit(
-        EXIT.usage,
-        "autosentry reset: --full clears the restart history: add --force to confirm",
-      );
-    const cfg = loadConfigForCli(opts, { allowMissing: true });
-    const paths = monitorPaths(cfg.data);
-    const req = { id: resetId(), reason: opts.reason, by: accountName(), full: opts.full === true };
-    const lock = readLock(paths.lock);
-    if (lock && ownerAlive(lock)) {
-      sendReset(paths.control, req);
-      if (!opts.wait) {
-        process.stdout.write(`reset sent to the monitor (pid ${lock.pid})\n`);
-        return;
-      }
-      const deadline = Date.now() + ACK_TIMEOUT_MS;
-      while (Date.now() < deadline) {
-        await Bun.sleep(200);
-        let st: MonitorState | null = null;
-        try {
-          st = readState(paths.state);
-        } catch {
-          continue;
-        }
-        if (resetApplied(st, req.id)) {
-          const rec = st!.reset_history.find((r) => (r as ResetRecord).id === req.id) as ResetRecord;
-          process.stdout.write(`reset: ${describe(rec)} (monitor pid ${lock.pid})\n`);
-          return;
-        }
-      }
-      throw new CliExit(
-        EXIT.failure,
-        `autosentry reset: the monitor (pid ${lock.pid}) did not confirm within ${ACK_TIMEOUT_MS / 1000}s; a monitor older than this autosentry does not know reset: stop it (autosentry abort) and reset again`,
-      );
+/** `reset`'s options. */
+interface ResetCliOptions extends ConfigFlag {
+  reason: string;
+  full?: boolean | undefined;
+  force?: boolean | undefined;
+  restart: boolean;
+  wait: boolean;
+}
+
+/** What `autosentry reset` does (its options are declared in src/cli/tree/reset.ts). */
+export async function resetCommand(opts: ResetCliOptions): Promise<void> {
+  if (opts.full && !opts.force)
+    throw new CliExit(
+      EXIT.usage,
+      "autosentry reset: --full clears the restart history: add --force to confirm",
+    );
+  const cfg = loadConfigForCli(opts, { allowMissing: true });
+  const paths = monitorPaths(cfg.data);
+  const req = { id: resetId(), reason: opts.reason, by: accountName(), full: opts.full === true };
+  const lock = readLock(paths.lock);
+  if (lock && ownerAlive(lock)) {
+    sendReset(paths.control, req);
+    if (!opts.wait) {
+      process.stdout.write(`reset sent to the monitor (pid ${lock.pid})\n`);
+      return;
     }
-    let held: { release: () => void };
-    try {
-      held = acquireLock(paths.lock);
-    } catch (err) {
-      if (err instanceof LockHeldError)
-        throw new CliExit(EXIT.failure, `autosentry reset: ${err.message}; try again`);
-      throw err;
-    }
-    try {
-      let st: MonitorState | null;
+    const deadline = Date.now() + ACK_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      await Bun.sleep(200);
+      let st: MonitorState | null = null;
       try {
         st = readState(paths.state);
-      } catch (err) {
-        throw new CliExit(
-          EXIT.failure,
-          `autosentry reset: ${(err as Error).message} (autosentry doctor --fix moves it aside)`,
-        );
+      } catch {
+        continue;
       }
-      if (!st) throw new CliExit(EXIT.failure, `Cannot reset: no ${paths.state} (nothing has run yet)`);
-      const rec = applyReset(st, req);
-      if (st.phase === "paused") st.phase = "stopped";
-      writeJsonAtomicSync(paths.state, st);
-      appendResetLog(paths.logDir, rec);
-      process.stdout.write(
-        `reset: ${describe(rec)}; no monitor is running: start one with \`autosentry run\`\n`,
-      );
-    } finally {
-      held.release();
+      if (resetApplied(st, req.id)) {
+        const rec = st!.reset_history.find((r) => (r as ResetRecord).id === req.id) as ResetRecord;
+        process.stdout.write(`reset: ${describe(rec)} (monitor pid ${lock.pid})\n`);
+        return;
+      }
     }
-  });
+    throw new CliExit(
+      EXIT.failure,
+      `autosentry reset: the monitor (pid ${lock.pid}) did not confirm within ${ACK_TIMEOUT_MS / 1000}s; a monitor older than this autosentry does not know reset: stop it (autosentry abort) and reset again`,
+    );
+  }
+  let held: { release: () => void };
+  try {
+    held = acquireLock(paths.lock);
+  } catch (err) {
+    if (err instanceof LockHeldError)
+      throw new CliExit(EXIT.failure, `autosentry reset: ${err.message}; try again`);
+    throw err;
+  }
+  try {
+    let st: MonitorState | null;
+    try {
+      st = readState(paths.state);
+    } catch (err) {
+      throw new CliExit(
+        EXIT.failure,
+        `autosentry reset: ${(err as Error).message} (autosentry doctor --fix moves it aside)`,
+      );
+    }
+    if (!st) throw new CliExit(EXIT.failure, `Cannot reset: no ${paths.state} (nothing has run yet)`);
+    const rec = applyReset(st, req);
+    if (st.phase === "paused") st.phase = "stopped";
+    writeJsonAtomicSync(paths.state, st);
+    appendResetLog(paths.logDir, rec);
+    process.stdout.write(
+      `reset: ${describe(rec)}; no monitor is running: start one with \`autosentry run\`\n`,
+    );
+  } finally {
+    held.release();
+  }
 }

@@ -13,7 +13,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Command } from "@commander-js/extra-typings";
 import type { LoadedConfig } from "../../config/load.ts";
 import type { Stream } from "../../core/types.ts";
 import { childEnvironment } from "../../healers/env-overlay.ts";
@@ -27,9 +26,10 @@ import { stagePreflight } from "../../pipeline/stage-config.ts";
 import { isDockerCli } from "../../supervisors/docker/run-args.ts";
 import { isSbatch } from "../../supervisors/slurm/submit.ts";
 import { scriptOf } from "../../util/interpreter-script.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 import { keepRunningOnOutputErrors } from "../output-errors.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 import { VERSION } from "../version.ts";
 
 /**
@@ -158,53 +158,53 @@ async function runStages(
   }
 }
 
-export function register(program: Command): void {
-  const cmd = program
-    .command("run")
-    .description("supervise the configured command in the foreground")
-    .option("--check", "only check that the command can launch (cwd, executables, required env)")
-    .option("--follow", "also echo the job's output here as it is read (it is always kept in the log)")
-    .option("--resume", "pipelines: continue the last run, skipping completed stages")
-    .option("--from-stage <name>", "pipelines: start at this stage");
-  addConfigOption(cmd).action(async (opts) => {
-    const cfg = loadConfigForCli(opts);
-    const problem = unsupported(cfg, opts);
-    if (problem) throw new CliExit(EXIT.usage, `autosentry run: ${problem}`);
-    if (!opts.check) keepRunningOnOutputErrors();
-    if (cfg.data.process.stages.length > 0) return runStages(cfg, opts);
-    const errors = preflight(cfg);
-    if (opts.check) {
-      if (errors.length > 0) {
-        for (const e of errors) process.stderr.write(`${e}\n`);
-        throw new CliExit(EXIT.preflight);
-      }
-      process.stdout.write("All launch requirements passed\n");
-      const paused = pausedNotice(cfg);
-      if (paused) process.stdout.write(`${paused}\n`);
-      return;
-    }
+/** `run`'s options. */
+interface RunCliOptions extends ConfigFlag {
+  check?: boolean | undefined;
+  follow?: boolean | undefined;
+  resume?: boolean | undefined;
+  fromStage?: string | undefined;
+}
+
+/** What `autosentry run` does (its options are declared in src/cli/tree/run.ts). */
+export async function runCommand(opts: RunCliOptions): Promise<void> {
+  const cfg = loadConfigForCli(opts);
+  const problem = unsupported(cfg, opts);
+  if (problem) throw new CliExit(EXIT.usage, `autosentry run: ${problem}`);
+  if (!opts.check) keepRunningOnOutputErrors();
+  if (cfg.data.process.stages.length > 0) return runStages(cfg, opts);
+  const errors = preflight(cfg);
+  if (opts.check) {
     if (errors.length > 0) {
       for (const e of errors) process.stderr.write(`${e}\n`);
-      throw new CliExit(EXIT.preflight, "autosentry run: preflight failed; nothing was launched");
+      throw new CliExit(EXIT.preflight);
     }
+    process.stdout.write("All launch requirements passed\n");
     const paused = pausedNotice(cfg);
-    if (paused) process.stderr.write(`${paused}\n`);
-    const paths = monitorPaths(cfg.data);
-    let lock: { release: () => void };
-    try {
-      lock = acquireLock(paths.lock);
-    } catch (err) {
-      if (err instanceof LockHeldError) throw new CliExit(EXIT.failure, `autosentry run: ${err.message}`);
-      throw err;
-    }
-    try {
-      process.stdout.write(`${outputNotice(cfg, opts.follow === true)}\n`);
-      const built = buildMonitor(cfg, VERSION, opts.follow ? { echo: echoLine } : {});
-      const code = await built.monitor.run();
-      built.logger.close();
-      process.exitCode = code;
-    } finally {
-      lock.release();
-    }
-  });
+    if (paused) process.stdout.write(`${paused}\n`);
+    return;
+  }
+  if (errors.length > 0) {
+    for (const e of errors) process.stderr.write(`${e}\n`);
+    throw new CliExit(EXIT.preflight, "autosentry run: preflight failed; nothing was launched");
+  }
+  const paused = pausedNotice(cfg);
+  if (paused) process.stderr.write(`${paused}\n`);
+  const paths = monitorPaths(cfg.data);
+  let lock: { release: () => void };
+  try {
+    lock = acquireLock(paths.lock);
+  } catch (err) {
+    if (err instanceof LockHeldError) throw new CliExit(EXIT.failure, `autosentry run: ${err.message}`);
+    throw err;
+  }
+  try {
+    process.stdout.write(`${outputNotice(cfg, opts.follow === true)}\n`);
+    const built = buildMonitor(cfg, VERSION, opts.follow ? { echo: echoLine } : {});
+    const code = await built.monitor.run();
+    built.logger.close();
+    process.exitCode = code;
+  } finally {
+    lock.release();
+  }
 }

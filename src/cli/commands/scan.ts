@@ -13,7 +13,6 @@
  * cannot be read or the config is bad.
  */
 import * as fs from "node:fs";
-import type { Command } from "@commander-js/extra-typings";
 import type { DetectorSpec } from "../../config/schema.ts";
 import type { Frame } from "../../core/types.ts";
 import { buildDetectors } from "../../detectors/build.ts";
@@ -21,8 +20,9 @@ import { DEFAULT_DETECTOR_SPECS } from "../../detectors/defaults.ts";
 import { frameText, innermostFrame, projectFrame } from "../../detectors/project-frame.ts";
 import { type ScanHit, Scanner } from "../../detectors/scanner.ts";
 import type { SignaturesConfig } from "../../detectors/signatures/pack-set.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 
 /** One line of `scan --json`. */
 export interface ScanRecord {
@@ -167,27 +167,24 @@ export function renderHit(h: ScanHit): string {
   return out.join("\n");
 }
 
-export function register(program: Command): void {
-  const cmd = program
-    .command("scan")
-    .description(
-      "run the detectors over an existing log file and list what they find (exit 0 either way: it is a report, not grep)",
-    )
-    .argument("<file>", "log file to scan")
-    .option("--json", "one JSON object per detection, one per line");
-  addConfigOption(cmd).action(async (file, opts) => {
-    const { specs, maxLineLength, note, signatures } = scanSettings(opts);
-    if (note !== null) process.stderr.write(`${note}\n`);
-    const hits = await scanFile(file, specs, maxLineLength, signatures);
-    if (opts.json) {
-      process.stdout.write(hits.map((h) => `${JSON.stringify(scanRecord(h))}\n`).join(""));
-      return;
-    }
-    if (hits.length === 0) {
-      process.stdout.write(`No detections in ${file}.\n`);
-      return;
-    }
-    process.stdout.write(`${hits.map(renderHit).join("\n\n")}\n\n`);
-    process.stdout.write(`${hits.length} detection${hits.length === 1 ? "" : "s"} in ${file}.\n`);
-  });
+/** `scan`'s options. */
+interface ScanCliOptions extends ConfigFlag {
+  json?: boolean | undefined;
+}
+
+/** What `autosentry scan` does (its options are declared in src/cli/tree/scan.ts). */
+export async function scanCommand(file: string, opts: ScanCliOptions): Promise<void> {
+  const { specs, maxLineLength, note, signatures } = scanSettings(opts);
+  if (note !== null) process.stderr.write(`${note}\n`);
+  const hits = await scanFile(file, specs, maxLineLength, signatures);
+  if (opts.json) {
+    process.stdout.write(hits.map((h) => `${JSON.stringify(scanRecord(h))}\n`).join(""));
+    return;
+  }
+  if (hits.length === 0) {
+    process.stdout.write(`No detections in ${file}.\n`);
+    return;
+  }
+  process.stdout.write(`${hits.map(renderHit).join("\n\n")}\n\n`);
+  process.stdout.write(`${hits.length} detection${hits.length === 1 ? "" : "s"} in ${file}.\n`);
 }

@@ -23,13 +23,13 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Command } from "@commander-js/extra-typings";
 import type { LoadedConfig } from "../../config/load.ts";
 import { accountName } from "../../util/account.ts";
 import { writeFileAtomicSync } from "../../util/atomic-write.ts";
 import { selfCommand } from "../../util/self-command.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
+import { loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 
 /** Why systemd cannot be used here, or null when it can (sd_booted(3) plus a systemctl binary). */
 export function systemdUnavailable(env: Record<string, string | undefined> = process.env): string | null {
@@ -110,72 +110,63 @@ function lingerHint(): string | null {
   return `to keep it running after you log out (and start it at boot): loginctl enable-linger ${user}`;
 }
 
-export function register(program: Command): void {
-  addConfigOption(
-    program
-      .command("install-service")
-      .description(
-        "Run this project's monitor as a systemd user service (started at login, restarted if killed)",
-      )
-      .option("--print", "print the unit file and change nothing")
-      .option("--no-enable", "only write the unit file; do not call systemctl"),
-  ).action((opts) => {
-    const cfg = loadConfigForCli(opts);
-    const unit = renderUnit(cfg, selfCommand(), process.env.PATH);
-    const name = unitName(cfg.root);
-    if (opts.print) {
-      process.stdout.write(unit);
-      return;
-    }
-    const why = systemdUnavailable();
-    if (why && opts.enable) {
-      throw new CliExit(
-        EXIT.failure,
-        `autosentry install-service: ${why}: nothing was written. Run \`nohup autosentry run > /dev/null 2>&1 &\` (or submit it to your scheduler); \`autosentry install-service --print\` shows the unit, --no-enable writes it without enabling it`,
-      );
-    }
-    const file = path.join(unitDir(), name);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const before = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : null;
-    if (before !== unit) writeFileAtomicSync(file, unit);
-    process.stdout.write(
-      `${before === null ? "wrote" : before === unit ? "unchanged:" : "updated"} ${file}\n`,
+/** What `autosentry install-service` does (its options are declared in src/cli/tree/service.ts). */
+export function installServiceCommand(
+  opts: { print?: boolean | undefined; enable: boolean } & ConfigFlag,
+): void {
+  const cfg = loadConfigForCli(opts);
+  const unit = renderUnit(cfg, selfCommand(), process.env.PATH);
+  const name = unitName(cfg.root);
+  if (opts.print) {
+    process.stdout.write(unit);
+    return;
+  }
+  const why = systemdUnavailable();
+  if (why && opts.enable) {
+    throw new CliExit(
+      EXIT.failure,
+      `autosentry install-service: ${why}: nothing was written. Run \`nohup autosentry run > /dev/null 2>&1 &\` (or submit it to your scheduler); \`autosentry install-service --print\` shows the unit, --no-enable writes it without enabling it`,
     );
-    if (!opts.enable) {
-      process.stdout.write(
-        `enable it with: systemctl --user daemon-reload && systemctl --user enable --now ${name}\n`,
-      );
-      process.stdout.write(`to keep it running after you log out: loginctl enable-linger ${accountName()}\n`);
-      return;
-    }
-    const reload = systemctl(["daemon-reload"]);
-    const enable = reload.ok ? systemctl(["enable", "--now", name]) : reload;
-    if (!enable.ok)
-      throw new CliExit(EXIT.failure, `autosentry install-service: systemctl --user failed: ${enable.out}`);
+  }
+  const file = path.join(unitDir(), name);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const before = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : null;
+  if (before !== unit) writeFileAtomicSync(file, unit);
+  process.stdout.write(`${before === null ? "wrote" : before === unit ? "unchanged:" : "updated"} ${file}\n`);
+  if (!opts.enable) {
     process.stdout.write(
-      `enabled and started ${name}: systemctl --user status ${name}; journalctl --user -u ${name}\n`,
+      `enable it with: systemctl --user daemon-reload && systemctl --user enable --now ${name}\n`,
     );
-    const hint = lingerHint();
-    if (hint) process.stdout.write(`${hint}\n`);
-  });
-  addConfigOption(
-    program.command("uninstall-service").description("Stop and remove this project's systemd user service"),
-  ).action((opts) => {
-    const cfg = loadConfigForCli(opts, { allowMissing: true });
-    const name = unitName(cfg.root);
-    const file = path.join(unitDir(), name);
-    const why = systemdUnavailable();
-    if (!why) {
-      const stop = systemctl(["disable", "--now", name]);
-      if (!stop.ok && fs.existsSync(file))
-        throw new CliExit(EXIT.failure, `autosentry uninstall-service: systemctl --user failed: ${stop.out}`);
-    }
-    if (!fs.existsSync(file)) {
-      process.stdout.write(`no ${file}: nothing to remove\n`);
-      return;
-    }
-    fs.rmSync(file);
-    if (!why) systemctl(["daemon-reload"]);
-    process.stdout.write(`removed ${file}${why ? ` (${why}: nothing was running)` : ""}\n`);
-  });
+    process.stdout.write(`to keep it running after you log out: loginctl enable-linger ${accountName()}\n`);
+    return;
+  }
+  const reload = systemctl(["daemon-reload"]);
+  const enable = reload.ok ? systemctl(["enable", "--now", name]) : reload;
+  if (!enable.ok)
+    throw new CliExit(EXIT.failure, `autosentry install-service: systemctl --user failed: ${enable.out}`);
+  process.stdout.write(
+    `enabled and started ${name}: systemctl --user status ${name}; journalctl --user -u ${name}\n`,
+  );
+  const hint = lingerHint();
+  if (hint) process.stdout.write(`${hint}\n`);
+}
+
+/** What `autosentry uninstall-service` does (its options are declared in src/cli/tree/service.ts). */
+export function uninstallServiceCommand(opts: ConfigFlag): void {
+  const cfg = loadConfigForCli(opts, { allowMissing: true });
+  const name = unitName(cfg.root);
+  const file = path.join(unitDir(), name);
+  const why = systemdUnavailable();
+  if (!why) {
+    const stop = systemctl(["disable", "--now", name]);
+    if (!stop.ok && fs.existsSync(file))
+      throw new CliExit(EXIT.failure, `autosentry uninstall-service: systemctl --user failed: ${stop.out}`);
+  }
+  if (!fs.existsSync(file)) {
+    process.stdout.write(`no ${file}: nothing to remove\n`);
+    return;
+  }
+  fs.rmSync(file);
+  if (!why) systemctl(["daemon-reload"]);
+  process.stdout.write(`removed ${file}${why ? ` (${why}: nothing was running)` : ""}\n`);
 }

@@ -12,7 +12,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type Command, Option } from "@commander-js/extra-typings";
 import { installStopHook, readStopHook } from "../../session/hooks.ts";
 import { placesFrom, type Scope, TOOLS, type Tool } from "../../skills/catalog.ts";
 import { allDestinations, type InstallRow, installedState, installSkills } from "../../skills/install.ts";
@@ -107,63 +106,55 @@ export function renderRows(rows: InstallRow[], cwd: string): string {
   return `${cells.map((c) => `${c[0]!.padEnd(w[0]!)}  ${c[1]!.padEnd(w[1]!)}  ${c[2]!.padEnd(w[2]!)}  ${c[3]}`).join("\n")}\n`;
 }
 
-export function register(program: Command): void {
-  const skills = program.command("skills").description("Install autosentry's instructions for coding agents");
-  skills
-    .command("install")
-    .description("Write the /autosentry skills for coding agents (merging, never overwriting your files)")
-    .option("-t, --tool <tool...>", `Which agents: ${TOOLS.join(", ")} or all (default: all)`)
-    .option("-s, --skill <skill>", "Which skill: autosentry, init, update or all", "autosentry")
-    .addOption(
-      new Option("--scope <scope>", "local (this project) or global (your home)")
-        .choices(["local", "global"] as const)
-        .default("local" as const),
-    )
-    .option("--target <dir>", "project directory for --scope local", ".")
-    .option("--force", "add our block to a command file of the same name that you wrote")
-    .option("--json", "print the results as JSON")
-    .action((opts) => {
-      const req: SkillsRequest = {
-        tools: parseTools(opts.tool),
-        skills: parseSkills(opts.skill),
-        scope: opts.scope,
-        target: opts.target,
-        force: opts.force === true,
-      };
-      const rows = runSkillsInstall(req);
-      if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      else process.stdout.write(renderRows(rows, process.cwd()));
-      if (rows.some((r) => r.result === "skipped_unreadable")) process.exitCode = EXIT.failure;
-    });
-  skills
-    .command("list")
-    .description("Show every tool and skill with its local and global place and what is there now")
-    .option("--target <dir>", "project directory", ".")
-    .option("--json", "print JSON")
-    .action((opts) => {
-      const places = placesFrom(path.resolve(opts.target), process.env, os.homedir());
-      const items = (["local", "global"] as const).flatMap((scope) =>
-        allDestinations(scope, places).map((d) => ({
-          tool: d.tool,
-          skill: d.skill,
-          scope,
-          file: d.file,
-          state: installedState(d),
-        })),
-      );
-      const hook = readStopHook(places.target);
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ files: items, stop_hook: hook }, null, 2)}\n`);
-        return;
-      }
-      const w = Math.max(...items.map((i) => `${i.tool} ${i.skill}`.length));
-      const lines = items.map(
-        (i) => `${`${i.tool} ${i.skill}`.padEnd(w)}  ${i.scope.padEnd(6)}  ${i.state.padEnd(9)}  ${i.file}`,
-      );
-      lines.push(
-        "",
-        `Claude Code Stop hook: ${hook.error ? `unreadable (${hook.error})` : hook.command ? `installed (${hook.command})` : "not installed"}`,
-      );
-      process.stdout.write(`${lines.join("\n")}\n`);
-    });
+/** `skills install`'s options. */
+interface SkillsInstallOptions {
+  tool?: string[] | undefined;
+  skill: string;
+  scope: Scope;
+  target: string;
+  force?: boolean | undefined;
+  json?: boolean | undefined;
+}
+
+/** What `autosentry skills install` does (its options are declared in src/cli/tree/skills.ts). */
+export function skillsInstallCommand(opts: SkillsInstallOptions): void {
+  const req: SkillsRequest = {
+    tools: parseTools(opts.tool),
+    skills: parseSkills(opts.skill),
+    scope: opts.scope,
+    target: opts.target,
+    force: opts.force === true,
+  };
+  const rows = runSkillsInstall(req);
+  if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  else process.stdout.write(renderRows(rows, process.cwd()));
+  if (rows.some((r) => r.result === "skipped_unreadable")) process.exitCode = EXIT.failure;
+}
+
+/** What `autosentry skills list` does (its options are declared in src/cli/tree/skills.ts). */
+export function skillsListCommand(opts: { target: string; json?: boolean | undefined }): void {
+  const places = placesFrom(path.resolve(opts.target), process.env, os.homedir());
+  const items = (["local", "global"] as const).flatMap((scope) =>
+    allDestinations(scope, places).map((d) => ({
+      tool: d.tool,
+      skill: d.skill,
+      scope,
+      file: d.file,
+      state: installedState(d),
+    })),
+  );
+  const hook = readStopHook(places.target);
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ files: items, stop_hook: hook }, null, 2)}\n`);
+    return;
+  }
+  const w = Math.max(...items.map((i) => `${i.tool} ${i.skill}`.length));
+  const lines = items.map(
+    (i) => `${`${i.tool} ${i.skill}`.padEnd(w)}  ${i.scope.padEnd(6)}  ${i.state.padEnd(9)}  ${i.file}`,
+  );
+  lines.push(
+    "",
+    `Claude Code Stop hook: ${hook.error ? `unreadable (${hook.error})` : hook.command ? `installed (${hook.command})` : "not installed"}`,
+  );
+  process.stdout.write(`${lines.join("\n")}\n`);
 }

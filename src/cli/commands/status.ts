@@ -2,113 +2,24 @@
  * @module
  * `autosentry status [--json]`: what the monitor and its child are doing, read from state.json and
  * the monitor lock. It never talks to the monitor, so it works while the monitor is down.
+ * Its config comes from ../status-config.ts (what status needs, validated once per config).
  */
 import * as path from "node:path";
-import type { Command } from "@commander-js/extra-typings";
 import { compileRegex } from "../../config/regex.ts";
-import { readDotenv, secretEnvsOf } from "../../config/secret-envs.ts";
-import { ownerAlive, readLock } from "../../monitor/lock.ts";
-import { monitorPaths } from "../../monitor/paths.ts";
+import { readDotenv } from "../../config/secret-envs.ts";
 import { restartsLabel } from "../../monitor/policy.ts";
 import { describeStartupFailures, STARTUP_REPORT_AFTER } from "../../monitor/startup-failures.ts";
 import { type MonitorState, readState } from "../../monitor/state.ts";
 import { type PipelineStatusReport, pipelineStatus } from "../../pipeline/status.ts";
+import { lockAlive, type StatusReport, statusReport } from "../../project/status-report.ts";
+import { stringEnv } from "../../redact/known-values.ts";
 import { createRedactor } from "../../redact/redactor.ts";
-import { pidAlive } from "../../util/proc.ts";
 import { escapeControls, escapeJsonControls } from "../../util/terminal-safe.ts";
-import { addConfigOption, loadConfigForCli } from "../config-option.ts";
 import { CliExit } from "../exit.ts";
 import { clip, humanDuration, keyValues, table, whenAgo } from "../format.ts";
-
-export interface StatusReport {
-  schema_version: 1;
-  state_path: string;
-  monitor: { running: boolean; pid: number | null; since: string | null; host: string | null };
-  phase: string;
-  desired: string;
-  stop_reason: string | null;
-  exit_code: number | null;
-  child: {
-    running: boolean;
-    pid: number | null;
-    generation: number;
-    started_at: string | null;
-    dead_since: string | null;
-    last_exit_code: number | null;
-    last_exit_class: string | null;
-  };
-  restarts: number;
-  max_restarts: number;
-  restarts_total: number;
-  next_restart_at: string | null;
-  env_overlay: Record<string, string>;
-  pending_verifications: number;
-  last_incident_id: string | null;
-  last_heartbeat: string | null;
-  /** Pipelines (process.stages): the configured stages and the latest run; null otherwise. */
-  stages: PipelineStatusReport | null;
-  state: MonitorState;
-}
-
-/** Build the status report from files on disk. */
-export function statusReport(
-  statePath: string,
-  lockPath: string,
-  state: MonitorState,
-  stages: PipelineStatusReport | null = null,
-): StatusReport {
-  const lock = readLock(lockPath);
-  const running = lock !== null && ownerAlive(lock);
-  return {
-    schema_version: 1,
-    state_path: statePath,
-    monitor: {
-      running,
-      pid: running ? lock!.pid : (state.monitor?.pid ?? null),
-      since: running ? lock!.started_at : (state.monitor?.started_at ?? null),
-      host: lock?.host ?? state.monitor?.host ?? null,
-    },
-    phase: running ? state.phase : monitorDownPhase(state.phase),
-    desired: state.desired,
-    stop_reason: state.stop_reason,
-    exit_code: state.exit_code,
-    child: {
-      // With the monitor down, state.json may be stale (its last write failed on a full disk):
-      // a local child is running only if its pid is alive (issue 16, finding 9).
-      running:
-        state.child_running &&
-        (running || state.child?.kind !== "local" || (state.pid !== null && pidAlive(state.pid))),
-      pid: state.pid,
-      generation: state.generation,
-      started_at: state.child_started_at,
-      dead_since: state.child_dead_since,
-      last_exit_code: state.last_exit_code,
-      last_exit_class: state.last_exit_class,
-    },
-    restarts: state.restarts,
-    max_restarts: state.max_restarts,
-    restarts_total: state.restarts_total,
-    next_restart_at: state.next_restart_at,
-    env_overlay: state.env_overlay,
-    pending_verifications: state.pending_verifications.length,
-    last_incident_id: state.last_incident_id,
-    last_heartbeat: state.last_heartbeat,
-    stages,
-    state,
-  };
-}
-
-function lockAlive(lockPath: string): boolean {
-  const lock = readLock(lockPath);
-  return lock !== null && ownerAlive(lock);
-}
-
-/** A non-terminal phase without a live monitor means the monitor died mid-run. */
-function monitorDownPhase(phase: string): string {
-  return ["completed", "gave_up", "aborted", "stopped", "detached"].includes(phase)
-    ? phase
-    : `${phase} (monitor not running)`;
-}
+import { writeStdoutSync } from "../output-errors.ts";
+import { statusConfig } from "../status-config.ts";
+import type { ConfigFlag } from "../tree/config-flag.ts";
 
 function renderHuman(r: StatusReport): string {
   const s = r.state;
@@ -229,47 +140,52 @@ function renderStages(p: PipelineStatusReport): string {
   return out;
 }
 
-export function register(program: Command): void {
-  const cmd = program
-    .command("status")
-    .description("show what the monitor and its child are doing (from state.json)")
-    .option("--json", "print JSON");
-  addConfigOption(cmd).action((opts) => {
-    const cfg = loadConfigForCli(opts, { allowMissing: true });
-    const paths = monitorPaths(cfg.data);
-    const stages =
-      cfg.data.process.stages.length > 0
-        ? pipelineStatus(path.dirname(paths.state), cfg.data.process.stages, lockAlive(paths.lock))
-        : null;
-    let state: MonitorState | null;
-    try {
-      state = readState(paths.state);
-    } catch (err) {
-      throw new CliExit(1, `autosentry status: ${(err as Error).message}`);
-    }
-    if (!state) {
-      if (opts.json)
-        process.stdout.write(
-          `${JSON.stringify({ schema_version: 1, state_path: paths.state, stages, state: null })}\n`,
-        );
-      else {
-        process.stdout.write(`No state yet: autosentry has not run here (${paths.state} does not exist).\n`);
-        if (stages) process.stdout.write(`\n${renderStages(stages)}\n`);
-      }
-      return;
-    }
-    // state.json keeps a restart_with_env overlay as set (the next launch needs the values); what
-    // is shown passes through the project's redactor, and escape sequences are shown, not sent.
-    const redactor = createRedactor({
-      extraPatterns: cfg.data.redaction.extra_patterns.map((p) => compileRegex(p)),
-      allow: cfg.data.redaction.allow,
-      secretEnvs: secretEnvsOf(cfg.data, state.env_overlay, readDotenv(path.join(cfg.root, ".env"))),
-    });
-    const report = redactor.redactJson(statusReport(paths.state, paths.lock, state, stages)) as StatusReport;
-    process.stdout.write(
-      opts.json
-        ? `${escapeJsonControls(JSON.stringify(report, null, 2))}\n`
-        : `${escapeControls(renderHuman(report))}\n`,
-    );
+/**
+ * What `autosentry status` does (its options are declared in src/cli/tree/status.ts). It reads the
+ * config through status-config.ts (validated once per config, not on every call) and writes with
+ * writeStdoutSync: together, a status of a running job takes a few ms beyond the runtime's start.
+ */
+export async function statusCommand(opts: { json?: boolean | undefined } & ConfigFlag): Promise<void> {
+  const cfg = await statusConfig(opts.config);
+  const stages =
+    cfg.stageNames.length > 0
+      ? pipelineStatus(
+          path.dirname(cfg.statePath),
+          cfg.stageNames.map((name) => ({ name })),
+          lockAlive(cfg.lockPath),
+        )
+      : null;
+  let state: MonitorState | null;
+  try {
+    state = readState(cfg.statePath);
+  } catch (err) {
+    throw new CliExit(1, `autosentry status: ${(err as Error).message}`);
+  }
+  if (!state) {
+    if (opts.json)
+      writeStdoutSync(
+        `${JSON.stringify({ schema_version: 1, state_path: cfg.statePath, stages, state: null })}\n`,
+      );
+    else
+      writeStdoutSync(
+        `No state yet: autosentry has not run here (${cfg.statePath} does not exist).\n` +
+          (stages ? `\n${renderStages(stages)}\n` : ""),
+      );
+    return;
+  }
+  // state.json keeps a restart_with_env overlay as set (the next launch needs the values); what
+  // is shown passes through the project's redactor, and escape sequences are shown, not sent.
+  const redactor = createRedactor({
+    extraPatterns: cfg.extraPatterns.map((p) => compileRegex(p)),
+    allow: cfg.allow,
+    secretEnvs: [...cfg.secretEnvs, stringEnv(state.env_overlay), readDotenv(path.join(cfg.root, ".env"))],
   });
+  const report = redactor.redactJson(
+    statusReport(cfg.statePath, cfg.lockPath, state, stages),
+  ) as StatusReport;
+  writeStdoutSync(
+    opts.json
+      ? `${escapeJsonControls(JSON.stringify(report, null, 2))}\n`
+      : `${escapeControls(renderHuman(report))}\n`,
+  );
 }

@@ -16,7 +16,6 @@
  * Only `--check`/`--json` work from source (`bun main.ts`): there is no single binary to replace.
  */
 import * as fs from "node:fs";
-import type { Command } from "@commander-js/extra-typings";
 import { applyRollback, applyUpdate } from "../../update/apply.ts";
 import { type CheckReport, checkForUpdate } from "../../update/check.ts";
 import { selectSource } from "../../update/source.ts";
@@ -44,69 +43,60 @@ function installedExe(): string {
   return fs.realpathSync(process.execPath);
 }
 
-export function register(program: Command): void {
-  program
-    .command("update")
-    .description("update this autosentry binary to the latest release (or check, pin, roll back)")
-    .option("--check", "only say whether a newer release exists (exit 0 even offline)")
-    .option("--json", "print the check as JSON (implies --check)")
-    .option("--version <version>", "install this version (a downgrade when older)")
-    .option("--pre", "consider prereleases")
-    .option("--file <path>", "install this archive or bare binary instead of downloading (offline)")
-    .option(
-      "--sha256 <hex>",
-      "expected SHA-256 of --file or the download (default: the release's SHA256SUMS)",
-    )
-    .option("--no-verify", "install without a checksum match (not recommended)")
-    .option(
-      "--base-url <url>",
-      "a release mirror: http(s) URL or directory (default: AUTOSENTRY_BASE_URL, else GitHub)",
-    )
-    .option("--no-cache", "ask the release source now instead of using the answer cached for a day")
-    .option("--force", "reinstall even when that version is already installed")
-    .option("--rollback", "swap back the binary the last update replaced")
-    .action(async (opts) => {
-      const target = currentTarget();
-      if (opts.check || opts.json) {
-        const report = await checkForUpdate({
-          source: selectSource(opts.baseUrl),
-          current: VERSION,
-          target,
-          pre: opts.pre === true,
-          useCache: opts.cache,
-        });
-        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${checkLine(report)}\n`);
-        return;
-      }
-      if (opts.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.sha256)) {
-        throw new CliExit(EXIT.usage, `update: --sha256 must be 64 hex digits, got "${opts.sha256}"`);
-      }
-      const exe = installedExe();
-      try {
-        if (opts.rollback) {
-          process.stdout.write(`${applyRollback(exe, VERSION)}\n`);
-          return;
-        }
-        const line = await applyUpdate({
-          exe,
-          current: VERSION,
-          target,
-          source: opts.file ? null : selectSource(opts.baseUrl),
-          version: opts.version ?? null,
-          pre: opts.pre === true,
-          file: opts.file ?? null,
-          sha256: opts.sha256?.toLowerCase() ?? null,
-          verify: opts.verify,
-          force: opts.force === true,
-          say: (s) => process.stderr.write(`${s}\n`),
-        });
-        process.stdout.write(`${line}\n`);
-      } catch (err) {
-        if (err instanceof CliExit) throw err;
-        throw new CliExit(
-          EXIT.failure,
-          `autosentry update: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }
+/** `update`'s options. */
+interface UpdateCliOptions {
+  check?: boolean | undefined;
+  json?: boolean | undefined;
+  version?: string | undefined;
+  pre?: boolean | undefined;
+  file?: string | undefined;
+  sha256?: string | undefined;
+  verify: boolean;
+  baseUrl?: string | undefined;
+  cache: boolean;
+  force?: boolean | undefined;
+  rollback?: boolean | undefined;
+}
+
+/** What `autosentry update` does (its options are declared in src/cli/tree/update.ts). */
+export async function updateCommand(opts: UpdateCliOptions): Promise<void> {
+  const target = currentTarget();
+  if (opts.check || opts.json) {
+    const report = await checkForUpdate({
+      source: selectSource(opts.baseUrl),
+      current: VERSION,
+      target,
+      pre: opts.pre === true,
+      useCache: opts.cache,
     });
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${checkLine(report)}\n`);
+    return;
+  }
+  if (opts.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.sha256)) {
+    throw new CliExit(EXIT.usage, `update: --sha256 must be 64 hex digits, got "${opts.sha256}"`);
+  }
+  const exe = installedExe();
+  try {
+    if (opts.rollback) {
+      process.stdout.write(`${applyRollback(exe, VERSION)}\n`);
+      return;
+    }
+    const line = await applyUpdate({
+      exe,
+      current: VERSION,
+      target,
+      source: opts.file ? null : selectSource(opts.baseUrl),
+      version: opts.version ?? null,
+      pre: opts.pre === true,
+      file: opts.file ?? null,
+      sha256: opts.sha256?.toLowerCase() ?? null,
+      verify: opts.verify,
+      force: opts.force === true,
+      say: (s) => process.stderr.write(`${s}\n`),
+    });
+    process.stdout.write(`${line}\n`);
+  } catch (err) {
+    if (err instanceof CliExit) throw err;
+    throw new CliExit(EXIT.failure, `autosentry update: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

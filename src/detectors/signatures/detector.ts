@@ -6,14 +6,18 @@
  * named after the signature (`signature`, `signatureKind`, `explanation`); its message is the
  * line without its log prefixes. Detector name `signatures`, kind `pattern`.
  *
- * Hot path: none. The pack's thirty-odd regexes cannot be pre-tested on every line within the
- * ingest budget (measured: even four more literals in the combined pre-test cost ~15 %), and these
- * failures are printed when a process dies, not in the middle of healthy output. So the detector
- * reads the shared ring of recent lines instead: the lines that arrived since its last look, on
- * every clock tick (about once a second), on {@link poll} (the offline scanner calls it every few
- * dozen lines) and when the output ends ({@link flush}), before the exit is handled. A burst of more
- * than the ring's 100 lines within one tick can hide a line from the live monitor until the end of
- * the output, when the last 100 lines are read again; the offline scanner reads every line.
+ * Hot path: in a {@link DetectorSet} (the monitor, the scanner), the pack's required literals
+ * (SignaturePack.preTest) are part of the set's one combined pre-test, so a healthy line costs
+ * nothing more here; a line that passes it is handed to {@link candidate}, which runs the real
+ * trigger (a few microseconds) and queues the line when it matches. The queue is read on every
+ * clock tick (about once a second), on {@link poll} and when the output ends ({@link flush}),
+ * because whether a line belongs to a trace (and is then the traceback detector's) is known only
+ * once that trace is parsed. Every line is looked at, however fast the output comes.
+ *
+ * Without a set's pre-test (the detector used on its own, or a pack with flagged regexes), the
+ * detector reads the ring of recent lines on those same occasions instead: the lines that arrived
+ * since its last look. A burst of more than the ring's 100 lines within one tick can then hide a
+ * line until the end of the output, when the last 100 lines are read again.
  */
 import type { Detection, Stream } from "../../core/types.ts";
 import { RecentLines, STREAM_CODE } from "../ring.ts";
@@ -25,6 +29,11 @@ const CONTEXT_LINES = 50;
 /** Lines kept when the detector is used without a shared ring (tests, tools). */
 const OWN_RING = 100;
 const MAX_MESSAGE = 300;
+/**
+ * Candidate lines kept between two looks. Past it later ones are dropped (the first failure lines
+ * are the ones that name the cause, and the set's cooldown passes one detection a minute anyway).
+ */
+const MAX_CANDIDATES = 4096;
 /** Progress-bar residue in front of a glued crash line (`… 1.91it/s]Killed`). */
 const BAR_TAIL = /^.*(?:it\/s|s\/it|\d%\|[^|]*\|)[^\]]*\]\s*/;
 
@@ -37,6 +46,15 @@ export class SignatureDetector implements Detector {
   private readonly pending: Detection[] = [];
   /** Detectors whose traces own some lines (see {@link ignoreLinesOf}). */
   private readonly owners: { covers(lineNo: number): boolean }[] = [];
+  /** True while a detector set feeds the lines that pass its pre-test to {@link candidate}. */
+  private fed = false;
+  /**
+   * Lines that matched the trigger since the last look, their numbers in the ring, and the lines up
+   * to each (its context, taken when it arrived: by the next look the ring holds later lines).
+   */
+  private readonly candidates: string[] = [];
+  private readonly candidateNos: number[] = [];
+  private readonly candidateContexts: string[][] = [];
 
   constructor(
     readonly name: string,
@@ -52,6 +70,24 @@ export class SignatureDetector implements Detector {
   useRecentLines(lines: RecentLines): void {
     this.lines = lines;
     this.shared = true;
+  }
+
+  /**
+   * Called by a {@link DetectorSet} whose combined pre-test includes {@link SignaturePack.preTest}:
+   * from now on only the lines handed to {@link candidate} are looked at.
+   */
+  feedCandidates(): void {
+    this.fed = true;
+  }
+
+  /** The newest line of the ring passed the set's pre-test: keep it when the trigger matches. */
+  candidate(text: string): void {
+    const trigger = this.pack.trigger;
+    if (trigger === null || !trigger.test(text)) return;
+    if (this.candidates.length >= MAX_CANDIDATES) return;
+    this.candidates.push(text);
+    this.candidateNos.push(this.lines.count);
+    this.candidateContexts.push(this.lines.recent(CONTEXT_LINES));
   }
 
   observeTick(now: number, _childAlive: boolean, generation: number): Detection | null {
@@ -72,6 +108,16 @@ export class SignatureDetector implements Detector {
 
   /** Read the lines that arrived since the last look; the first detection (more via takePending). */
   poll(at: number, generation: number): Detection | null {
+    if (this.fed) {
+      const texts = this.candidates;
+      const nos = this.candidateNos;
+      const contexts = this.candidateContexts;
+      for (let i = 0; i < texts.length; i++) this.consider(texts[i]!, nos[i]!, at, generation, contexts[i]);
+      texts.length = 0;
+      nos.length = 0;
+      contexts.length = 0;
+      return this.takePending();
+    }
     const ring = this.lines;
     const total = ring.count;
     if (total < this.seen) this.seen = 0; // the ring was cleared
@@ -81,14 +127,17 @@ export class SignatureDetector implements Detector {
     if (trigger !== null) {
       for (let back = fresh - 1; back >= 0; back--) {
         const text = ring.lineAt(back)!;
-        if (!trigger.test(text)) continue;
-        const lineNo = total - back;
-        if (this.owners.some((o) => o.covers(lineNo))) continue;
-        const d = this.detect(text, lineNo, at, generation);
-        if (d !== null) this.pending.push(d);
+        if (trigger.test(text)) this.consider(text, total - back, at, generation);
       }
     }
     return this.takePending();
+  }
+
+  /** A line that matched the trigger: a detection unless a trace owns it. */
+  private consider(text: string, lineNo: number, at: number, generation: number, context?: string[]): void {
+    if (this.owners.some((o) => o.covers(lineNo))) return;
+    const d = this.detect(text, lineNo, at, generation, context);
+    if (d !== null) this.pending.push(d);
   }
 
   takePending(): Detection | null {
@@ -99,9 +148,18 @@ export class SignatureDetector implements Detector {
     if (!this.shared) this.lines.clear();
     this.seen = 0;
     this.pending.length = 0;
+    this.candidates.length = 0;
+    this.candidateNos.length = 0;
+    this.candidateContexts.length = 0;
   }
 
-  private detect(text: string, lineNo: number, at: number, generation: number): Detection | null {
+  private detect(
+    text: string,
+    lineNo: number,
+    at: number,
+    generation: number,
+    context?: string[],
+  ): Detection | null {
     const found = this.pack.matchLine(text);
     if (found === null) return null;
     // the line without its log prefixes (`[default0]:`, timestamps) and any progress bar before it
@@ -114,7 +172,7 @@ export class SignatureDetector implements Detector {
       kind: "error",
       message,
       exceptionType: found.def.type?.(found.match) ?? undefined,
-      context: this.lines.recent(CONTEXT_LINES),
+      context: context ?? this.lines.recent(CONTEXT_LINES),
       meta: {
         line: text.length > 500 ? text.slice(0, 500) : text,
         line_no: lineNo,

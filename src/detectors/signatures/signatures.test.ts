@@ -138,7 +138,7 @@ describe("exit codes in words", () => {
   });
 });
 
-describe("the signature detector reads the ring, not every line", () => {
+describe("the signature detector in a detector set", () => {
   test("offline: a crash line in the middle of a long log is found, with its line number", () => {
     const text = [
       ...Array.from({ length: 500 }, (_, i) => `step ${i} loss 0.5`),

@@ -10,11 +10,11 @@
  * each round appends the assistant message with its `tool_calls` and one `role: "tool"` message
  * per call. After `maxSteps` rounds the request carries `tool_choice: "none"`.
  */
-import { parseActionBlock } from "./action-block.ts";
 import type { ApiAgentInput, ApiAgentOptions, ApiAgentResult } from "./api-client.ts";
 import { SYSTEM_PROMPT } from "./api-client.ts";
-import { HttpFailure, type PostTarget, postJson } from "./json-post.ts";
-import { runTool, TOOL_DEFINITIONS, type ToolContext } from "./read-only-tools.ts";
+import { type PostTarget, postJson } from "./json-post.ts";
+import { TOOL_DEFINITIONS } from "./read-only-tools.ts";
+import { type AgentProtocol, LAST_STEP_NOTE, runToolLoop } from "./tool-loop.ts";
 
 interface ToolCall {
   id: string;
@@ -53,19 +53,8 @@ function parseArguments(text: string | undefined): unknown {
   }
 }
 
-/** Run the read-only agent over Chat Completions to an answer (or a classified failure); never rejects. */
-export async function runOpenAiAgent(input: ApiAgentInput, opts: ApiAgentOptions): Promise<ApiAgentResult> {
-  const ctx: ToolContext = { root: input.root, logExcerpt: input.logExcerpt };
-  const result: ApiAgentResult = {
-    ok: false,
-    failure: null,
-    text: "",
-    parsed: null,
-    steps: 0,
-    toolCalls: [],
-    requests: 0,
-    usage: { input_tokens: 0, output_tokens: 0 },
-  };
+/** The Chat Completions side of the conversation (the loop itself is tool-loop.ts). */
+function chatProtocol(input: ApiAgentInput, opts: ApiAgentOptions): AgentProtocol {
   const messages: ChatMessage[] = [
     { role: "system", content: SYSTEM_PROMPT },
     { role: "user", content: input.prompt },
@@ -75,9 +64,8 @@ export async function runOpenAiAgent(input: ApiAgentInput, opts: ApiAgentOptions
     headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : ({} as Record<string, string>),
     label: "Chat Completions API",
   };
-  try {
-    for (;;) {
-      const mustAnswer = result.steps >= opts.maxSteps;
+  return {
+    async ask(mustAnswer, countRequest) {
       const body = {
         model: opts.model,
         max_tokens: opts.maxTokens ?? 4096,
@@ -85,9 +73,7 @@ export async function runOpenAiAgent(input: ApiAgentInput, opts: ApiAgentOptions
         tools: FUNCTION_TOOLS,
         ...(mustAnswer ? { tool_choice: "none" } : {}),
       };
-      const res = await postJson<ChatResponse>(target, body, opts, () => result.requests++);
-      result.usage.input_tokens += res.usage?.prompt_tokens ?? 0;
-      result.usage.output_tokens += res.usage?.completion_tokens ?? 0;
+      const res = await postJson<ChatResponse>(target, body, opts, countRequest);
       const msg = res.choices?.[0]?.message ?? {};
       const text = typeof msg.content === "string" ? msg.content : "";
       const calls = (Array.isArray(msg.tool_calls) ? msg.tool_calls : []).filter(
@@ -98,44 +84,32 @@ export async function runOpenAiAgent(input: ApiAgentInput, opts: ApiAgentOptions
         content: text || null,
         ...(calls.length > 0 ? { tool_calls: calls } : {}),
       });
-      if (calls.length === 0 || mustAnswer) {
-        if (calls.length > 0 && !text.trim()) {
-          result.failure = {
-            kind: "max_turns",
-            message: `API agent still calling tools after ${opts.maxSteps} steps`,
-          };
-          return result;
-        }
-        result.ok = true;
-        result.text = text;
-        result.parsed = parseActionBlock(text);
-        return result;
-      }
-      result.steps++;
-      for (const c of calls) {
-        const name = c.function?.name ?? "";
-        const args = parseArguments(c.function?.arguments);
-        const r = await runTool(ctx, name, args);
-        result.toolCalls.push({ name, input: args, isError: r.isError });
+      return {
+        text,
+        calls: calls.map((c) => ({
+          id: c.id,
+          name: c.function?.name ?? "",
+          input: parseArguments(c.function?.arguments),
+        })),
+        // Chat Completions has no stop reason that ends a turn holding calls: calls mean "run them".
+        wantsTools: true,
+        usage: { input: res.usage?.prompt_tokens ?? 0, output: res.usage?.completion_tokens ?? 0 },
+      };
+    },
+    answer(results, lastStep) {
+      for (const r of results) {
         messages.push({
           role: "tool",
-          tool_call_id: c.id,
+          tool_call_id: r.call.id,
           content: r.isError ? `error: ${r.content}` : r.content,
         });
       }
-      if (result.steps >= opts.maxSteps) {
-        messages.push({
-          role: "user",
-          content: "That was your last tool step. Answer now: your diagnosis, then the ACTION block.",
-        });
-      }
-    }
-  } catch (e) {
-    if (e instanceof HttpFailure) {
-      result.failure = e.failure;
-      return result;
-    }
-    result.failure = { kind: "other", message: `API agent failed: ${(e as Error).message}` };
-    return result;
-  }
+      if (lastStep) messages.push({ role: "user", content: LAST_STEP_NOTE });
+    },
+  };
+}
+
+/** Run the read-only agent over Chat Completions to an answer (or a classified failure); never rejects. */
+export function runOpenAiAgent(input: ApiAgentInput, opts: ApiAgentOptions): Promise<ApiAgentResult> {
+  return runToolLoop(input, opts, chatProtocol(input, opts));
 }

@@ -21,12 +21,14 @@
  *   `pause`, `shutdown` (the monitor stopping) and `abort` without `allow_kill` never touch it:
  *   autosentry only stops watching, says so in the log, and reports the watch as `stopped`.
  */
+
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ChildExit } from "../../core/types.ts";
 import type { Logger } from "../../util/logger.ts";
 import { killGroupGracefully, pidAlive, procStartTime, readProcStat } from "../../util/proc.ts";
 import { type Follower, followFile } from "../../util/tail.ts";
+import { deliverExit } from "../backend-helpers.ts";
 import type { ChildRecord, LaunchSpec, StopReason, Supervisor, SupervisorSink } from "../types.ts";
 
 export interface AttachSupervisorOptions {
@@ -226,16 +228,13 @@ export class AttachSupervisor implements Supervisor {
       generation: w.generation,
       detail,
     };
-    w.delivered = true;
-    this.opts.logger.info(`Attached generation ${w.generation} ended: ${detail}`);
-    try {
-      this.opts.sink.exit(exit);
-    } catch (err) {
-      this.opts.logger.error(
-        `Supervisor sink failed on the exit of generation ${w.generation}: ${(err as Error).message}`,
-      );
-    }
-    w.resolveExited();
+    deliverExit(
+      w,
+      exit,
+      this.opts.sink,
+      this.opts.logger,
+      `Attached generation ${w.generation} ended: ${detail}`,
+    );
   }
 
   async stop(reason: StopReason, graceSeconds: number): Promise<void> {

@@ -20,9 +20,11 @@
  *   the cursor. At the end, one last `docker logs --since <cursor>` picks up anything a lost
  *   follower missed.
  */
+
 import type { ChildExit } from "../../core/types.ts";
 import { LineSplitter } from "../../util/lines.ts";
 import { type RunCommandResult, runCommand } from "../../util/run-command.ts";
+import { deliverExit, firstLine, substitute as substituteIn } from "../backend-helpers.ts";
 import type { ChildRecord, ExternalBackendOptions, LaunchSpec, StopReason, Supervisor } from "../types.ts";
 import { buildDockerRun } from "./run-args.ts";
 import {
@@ -73,14 +75,8 @@ interface Container {
   resolveExited: () => void;
 }
 
-function firstLine(r: RunCommandResult): string {
-  if (r.error) return r.error;
-  if (r.timedOut) return "timed out";
-  return (r.stderr.trim() || r.stdout.trim()).split("\n")[0] || `exit code ${r.exitCode ?? r.signal}`;
-}
-
 function substitute(argv: string[], name: string): string[] {
-  return argv.map((a) => a.replaceAll("{name}", name));
+  return substituteIn(argv, "{name}", name);
 }
 
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
@@ -437,16 +433,21 @@ export class DockerSupervisor implements Supervisor {
         detail: `container ${c.name} (${c.id.slice(0, 12)}) was removed before its exit code could be read`,
       };
     }
-    c.delivered = true;
-    this.opts.logger.info(`Container ${c.name} ended: ${exit.detail}`);
-    try {
-      this.opts.sink.exit(exit);
-    } catch (err) {
-      this.opts.logger.error(
-        `Supervisor sink failed on the exit of generation ${c.generation}: ${(err as Error).message}`,
-      );
+    deliverExit(c, exit, this.opts.sink, this.opts.logger, `Container ${c.name} ended: ${exit.detail}`);
+  }
+
+  /** `process.resume.signal` before a deliberate stop: `docker kill --signal=SIG` (the container's main process). */
+  async signal(sig: NodeJS.Signals): Promise<boolean> {
+    const c = this.cur;
+    if (c === null || c.delivered || c.detached) return false;
+    const argv = [c.cli, "kill", `--signal=${sig.replace(/^SIG/, "")}`, c.id];
+    const r = await this.exec(argv);
+    if (r.exitCode !== 0) {
+      this.opts.logger.warn(`${argv.join(" ")} failed: ${firstLine(r)}`);
+      return false;
     }
-    c.resolveExited();
+    this.opts.logger.info(`Sent ${sig} to container ${c.name}: ${argv.join(" ")}`);
+    return true;
   }
 
   async stop(reason: StopReason, graceSeconds: number): Promise<void> {

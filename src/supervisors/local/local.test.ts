@@ -9,6 +9,7 @@ import { groupMembers, pidAlive, procStartTime } from "../../util/proc.ts";
 import { selfCommand } from "../../util/self-command.ts";
 import type { ChildRecord, LaunchSpec, SupervisorSink } from "../types.ts";
 import { LocalSupervisor, type LocalSupervisorOptions } from "./local.ts";
+import { capturesUnderTest } from "./test-capture-impls.ts";
 
 class TestSink implements SupervisorSink {
   lines: { text: string; stream: Stream; generation: number }[] = [];
@@ -35,8 +36,12 @@ async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = "conditio
   }
 }
 
-/** `AUTOSENTRY_TEST_SELF=dist/autosentry bun test …` runs these tests against the compiled binary. */
-const self = process.env["AUTOSENTRY_TEST_SELF"] ? [process.env["AUTOSENTRY_TEST_SELF"]] : selfCommand();
+/**
+ * The capture process under test: every test below runs against both implementations (the Bun shim
+ * and the native helper, test-capture-impls.ts). `AUTOSENTRY_TEST_SELF=dist/autosentry bun test …`
+ * runs the Bun shim of the compiled binary.
+ */
+let self: string[] = [];
 
 let dir: string;
 /** Process groups to kill if a test fails half-way (by pgid, never by name). */
@@ -87,6 +92,12 @@ async function startTracked(sup: LocalSupervisor, s: LaunchSpec): Promise<ChildR
   groups.push(rec.pgid!);
   return rec;
 }
+
+// biome-ignore format: the tests keep their indentation inside the loop (a small diff to merge)
+for (const impl of capturesUnderTest()) describe(`capture: ${impl.name}`, () => {
+beforeEach(() => {
+  self = impl.self();
+});
 
 describe("output and exits", () => {
   test("lines of both streams are tagged and ordered per stream; process.log has them with banners", async () => {
@@ -542,6 +553,25 @@ await Bun.sleep(1e9);
     expect(pidAlive(stranger.pid)).toBe(true);
     expect(sup.running()).toBe(false);
   });
+});
+
+describe("orphans", () => {
+  test("a later monitor finds the serving capture process of a run it does not know and stops its group", async () => {
+    const first = make();
+    const rec = await startTracked(first.sup, spec("echo up; sleep 1000"));
+    await waitFor(() => first.sink.texts().includes("up"));
+    const shimPid = rec.details["shimPid"] as number;
+    await first.sup.detach();
+    const second = make();
+    // The record names it: kept.
+    expect(await second.sup.reapOrphans(rec)).toEqual([]);
+    expect(pidAlive(shimPid)).toBe(true);
+    // Nobody names it (a monitor killed mid-launch): stopped, with its child.
+    expect(await second.sup.reapOrphans(null)).toEqual([shimPid]);
+    await waitFor(() => groupMembers(shimPid).length === 0, 10_000, "the group to end");
+    expect(pidAlive(rec.pid!)).toBe(false);
+  });
+});
 });
 
 test("default selfCommand runs the shim from source under bun test", () => {

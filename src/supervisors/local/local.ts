@@ -29,6 +29,7 @@ import { appendNoFollow } from "../../util/safe-open.ts";
 import { selfImageCommand } from "../../util/self-command.ts";
 import { type Follower, followFile } from "../../util/tail.ts";
 import type { ChildRecord, LaunchSpec, StopReason, Supervisor, SupervisorSink } from "../types.ts";
+import { type CaptureImpl, captureFor, describeCapture } from "./capture-impl.ts";
 import {
   type GenerationRequest,
   isBanner,
@@ -107,6 +108,8 @@ interface Generation {
   shimExit: ShimExit | null;
   /** From an `F` frame: why the child could not start. */
   failure: string | null;
+  /** Which capture process runs it (capture-impl.ts), when known; shown in state.json's child record. */
+  capture?: "native" | "bun";
   stopRequestedAt: number | null;
   detached: boolean;
   delivered: boolean;
@@ -230,10 +233,27 @@ export class LocalSupervisor implements Supervisor {
   readonly capabilities = { restart: true, stop: true };
   private cur: Generation | null = null;
   private shim: Shim | null = null;
-  private readonly self: string[];
+  /** The capture process's command prefix: given, or chosen at the first start (capture-impl.ts). */
+  private self: string[];
+  private captureChosen: boolean;
+  /** Which capture process this supervisor starts (null until the first start, or when given). */
+  capture: CaptureImpl | null = null;
 
   constructor(private readonly opts: LocalSupervisorOptions) {
     this.self = opts.selfCommand ?? selfImageCommand();
+    this.captureChosen = opts.selfCommand !== undefined;
+  }
+
+  /** Choose the native helper or the Bun shim once, and say which (and why) in the log. */
+  private async chooseCapture(): Promise<void> {
+    if (this.captureChosen && this.opts.selfCommand !== undefined) return;
+    if (this.captureChosen && this.liveShim() !== null) return;
+    const before = this.capture;
+    this.captureChosen = true;
+    this.capture = await captureFor(this.opts.runDir);
+    this.self = this.capture.command;
+    if (before === null || describeCapture(before) !== describeCapture(this.capture))
+      this.opts.logger.info(`Capture process: ${describeCapture(this.capture)}`);
   }
 
   private get logPath(): string {
@@ -258,6 +278,7 @@ export class LocalSupervisor implements Supervisor {
     const runDir = path.resolve(this.opts.runDir);
     const exitFile = path.join(runDir, `exit-${spec.generation}.json`);
     fs.rmSync(exitFile, { force: true });
+    await this.chooseCapture();
     const shim = this.liveShim() ?? this.spawnShim(spec);
 
     const g = newGeneration({
@@ -275,6 +296,7 @@ export class LocalSupervisor implements Supervisor {
       proc: shim.proc,
     });
     g.starting = true;
+    if (this.capture !== null) g.capture = this.capture.kind;
     this.cur = g;
     shim.gen = g;
 
@@ -376,7 +398,8 @@ export class LocalSupervisor implements Supervisor {
         stderr: errFd,
         detached: true,
         // The shim may be exec'd through /proc/self/exe (see selfImageCommand); show the real name.
-        argv0: this.self[0] === process.execPath ? undefined : process.execPath,
+        // (The native helper keeps its own name.)
+        argv0: this.self[0] === "/proc/self/exe" ? process.execPath : undefined,
       });
     } catch (err) {
       throw new Error(
@@ -913,7 +936,7 @@ export class LocalSupervisor implements Supervisor {
     exitFile: string,
   ): Generation {
     const d = record.details;
-    return newGeneration({
+    const g = newGeneration({
       generation: record.generation,
       mode: "follow",
       argv0: "",
@@ -929,6 +952,9 @@ export class LocalSupervisor implements Supervisor {
       startedAt: record.startedAt,
       proc: null,
     });
+    const capture = d["capture"];
+    if (capture === "native" || capture === "bun") g.capture = capture;
+    return g;
   }
 
   /**
@@ -1060,6 +1086,7 @@ export class LocalSupervisor implements Supervisor {
         exitFile: g.exitFile,
         logIno: g.logIno,
         logBirth: this.birthOf(g),
+        ...(g.capture !== undefined ? { capture: g.capture } : {}),
       },
       logPath: g.logPath,
       logOffset: g.logOffset,

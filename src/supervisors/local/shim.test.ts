@@ -1,13 +1,17 @@
-import { afterEach, beforeEach, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { groupMembers, pidAlive } from "../../util/proc.ts";
-import { selfCommand } from "../../util/self-command.ts";
 import { parseShimExit, shimArgs } from "./protocol.ts";
+import { capturesUnderTest } from "./test-capture-impls.ts";
 
-/** `AUTOSENTRY_TEST_SELF=dist/autosentry bun test …` runs these tests against the compiled binary. */
-const self = process.env["AUTOSENTRY_TEST_SELF"] ? [process.env["AUTOSENTRY_TEST_SELF"]] : selfCommand();
+/**
+ * The capture process under test: every test runs against both implementations (the Bun shim and
+ * the native helper, test-capture-impls.ts). `AUTOSENTRY_TEST_SELF=dist/autosentry bun test …` runs
+ * the Bun shim of the compiled binary.
+ */
+let self: string[] = [];
 
 let dir: string;
 let groups: number[];
@@ -70,6 +74,12 @@ async function readFrames(
     }
   }
 }
+
+// biome-ignore format: the tests keep their indentation inside the loop (a small diff to merge)
+for (const impl of capturesUnderTest()) describe(`capture: ${impl.name}`, () => {
+beforeEach(() => {
+  self = impl.self();
+});
 
 test("the last Z frame covers process.log exactly; X carries the exit; the shim exits with the child's code", async () => {
   const p = shim("echo a; echo b >&2; exit 4");
@@ -204,4 +214,5 @@ test("with no backups, process.log is truncated instead of rotated", async () =>
   expect(fs.existsSync(`${logFile()}.1`)).toBe(false);
   expect(fs.statSync(logFile()).size).toBeLessThanOrEqual(500);
   expect(fs.readFileSync(logFile(), "utf8")).toContain("line-299\n");
+});
 });

@@ -33,10 +33,12 @@
  * every backend (like Nextflow or Snakemake cancelling their jobs on interrupt); SIGHUP (the
  * terminal went away) and SIGKILL leave it running, and the next `autosentry run` re-adopts it.
  */
+
 import * as fs from "node:fs";
 import type { ChildExit, Stream } from "../../core/types.ts";
 import { type RunCommandResult, runCommand } from "../../util/run-command.ts";
 import { type Follower, followFile } from "../../util/tail.ts";
+import { deliverExit, firstLine, substitute as substituteIn } from "../backend-helpers.ts";
 import type { ChildRecord, ExternalBackendOptions, LaunchSpec, StopReason, Supervisor } from "../types.ts";
 import {
   classifyOutcome,
@@ -58,6 +60,8 @@ export interface SlurmSupervisorOptions extends ExternalBackendOptions {
   logPattern?: string | undefined;
   statusCommand?: string[] | undefined;
   cancelCommand?: string[] | undefined;
+  /** `process.extra.signal_scope`: which processes {@link SlurmSupervisor.signal} reaches. */
+  signalScope?: "steps" | "batch" | "full" | undefined;
   sacctCommand?: string[] | undefined;
   /** How often the scheduler is asked while a stop waits for the job to end (default 1 s). */
   stopPollMs?: number;
@@ -120,15 +124,8 @@ export type JobStatus =
 
 const MIN_POLL_MS = 1000;
 
-function firstLine(r: RunCommandResult): string {
-  if (r.error) return r.error;
-  if (r.timedOut) return "timed out";
-  const text = (r.stderr.trim() || r.stdout.trim()).split("\n")[0] ?? "";
-  return text || `exit code ${r.exitCode ?? r.signal}`;
-}
-
 function substitute(argv: string[], jobId: string): string[] {
-  return argv.map((a) => a.replaceAll("{job_id}", jobId));
+  return substituteIn(argv, "{job_id}", jobId);
 }
 
 /** `--open-mode` of the command line or the script (default truncate, as SLURM's JobFileAppend=0). */
@@ -609,16 +606,7 @@ export class SlurmSupervisor implements Supervisor {
         detail: lostWhy ?? `job ${job.jobId}: ending unknown`,
       };
     }
-    job.delivered = true;
-    this.opts.logger.info(`SLURM job ${job.jobId} ended: ${exit.detail}`);
-    try {
-      this.opts.sink.exit(exit);
-    } catch (err) {
-      this.opts.logger.error(
-        `Supervisor sink failed on the exit of generation ${job.generation}: ${(err as Error).message}`,
-      );
-    }
-    job.resolveExited();
+    deliverExit(job, exit, this.opts.sink, this.opts.logger, `SLURM job ${job.jobId} ended: ${exit.detail}`);
   }
 
   async stop(reason: StopReason, graceSeconds: number): Promise<void> {
@@ -673,6 +661,46 @@ export class SlurmSupervisor implements Supervisor {
     if (await waitEnd(waitMs)) return;
     logger.error(`SLURM job ${job.jobId} did not end within ${waitMs / 1000}s of ${cancel.join(" ")}`);
     await this.finish(job, null, `job ${job.jobId}: still not ended after ${cancel.join(" ")}`);
+  }
+
+  /**
+   * `process.resume.signal` before a deliberate stop: `scancel --signal=SIG` with the configured
+   * scope. SLURM's default scope is the job's steps, not the batch script (a plain `scancel
+   * --signal` to a job without srun steps succeeds and reaches nothing), so with scope `steps` a
+   * job without steps is answered false at once and the stop goes on without waiting for a
+   * checkpoint that cannot come; the warning names the two other scopes.
+   */
+  async signal(sig: NodeJS.Signals): Promise<boolean> {
+    const job = this.cur;
+    if (job === null || job.delivered || job.detached) return false;
+    const { logger } = this.opts;
+    const scope = this.opts.signalScope ?? "steps";
+    if (scope === "steps") {
+      const q = await this.exec(["squeue", "--steps", `--jobs=${job.jobId}`, "--noheader", "--format=%i"]);
+      const steps = q.stdout
+        .split("\n")
+        .map((s) => s.trim())
+        .filter((s) => s.startsWith(`${job.jobId}.`) && !/\.(batch|extern)$/.test(s));
+      if (q.exitCode === 0 && steps.length === 0) {
+        logger.warn(
+          `${sig} not sent: SLURM job ${job.jobId} has no srun steps, and scancel --signal reaches only steps; set process.extra.signal_scope to batch (the script traps it) or full (the script and its children)`,
+        );
+        return false;
+      }
+    }
+    const argv = [
+      "scancel",
+      `--signal=${sig.replace(/^SIG/, "")}`,
+      ...(scope === "batch" ? ["--batch"] : scope === "full" ? ["--full"] : []),
+      job.jobId,
+    ];
+    const r = await this.exec(argv);
+    if (r.exitCode !== 0) {
+      logger.warn(`${argv.join(" ")} failed: ${firstLine(r)}`);
+      return false;
+    }
+    logger.info(`Sent ${sig} to SLURM job ${job.jobId} (${scope}): ${argv.join(" ")}`);
+    return true;
   }
 
   async adopt(record: ChildRecord): Promise<boolean> {

@@ -3,9 +3,11 @@
  * @module
  * The journal as a filterable timeline (kind, time range, incident, text), newest first.
  */
+import { raw } from "hono/html";
 import type { EventPage } from "../journal-index.ts";
 import { withQuery } from "../url.ts";
-import { Layout, type PageCtx, when } from "./layout.tsx";
+import { Layout, type PageCtx } from "./layout.tsx";
+import { eventRowsHtml } from "./rows.ts";
 
 export interface EventParams {
   kind?: string | undefined;
@@ -13,16 +15,6 @@ export interface EventParams {
   until?: string | undefined;
   incident?: string | undefined;
   q?: string | undefined;
-}
-
-const SKIP = new Set(["seq", "schema_version", "time", "run_id", "stage", "event"]);
-
-/** The event's details as `key=value` text (values JSON, strings bare). */
-function details(e: Record<string, unknown>): string {
-  return Object.entries(e)
-    .filter(([k]) => !SKIP.has(k))
-    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-    .join("  ");
 }
 
 export function EventsPage(props: {
@@ -90,23 +82,7 @@ export function EventsPage(props: {
               <th>details</th>
             </tr>
           </thead>
-          <tbody>
-            {page.items.map((e) => (
-              <tr data-seq={String(e.seq)}>
-                <td>{when(typeof e.time === "string" ? e.time : null)}</td>
-                <td>
-                  <span class="tag">{String(e.event ?? "")}</span>
-                </td>
-                <td>{typeof e.stage === "string" ? e.stage : ""}</td>
-                <td class="msg">
-                  {typeof e.incident_id === "string" ? (
-                    <a href={`${ctx.base}/incidents/${encodeURIComponent(e.incident_id)}`}>{e.incident_id}</a>
-                  ) : null}{" "}
-                  <code>{details(e)}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
+          <tbody>{raw(eventRowsHtml(ctx.base, page.items))}</tbody>
         </table>
       </div>
     </Layout>

@@ -4,7 +4,7 @@
  * The incidents list: filters (detector, kind, group, time range), text search, pagination, and a
  * grouped view (each failure once, by fingerprint, with its count).
  */
-import type { IncidentGroup } from "../../cli/commands/incidents.ts";
+import type { IncidentGroup } from "../../incidents/groups.ts";
 import type { IncidentPage } from "../incident-index.ts";
 import type { WebProject } from "../project.ts";
 import { withQuery } from "../url.ts";

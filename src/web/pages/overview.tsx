@@ -9,6 +9,7 @@ import { raw } from "hono/html";
 import type { IndexEntry } from "../../incidents/types.ts";
 import type { WebProject } from "../project.ts";
 import { dur, Layout, type PageCtx, Tag, when } from "./layout.tsx";
+import { incidentRowsHtml } from "./rows.ts";
 
 export function IncidentTable(props: { base: string; items: IndexEntry[]; project?: WebProject }) {
   if (props.items.length === 0) return <p class="muted">No incidents recorded.</p>;
@@ -25,23 +26,7 @@ export function IncidentTable(props: { base: string; items: IndexEntry[]; projec
           <th>message</th>
         </tr>
       </thead>
-      <tbody>
-        {props.items.map((e) => (
-          <tr data-id={e.id}>
-            <td>
-              <a href={`${props.base}/incidents/${encodeURIComponent(e.id)}`}>{e.id}</a>
-            </td>
-            <td>{when(e.time)}</td>
-            <td>
-              <span class="tag">{e.kind || "-"}</span>
-            </td>
-            <td>{e.detector || "-"}</td>
-            <td>{e.rule ?? "-"}</td>
-            <td>{e.action ?? "-"}</td>
-            <td class="msg">{e.message.length > 160 ? `${e.message.slice(0, 159)}…` : e.message}</td>
-          </tr>
-        ))}
-      </tbody>
+      <tbody>{raw(incidentRowsHtml(props.base, props.items))}</tbody>
     </table>
   );
 }
@@ -59,18 +44,46 @@ const BINS = 240;
  * Events are counted in {@link BINS} bins per lane, so a journal of 100,000 events draws at most
  * a few hundred marks (each titled with its count), not one per event.
  */
-/** Rendered timelines by project, until the journal grows or half a minute passes. */
-const timelineCache = new WeakMap<WebProject, { key: string; html: string }>();
+/** Rendered timelines by project (UTF-8), until the journal grows or half a minute passes. */
+const timelineCache = new WeakMap<WebProject, { key: string; bytes: Uint8Array<ArrayBuffer> }>();
+const utf8 = new TextEncoder();
 
-/** {@link TimelineSvg}, rendered once per journal growth (or 30 s) instead of on every overview. */
-export function Timeline(props: { project: WebProject }) {
+/**
+ * {@link TimelineSvg} as UTF-8, rendered once per journal growth (or 30 s) instead of on every
+ * overview. At 100,000 events it is ~100 KB: kept as bytes and spliced into the page by
+ * {@link overviewBytes}, so an overview request does not copy it into a page-sized string (two
+ * bytes a character, since the page has non-Latin-1 text) and encode that again.
+ */
+function timelineBytes(project: WebProject): Uint8Array<ArrayBuffer> {
   const now = Date.now();
-  const key = `${props.project.journal.size}:${Math.floor(now / 30_000)}`;
-  const hit = timelineCache.get(props.project);
-  if (hit?.key === key) return raw(hit.html);
-  const html = String(<TimelineSvg project={props.project} now={now} />);
-  timelineCache.set(props.project, { key, html });
-  return raw(html);
+  const key = `${project.journal.size}:${Math.floor(now / 30_000)}`;
+  const hit = timelineCache.get(project);
+  if (hit?.key === key) return hit.bytes;
+  const bytes = utf8.encode(String(<TimelineSvg project={project} now={now} />));
+  timelineCache.set(project, { key, bytes });
+  return bytes;
+}
+
+/** Where the timeline goes in the overview's HTML (a comment no escaped text can contain). */
+const TIMELINE_SLOT = "<!--autosentry:timeline-->";
+
+/** The timeline's place in the page; {@link overviewBytes} fills it. */
+export function Timeline() {
+  return raw(TIMELINE_SLOT);
+}
+
+/** The overview's HTML as UTF-8 with the project's cached timeline in its slot. */
+export function overviewBytes(html: string, project: WebProject): Uint8Array<ArrayBuffer> {
+  const at = html.indexOf(TIMELINE_SLOT);
+  if (at === -1) return utf8.encode(html);
+  const head = utf8.encode(html.slice(0, at));
+  const tail = utf8.encode(html.slice(at + TIMELINE_SLOT.length));
+  const svg = timelineBytes(project);
+  const out = new Uint8Array(head.length + svg.length + tail.length);
+  out.set(head, 0);
+  out.set(svg, head.length);
+  out.set(tail, head.length + svg.length);
+  return out;
 }
 
 function TimelineSvg(props: { project: WebProject; now: number }) {
@@ -245,7 +258,7 @@ export function OverviewPage(props: { ctx: PageCtx; project: WebProject }) {
         </div>
         <section class="card">
           <h2>Timeline</h2>
-          <Timeline project={project} />
+          <Timeline />
         </section>
         <section>
           <h2>
