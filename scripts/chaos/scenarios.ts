@@ -176,12 +176,11 @@ detectors:
     r.notes.push(
       `${starts} launches, ${failures} failures, ${c.folders} incidents, max ${maxJobs} job(s) at once`,
     );
-    // Open: an exit delivered to a monitor that is killed before it writes the incident is gone
-    // (the capture process's exit file is removed on delivery). The fix is at-least-once
-    // delivery: keep the exit file until the monitor acknowledges the recorded failure.
+    // Every failure must have its incident: the exit file stays until the monitor has recorded the
+    // exit, and a monitor killed before that handles it on the next start (wip2/restart).
     if (unrecorded > 0)
-      r.known.push(
-        `${unrecorded} of ${failures} failures have no incident (the monitor was killed after the exit reached it and before the incident was written; open: exit files need an acknowledgment)`,
+      r.lost.push(
+        `${unrecorded} of ${failures} failures have no incident (the monitor was killed between the exit reaching it and the incident being written)`,
       );
   });
 }

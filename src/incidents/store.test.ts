@@ -618,3 +618,40 @@ describe("completeInterrupted (issue 16: a monitor killed while writing an incid
     expect(readIndex(incidentsDir)).toHaveLength(2);
   });
 });
+
+describe("FsIncidentStore with deferred durability (issue 13)", () => {
+  test("the folder is complete when create() returns; every file, its directories and the index are handed over to be synced", async () => {
+    const handed = new Set<string>();
+    const s = store({ durability: { add: (f) => handed.add(f) } });
+    const plainStore = await store().create(newIncident());
+    const plainFiles = allFiles(plainStore.dir).sort();
+    fs.rmSync(incidentsDir, { recursive: true, force: true });
+    const { dir } = await s.create(newIncident());
+    // The same layout as with fsync at every write.
+    expect(allFiles(dir).sort()).toEqual(plainFiles);
+    for (const f of allFiles(dir)) expect(handed.has(path.join(dir, f))).toBe(true);
+    for (const d of [dir, path.join(dir, "frames"), path.join(dir, "fix"), incidentsDir])
+      expect(handed.has(d)).toBe(true);
+    expect(handed.has(path.join(incidentsDir, "index.jsonl"))).toBe(true);
+    expect(fs.readdirSync(dir).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  });
+
+  test("the state is copied when create() is called: later changes do not reach state.json", async () => {
+    const state = { phase: "running", restarts: 1 };
+    const p = store({ durability: { add: () => {} } }).create({ ...newIncident(), state });
+    state.restarts = 99;
+    const { dir } = await p;
+    expect(JSON.parse(read(dir, "state.json"))).toMatchObject({ restarts: 1 });
+  });
+
+  test("findByGeneration finds the incident of a child generation written since a time, or null", async () => {
+    const s = store();
+    const inc = newIncident();
+    const { id, dir } = await s.create(inc);
+    const gen = inc.detection.generation;
+    expect(await s.findByGeneration(gen, T0 - 5000)).toEqual({ id, dir });
+    expect(await s.findByGeneration(gen + 1, T0 - 5000)).toBeNull();
+    // an incident of the same generation number from before that child started (an earlier run)
+    expect(await s.findByGeneration(gen, T0 + 60_000)).toBeNull();
+  });
+});

@@ -9,7 +9,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fsyncDirectory, writeFileAtomic } from "../util/atomic-write.ts";
+import { fsyncDirectory, replaceFileSync, writeFileAtomic } from "../util/atomic-write.ts";
 import { appendJsonl } from "../util/jsonl.ts";
 import type { Logger } from "../util/logger.ts";
 import { appendNoFollow, mkdirNoFollow } from "../util/safe-open.ts";
@@ -71,6 +71,14 @@ export interface FsIncidentStoreOptions {
   now?: () => number;
   /** The in-memory copy of index.jsonl, shared with other readers (the vault); default: its own. */
   index?: IndexCache;
+  /**
+   * When given, files are written (temporary file, rename) without fsync and handed to it to be
+   * made durable a moment later (src/util/deferred-sync.ts): a folder is complete and visible as
+   * soon as create() returns, and survives a crash of the monitor; the monitor makes it durable
+   * right after it issued the restart (issue 13, docs/reliability.md "Durability"). Without it
+   * every file and directory is fsynced before create() returns.
+   */
+  durability?: { add(file: string): void };
 }
 
 /** Pretty JSON with a trailing newline. */
@@ -152,6 +160,8 @@ export class FsIncidentStore implements IncidentStore {
   private readonly logger: Logger;
   private readonly redact: Redact;
   private readonly redactValue: <T>(value: T) => T;
+  /** {@link redactValue} for a value that is JSON-safe already (a {@link plain} copy). */
+  private readonly redactPlain: (value: unknown) => unknown;
   private readonly maxFrames: number;
   private readonly render: FrameRenderer;
   private readonly processEnv: Record<string, string>;
@@ -164,6 +174,9 @@ export class FsIncidentStore implements IncidentStore {
   private readonly creating = new Set<string>();
   /** index.jsonl as far as seenBefore needs it, read incrementally. */
   private readonly index: IndexCache;
+  private readonly durability: { add(file: string): void } | undefined;
+  /** The running {@link completeInterrupted} (lookups wait for it: it adds index lines). */
+  private completing: Promise<unknown> = Promise.resolve();
 
   constructor(opts: FsIncidentStoreOptions) {
     this.dir = path.resolve(opts.dir);
@@ -171,17 +184,19 @@ export class FsIncidentStore implements IncidentStore {
     const redact = opts.redact ?? ((t: string) => t);
     this.redact = redact;
     const custom = opts.redactJson;
-    this.redactValue = custom
-      ? <T>(v: T) => custom(plain(v)) as T
-      : <T>(v: T) => redactJson(plain(v) as T, redact);
+    this.redactPlain = custom ? (v) => custom(v) : (v) => redactJson(v, redact);
+    this.redactValue = <T>(v: T) => this.redactPlain(plain(v)) as T;
     this.maxFrames = opts.maxFrames ?? 20;
     this.render = opts.renderFrames ?? listFrames;
     this.processEnv = { ...(opts.processEnv ?? {}) };
     this.now = opts.now ?? Date.now;
     this.index = opts.index ?? new IndexCache(indexPath(this.dir));
+    this.durability = opts.durability;
   }
 
   async create(input: NewIncident): Promise<IncidentRef> {
+    // The state as it is now, before the first await (the caller need not copy it).
+    const state = plain(input.state);
     const det = input.detection;
     const at = this.now();
     const fp = fingerprint(det);
@@ -201,10 +216,9 @@ export class FsIncidentStore implements IncidentStore {
       ),
       this.writeFrames(dir, det.trace, input.process.cwd),
       this.copyConfigs(dir, input.configSnapshots),
-      this.writeJson(dir, "state.json", input.state),
-      fs.promises.mkdir(path.join(dir, "fix")),
+      this.writeFile(dir, "state.json", pretty(this.redactPlain(state))),
+      fs.mkdirSync(path.join(dir, "fix")),
     ]);
-
     const related = input.related.includes(det) ? input.related : [det, ...input.related];
     await this.writeJson(dir, "detections.json", related.map(summarizeDetection));
 
@@ -228,7 +242,7 @@ export class FsIncidentStore implements IncidentStore {
       },
       restarts: input.restarts,
       max_restarts: input.maxRestarts,
-      env: { configured: { ...this.processEnv }, overlay: envOverlayOf(input.state) },
+      env: { configured: { ...this.processEnv }, overlay: envOverlayOf(state) },
       seen_before: seen,
       trace: det.trace ? (plain(det.trace) as IncidentRecord["trace"]) : null,
       frames: [],
@@ -247,7 +261,9 @@ export class FsIncidentStore implements IncidentStore {
     await this.writeRecord(dir, record);
     // The files of a new folder are fsynced one by one; their directory entries once, here, before
     // the index line makes the incident visible (one directory fsync per folder, not one per file).
-    for (const d of [dir, ...this.subdirs(dir)]) fsyncDirectory(d);
+    for (const d of [dir, ...this.subdirs(dir)]) this.syncDir(d);
+    // The folder's own entry (claimFolder's mkdir) is in incidents/.
+    this.durability?.add(this.dir);
     this.creating.delete(dir);
     this.appendIndex(record);
     return { id, dir };
@@ -261,7 +277,24 @@ export class FsIncidentStore implements IncidentStore {
    * marked as interrupted; report.md is rendered where missing; the index gets the missing lines.
    * Returns the ids completed.
    */
-  async completeInterrupted(): Promise<string[]> {
+  completeInterrupted(): Promise<string[]> {
+    const p = this.completeInterruptedNow();
+    this.completing = p.catch(() => {});
+    return p;
+  }
+
+  async findByGeneration(generation: number, sinceMs: number): Promise<IncidentRef | null> {
+    await this.completing;
+    // Times are whole milliseconds in ISO form; a second of slack for clocks read apart.
+    const hit = readIndex(this.dir).find(
+      (e) => e.generation === generation && Date.parse(e.time) >= sinceMs - 1000,
+    );
+    if (!hit) return null;
+    const dir = resolveIncidentDir(this.dir, hit.id);
+    return dir === null ? null : { id: hit.id, dir };
+  }
+
+  private async completeInterruptedNow(): Promise<string[]> {
     let names: string[];
     try {
       names = (await fs.promises.readdir(this.dir, { withFileTypes: true }))
@@ -352,9 +385,9 @@ export class FsIncidentStore implements IncidentStore {
       const ruleMatch = path.join(dir, "rule_match.json");
       if (summary.source === "rule")
         await this.writeJson(dir, "rule_match.json", { rule: summary.rule, source: "rule" });
-      else await fs.promises.rm(ruleMatch, { force: true });
+      else fs.rmSync(ruleMatch, { force: true });
 
-      await fs.promises.mkdir(path.join(dir, "fix"), { recursive: true });
+      fs.mkdirSync(path.join(dir, "fix"), { recursive: true });
       if (summary.action) await this.writeJson(dir, "fix/action.json", summary.action);
       if (o?.response) await this.writeText(dir, "fix/claude_response.md", o.response);
       if (o?.diff) await this.writeText(dir, "fix/diff.patch", o.diff);
@@ -432,7 +465,7 @@ export class FsIncidentStore implements IncidentStore {
       this.logger.warn(`Cannot render the source frames: ${(err as Error).message}; listing them instead`);
       rendered = await listFrames(input);
     }
-    await fs.promises.mkdir(path.join(dir, "frames"));
+    fs.mkdirSync(path.join(dir, "frames"));
     const files: string[] = [];
     const taken = new Set<string>();
     for (const f of rendered.files) {
@@ -506,7 +539,9 @@ export class FsIncidentStore implements IncidentStore {
       const id = withCollisionSuffix(base, n);
       const dir = path.join(this.dir, id);
       try {
-        await fs.promises.mkdir(dir);
+        // Synchronous: a mkdir takes microseconds, a hand-off to a worker thread can take
+        // milliseconds on a loaded machine (and this is on the way from a failure to its restart).
+        fs.mkdirSync(dir);
         return { id, dir };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
@@ -522,23 +557,42 @@ export class FsIncidentStore implements IncidentStore {
   }
 
   private async writeText(dir: string, rel: string, text: string): Promise<void> {
-    await writeFileAtomic(path.join(dir, rel), this.redact(text), 0o644, !this.creating.has(dir));
+    await this.writeFile(dir, rel, this.redact(text));
   }
 
   /** JSON is redacted value by value (see redact-value.ts), never as text. */
   private async writeJson(dir: string, rel: string, value: unknown): Promise<void> {
-    await writeFileAtomic(
-      path.join(dir, rel),
-      pretty(this.redactValue(value)),
-      0o644,
-      !this.creating.has(dir),
-    );
+    await this.writeFile(dir, rel, pretty(this.redactValue(value)));
+  }
+
+  /**
+   * Write one file of folder `dir` atomically. Durable before it returns, or (with `durability`)
+   * handed over to be made durable, with its directory, right after.
+   */
+  private async writeFile(dir: string, rel: string, data: string): Promise<void> {
+    const file = path.join(dir, rel);
+    if (this.durability) {
+      // Without an fsync a small file is written in microseconds: synchronously, rather than
+      // through the worker threads of the async API (several hand-offs per file, each a wait for
+      // a core on a loaded machine).
+      replaceFileSync(file, data);
+      this.durability.add(file);
+      this.durability.add(path.dirname(file));
+      return;
+    }
+    await writeFileAtomic(file, data, 0o644, !this.creating.has(dir));
+  }
+
+  /** Make a directory's entries durable: now, or through `durability`. */
+  private syncDir(dir: string): void {
+    if (this.durability) this.durability.add(dir);
+    else fsyncDirectory(dir);
   }
 
   private async copyConfigs(dir: string, sources: string[]): Promise<ConfigSnapshotNote[]> {
     const notes: ConfigSnapshotNote[] = [];
     const taken = new Set<string>();
-    if (sources.length > 0) await fs.promises.mkdir(path.join(dir, "configs"));
+    if (sources.length > 0) fs.mkdirSync(path.join(dir, "configs"));
     for (const source of sources) {
       const got = readSnapshot(source, MAX_CONFIG_SNAPSHOT_BYTES);
       if ("error" in got) {
@@ -565,9 +619,7 @@ export class FsIncidentStore implements IncidentStore {
 
   private async readRecord(dir: string, id: string): Promise<IncidentRecord> {
     try {
-      return JSON.parse(
-        await fs.promises.readFile(path.join(dir, "incident.json"), "utf8"),
-      ) as IncidentRecord;
+      return JSON.parse(fs.readFileSync(path.join(dir, "incident.json"), "utf8")) as IncidentRecord;
     } catch (err) {
       throw new Error(`Cannot read incident ${id}: incident.json: ${(err as Error).message}`);
     }
@@ -576,7 +628,7 @@ export class FsIncidentStore implements IncidentStore {
   /** incident.json, then report.md rendered from it. */
   private async writeRecord(dir: string, record: IncidentRecord): Promise<void> {
     await Promise.all([
-      writeFileAtomic(path.join(dir, "incident.json"), pretty(record), 0o644, !this.creating.has(dir)),
+      this.writeFile(dir, "incident.json", pretty(record)),
       this.writeText(dir, "report.md", renderReport(record)),
     ]);
   }
@@ -597,7 +649,8 @@ export class FsIncidentStore implements IncidentStore {
       generation: record.generation,
     };
     try {
-      appendJsonl(indexPath(this.dir), entry, true);
+      appendJsonl(indexPath(this.dir), entry, this.durability === undefined);
+      this.durability?.add(indexPath(this.dir));
     } catch (err) {
       // The folder is complete; only `incidents list` misses it.
       this.logger.error(`Cannot append to ${indexPath(this.dir)}: ${(err as Error).message}`);

@@ -13,7 +13,7 @@ export interface NewIncident {
   related: Detection[];
   /** The rolling buffer of log lines before (and during) the failure, oldest first. */
   logExcerpt: string[];
-  /** The monitor's state at detection time (written as state.json in the folder). */
+  /** The monitor's state at detection time (written as state.json in the folder; copied when create() is called). */
   state: unknown;
   process: { kind: ProcessKind; argv: string[]; cwd: string; pid: number | null };
   restarts: number;
@@ -80,4 +80,9 @@ export interface IncidentStore {
   appendNote?(id: string, line: string): Promise<void>;
   /** Newest last; `limit` keeps the newest N. Entries merged by id (last line wins). */
   list(limit?: number): Promise<IndexEntry[]>;
+  /**
+   * The incident already written for child `generation` at or after `sinceMs` (epoch ms), or null:
+   * a monitor recovering an exit its killed predecessor may have recorded must not write it twice.
+   */
+  findByGeneration?(generation: number, sinceMs: number): Promise<IncidentRef | null>;
 }

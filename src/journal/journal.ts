@@ -108,6 +108,12 @@ export interface JournalOptions {
   gate?: WriteGate;
   /** Applied to the details of every record (a redactor's `redactJson`): the journal keeps no secrets. */
   redact?: (value: unknown) => unknown;
+  /**
+   * When given, lines are appended without fsync and made durable through it a moment later
+   * (src/util/deferred-sync.ts): the monitor's restart path must not wait for the disk (issue 13).
+   * A crash of the monitor loses no line either way; a power loss may lose the last ones.
+   */
+  durability?: { add(file: string): void };
 }
 
 /** Called with each record after it was written (or failed to be written). */
@@ -120,6 +126,7 @@ export class Journal {
   private readonly onError: ((message: string) => void) | undefined;
   private readonly now: () => number;
   private readonly redact: ((value: unknown) => unknown) | undefined;
+  private readonly durability: { add(file: string): void } | undefined;
   private failures = 0;
   private readonly gate: WriteGate | undefined;
   /** onError was called (once: later failures are only counted). */
@@ -135,6 +142,7 @@ export class Journal {
     this.now = opts.now ?? Date.now;
     this.redact = opts.redact;
     this.gate = opts.gate;
+    this.durability = opts.durability;
   }
 
   /** Call `listener` with every later record; returns a function that removes it. */
@@ -163,7 +171,8 @@ export class Journal {
     const safe = this.redact ? (this.redact(details) as Record<string, unknown>) : details;
     for (const [k, v] of Object.entries(safe)) if (!RESERVED.has(k) && v !== undefined) rec[k] = v;
     try {
-      appendJsonl(this.file, rec, true);
+      appendJsonl(this.file, rec, this.durability === undefined);
+      this.durability?.add(this.file);
       this.gate?.ok(JOURNAL_WHAT);
     } catch (err) {
       this.failures++;

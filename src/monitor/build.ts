@@ -40,6 +40,7 @@ import { DockerSupervisor } from "../supervisors/docker/docker.ts";
 import { LocalSupervisor } from "../supervisors/local/local.ts";
 import { SlurmSupervisor } from "../supervisors/slurm/slurm.ts";
 import type { Supervisor, SupervisorSink } from "../supervisors/types.ts";
+import { DeferredSync } from "../util/deferred-sync.ts";
 import { DiskFullGate, gatedLogger } from "../util/disk-full.ts";
 import { FileLogger, type Logger } from "../util/logger.ts";
 import { runCommand } from "../util/run-command.ts";
@@ -281,12 +282,16 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
   // A single-process run after a pipeline: no stage (a continued run keeps what it had).
   if (stage || !continuing) tagStage(state, stage ?? null);
   const store = new StateStore(paths.state, state, logger, c.monitor.heartbeat_seconds * 1000, writeGate);
+  // Journal lines and incident files are fsynced right after the restart is issued, not before
+  // (issue 13; docs/reliability.md "Durability").
+  const durability = new DeferredSync(200, 100, (m) => logger.error(`Cannot make files durable: ${m}`));
   const journal = new Journal(paths.journal, {
     runId: state.run_id ?? "",
     stage: stage?.name ?? null,
     onError: (m) => logger.error(`Cannot write the journal: ${m}`),
     redact: (v) => redactor.redactJson(v),
     gate: writeGate,
+    durability,
   });
   // One in-memory copy of index.jsonl for the incident store and the vault (one entry per incident each, before).
   const incidentIndex = new IndexCache(indexPath(paths.incidents));
@@ -311,6 +316,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     maxFrames: c.source_explode.max_frames,
     renderFrames: c.source_explode.enabled ? sourceFrameRenderer(c.source_explode) : undefined,
     processEnv: c.process.env,
+    durability,
   });
   // Folders a killed monitor left half-written are completed before this one writes any (the
   // first new incident needs a child to start and fail first; this takes milliseconds).
@@ -442,6 +448,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     store: incidents,
     notifier: fanout,
     journal,
+    durability,
     state: store,
     controlFile: paths.control,
     fingerprint,

@@ -110,6 +110,12 @@ export interface MonitorDeps {
   store: IncidentStore;
   notifier: Notifier;
   journal: Journal;
+  /**
+   * What the journal and the incident store wrote without fsync (src/util/deferred-sync.ts):
+   * started right after a restart is issued, awaited before the monitor exits. Absent: they sync
+   * as they write.
+   */
+  durability?: { now(): void; flush(): Promise<void> };
   state: StateStore;
   controlFile: string;
   fingerprint(d: Detection): string;
@@ -190,6 +196,13 @@ export class MonitorContext {
   episode: Episode | null = null;
   /** The last incident that ended with nothing applied while its child was still alive. */
   unresolved: Unresolved | null = null;
+  /**
+   * The incident a killed predecessor already wrote for the generation whose exit this monitor
+   * recovers: settling that exit uses it instead of writing the same failure twice (issue 16).
+   */
+  recorded: { generation: number; incident: IncidentRef } | null = null;
+  /** Generations whose exit is recorded but whose exit file the backend still keeps (see exitRecorded). */
+  private readonly unacked = new Set<number>();
   /** The scheduled launch (backoff), if any. */
   restartTimer: ReturnType<typeof setTimeout> | null = null;
   /** Aborts the healers at work (on finish). */
@@ -254,6 +267,33 @@ export class MonitorContext {
       this.s.phase = phase;
       this.deps.state.changed();
     }
+  }
+
+  /**
+   * The exit of `generation` is recorded (handled, or not to be handled: stopped on purpose, the
+   * monitor stopping): state.json stops naming that child, and once a write of state.json says so
+   * the backend may drop its copy of the exit (local: run/exit-N.json). Until then a monitor
+   * killed here leaves the exit to the next one, which handles it (issue 16).
+   */
+  exitRecorded(generation: number): void {
+    if (this.s.child?.generation === generation) this.s.child = null;
+    // After finish() (a decision that ended the run): its final state.json names no child.
+    if (this.finished) {
+      this.sup.exitRecorded?.(generation);
+      return;
+    }
+    this.unacked.add(generation);
+    // finish() drops them after its final write; no state.json write may start after that one.
+    if (this.finishing) return;
+    void this.deps.state.whenWritten().then(() => {
+      if (this.unacked.delete(generation)) this.sup.exitRecorded?.(generation);
+    });
+  }
+
+  /** Drop every recorded exit's copy now (the monitor's final state.json was written). */
+  ackRecordedExits(): void {
+    for (const g of this.unacked) this.sup.exitRecorded?.(g);
+    this.unacked.clear();
   }
 
   /** The exit code when giving up: the child's own failure code, else 1. */

@@ -12,6 +12,7 @@ import { errMsg, type MonitorContext } from "./context.ts";
 import { type Episode, primaryDetection } from "./episode.ts";
 import { failureSignature } from "./policy.ts";
 import { pushCapped } from "./state.ts";
+import { testHold } from "./test-hold.ts";
 
 /** How long lines after a failure are gathered for its log excerpt at most. */
 const AFTER_LINES_MAX_WAIT_MS = 10_000;
@@ -98,6 +99,11 @@ export class Episodes {
     const primary = primaryDetection(ep.detections);
     const alive = m.childAlive && m.gen === ep.generation;
 
+    // A killed predecessor wrote this failure's incident already (recovered exit): not twice.
+    const prior = m.recorded?.generation === ep.generation ? m.recorded.incident : null;
+    if (prior) m.recorded = null;
+    if (ep.incident === null && prior) ep.incident = prior;
+
     // The identical-failure guard counts every failure, including ones no rule knows.
     const sig = m.red(failureSignature(primary));
     if (ep.incident === null) {
@@ -109,6 +115,7 @@ export class Episodes {
 
     let incident = ep.incident;
     if (!incident) {
+      await testHold("before-incident", ep.generation);
       try {
         incident = await this.createIncident(primary, ep.detections);
         m.deps.writeGate?.ok("an incident folder");
@@ -143,6 +150,7 @@ export class Episodes {
         }
       }
       m.deps.state.changed();
+      await testHold("after-incident", ep.generation);
     }
 
     if (identicalTripped) {
@@ -206,7 +214,8 @@ export class Episodes {
       detection: primary,
       related,
       logExcerpt: m.excerpt.toArray(),
-      state: JSON.parse(JSON.stringify(s)),
+      // copied by the store before it awaits anything (a copy here cost ~1 ms per incident)
+      state: s,
       process: {
         kind: m.cfg.process.kind,
         argv: m.cfg.process.command,

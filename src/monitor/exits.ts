@@ -15,8 +15,19 @@ import { describeStartupFailures, noStartupFailures, noteFailedExit } from "./st
 export class Exits {
   constructor(private readonly m: MonitorContext) {}
 
-  /** Exit of the current child (not one we stopped); runs in the decision queue. */
+  /**
+   * Exit of the current child (not one we stopped); runs in the decision queue. Once it is decided
+   * (incident written, restart issued or the run ended), the exit counts as recorded.
+   */
   async handleExit(exit: ChildExit): Promise<void> {
+    try {
+      await this.decide(exit);
+    } finally {
+      this.m.exitRecorded(exit.generation);
+    }
+  }
+
+  private async decide(exit: ChildExit): Promise<void> {
     const m = this.m;
     m.exitPending.delete(exit.generation);
     if (m.condemned.has(exit.generation) || m.finishing) return;

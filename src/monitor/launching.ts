@@ -60,7 +60,7 @@ export class Launching {
     // late detection of it must not be handled a second time.
     m.condemned.add(m.gen);
     await this.stopChild("restart");
-    this.schedule(delay, `restart ${restartsLabel(s.restarts, m.policy.max_restarts)}`);
+    const why = `restart ${restartsLabel(s.restarts, m.policy.max_restarts)}`;
     m.deps.journal.write("restart_scheduled", {
       cause,
       delay_seconds: delay,
@@ -69,8 +69,16 @@ export class Launching {
     });
     m.log.log(
       "RECOVERY",
-      `restart ${restartsLabel(s.restarts, m.policy.max_restarts)} ${delay > 0 ? `in ${delay}s` : "now"} (${cause === "healer" ? (info.rule ?? "healer") : "restart policy"})`,
+      `${why} ${delay > 0 ? `in ${delay}s` : "now"} (${cause === "healer" ? (info.rule ?? "healer") : "restart policy"})`,
     );
+    // No delay: launch within this decision rather than through a timer and the decision queue,
+    // so nothing else is decided between the failure and its restart (issue 13: restart latency).
+    if (delay === 0 && !m.finishing) {
+      this.cancelScheduled();
+      await this.launch(why);
+      return;
+    }
+    this.schedule(delay, why);
   }
 
   /** Launch in `delaySeconds` (phase backoff; `next_restart_at` in state.json). */
@@ -150,6 +158,9 @@ export class Launching {
     m.unresolved = null;
     // issue 11: the checkpoint to resume from (AUTOSENTRY_RESUME_FROM, process.resume.arg_template)
     const extra = await m.parts.signals.launchExtras(why);
+    // What the failure wrote without fsync (incident folder, index and journal lines) is made
+    // durable from here on, while the capture process starts the child (docs/reliability.md).
+    m.deps.durability?.now();
     try {
       const record = await m.sup.start({
         generation,

@@ -130,6 +130,8 @@ export class Monitor {
           m.log.error(`Cannot look for orphaned children: ${errMsg(err)}`);
         }
       }
+      // Exits the capture process kept for generations state.json no longer names were recorded.
+      m.sup.dropRecordedExits?.(continuing && s.child ? s.child.generation : null);
       if (continuing && s.child) {
         const record = s.child;
         let adopted = false;
@@ -189,6 +191,18 @@ export class Monitor {
     m.gen = record.generation;
     m.childAlive = true;
     m.deps.detectors.onChildStart(record.generation, record.startedAt);
+    // The previous monitor may have written this exit's incident before it died: use that one.
+    try {
+      const prior = (await m.deps.store.findByGeneration?.(record.generation, record.startedAt)) ?? null;
+      if (prior) {
+        m.recorded = { generation: record.generation, incident: prior };
+        m.log.info(
+          `incident ${prior.id} of generation ${record.generation} was written before the monitor stopped`,
+        );
+      }
+    } catch (err) {
+      m.log.warn(`Cannot look for an incident of generation ${record.generation}: ${errMsg(err)}`);
+    }
     let recovered = false;
     try {
       recovered = await m.sup.recoverExit(record);
@@ -197,6 +211,7 @@ export class Monitor {
     }
     if (!recovered) {
       m.childAlive = false;
+      m.recorded = null;
       return false;
     }
     m.deps.journal.write("child_exit_recovered", { pid: record.pid, generation: record.generation });
@@ -295,8 +310,10 @@ export class Monitor {
     });
     m.notify({ kind: "exit", title: "autosentry monitor stopping", body: reason, incident_id: null });
     await m.deps.notifier.close(5000);
+    await m.deps.durability?.flush();
     m.deps.state.dispose();
     await m.deps.state.flush(true);
+    m.ackRecordedExits();
     for (const [sig, h] of this.signalHandlers) process.off(sig, h);
     m.finished = true;
     m.log.info("autosentry stopped");
@@ -331,7 +348,8 @@ export class Monitor {
       s.child_dead_since = new Date(exit.at).toISOString();
       s.last_exit_code = exit.code;
       s.last_exit_class = exit.exitClass;
-      s.child = null;
+      // s.child keeps naming the child until its exit is recorded (exits.ts, then exitRecorded):
+      // a monitor killed before that leaves the next one a record to recover the exit from.
       m.deps.state.changed();
     }
     if (!m.condemned.has(exit.generation) && !m.finishing && exit.generation === m.gen) {
@@ -340,6 +358,9 @@ export class Monitor {
       for (const d of m.deps.detectors.observeExit(exit)) episodes.onDetection(d);
       m.exitPending.add(exit.generation);
       void m.serial(() => m.parts.exits.handleExit(exit));
+    } else {
+      // Stopped on purpose, or the monitor is stopping: nothing to handle.
+      m.exitRecorded(exit.generation);
     }
     m.deps.journal.write("child_exited", {
       generation: exit.generation,

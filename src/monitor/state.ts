@@ -388,6 +388,8 @@ export class StateStore {
   private suppressed = 0;
   private lastGated = false;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Callers of {@link whenWritten} waiting for the next successful write. */
+  private waiters: Array<() => void> = [];
 
   constructor(
     readonly file: string,
@@ -409,6 +411,16 @@ export class StateStore {
         void this.flush();
       }, 50);
     }
+  }
+
+  /**
+   * Resolves once a write that holds every change made so far has succeeded (coalesced with the
+   * usual writes: no extra write). The monitor removes a child's exit file only after state.json
+   * says its exit was recorded (issue 16).
+   */
+  whenWritten(): Promise<void> {
+    this.changed();
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
   /** Called every tick: writes the heartbeat when it is due, or pending changes. */
@@ -433,9 +445,12 @@ export class StateStore {
     this.dirty = false;
     this.state.last_heartbeat = new Date(now).toISOString();
     const text = `${JSON.stringify(this.state, null, 2)}\n`;
+    const waiting = this.waiters;
+    this.waiters = [];
     this.writing = writeFileAtomic(this.file, text).then(
       () => {
         this.lastWriteAt = Date.now();
+        for (const w of waiting) w();
         this.gate?.ok(STATE_WHAT);
         if (this.lastError !== null && !this.lastGated) {
           this.logger.info(`state.json writes recovered (${this.suppressed} skipped while failing)`);
@@ -448,6 +463,7 @@ export class StateStore {
       },
       (err: unknown) => {
         this.dirty = true;
+        this.waiters.unshift(...waiting);
         const msg = err instanceof Error ? err.message : String(err);
         const capped = this.failDelayMs >= 60_000;
         this.failDelayMs = Math.min(60_000, this.failDelayMs === 0 ? 500 : this.failDelayMs * 2);

@@ -398,3 +398,13 @@ test("learn(): a secret set at run time (an env overlay) is hidden from then on"
     "token is [REDACTED]; mode safe-mode-on",
   );
 });
+
+test("learn(): a text redacted (and remembered) before is redacted afresh afterwards", () => {
+  const r = createRedactor({ ownEnv: false });
+  const text = "restart policy after exit 1: runtimeSecret-456";
+  expect(r.redact(text)).toBe(text);
+  expect(r.redactJson({ reason: text })).toEqual({ reason: text });
+  r.learn({ NEW_API_TOKEN: "runtimeSecret-456" });
+  expect(r.redact(text)).toBe("restart policy after exit 1: [REDACTED]");
+  expect(r.redactJson({ reason: text })).toEqual({ reason: "restart policy after exit 1: [REDACTED]" });
+});

@@ -56,6 +56,11 @@ const FLAG_NAME = /^--?[A-Za-z][\w-]*$/;
 const AUTH_SCHEME = /^([A-Za-z][A-Za-z0-9-]*[ \t]+)\S/;
 
 /** Build a redactor; `opts` usually comes from the `redaction` section of the config. */
+/** Texts up to this length have their redaction remembered (see `memo` in createRedactor). */
+const MEMO_MAX_TEXT = 512;
+/** At most this many remembered redactions (then the memory starts afresh). */
+const MEMO_MAX_ENTRIES = 8192;
+
 export function createRedactor(opts: RedactorOptions = {}): Redactor {
   const allow = new Set(opts.allow ?? []);
   const keep: KeepFn = (v) => allow.has(v);
@@ -90,8 +95,25 @@ export function createRedactor(opts: RedactorOptions = {}): Redactor {
     return out + text.slice(last);
   }
 
+  /**
+   * Results of {@link redact} for short texts, which repeat: every incident's state.json holds the
+   * same restart history again, and redacting it afresh cost ~2 ms of each restart (issue 13). A
+   * pure function of the text while the known secrets stay the same; `learn` clears it.
+   */
+  let memo = new Map<string, string>();
+
   function redact(text: string): string {
     if (text.length === 0) return text;
+    if (text.length > MEMO_MAX_TEXT) return redactNow(text);
+    const hit = memo.get(text);
+    if (hit !== undefined) return hit;
+    const out = redactNow(text);
+    if (memo.size >= MEMO_MAX_ENTRIES) memo = new Map();
+    memo.set(text, out);
+    return out;
+  }
+
+  function redactNow(text: string): string {
     const lines = redactKnownValues(redactPem(text), known, REDACTED).split("\n");
     let blockIndent: number | null = null;
     for (let i = 0; i < lines.length; i++) {
@@ -167,7 +189,10 @@ export function createRedactor(opts: RedactorOptions = {}): Redactor {
 
   function learn(env: Record<string, string | undefined>): void {
     const more = knownSecretValues(env).filter((v) => !keep(v) && !known.includes(v));
-    if (more.length > 0) known = [...known, ...more].sort((a, b) => b.length - a.length);
+    if (more.length > 0) {
+      known = [...known, ...more].sort((a, b) => b.length - a.length);
+      memo = new Map();
+    }
   }
 
   return { redact, redactEnv, redactJson: (value) => walk(value, 0), learn };

@@ -90,6 +90,18 @@ export interface Supervisor {
    * be adopted. Optional: only backends that can find their own children implement it.
    */
   reapOrphans?(keep: ChildRecord | null): Promise<number[]>;
+  /**
+   * The monitor has recorded the exit of `generation` (its incident written, state.json saying so):
+   * the backend may forget what it kept to deliver it again after a monitor crash (local: the
+   * capture process's exit file, which nobody else deletes; issue 16). Optional.
+   */
+  exitRecorded?(generation: number): void;
+  /**
+   * When a monitor starts: forget every kept exit except that of `unrecorded` (the generation
+   * state.json still names, whose exit may not have been handled), since the exits of all other
+   * generations were recorded. Optional.
+   */
+  dropRecordedExits?(unrecorded: number | null): void;
 }
 
 /** What the backends that drive an external tool (sbatch, docker) share in their options. */

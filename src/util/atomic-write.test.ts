@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { writeFileAtomic, writeFileAtomicSync } from "./atomic-write.ts";
+import { replaceFileSync, writeFileAtomic, writeFileAtomicSync } from "./atomic-write.ts";
 
 // A real full disk: a 256 KiB tmpfs (the test suite runs as root, as `npm test` needs anyway).
 let mnt = "";
@@ -40,4 +40,18 @@ test("a symlink at the target is replaced, the file it points to is untouched", 
   writeFileAtomicSync(link, "mine\n");
   expect(fs.readFileSync(outside, "utf8")).toBe("keep\n");
   expect(fs.lstatSync(link).isFile()).toBe(true);
+});
+
+test("replaceFileSync replaces a file through a rename, creates its directory and leaves no temporary file", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "as-replace-"));
+  const target = path.join(dir, "run", "exit-1.json");
+  replaceFileSync(target, "one\n");
+  expect(fs.readFileSync(target, "utf8")).toBe("one\n");
+  replaceFileSync(target, "two\n");
+  expect(fs.readFileSync(target, "utf8")).toBe("two\n");
+  expect(fs.readdirSync(path.dirname(target))).toEqual(["exit-1.json"]);
+  // A failed write leaves nothing behind (the full tmpfs).
+  expect(() => replaceFileSync(path.join(mnt, "exit-2.json"), big)).toThrow();
+  expect(fs.readdirSync(mnt).filter((n) => n.includes("exit-2"))).toEqual([]);
+  fs.rmSync(dir, { recursive: true, force: true });
 });

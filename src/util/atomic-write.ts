@@ -52,6 +52,35 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array, m
   fsyncDir(path.dirname(target));
 }
 
+/**
+ * Replace `target` with `data` atomically for readers (temporary file, rename) but without fsync:
+ * a crash of the writing process leaves the old file or the new one, never half (the kernel holds
+ * what was written); a power loss may leave either, or neither. For files that only matter while
+ * the machine stays up (a capture process's exit file: a power loss ends the child too).
+ */
+export function replaceFileSync(target: string, data: string | Uint8Array, mode = 0o644): void {
+  const tmp = tempName(target);
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, TMP_FLAGS, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fd = fs.openSync(tmp, TMP_FLAGS, mode);
+  }
+  try {
+    try {
+      fs.writeFileSync(fd, data);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, target);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
 /** Atomically replace `target` with pretty-printed JSON and a trailing newline. */
 export function writeJsonAtomicSync(target: string, value: unknown): void {
   writeFileAtomicSync(target, `${JSON.stringify(value, null, 2)}\n`);
@@ -64,6 +93,8 @@ export async function writeFileAtomic(
   mode = 0o644,
   /** `false` when the caller fsyncs the directory once after several writes (see {@link fsyncDirectory}). */
   syncDir = true,
+  /** `false` when the caller makes the file durable later (src/util/deferred-sync.ts). */
+  syncFile = true,
 ): Promise<void> {
   const fsp = fs.promises;
   await fsp.mkdir(path.dirname(target), { recursive: true });
@@ -72,7 +103,7 @@ export async function writeFileAtomic(
   try {
     try {
       await fh.writeFile(data);
-      await fh.sync();
+      if (syncFile) await fh.sync();
     } finally {
       await fh.close();
     }

@@ -649,15 +649,40 @@ export class LocalSupervisor implements Supervisor {
       };
     }
     if (detail !== undefined) result.detail = detail;
-    try {
-      fs.rmSync(g.exitFile, { force: true });
-    } catch {}
+    // The exit file stays until the monitor has recorded this exit (exitRecorded): a monitor
+    // killed between here and its incident must leave the exit for the next one (issue 16).
     try {
       sink.exit(result);
     } catch (err) {
       logger.error(`Supervisor sink failed on the exit of generation ${g.generation}: ${message(err)}`);
     }
     g.resolveExited();
+  }
+
+  /** The exit file of `generation` (the capture process writes it; only the monitor removes it). */
+  private exitFileOf(generation: number): string {
+    return path.join(path.resolve(this.opts.runDir), `exit-${generation}.json`);
+  }
+
+  exitRecorded(generation: number): void {
+    try {
+      fs.rmSync(this.exitFileOf(generation), { force: true });
+    } catch (err) {
+      this.opts.logger.warn(`Cannot remove ${this.exitFileOf(generation)}: ${message(err)}`);
+    }
+  }
+
+  dropRecordedExits(unrecorded: number | null): void {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(path.resolve(this.opts.runDir));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const m = /^exit-(\d+)\.json$/.exec(name);
+      if (m && Number(m[1]) !== unrecorded) this.exitRecorded(Number(m[1]));
+    }
   }
 
   /** Birth time of the file `g.logIno` names (looked up once per inode). */
@@ -973,6 +998,8 @@ export class LocalSupervisor implements Supervisor {
     }
     const exit = readExitFile(exitFile);
     if (exit === null || exit.generation !== record.generation) return false;
+    // Generation numbers restart with each run: the exit must be this record's child's.
+    if (record.pid !== null && exit.pid !== record.pid) return false;
     const g = this.followedGeneration(record, shimPid, shimStart, exitFile);
     const { sink, logger } = this.opts;
     let lines = 0;

@@ -13,7 +13,7 @@
  * Keep the imports small: this file is loaded before (and instead of) the CLI.
  */
 import * as fs from "node:fs";
-import { writeFileAtomicSync } from "../../util/atomic-write.ts";
+import { replaceFileSync } from "../../util/atomic-write.ts";
 import { LINE_CUT_MARKER, LineSplitter } from "../../util/lines.ts";
 import { groupMembers, killGroupGracefully, readProcStat, signalNumber } from "../../util/proc.ts";
 import { openAppendNoFollow } from "../../util/safe-open.ts";
@@ -528,10 +528,15 @@ async function runGeneration(ctx: ShimContext, req: GenerationRequest): Promise<
   // collide with the next start. Only when we really lead the group (never signal someone else's).
   let done = await within(drained, DRAIN_MS);
   let leftovers = 0;
-  if (readProcStat(process.pid)?.pgrp === process.pid) {
+  const leader = readProcStat(process.pid)?.pgrp === process.pid;
+  // Every live descendant (a subreaper gets the escaped ones back): usually none, and then there is
+  // nothing to look for below either (each look reads /proc once per thread of this process, on the
+  // way from the child's exit to the monitor's restart).
+  const desc = ctx.subreaper && leader ? descendants() : [];
+  if (leader) {
     // A subreaper session leader finds its group among its descendants (cheap: usually none).
     const others = ctx.subreaper
-      ? descendants().filter((p) => readProcStat(p)?.pgrp === process.pid)
+      ? desc.filter((p) => readProcStat(p)?.pgrp === process.pid)
       : groupMembers(process.pid).filter((p) => p !== process.pid);
     leftovers = others.length;
     if (leftovers > 0) {
@@ -542,7 +547,7 @@ async function runGeneration(ctx: ShimContext, req: GenerationRequest): Promise<
   // Descendants that left the group (double fork + setsid) were re-parented to us: end them too,
   // and say which they were (issue 16 finding 10).
   // Only when we lead the group, as above (a shim inside its caller's group owns nothing there).
-  if (ctx.subreaper && readProcStat(process.pid)?.pgrp === process.pid) {
+  if (ctx.subreaper && leader && desc.length > 0) {
     const escaped = await endEscaped(LEFTOVER_GRACE_MS);
     if (escaped.length > 0) {
       leftovers += escaped.length;
@@ -558,8 +563,11 @@ async function runGeneration(ctx: ShimContext, req: GenerationRequest): Promise<
   }
 
   const exit: ShimExit = { generation: req.generation, pid: child.pid, code, signal, at, leftovers };
+  // Written with write + rename, no fsync: it must survive the monitor (a crash of a process loses
+  // nothing the kernel holds), not a power loss, which ends the child too. The capture process
+  // never deletes it; the monitor does once it has recorded this exit (issue 16).
   try {
-    writeFileAtomicSync(req.exitFile, `${JSON.stringify(exit)}\n`);
+    replaceFileSync(req.exitFile, `${JSON.stringify(exit)}\n`);
   } catch (err) {
     warn(`Cannot write exit file ${req.exitFile}: ${message(err)}`);
   }

@@ -1,0 +1,107 @@
+/**
+ * @module
+ * Where a restart's time goes: runs the restart benchmark's crash program under `autosentry run`
+ * (zero delay, no caps, no agent) for a few seconds and splits each cycle by the journal's
+ * timestamps (millisecond resolution, so read the medians over hundreds of cycles):
+ * request → child started, started → exit received, exit → incident folder complete, incident →
+ * restart issued, restart issued → next request. The start-to-start interval comes from the
+ * program's own nanosecond clock, as in scripts/bench/compare.ts. Several binaries run one after
+ * another, round by round (interleaved), for before/after comparisons on a noisy machine.
+ *
+ *   bun scripts/bench/restart-profile.ts [--seconds N] [--rounds N] [BIN ...]   (default dist/autosentry)
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { AUTOSENTRY, BENCH, sh } from "./peers.ts";
+
+const args = process.argv.slice(2);
+const opt = (name: string, d: number): number => {
+  const i = args.indexOf(name);
+  if (i === -1) return d;
+  const v = Number(args[i + 1]);
+  args.splice(i, 2);
+  return v;
+};
+const SECONDS = opt("--seconds", 4);
+const ROUNDS = opt("--rounds", 3);
+const bins = args.length > 0 ? args.map((b) => path.resolve(b)) : [AUTOSENTRY];
+
+function crashProgram(): string {
+  const out = path.join(BENCH, "crash");
+  const src = path.join(import.meta.dir, "programs", "crash.c");
+  fs.mkdirSync(BENCH, { recursive: true });
+  if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs)
+    sh(["cc", "-O2", "-o", out, src]);
+  return out;
+}
+
+const q = (xs: number[], f: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(f * s.length) - 1))] ?? Number.NaN;
+};
+
+async function profile(bin: string, crash: string): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "as-restart-profile-"));
+  fs.mkdirSync(path.join(dir, ".autosentry"));
+  fs.writeFileSync(
+    path.join(dir, ".autosentry", "autosentry.yaml"),
+    `process:
+  command: [${JSON.stringify(crash)}]
+  restart_policy: { max_restarts: 0, max_identical_failures: 0, cooldown_seconds: 0, backoff: fixed, max_restarts_in_window: 1000000000, restart_window_seconds: 1 }
+vault: { enabled: false }
+healing: { claude: { enabled: false } }
+`,
+  );
+  const startLog = path.join(dir, "starts.log");
+  const p = Bun.spawn([bin, "run"], {
+    cwd: dir,
+    env: { ...process.env, START_LOG: startLog },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  await Bun.sleep(SECONDS * 1000);
+  p.kill("SIGTERM");
+  await p.exited;
+  const starts = fs
+    .readFileSync(startLog, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => Number(l) / 1e6);
+  const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+  const events = fs
+    .readFileSync(path.join(dir, ".autosentry", "logs", "events.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { event: string; time: string });
+  const seg: Record<string, number[]> = {};
+  const add = (k: string, v: number | undefined): void => {
+    if (v === undefined || !Number.isFinite(v)) return;
+    const list = seg[k] ?? [];
+    list.push(v);
+    seg[k] = list;
+  };
+  let at: Record<string, number> = {};
+  for (const e of events) {
+    const t = Date.parse(e.time);
+    if (e.event === "child_start_requested") {
+      if (at.child_exited !== undefined && at.restart_scheduled !== undefined) {
+        add("request → started", at.child_started! - at.child_start_requested!);
+        add("started → exit received", at.child_exited - at.child_started!);
+        add("exit → incident complete", at.incident! - at.child_exited);
+        add("incident → restart issued", at.restart_scheduled - at.incident!);
+        add("restart issued → next request", t - at.restart_scheduled);
+      }
+      at = {};
+    }
+    at[e.event] = t;
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  const parts = Object.entries(seg).map(([k, v]) => `${k} ${q(v, 0.5)}`);
+  return `${path.basename(bin)}: ${gaps.length} restarts, start-to-start p50 ${q(gaps, 0.5).toFixed(1)} ms, p90 ${q(gaps, 0.9).toFixed(1)} ms; p50 ms: ${parts.join(", ")}`;
+}
+
+const crash = crashProgram();
+for (let r = 0; r < ROUNDS; r++) {
+  for (const bin of bins) console.log(`round ${r + 1}: ${await profile(bin, crash)}`);
+}

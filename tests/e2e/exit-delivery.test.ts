@@ -1,0 +1,88 @@
+/**
+ * End-to-end: the capture process's exit file is kept until the monitor has recorded the exit
+ * (issue 16). A monitor SIGKILLed after the child's exit reached it, but before (or right after) the
+ * incident was written, must lose nothing: the next `run` handles that exit as the failure it was,
+ * exactly once. The monitor is held in that window with the test-only `AUTOSENTRY_TEST_HOLD`
+ * (src/monitor/test-hold.ts).
+ */
+import { expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  incidentIds,
+  journal,
+  makeProject,
+  readFile,
+  readState,
+  run,
+  start,
+  testEnv,
+  waitFor,
+} from "./helpers.ts";
+
+// The first generation prints a traceback and exits 1 at once; later generations tick.
+const JOB = `if [ ! -e crashed-once ]; then
+  : > crashed-once
+  echo 'Traceback (most recent call last):'
+  echo '  File "train.py", line 3, in <module>'
+  echo 'RuntimeError: lost between exit and incident'
+  exit 1
+fi
+while :; do echo tick; sleep 0.1; done
+`;
+const CONFIG =
+  "process:\n  command: [sh, job.sh]\n  restart_policy: { cooldown_seconds: 0 }\ndetectors:\n  - kind: traceback\n";
+
+async function killedAt(point: "before-incident" | "after-incident"): Promise<string> {
+  const dir = makeProject({ "job.sh": JOB }, CONFIG);
+  const hold = path.join(dir, "held");
+  const first = start(["run"], { cwd: dir, env: testEnv({ AUTOSENTRY_TEST_HOLD: `${point}:${hold}` }) });
+  await waitFor(`the monitor held ${point}`, () => fs.existsSync(hold), 60_000);
+  expect(readFile(dir, "held").trim()).toBe("1");
+  // The capture process's record of the exit is still there: the monitor has not recorded it yet.
+  const exitFile = path.join(dir, ".autosentry", "run", "exit-1.json");
+  expect(fs.existsSync(exitFile)).toBe(true);
+  expect(JSON.parse(fs.readFileSync(exitFile, "utf8"))).toMatchObject({ generation: 1, code: 1 });
+  first.proc.kill("SIGKILL");
+  await first.proc.exited;
+  return dir;
+}
+
+async function recoversOnce(dir: string): Promise<void> {
+  const second = start(["run"], { cwd: dir });
+  try {
+    await waitFor("the recovered exit", () => journal(dir).some((e) => e.event === "child_exit_recovered"));
+    await waitFor("the restart after it", () =>
+      journal(dir).some((e) => e.event === "child_started" && e.generation === 2),
+    );
+    const ids = incidentIds(dir);
+    expect(ids).toHaveLength(1);
+    const incident = JSON.parse(readFile(dir, `.autosentry/incidents/${ids[0]}/incident.json`));
+    expect(incident.generation).toBe(1);
+    expect(incident.message).toContain("lost between exit and incident");
+    // Recorded now: the monitor removes the exit file (after state.json says so).
+    await waitFor(
+      "the exit file removed",
+      () => !fs.existsSync(path.join(dir, ".autosentry/run/exit-1.json")),
+    );
+    const st = await waitFor("the restart counted", () => {
+      const s = readState(dir);
+      return s?.restarts_total === 1 ? s : null;
+    });
+    expect(st.last_exit_code).toBe(1);
+    expect((await run(["abort"], { cwd: dir })).code).toBe(0);
+    await second.wait();
+  } finally {
+    second.proc.kill("SIGKILL");
+  }
+  // Exactly one incident, also after the run ended.
+  expect(incidentIds(dir)).toHaveLength(1);
+}
+
+test("a monitor killed after the exit reached it but before the incident was written loses nothing", async () => {
+  await recoversOnce(await killedAt("before-incident"));
+}, 120_000);
+
+test("a monitor killed right after writing the incident: the next run does not write it twice", async () => {
+  await recoversOnce(await killedAt("after-incident"));
+}, 120_000);
