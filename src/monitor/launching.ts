@@ -183,6 +183,9 @@ export class Launching {
       const last = s.restart_history[s.restart_history.length - 1];
       if (why !== "initial start" && last && last.new_pid === null) last.new_pid = record.pid;
       m.setPhase("running");
+      // In state.json before this child's exit can be handled: a monitor killed after the exit
+      // reached it must leave the next monitor a record to recover that exit from (issue 16).
+      await m.deps.state.recordNow();
       m.deps.journal.write("child_started", { generation, pid: record.pid, why });
       const overlay = Object.keys(s.env_overlay).length
         ? ` with ${Object.entries(s.env_overlay)

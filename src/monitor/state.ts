@@ -12,7 +12,7 @@
  */
 import * as fs from "node:fs";
 import type { ChildRecord } from "../supervisors/types.ts";
-import { writeFileAtomic } from "../util/atomic-write.ts";
+import { replaceFileSync, writeFileAtomic } from "../util/atomic-write.ts";
 import type { WriteGate } from "../util/disk-full.ts";
 import type { Logger } from "../util/logger.ts";
 import { noStartupFailures, type StartupFailures } from "./startup-failures.ts";
@@ -421,6 +421,27 @@ export class StateStore {
   whenWritten(): Promise<void> {
     this.changed();
     return new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  /**
+   * Write now, synchronously and without fsync, after the write in flight (if any): complete in the
+   * file system, so it survives a crash of the monitor (not a power loss; the usual coalesced write
+   * with fsync still follows). For the child record at a launch: a monitor SIGKILLed right after
+   * that child's exit reached it must find the child in state.json, or the next monitor cannot
+   * recover the exit (issue 16; a child that dies at once beat the 50 ms coalescing).
+   */
+  async recordNow(): Promise<void> {
+    // A write in flight may hold the state from before the change: let it land first. Writes
+    // started after this call hold the change already.
+    const inFlight = this.writing;
+    if (inFlight) await inFlight;
+    try {
+      this.state.last_heartbeat = new Date().toISOString();
+      replaceFileSync(this.file, `${JSON.stringify(this.state, null, 2)}\n`);
+    } catch {
+      // the coalesced write below retries, and reports what fails
+    }
+    this.changed();
   }
 
   /** Called every tick: writes the heartbeat when it is due, or pending changes. */
