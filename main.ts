@@ -9,6 +9,10 @@
 if (process.argv[2] === "__shim") {
   const { runShim } = await import("./src/supervisors/local/shim.ts");
   process.exitCode = await runShim(process.argv.slice(3));
+} else if (process.argv[2] === "__config") {
+  // The monitor's config validation, in a child so the monitor never loads yaml and zod (issue 13).
+  const { runConfigChild } = await import("./src/cli/config-isolated.ts");
+  process.exitCode = await runConfigChild(process.argv.slice(3));
 } else if (
   ["--version", "-V", "-v", "version"].includes(process.argv[2] ?? "") &&
   process.argv.length === 3

@@ -13,6 +13,7 @@
  */
 import { z } from "zod";
 import { SIGNATURE_NAMES } from "../detectors/signatures/names.ts";
+import { splitShellWords } from "./shell-words.ts";
 
 // ---------------------------------------------------------------------------------------------
 // small building blocks
@@ -53,39 +54,8 @@ export const byteSize = z.preprocess((v) => {
   return Math.round(Number(m[1]) * mult);
 }, z.number().int().positive());
 
-/** Split a command line into words like a POSIX shell would (no expansion, no shell). */
-export function splitShellWords(line: string): string[] {
-  const words: string[] = [];
-  let cur = "";
-  let inWord = false;
-  let quote: '"' | "'" | null = null;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quote === "'") {
-      if (ch === "'") quote = null;
-      else cur += ch;
-    } else if (quote === '"') {
-      if (ch === '"') quote = null;
-      else if (ch === "\\" && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!)) cur += line[++i];
-      else cur += ch;
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-      inWord = true;
-    } else if (ch === "\\" && i + 1 < line.length) {
-      cur += line[++i];
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      if (inWord) words.push(cur);
-      cur = "";
-      inWord = false;
-    } else {
-      cur += ch;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(cur);
-  return words;
-}
+// Moved to shell-words.ts (no zod there, so the monitor's run path can use it without the schema).
+export { splitShellWords } from "./shell-words.ts";
 
 /** A user regex. Python spellings (`(?P<name>…)`, a leading `(?i)`) are accepted; see src/config/regex.ts. */
 const regexSource = z.string().min(1);

@@ -15,7 +15,8 @@
  * that gets a failed stage through) does not force the stages that already completed to rerun.
  */
 import { createHash } from "node:crypto";
-import { type LoadedConfig, resolveDetectorName } from "../config/load.ts";
+import { resolveDetectorName } from "../config/detector-names.ts";
+import type { LoadedConfig } from "../config/load.ts";
 import type { ConfigData, ProcessConfig, StageSpec } from "../config/schema.ts";
 import { childEnvironment } from "../healers/env-overlay.ts";
 import { processPreflight } from "../monitor/preflight.ts";

@@ -26,7 +26,7 @@ import { stagePreflight } from "../../pipeline/stage-config.ts";
 import { isDockerCli } from "../../supervisors/docker/run-args.ts";
 import { isSbatch } from "../../supervisors/slurm/submit.ts";
 import { scriptOf } from "../../util/interpreter-script.ts";
-import { loadConfigForCli } from "../config-option.ts";
+import { loadConfigIsolated } from "../config-isolated.ts";
 import { CliExit, EXIT } from "../exit.ts";
 import { keepRunningOnOutputErrors } from "../output-errors.ts";
 import type { ConfigFlag } from "../tree/config-flag.ts";
@@ -168,7 +168,7 @@ interface RunCliOptions extends ConfigFlag {
 
 /** What `autosentry run` does (its options are declared in src/cli/tree/run.ts). */
 export async function runCommand(opts: RunCliOptions): Promise<void> {
-  const cfg = loadConfigForCli(opts);
+  const cfg = await loadConfigIsolated(opts);
   const problem = unsupported(cfg, opts);
   if (problem) throw new CliExit(EXIT.usage, `autosentry run: ${problem}`);
   if (!opts.check) keepRunningOnOutputErrors();

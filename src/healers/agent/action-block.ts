@@ -24,7 +24,7 @@
  *   COMMAND lines gives no action and a problem; the caller records the reply as having no valid
  *   action and falls back to the restart policy. Nothing is guessed: a missing block is not a restart.
  */
-import { splitShellWords } from "../../config/schema.ts";
+import { splitShellWords } from "../../config/shell-words.ts";
 import type { Action, ActionKind } from "../../core/types.ts";
 
 export const ACTION_KINDS: readonly ActionKind[] = [
