@@ -338,11 +338,13 @@ describe("update: replace, pin, offline, roll back", () => {
 describe("update while a monitor supervises", () => {
   // Both capture implementations: the Bun shim runs the monitor's own image (/proc/self/exe), the
   // native helper is the one embedded in the monitor's image, written out under its version.
-  test.each(["bun", "native"] as const)("capture %s: a job that crashes after the update is restarted by a capture process of the monitor's own version, and completes", async (impl) => {
-    const { dir: binDir, bin } = installed(OLD);
-    const project = makeProject(
-      {
-        "job.sh": `#!/bin/sh
+  test.each(["bun", "native"] as const)(
+    "capture %s: a job that crashes after the update is restarted by a capture process of the monitor's own version, and completes",
+    async (impl) => {
+      const { dir: binDir, bin } = installed(OLD);
+      const project = makeProject(
+        {
+          "job.sh": `#!/bin/sh
 # generation 1 waits for "go" and crashes; generation 2 reports its capture shim and waits for "finish"
 if [ ! -f crashed ]; then
   touch gen1-started
@@ -356,77 +358,81 @@ while [ ! -f finish ]; do sleep 0.05; done
 echo "finished"
 exit 0
 `,
-      },
-      `process:
+        },
+        `process:
   command: [sh, job.sh]
   restart_policy: { cooldown_seconds: 0.2 }
 `,
-    );
-    const monitor = Bun.spawn([bin, "run"], {
-      cwd: project,
-      env: testEnv({ XDG_CACHE_HOME: cache, ...(impl === "bun" ? { AUTOSENTRY_CAPTURE: "bun" } : {}) }),
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    monitors.push(monitor);
-    const out = new Response(monitor.stdout).text();
-    const err = new Response(monitor.stderr).text();
-    await waitFor("generation 1 to start", () => fs.existsSync(path.join(project, "gen1-started")), 60_000);
-    const oldIno = fs.statSync(bin).ino;
-    expect(fs.statSync(`/proc/${monitor.pid}/exe`).ino).toBe(oldIno);
+      );
+      const monitor = Bun.spawn([bin, "run"], {
+        cwd: project,
+        env: testEnv({ XDG_CACHE_HOME: cache, ...(impl === "bun" ? { AUTOSENTRY_CAPTURE: "bun" } : {}) }),
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      monitors.push(monitor);
+      const out = new Response(monitor.stdout).text();
+      const err = new Response(monitor.stderr).text();
+      await waitFor("generation 1 to start", () => fs.existsSync(path.join(project, "gen1-started")), 60_000);
+      const oldIno = fs.statSync(bin).ino;
+      expect(fs.statSync(`/proc/${monitor.pid}/exe`).ino).toBe(oldIno);
 
-    // Replace the binary the monitor runs from (it is executing it right now: no ETXTBSY).
-    const u = await au(bin, ["update", "--base-url", mirror()]);
-    expect(u.stdout).toContain(`autosentry updated ${OLD} -> ${NEW} (${bin})`);
-    expect(u.code).toBe(0);
-    expect(version(bin)).toBe(NEW);
-    const newIno = fs.statSync(bin).ino;
-    expect(newIno).not.toBe(oldIno);
-    expect(fs.statSync(`${bin}.previous`).ino).toBe(oldIno);
+      // Replace the binary the monitor runs from (it is executing it right now: no ETXTBSY).
+      const u = await au(bin, ["update", "--base-url", mirror()]);
+      expect(u.stdout).toContain(`autosentry updated ${OLD} -> ${NEW} (${bin})`);
+      expect(u.code).toBe(0);
+      expect(version(bin)).toBe(NEW);
+      const newIno = fs.statSync(bin).ino;
+      expect(newIno).not.toBe(oldIno);
+      expect(fs.statSync(`${bin}.previous`).ino).toBe(oldIno);
 
-    // Now the job crashes; the monitor restarts it through a new capture shim.
-    fs.writeFileSync(path.join(project, "go"), "");
-    const shimPid = Number(
-      await waitFor(
-        "generation 2 to report its shim",
-        () => {
-          const f = path.join(project, "gen2.shim");
-          return fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim() : "";
-        },
-        60_000,
-      ),
-    );
-    const cmdline = fs.readFileSync(`/proc/${shimPid}/cmdline`, "utf8").split("\0");
-    expect(cmdline[1]).toBe("__shim");
-    if (impl === "bun") {
-      expect(cmdline[0]).toBe(bin); // ps shows the binary's name…
-      expect(fs.statSync(`/proc/${shimPid}/exe`).ino).toBe(oldIno); // …but it runs the monitor's image
-    } else {
-      // The helper the old monitor embeds, written out under the old version (not the new binary's).
-      const exe = fs.readlinkSync(`/proc/${shimPid}/exe`);
-      expect(path.basename(exe)).toMatch(new RegExp(`^capture-${OLD.replaceAll(".", "\\.")}-[0-9a-f]{16}$`));
-      expect(path.dirname(exe)).toBe(path.join(cache, "autosentry"));
-    }
-    // The job can write its file before the monitor has recorded the launch: wait for the record.
-    await waitFor("state.json to record generation 2", () => readState(project)?.generation === 2, 30_000);
+      // Now the job crashes; the monitor restarts it through a new capture shim.
+      fs.writeFileSync(path.join(project, "go"), "");
+      const shimPid = Number(
+        await waitFor(
+          "generation 2 to report its shim",
+          () => {
+            const f = path.join(project, "gen2.shim");
+            return fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim() : "";
+          },
+          60_000,
+        ),
+      );
+      const cmdline = fs.readFileSync(`/proc/${shimPid}/cmdline`, "utf8").split("\0");
+      expect(cmdline[1]).toBe("__shim");
+      if (impl === "bun") {
+        expect(cmdline[0]).toBe(bin); // ps shows the binary's name…
+        expect(fs.statSync(`/proc/${shimPid}/exe`).ino).toBe(oldIno); // …but it runs the monitor's image
+      } else {
+        // The helper the old monitor embeds, written out under the old version (not the new binary's).
+        const exe = fs.readlinkSync(`/proc/${shimPid}/exe`);
+        expect(path.basename(exe)).toMatch(
+          new RegExp(`^capture-${OLD.replaceAll(".", "\\.")}-[0-9a-f]{16}$`),
+        );
+        expect(path.dirname(exe)).toBe(path.join(cache, "autosentry"));
+      }
+      // The job can write its file before the monitor has recorded the launch: wait for the record.
+      await waitFor("state.json to record generation 2", () => readState(project)?.generation === 2, 30_000);
 
-    fs.writeFileSync(path.join(project, "finish"), "");
-    const timer = setTimeout(() => monitor.kill("SIGKILL"), 60_000);
-    const code = await monitor.exited;
-    clearTimeout(timer);
-    const stderr = await err;
-    await out;
-    expect(code).toBe(0);
-    const st = readState(project)!;
-    expect(st.phase).toBe("completed");
-    expect(st.restarts_total).toBe(1);
-    const events = journal(project).map((e) => e.event);
-    expect(events.filter((e) => e === "child_started")).toHaveLength(2);
-    expect(fs.readFileSync(path.join(project, ".autosentry", "logs", "process.log"), "utf8")).toContain(
-      "finished",
-    );
-    expect(stderr).not.toContain("capture shim exited");
-    expect(strays(binDir)).toEqual([]);
-  }, 120_000);
+      fs.writeFileSync(path.join(project, "finish"), "");
+      const timer = setTimeout(() => monitor.kill("SIGKILL"), 60_000);
+      const code = await monitor.exited;
+      clearTimeout(timer);
+      const stderr = await err;
+      await out;
+      expect(code).toBe(0);
+      const st = readState(project)!;
+      expect(st.phase).toBe("completed");
+      expect(st.restarts_total).toBe(1);
+      const events = journal(project).map((e) => e.event);
+      expect(events.filter((e) => e === "child_started")).toHaveLength(2);
+      expect(fs.readFileSync(path.join(project, ".autosentry", "logs", "process.log"), "utf8")).toContain(
+        "finished",
+      );
+      expect(stderr).not.toContain("capture shim exited");
+      expect(strays(binDir)).toEqual([]);
+    },
+    120_000,
+  );
 });
