@@ -73,8 +73,16 @@ function attempts(dir: string): Array<Record<string, string>> {
 }
 
 /** Agent turns the fake saw whose prompt mentions `text`. */
-function agentTurnsAbout(text: string): number {
-  return claude.fake.agentRequests().filter((r) => JSON.stringify(r.body).includes(text)).length;
+/**
+ * Agent requests that mention `text`, counting from the `from`-th agent request: the fake is shared
+ * by the file's tests, and incident ids are per second, so an earlier test's incident can carry
+ * the same id (a CI run counted 5 requests "about" this test's first incident).
+ */
+function agentTurnsAbout(text: string, from = 0): number {
+  return claude.fake
+    .agentRequests()
+    .slice(from)
+    .filter((r) => JSON.stringify(r.body).includes(text)).length;
 }
 
 const SUBPROCESS = (extra = "") => `process:
@@ -222,14 +230,15 @@ notifiers:
   - { kind: webhook, url: "http://127.0.0.1:${server.port}/hook", retries: 0 }
 `);
           claude.fake.setScript([{ status }, { status }, { status }, { status }]);
+          const from = claude.fake.agentRequests().length;
           const res = await run(["run"], { cwd: r.dir, env: agentEnv(), timeoutMs: T });
           expect(res.code).toBe(1);
           const ids = incidentIds(r.dir);
           expect(ids).toHaveLength(4);
           // The agent was tried on the first incident only (one CLI run, at most its one retry).
-          expect(agentTurnsAbout(ids[0]!)).toBeGreaterThanOrEqual(1);
-          expect(agentTurnsAbout(ids[0]!)).toBeLessThanOrEqual(2);
-          for (const id of ids.slice(1)) expect(agentTurnsAbout(id)).toBe(0);
+          expect(agentTurnsAbout(ids[0]!, from)).toBeGreaterThanOrEqual(1);
+          expect(agentTurnsAbout(ids[0]!, from)).toBeLessThanOrEqual(2);
+          for (const id of ids.slice(1)) expect(agentTurnsAbout(id, from)).toBe(0);
           await waitFor("the webhook notifications", () => hooks.some((h) => h.kind === "exit"));
           const disabled = hooks.filter((h) => /agent healing disabled/i.test(h.title));
           expect(disabled).toHaveLength(1);
