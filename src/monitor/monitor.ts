@@ -205,7 +205,9 @@ export class Monitor {
     }
     let recovered = false;
     try {
-      recovered = await m.sup.recoverExit(record);
+      // Without an incident of this generation, its detections died with the previous monitor:
+      // read its output again from the launch, not from where that monitor had read to.
+      recovered = await m.sup.recoverExit(record, { fromLaunch: m.recorded === null });
     } catch (err) {
       m.log.error(`Cannot recover how the previous monitor's child ended: ${errMsg(err)}`);
     }

@@ -67,7 +67,7 @@ export interface Supervisor {
    * backend knows how (local: the exit file), deliver the lines it printed that nobody read and its
    * exit to the sink, and resolve true. Resolves false when nothing is known.
    */
-  recoverExit?(record: ChildRecord): Promise<boolean>;
+  recoverExit?(record: ChildRecord, opts?: { fromLaunch?: boolean }): Promise<boolean>;
   /**
    * Release what the backend keeps between generations (local: the serving capture process). The
    * monitor calls it when it stops; a backend without such state need not implement it.

@@ -978,7 +978,12 @@ export class LocalSupervisor implements Supervisor {
    * like any other (incident, counted). False, with nothing delivered, when no exit file for that
    * generation exists (then nobody knows how it ended).
    */
-  async recoverExit(record: ChildRecord): Promise<boolean> {
+  /**
+   * `fromLaunch`: read the generation's output from its start banner, not from the record's read
+   * position: the previous monitor may have read (and recorded the position of) lines whose
+   * detections died with it, before their incident was written.
+   */
+  async recoverExit(record: ChildRecord, opts: { fromLaunch?: boolean } = {}): Promise<boolean> {
     if (record.kind !== "local" || this.running()) return false;
     const d = record.details;
     const exitFile = typeof d["exitFile"] === "string" ? d["exitFile"] : null;
@@ -1001,6 +1006,7 @@ export class LocalSupervisor implements Supervisor {
     // Generation numbers restart with each run: the exit must be this record's child's.
     if (record.pid !== null && exit.pid !== record.pid) return false;
     const g = this.followedGeneration(record, shimPid, shimStart, exitFile);
+    if (opts.fromLaunch) rewindToLaunch(g, exit.pid);
     const { sink, logger } = this.opts;
     let lines = 0;
     const onLine = (text: string): void => {
@@ -1110,5 +1116,41 @@ export class LocalSupervisor implements Supervisor {
   running(): boolean {
     const g = this.cur;
     return g !== null && !g.delivered && !g.detached;
+  }
+}
+
+/** Banners are at most a few hundred bytes; a generation's start is looked for this far back. */
+const LAUNCH_LOOKBACK_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Move `g`'s read position back to just after its start banner (`===== autosentry: start … gen=N
+ * pid=P =====`) when that banner is in the file `g` reads, before the position, within the last
+ * 8 MiB. Otherwise (rotated away, not found) the position is left as it was.
+ */
+function rewindToLaunch(g: Generation, pid: number | null): void {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(g.logPath, "r");
+    const st = fs.fstatSync(fd);
+    if (g.logIno !== 0 && st.ino !== g.logIno) return;
+    const end = Math.min(g.logOffset, st.size);
+    const start = Math.max(0, end - LAUNCH_LOOKBACK_BYTES);
+    const buf = Buffer.alloc(end - start);
+    fs.readSync(fd, buf, 0, buf.length, start);
+    const text = buf.toString("latin1");
+    const mark = ` gen=${g.generation}${pid !== null ? ` pid=${pid}` : ""} =====\n`;
+    let at = text.lastIndexOf(mark);
+    while (at >= 0) {
+      const lineStart = text.lastIndexOf("\n", at) + 1;
+      if (text.startsWith("===== autosentry: start ", lineStart)) {
+        g.logOffset = start + at + mark.length;
+        return;
+      }
+      at = at > 0 ? text.lastIndexOf(mark, at - 1) : -1;
+    }
+  } catch {
+    // unreadable: keep the recorded position
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
   }
 }
