@@ -6,8 +6,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { humanDuration, whenAgo } from "../cli/format.ts";
 import { resolveDetectorName } from "../config/detector-names.ts";
+import { humanDuration, whenAgo } from "../util/durations.ts";
 import type { WebProject } from "../web/project.ts";
 import type { WatchProject } from "./frame.ts";
 
