@@ -1,8 +1,8 @@
 /**
  * @module
- * The part of the config `autosentry status` needs: where state.json and the monitor lock are, the
- * pipeline's stage names, the redaction settings and the env values to redact, without loading the
- * config schema on every call.
+ * The part of the config `autosentry status` and `autosentry incidents list|show` need: where
+ * state.json, the monitor lock and the incidents are, the pipeline's stage names, the redaction
+ * settings and the env values to redact, without loading the config schema on every call.
  *
  * Why: validating the config costs ~60 ms of CPU (the `yaml` library and zod's schema, built when
  * their modules load, then the parse), more than twice the whole budget of `status` (issue 13:
@@ -33,6 +33,8 @@ export interface StatusConfig {
   root: string;
   statePath: string;
   lockPath: string;
+  /** `incidents_dir`, absolute. */
+  incidentsDir: string;
   /** process.stages' names, in order (empty without a pipeline). */
   stageNames: string[];
   extraPatterns: string[];
@@ -46,10 +48,11 @@ type RawEnv = Record<string, { value: string; expand: boolean }>;
 
 /** The cached record: {@link StatusConfig} with the env maps as written. */
 interface CachedRecord {
-  format: 1;
+  format: 2;
   key: string;
   root: string;
   statePath: string;
+  incidentsDir: string;
   stageNames: string[];
   extraPatterns: string[];
   allow: string[];
@@ -88,10 +91,11 @@ export async function statusConfig(configOpt: string | undefined): Promise<Statu
   const { monitorPaths } = await import("../monitor/paths.ts");
   const cfg = loadConfigForCli({ config: configOpt }, { allowMissing: true });
   const record: CachedRecord = {
-    format: 1,
+    format: 2,
     key: key ?? "",
     root: cfg.root,
     statePath: monitorPaths(cfg.data).state,
+    incidentsDir: cfg.data.incidents_dir,
     stageNames: cfg.data.process.stages.map((s) => s.name),
     extraPatterns: cfg.data.redaction.extra_patterns,
     allow: cfg.data.redaction.allow,
@@ -123,6 +127,7 @@ function expand(r: CachedRecord): StatusConfig | null {
     root: r.root,
     statePath: r.statePath,
     lockPath: path.join(path.dirname(r.statePath), "monitor.lock"),
+    incidentsDir: r.incidentsDir,
     stageNames: r.stageNames,
     extraPatterns: r.extraPatterns,
     allow: r.allow,
@@ -191,7 +196,7 @@ function cacheFile(configPath: string): string | null {
 function readRecord(file: string, key: string): CachedRecord | null {
   try {
     const r = JSON.parse(fs.readFileSync(file, "utf8")) as CachedRecord;
-    return r.format === 1 && r.key === key ? r : null;
+    return r.format === 2 && r.key === key ? r : null;
   } catch {
     return null;
   }

@@ -125,4 +125,41 @@ state_path: \${STATE_DIR}/state.json
       expect(r.text).toContain("$" + "{PLAIN_SOURCE}"); // as written in the file
     }
   }, 120_000);
+
+  test("incidents list and show read the same record: same output, a moved incidents_dir is followed, a broken config reported", async () => {
+    const dir = makeProject(
+      { "job.sh": "echo 'fatal: the disk is on fire'; exit 4\n" },
+      `process:
+  command: [sh, job.sh]
+  restart_policy: { cooldown_seconds: 0.1, max_restarts: 1, max_identical_failures: 0 }
+incidents_dir: \${INC_DIR}
+`,
+    );
+    const first = path.join(dir, "inc-a");
+    const { env, cache } = cacheEnv({ INC_DIR: first });
+    expect((await run(["run"], { cwd: dir, env })).code).toBe(4);
+    const list = await run(["incidents", "list"], { cwd: dir, env }); // validates, writes the record
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain("process exited with code 4");
+    expect(filesUnder(statusRecords(cache))).toHaveLength(1);
+    expect(await run(["incidents", "list"], { cwd: dir, env })).toEqual(list); // from the record
+    expect(await run(["incidents", "list"], { cwd: dir, env: cacheEnv({ INC_DIR: first }).env })).toEqual(
+      list,
+    );
+    const show = await run(["incidents", "show", "last"], { cwd: dir, env });
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain("fatal: the disk is on fire"); // the last lines before the failure
+    // The variable now names an empty directory: the record is not used for the old value.
+    const moved = await run(["incidents", "list"], {
+      cwd: dir,
+      env: { ...env, INC_DIR: path.join(dir, "inc-b") },
+    });
+    expect(moved.stdout).toBe(`No incidents recorded in ${path.join(dir, "inc-b")}\n`);
+    const cfg = path.join(dir, ".autosentry", "autosentry.yaml");
+    fs.appendFileSync(cfg, "oops: [\n");
+    const broken = await run(["incidents", "list"], { cwd: dir, env });
+    expect(broken.code).toBe(2);
+    expect(broken.stdout).toBe("");
+    expect(broken.stderr).toContain(".autosentry/autosentry.yaml:");
+  }, 120_000);
 });
