@@ -108,3 +108,13 @@ export function grepAlternation(specs: readonly DetectorSpec[]): string {
   for (const s of specs) if (s.kind === "stall" && s.metric_regex) sources.push(s.metric_regex);
   return sources.map((s) => `(${toERE(s)})`).join("|");
 }
+
+/**
+ * What a detector set runs on every line, as one ERE: its combined pre-test (`DetectorSet.preTest`)
+ * and the stall detectors' metric regexes of `specs`. This is what the ingest benchmarks give grep.
+ */
+export function perLineERE(preTest: RegExp | null, specs: readonly DetectorSpec[]): string {
+  const sources = preTest === null ? [] : [preTest.source];
+  for (const s of specs) if (s.kind === "stall" && s.metric_regex) sources.push(s.metric_regex);
+  return sources.map((s) => `(${toERE(s)})`).join("|");
+}

@@ -27,7 +27,7 @@ import { DEFAULT_DETECTOR_SPECS } from "../../src/detectors/defaults.ts";
 import { DetectorSet } from "../../src/detectors/set.ts";
 import { LineSplitter } from "../../src/util/lines.ts";
 import { generateTrainingLog } from "./gen-training-log.ts";
-import { grepAlternation, toERE } from "./grep-ere.ts";
+import { grepAlternation, perLineERE } from "./grep-ere.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number) => {
@@ -45,11 +45,7 @@ const newSet = () => new DetectorSet(buildDetectors(DEFAULT_DETECTOR_SPECS, { en
 
 /** What the set runs on every line, as one ERE: its combined pre-test and the stall metric regexes. */
 export function grepPerLine(): string {
-  const pre = newSet().preTest;
-  const sources = pre === null ? [] : [pre.source];
-  for (const s of DEFAULT_DETECTOR_SPECS)
-    if (s.kind === "stall" && s.metric_regex) sources.push(s.metric_regex);
-  return sources.map((s) => `(${toERE(s)})`).join("|");
+  return perLineERE(newSet().preTest, DEFAULT_DETECTOR_SPECS);
 }
 export const GREP_ERE = grepPerLine();
 /** The same with every standalone signature's full regex instead of its literals (information). */
