@@ -92,21 +92,34 @@ function byCountDesc<T>(items: T[], count: (t: T) => number): T[] {
   return items.sort((a, b) => count(b) - count(a));
 }
 
-/** The summary `analyze` prints. */
-export function summarize(rows: readonly Attempt[], topN = 10): LedgerSummary {
-  const byStatus = new Map<string, number>();
-  const detectors = new Map<string, { total: number; terminal: AttemptStatus[] }>();
-  const sources = new Map<string, RuleStat>();
-  for (const r of rows) {
-    byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
-    let d = detectors.get(r.detector);
+/**
+ * The summary built one row at a time (rows in file order), so a caller can summarise a ledger as it
+ * reads it (src/fixes/ledger-scan.ts) without holding every row: it keeps per status, detector and
+ * source a few counters, and per detector its latest terminal status and how many times in a row.
+ */
+export class SummaryBuilder {
+  private total = 0;
+  private readonly byStatus = new Map<string, number>();
+  private readonly detectors = new Map<string, { total: number; last: AttemptStatus | null; run: number }>();
+  private readonly sources = new Map<string, RuleStat>();
+
+  add(r: Attempt): void {
+    this.total++;
+    this.byStatus.set(r.status, (this.byStatus.get(r.status) ?? 0) + 1);
+    let d = this.detectors.get(r.detector);
     if (!d) {
-      d = { total: 0, terminal: [] };
-      detectors.set(r.detector, d);
+      d = { total: 0, last: null, run: 0 };
+      this.detectors.set(r.detector, d);
     }
     d.total++;
-    if (r.status !== "pending") d.terminal.push(r.status);
-    let s = sources.get(r.source);
+    if (r.status !== "pending") {
+      if (r.status === d.last) d.run++;
+      else {
+        d.last = r.status;
+        d.run = 1;
+      }
+    }
+    let s = this.sources.get(r.source);
     if (!s) {
       s = {
         source: r.source,
@@ -118,37 +131,48 @@ export function summarize(rows: readonly Attempt[], topN = 10): LedgerSummary {
         pending: 0,
         success_rate: 0,
       };
-      sources.set(r.source, s);
+      this.sources.set(r.source, s);
     }
     s.total++;
     s[r.status]++;
   }
-  const rules = byCountDesc([...sources.values()], (s) => s.total);
-  for (const s of rules) {
-    const terminal = s.kept + s.regressed + s.crashed + s.discarded;
-    s.success_rate = terminal === 0 ? 0 : s.kept / terminal;
-  }
-  const streaks: DetectorStreak[] = [];
-  for (const [detector, d] of detectors) {
-    const last = d.terminal[d.terminal.length - 1];
-    if (last === undefined) {
-      streaks.push({ detector, total: d.total, streak_status: "pending", streak_len: 0 });
-      continue;
+
+  /** The summary of the rows added so far (fresh objects each call). */
+  result(topN = 10): LedgerSummary {
+    const rules = byCountDesc(
+      [...this.sources.values()].map((s) => ({ ...s })),
+      (s) => s.total,
+    );
+    for (const s of rules) {
+      const terminal = s.kept + s.regressed + s.crashed + s.discarded;
+      s.success_rate = terminal === 0 ? 0 : s.kept / terminal;
     }
-    let len = 0;
-    for (let i = d.terminal.length - 1; i >= 0 && d.terminal[i] === last; i--) len++;
-    streaks.push({ detector, total: d.total, streak_status: last, streak_len: len });
+    const streaks: DetectorStreak[] = [];
+    for (const [detector, d] of this.detectors) {
+      streaks.push(
+        d.last === null
+          ? { detector, total: d.total, streak_status: "pending", streak_len: 0 }
+          : { detector, total: d.total, streak_status: d.last, streak_len: d.run },
+      );
+    }
+    return {
+      total: this.total,
+      by_status: Object.fromEntries(this.byStatus),
+      top_detectors: byCountDesc(
+        [...this.detectors].map(([name, d]): [string, number] => [name, d.total]),
+        (t) => t[1],
+      ).slice(0, topN),
+      rules,
+      detector_streaks: byCountDesc(streaks, (s) => s.total),
+    };
   }
-  return {
-    total: rows.length,
-    by_status: Object.fromEntries(byStatus),
-    top_detectors: byCountDesc(
-      [...detectors].map(([name, d]): [string, number] => [name, d.total]),
-      (t) => t[1],
-    ).slice(0, topN),
-    rules,
-    detector_streaks: byCountDesc(streaks, (s) => s.total),
-  };
+}
+
+/** The summary `analyze` prints. */
+export function summarize(rows: readonly Attempt[], topN = 10): LedgerSummary {
+  const b = new SummaryBuilder();
+  for (const r of rows) b.add(r);
+  return b.result(topN);
 }
 
 /** `f"{x:.0f}"` as Python formats it: halves round to even. */

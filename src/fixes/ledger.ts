@@ -93,47 +93,63 @@ export function formatAttempt(a: Attempt): string {
   ].join("\t")}\n`;
 }
 
+/** Where each column sits in a row (-1: the file has no such column). */
+export type LedgerColumnIndex = Record<(typeof LEDGER_COLUMNS)[number], number>;
+
+/**
+ * The column positions a file's first line gives: a header row names them (`header: true`, the
+ * line is not a row); a file without one uses the standard order and its first line is a row.
+ */
+export function ledgerColumns(firstLine: string): { header: boolean; idx: LedgerColumnIndex } {
+  let columns: readonly string[] = LEDGER_COLUMNS;
+  const header = firstLine.split("\t").includes("incident_id");
+  if (header) columns = firstLine.replace(/\r$/, "").split("\t");
+  const at = (name: string): number => columns.indexOf(name);
+  return {
+    header,
+    idx: {
+      timestamp: at("timestamp"),
+      incident_id: at("incident_id"),
+      detector: at("detector"),
+      source: at("source"),
+      branch: at("branch"),
+      status: at("status"),
+      duration_seconds: at("duration_seconds"),
+      description: at("description"),
+    },
+  };
+}
+
+/** One line (without its newline) as a row; null for a blank line or a row that is not an attempt. */
+export function parseLedgerLine(raw: string, idx: LedgerColumnIndex): Attempt | null {
+  const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+  if (line === "") return null;
+  const f = line.split("\t");
+  const get = (k: number): string => (k < 0 ? "" : (f[k] ?? ""));
+  // A row that is not an attempt (a torn or foreign line: no incident id, no parseable time) is
+  // skipped; counted, it was a phantom "pending" attempt (issue 16, finding 11).
+  if (get(idx.incident_id).trim() === "" || Number.isNaN(Date.parse(get(idx.timestamp)))) return null;
+  const dur = Number.parseFloat(get(idx.duration_seconds));
+  return {
+    timestamp: get(idx.timestamp),
+    incident_id: get(idx.incident_id),
+    detector: get(idx.detector),
+    source: get(idx.source),
+    branch: get(idx.branch),
+    status: asStatus(get(idx.status) || undefined),
+    duration_seconds: Number.isFinite(dur) ? dur : 0,
+    description: get(idx.description),
+  };
+}
+
 /** Parse ledger text. The header names the columns (a file without one uses the standard order); short rows are padded. */
 export function parseLedger(text: string): Attempt[] {
   const lines = text.split("\n");
-  let columns: readonly string[] = LEDGER_COLUMNS;
-  let start = 0;
-  if (lines.length > 0 && lines[0]!.split("\t").includes("incident_id")) {
-    columns = lines[0]!.replace(/\r$/, "").split("\t");
-    start = 1;
-  }
-  const at = (name: string): number => columns.indexOf(name);
-  const idx = {
-    timestamp: at("timestamp"),
-    incident_id: at("incident_id"),
-    detector: at("detector"),
-    source: at("source"),
-    branch: at("branch"),
-    status: at("status"),
-    duration_seconds: at("duration_seconds"),
-    description: at("description"),
-  };
+  const { header, idx } = ledgerColumns(lines[0]!);
   const rows: Attempt[] = [];
-  for (let i = start; i < lines.length; i++) {
-    let line = lines[i]!;
-    if (line.endsWith("\r")) line = line.slice(0, -1);
-    if (line === "") continue;
-    const f = line.split("\t");
-    const get = (k: number): string => (k < 0 ? "" : (f[k] ?? ""));
-    // A row that is not an attempt (a torn or foreign line: no incident id, no parseable time) is
-    // skipped; counted, it was a phantom "pending" attempt (issue 16, finding 11).
-    if (get(idx.incident_id).trim() === "" || Number.isNaN(Date.parse(get(idx.timestamp)))) continue;
-    const dur = Number.parseFloat(get(idx.duration_seconds));
-    rows.push({
-      timestamp: get(idx.timestamp),
-      incident_id: get(idx.incident_id),
-      detector: get(idx.detector),
-      source: get(idx.source),
-      branch: get(idx.branch),
-      status: asStatus(get(idx.status) || undefined),
-      duration_seconds: Number.isFinite(dur) ? dur : 0,
-      description: get(idx.description),
-    });
+  for (let i = header ? 1 : 0; i < lines.length; i++) {
+    const row = parseLedgerLine(lines[i]!, idx);
+    if (row) rows.push(row);
   }
   return rows;
 }
