@@ -2,9 +2,22 @@
  * @module
  * The attempts page's data: the `analyze` summary of the (optionally windowed) ledger, and series
  * for its charts over time (attempts per day by status; each attempt's duration).
+ *
+ * Built as the ledger is read ({@link attemptsDataFromFile} scans it row by row): what is kept is
+ * the summary's counters, the per-day counts, the newest 200 rows, and for the duration chart each
+ * timed attempt's time and duration in two growing Float64Arrays (16 bytes an attempt) — never the
+ * rows as objects. At 100,000 rows that is 1.6 MB instead of the ledger's text, lines and objects.
+ *
+ * The duration chart is thinned to at most {@link MAX_DURATION_POINTS} points: with at most that many
+ * timed attempts every one is a point (as before); above it, the span is cut into equal time buckets
+ * and each bucket gives three points: its fastest and its slowest attempt (at their own times, so
+ * outliers stay visible where they happened) and its median (at the bucket's middle, so the typical
+ * time to a verdict and its trend stay readable — with ~100 attempts a bucket, minimum and maximum
+ * alone would be two flat bands). The chart's title says so, with the numbers.
  */
-import { filterWindow, type LedgerSummary, parseIsoUtc, parseSince, summarize } from "../fixes/analyze.ts";
+import { type LedgerSummary, parseIsoUtc, parseSince, SummaryBuilder } from "../fixes/analyze.ts";
 import { ATTEMPT_STATUSES, type Attempt } from "../fixes/ledger.ts";
+import { scanLedger } from "../fixes/ledger-scan.ts";
 
 export interface Chart {
   title: string;
@@ -25,42 +38,187 @@ export interface AttemptsData {
 }
 
 const DAY = 86_400_000;
+const RECENT = 200;
+/** The duration chart's bound; above it the chart shows per time bucket the fastest, median and slowest. */
+export const MAX_DURATION_POINTS = 2000;
 
-/** Summary, newest rows and chart series; throws on a bad `since`. */
-export function attemptsData(rows: Attempt[], since: string | null, now = Date.now()): AttemptsData {
-  const windowMs = parseSince(since);
-  const picked = filterWindow(rows, windowMs, now);
-  const timed = picked
-    .map((a) => ({ a, t: parseIsoUtc(a.timestamp) }))
-    .filter((x) => !Number.isNaN(x.t))
-    .sort((p, q) => p.t - q.t);
-  const days = new Map<number, Record<string, number>>();
-  for (const { a, t } of timed) {
-    const d = Math.floor(t / DAY) * DAY;
-    const row = days.get(d) ?? {};
-    row[a.status] = (row[a.status] ?? 0) + 1;
-    days.set(d, row);
+/** A Float64Array that grows by doubling. */
+class Floats {
+  a = new Float64Array(1024);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = new Float64Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
   }
-  const dayKeys = [...days.keys()].sort((a, b) => a - b);
+}
+
+/** Accumulates {@link AttemptsData} one ledger row at a time (rows in file order). */
+export class AttemptsBuilder {
+  private readonly cutoff: number | null;
+  private readonly summary = new SummaryBuilder();
+  private readonly recent: Attempt[] = [];
+  private recentAt = 0;
+  private readonly days = new Map<number, Record<string, number>>();
+  private readonly times = new Floats();
+  private readonly durations = new Floats();
+
+  /** Throws on a bad `since` (the `--since` syntax). */
+  constructor(
+    private readonly since: string | null,
+    now = Date.now(),
+  ) {
+    const windowMs = parseSince(since);
+    this.cutoff = windowMs === null ? null : now - windowMs;
+  }
+
+  add(a: Attempt): void {
+    const t = parseIsoUtc(a.timestamp);
+    // filterWindow's rule: a row whose time cannot be parsed is kept, never silently dropped.
+    if (this.cutoff !== null && !Number.isNaN(t) && t < this.cutoff) return;
+    this.summary.add(a);
+    if (this.recent.length < RECENT) this.recent.push(a);
+    else {
+      this.recent[this.recentAt] = a;
+      this.recentAt = (this.recentAt + 1) % RECENT;
+    }
+    if (Number.isNaN(t)) return;
+    const d = Math.floor(t / DAY) * DAY;
+    let row = this.days.get(d);
+    if (!row) {
+      row = {};
+      this.days.set(d, row);
+    }
+    row[a.status] = (row[a.status] ?? 0) + 1;
+    this.times.push(t);
+    this.durations.push(a.duration_seconds);
+  }
+
+  result(): AttemptsData {
+    const dayKeys = [...this.days.keys()].sort((a, b) => a - b);
+    const recent = [...this.recent.slice(this.recentAt), ...this.recent.slice(0, this.recentAt)].reverse();
+    return {
+      schema_version: 1,
+      since: this.since,
+      summary: this.summary.result(),
+      recent,
+      charts: {
+        daily: {
+          title: "Attempts per day by status",
+          y: "attempts",
+          x: dayKeys.map((d) => d / 1000),
+          series: ATTEMPT_STATUSES.map((s) => ({
+            label: s,
+            values: dayKeys.map((d) => this.days.get(d)![s] ?? 0),
+          })),
+        },
+        duration: durationChart(
+          this.times.a.subarray(0, this.times.n),
+          this.durations.a.subarray(0, this.durations.n),
+        ),
+      },
+    };
+  }
+}
+
+/** Indices 0..n-1 ordered by time, file order among equal times (the stable sort the chart always used). */
+function byTime(times: Float64Array, idx: number[]): number[] {
+  return idx.sort((i, j) => times[i]! - times[j]! || i - j);
+}
+
+/** The duration chart: every point up to `max`, else per time bucket the fastest, median and slowest. */
+export function durationChart(
+  times: Float64Array,
+  durations: Float64Array,
+  max = MAX_DURATION_POINTS,
+): Chart {
+  const n = times.length;
+  if (n <= max) {
+    const order = byTime(
+      times,
+      Array.from({ length: n }, (_, i) => i),
+    );
+    return {
+      title: "Time to a verdict per attempt",
+      y: "seconds",
+      x: order.map((i) => times[i]! / 1000),
+      series: [{ label: "duration", values: order.map((i) => durations[i]!) }],
+      points: true,
+    };
+  }
+  let t0 = Number.POSITIVE_INFINITY;
+  let t1 = Number.NEGATIVE_INFINITY;
+  for (const t of times) {
+    if (t < t0) t0 = t;
+    if (t > t1) t1 = t;
+  }
+  const buckets = Math.floor(max / 3);
+  const width = (t1 - t0) / buckets;
+  const bucketOf = (t: number): number =>
+    width === 0 ? 0 : Math.min(buckets - 1, Math.floor((t - t0) / width));
+  // Group the durations by bucket (a counting sort), then sort each bucket's slice for its median.
+  const counts = new Uint32Array(buckets + 1);
+  for (const t of times) counts[bucketOf(t) + 1]!++;
+  for (let b = 0; b < buckets; b++) counts[b + 1]! += counts[b]!;
+  const starts = counts.slice(0, buckets);
+  const fill = counts.slice(0, buckets);
+  const grouped = new Float64Array(n);
+  const fastest = new Int32Array(buckets).fill(-1);
+  const slowest = new Int32Array(buckets).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const b = bucketOf(times[i]!);
+    grouped[fill[b]!++] = durations[i]!;
+    if (fastest[b] === -1 || durations[i]! < durations[fastest[b]!]!) fastest[b] = i;
+    if (slowest[b] === -1 || durations[i]! > durations[slowest[b]!]!) slowest[b] = i;
+  }
+  // One x value per point; a series has a value at its own points and null elsewhere.
+  const pts: Array<{ x: number; kind: 0 | 1 | 2; v: number; i: number }> = [];
+  for (let b = 0; b < buckets; b++) {
+    const lo = starts[b]!;
+    const hi = b + 1 < buckets ? starts[b + 1]! : n;
+    if (hi === lo) continue;
+    const slice = grouped.subarray(lo, hi).sort();
+    const m = slice.length >> 1;
+    const median = slice.length % 2 ? slice[m]! : (slice[m - 1]! + slice[m]!) / 2;
+    const f = fastest[b]!;
+    const s = slowest[b]!;
+    pts.push({ x: times[f]!, kind: 0, v: durations[f]!, i: f });
+    pts.push({ x: t0 + (b + 0.5) * width, kind: 1, v: median, i: n + b });
+    if (s !== f) pts.push({ x: times[s]!, kind: 2, v: durations[s]!, i: s });
+  }
+  pts.sort((p, q) => p.x - q.x || p.i - q.i);
+  const col = (kind: number): Array<number | null> => pts.map((p) => (p.kind === kind ? p.v : null));
+  const minutes = width / 60_000;
+  const span = minutes >= 120 ? `${(minutes / 60).toFixed(1)} h` : `${minutes.toFixed(1)} min`;
   return {
-    schema_version: 1,
-    since,
-    summary: summarize(picked),
-    recent: picked.slice(-200).reverse(),
-    charts: {
-      daily: {
-        title: "Attempts per day by status",
-        y: "attempts",
-        x: dayKeys.map((d) => d / 1000),
-        series: ATTEMPT_STATUSES.map((s) => ({ label: s, values: dayKeys.map((d) => days.get(d)![s] ?? 0) })),
-      },
-      duration: {
-        title: "Time to a verdict per attempt",
-        y: "seconds",
-        x: timed.map((x) => x.t / 1000),
-        series: [{ label: "duration", values: timed.map((x) => x.a.duration_seconds) }],
-        points: true,
-      },
-    },
+    title: `Time to a verdict: ${n} attempts, per ${span} bucket the fastest, the median and the slowest`,
+    y: "seconds",
+    x: pts.map((p) => p.x / 1000),
+    series: [
+      { label: "fastest", values: col(0) },
+      { label: "median", values: col(1) },
+      { label: "slowest", values: col(2) },
+    ],
+    points: true,
   };
+}
+
+/** Summary, newest rows and chart series of rows already in memory; throws on a bad `since`. */
+export function attemptsData(rows: readonly Attempt[], since: string | null, now = Date.now()): AttemptsData {
+  const b = new AttemptsBuilder(since, now);
+  for (const r of rows) b.add(r);
+  return b.result();
+}
+
+/**
+ * The same for the ledger file, read row by row (src/fixes/ledger-scan.ts) so that no more than
+ * the builder's state is held; a missing ledger is an empty one. Throws on a bad `since`.
+ */
+export function attemptsDataFromFile(file: string, since: string | null, now = Date.now()): AttemptsData {
+  const b = new AttemptsBuilder(since, now);
+  scanLedger(file, (r) => b.add(r));
+  return b.result();
 }

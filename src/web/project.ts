@@ -11,14 +11,14 @@ import { type LoadedConfig, loadConfig } from "../config/load.ts";
 import { CONFIG_DIR, CONFIG_FILE, resolveConfigPaths } from "../config/paths.ts";
 import { Config } from "../config/schema.ts";
 import { parseSince } from "../fixes/analyze.ts";
-import { type Attempt, ledgerPath, readLedger } from "../fixes/ledger.ts";
+import { ledgerPath } from "../fixes/ledger.ts";
 import { indexPath } from "../incidents/read.ts";
 import { ownerAlive, readLock } from "../monitor/lock.ts";
 import { type MonitorPaths, monitorPaths } from "../monitor/paths.ts";
 import { type MonitorState, readState } from "../monitor/state.ts";
 import { type PipelineStatusReport, pipelineStatus } from "../pipeline/status.ts";
 import { type StatusReport, statusReport } from "../project/status-report.ts";
-import { type AttemptsData, attemptsData } from "./attempts-data.ts";
+import { type AttemptsData, attemptsData, attemptsDataFromFile } from "./attempts-data.ts";
 import { IncidentIndex } from "./incident-index.ts";
 import { JournalIndex } from "./journal-index.ts";
 
@@ -30,6 +30,11 @@ export interface Change {
   /** New incident ids or new journal events, when the topic has them. */
   data?: unknown;
 }
+
+/** How long a windowed (`since`) attempts answer is reused while the ledger is unchanged. */
+const WINDOWED_TTL_MS = 5000;
+/** How many attempts answers (one per `since` value) are kept. */
+const ATTEMPTS_CACHE_SIZE = 8;
 
 function statKey(file: string): string {
   try {
@@ -55,7 +60,7 @@ export class WebProject {
   readonly journal: JournalIndex;
   private keys = new Map<string, string>();
   private stateCache: { key: string; state: MonitorState | null; error: string | null } | null = null;
-  private attemptsCache: { key: string; data: AttemptsData } | null = null;
+  private attemptsCache = new Map<string, { key: string; at: number; data: AttemptsData }>();
 
   /**
    * @param slug URL-safe name (`/p/<slug>/…`)
@@ -139,21 +144,30 @@ export class WebProject {
 
   /**
    * The attempts page's data (summary, newest rows, chart series) of the ledger, windowed by
-   * `since` (throws on a bad one). The whole-ledger answer is kept until the file changes; the
-   * rows are not: at 100,000 rows they are ~50 MB of objects, the answer a few MB.
+   * `since` (throws on a bad one). The ledger is summarised as it is read (never held as rows), and
+   * the answer is kept per `since` while the file is unchanged (its inode, size and mtime): the
+   * all-time answer until the file changes, a windowed one for {@link WINDOWED_TTL_MS} as well,
+   * since its window moves with the clock. This serves the page and the chart request it makes right
+   * after from one read. At most {@link ATTEMPTS_CACHE_SIZE} answers are kept (a few hundred KB each).
    */
   attemptsData(since: string | null): AttemptsData {
     parseSince(since);
     const key = statKey(this.ledger);
-    if (since === null && this.attemptsCache?.key === key) return this.attemptsCache.data;
-    let rows: Attempt[] = [];
+    const now = Date.now();
+    const hit = this.attemptsCache.get(since ?? "");
+    if (hit && hit.key === key && (since === null || now - hit.at < WINDOWED_TTL_MS)) return hit.data;
+    let data: AttemptsData;
     try {
-      rows = readLedger(this.ledger);
+      data = attemptsDataFromFile(this.ledger, since, now);
     } catch {
-      rows = [];
+      // `since` was checked above. An unreadable ledger shows as an empty one (as before); the page is still served.
+      data = attemptsData([], since, now);
     }
-    const data = attemptsData(rows, since);
-    if (since === null) this.attemptsCache = { key, data };
+    this.attemptsCache.delete(since ?? "");
+    this.attemptsCache.set(since ?? "", { key, at: now, data });
+    if (this.attemptsCache.size > ATTEMPTS_CACHE_SIZE) {
+      this.attemptsCache.delete(this.attemptsCache.keys().next().value!);
+    }
     return data;
   }
 
