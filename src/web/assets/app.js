@@ -66,6 +66,10 @@
     discarded: "#6d4c41",
     pending: "#1565c0",
     duration: "#6a1b9a",
+    // The thinned duration chart (src/web/attempts-data.ts): per time bucket.
+    fastest: "#2e7d32",
+    median: "#6a1b9a",
+    slowest: "#c62828",
   };
   async function drawCharts() {
     if (typeof uPlot === "undefined") return;

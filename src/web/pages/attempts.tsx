@@ -6,6 +6,7 @@
  */
 import type { LedgerSummary } from "../../fixes/analyze.ts";
 import type { Attempt } from "../../fixes/ledger.ts";
+import { MAX_DURATION_POINTS } from "../attempts-data.ts";
 import { Layout, type PageCtx, Tag, when } from "./layout.tsx";
 
 export function AttemptsPage(props: {
@@ -118,6 +119,9 @@ export function AttemptsPage(props: {
           <h2>Over time</h2>
           <div class="chart" data-src={api} data-kind="daily"></div>
           <div class="chart" data-src={api} data-kind="duration"></div>
+          <p class="muted">
+            {`Time to a verdict: every attempt is a point up to ${MAX_DURATION_POINTS.toLocaleString("en-US")}; above that, the span is cut into equal time buckets and each shows its fastest and slowest attempt (at their own times) and its median.`}
+          </p>
         </section>
         <section>
           <h2>Newest attempts</h2>
