@@ -447,6 +447,63 @@ describe("--root", () => {
   });
 });
 
+describe("a large attempts ledger", () => {
+  test("the page and /api/attempts give analyze's summary and a thinned duration chart", async () => {
+    const proj = makeProject();
+    // 5,000 attempts ten minutes apart (half a step off the window's edges), with garbage between.
+    const now = Date.now();
+    const statuses = ["kept", "kept", "regressed", "crashed", "discarded", "pending"];
+    const lines = [
+      "timestamp\tincident_id\tdetector\tsource\tbranch\tstatus\tduration_seconds\tdescription\n",
+    ];
+    for (let i = 0; i < 5000; i++) {
+      const time = new Date(now - (5000 - i) * 600_000 - 300_000).toISOString();
+      const detector = `detector_${(i * 7) % 11}`;
+      const source = ["claude", "manual", "rule_a", "rule_b"][(i * 13) % 4];
+      const status = statuses[(i * 31) % statuses.length];
+      const seconds = ((i * 7919) % 900) + 0.5;
+      lines.push(`${time}\tinc-${i}\t${detector}\t${source}\t\t${status}\t${seconds}\tfailure ${i}\n`);
+      if (i % 500 === 0) lines.push("torn line\n", "\n");
+    }
+    fs.mkdirSync(path.join(proj, ".autosentry"), { recursive: true });
+    fs.writeFileSync(path.join(proj, ".autosentry", "attempts.tsv"), lines.join(""));
+    const w = await startWebProc(proj);
+    try {
+      for (const since of [null, "7d"]) {
+        const api = (await (await fetch(`${w.url}api/attempts${since ? `?since=${since}` : ""}`)).json()) as {
+          summary: unknown;
+          recent: unknown[];
+          charts: { duration: { x: number[]; series: Array<{ label: string; values: unknown[] }> } };
+        };
+        const cli = await run(["analyze", "--json", ...(since ? ["--since", since] : [])], { cwd: proj });
+        expect(cli.code).toBe(0);
+        expect(api.summary).toEqual(JSON.parse(cli.stdout));
+        expect(api.recent).toHaveLength(200);
+        const d = api.charts.duration;
+        expect(d.x.length).toBeGreaterThan(0);
+        expect(d.x.length).toBeLessThanOrEqual(2000);
+        // All 5,000 are thinned to per-bucket points; the 1,007 of the last week are all shown.
+        if (since) expect(d.x).toHaveLength(1007);
+        expect(d.series.map((s) => s.label)).toEqual(since ? ["duration"] : ["fastest", "median", "slowest"]);
+        for (const s of d.series) expect(s.values).toHaveLength(d.x.length);
+      }
+      const { page, problems } = await watchedPage(browser);
+      await page.goto(`${w.url}attempts`);
+      await page.waitForSelector(".chart canvas");
+      await page.locator(".chart").nth(1).locator("canvas").waitFor();
+      expect(await page.locator(".chart").nth(1).textContent()).toContain("slowest");
+      expect(await page.locator("#live").textContent()).toContain(
+        "each shows its fastest and slowest attempt",
+      );
+      await shot(page, "attempts-large-ledger");
+      expect(problems.consoleErrors).toEqual([]);
+      expect(problems.offHost).toEqual([]);
+    } finally {
+      await w.stop();
+    }
+  });
+});
+
 describe("pipeline", () => {
   test("the stages of a real pipeline run, each with its status and exit", async () => {
     const fx = (n: string) => fs.readFileSync(path.join(FIXTURES, "pipeline", n), "utf8");
