@@ -19,6 +19,7 @@
  * `--ref PATH` measures a second binary (an earlier build) the same way, interleaved run by run with
  * `--bin`, and prints its table after the first: a before/after on the same data and the same load.
  * Exit code 1 when a target is missed (by `--bin`). `--keep DIR` only generates the data into DIR.
+ * The attempts page over a large ledger is measured by scripts/bench/web-attempts.ts.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
