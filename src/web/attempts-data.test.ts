@@ -9,9 +9,11 @@ import {
   formatAttempt,
   isoTimestamp,
   LEDGER_COLUMNS,
+  ledgerPath,
   readLedger,
 } from "../fixes/ledger.ts";
 import { attemptsDataFromFile, durationChart, MAX_DURATION_POINTS } from "./attempts-data.ts";
+import { loadProjectConfig, WebProject } from "./project.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "as-attempts-data-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -42,6 +44,9 @@ function ledger(name: string, rows: number, stepMs: number, seed = 1): string {
       duration_seconds: rand(900) + 0.25,
       description: `failure ${rand(1000)}`,
     }).replace("\tkept\t", `\t${STATUSES[rand(STATUSES.length)]}\t`);
+    // Every tenth attempt is one detector's, always regressed: a long tail streak.
+    if (i % 10 === 0)
+      line = line.replace(/\tdetector_\d\t/, "\tstreaky\t").replace(/\t[a-z]+(\t[\d.]+\t)/, "\tregressed$1");
     switch (rand(12)) {
       case 0:
         line = line.replace(/\n$/, "\r\n");
@@ -224,5 +229,35 @@ describe("durationChart (thinned above MAX_DURATION_POINTS)", () => {
     expect(c.x.length).toBeLessThanOrEqual(MAX_DURATION_POINTS);
     expect(c.x.length).toBeGreaterThan(MAX_DURATION_POINTS / 2);
     for (const s of c.series) expect(s.values).toHaveLength(c.x.length);
+  });
+});
+
+describe("WebProject.attemptsData (cached per since while the ledger is unchanged)", () => {
+  test("answers again from the cache, and afresh once the ledger changes", () => {
+    const root = fs.mkdtempSync(path.join(dir, "project-"));
+    fs.mkdirSync(path.join(root, ".autosentry"));
+    const p = new WebProject("p", "p", loadProjectConfig(root));
+    expect(p.attemptsData(null).summary.total).toBe(0); // no ledger yet
+    const line = (i: number): string =>
+      formatAttempt({
+        timestamp: isoTimestamp(Date.now() - 60_000),
+        incident_id: `inc-${i}`,
+        detector: "oom",
+        source: "claude",
+        branch: "",
+        status: "kept",
+        duration_seconds: i,
+        description: "",
+      });
+    fs.writeFileSync(ledgerPath(root), `${LEDGER_COLUMNS.join("\t")}\n${line(1)}`);
+    const all = p.attemptsData(null);
+    const day = p.attemptsData("24h");
+    expect([all.summary.total, day.summary.total]).toEqual([1, 1]);
+    expect(p.attemptsData(null)).toBe(all);
+    expect(p.attemptsData("24h")).toBe(day);
+    fs.appendFileSync(ledgerPath(root), line(2));
+    expect(p.attemptsData(null).summary.total).toBe(2);
+    expect(p.attemptsData("24h").summary.total).toBe(2);
+    expect(() => p.attemptsData("1w")).toThrow("bad --since value '1w'");
   });
 });
