@@ -5,15 +5,16 @@
  *
  * Built as the ledger is read ({@link attemptsDataFromFile} scans it row by row): what is kept is
  * the summary's counters, the per-day counts, the newest 200 rows, and for the duration chart each
- * timed attempt's time and duration in two growing Float64Arrays (16 bytes an attempt) — never the
+ * timed attempt's time and duration in blocks of Float64Array (16 bytes an attempt) — never the
  * rows as objects. At 100,000 rows that is 1.6 MB instead of the ledger's text, lines and objects.
  *
  * The duration chart is thinned to at most {@link MAX_DURATION_POINTS} points: with at most that many
  * timed attempts every one is a point (as before); above it, the span is cut into equal time buckets
- * and each bucket gives three points: its fastest and its slowest attempt (at their own times, so
+ * and each of its MAX_DURATION_POINTS / 3 buckets gives three points: its fastest and its slowest attempt (at their own times, so
  * outliers stay visible where they happened) and its median (at the bucket's middle, so the typical
- * time to a verdict and its trend stay readable — with ~100 attempts a bucket, minimum and maximum
- * alone would be two flat bands). The chart's title says so, with the numbers.
+ * time to a verdict and its trend stay readable — with ~150 attempts a bucket at 100,000, minimum and maximum
+ * alone would be two flat bands). The chart's title says so, with the numbers; the page's caption
+ * says it in words. Cached answers are kept by the caller (src/web/project.ts).
  */
 import { edenGC } from "bun:jsc";
 import { type LedgerSummary, parseIsoUtc, parseSince, SummaryBuilder } from "../fixes/analyze.ts";
