@@ -85,4 +85,16 @@ describe("scanLedger", () => {
     expect(called).toBe(0);
     expect(scanLedger(empty, () => called++)).toBe(true);
   });
+
+  test("a ledger that starts with a UTF-8 byte order mark (saved by a spreadsheet) keeps every row", () => {
+    const bom = "\uFEFF";
+    const withHeader = write(bom + HEADER + row(1) + row(2));
+    expect(readLedger(withHeader)).toHaveLength(2);
+    expect(readLedger(withHeader)[0]!.timestamp).toBe(isoTimestamp(Date.UTC(2026, 10, 1) + 60_000));
+    const bare = write(bom + row(1) + row(2));
+    expect(readLedger(bare)).toHaveLength(2);
+    for (const file of [withHeader, bare]) {
+      for (const chunk of [1, 2, 5, 65_536]) expect(scanned(file, chunk)).toEqual(readLedger(file));
+    }
+  });
 });

@@ -11,7 +11,13 @@
  * the whole file; a line spanning chunks is joined before it is decoded.
  */
 import * as fs from "node:fs";
-import { type Attempt, type LedgerColumnIndex, ledgerColumns, parseLedgerLine } from "./ledger.ts";
+import {
+  type Attempt,
+  type LedgerColumnIndex,
+  ledgerColumns,
+  parseLedgerLine,
+  withoutBom,
+} from "./ledger.ts";
 
 const CHUNK = 64 * 1024;
 
@@ -28,8 +34,10 @@ export function scanLedger(file: string, onRow: (row: Attempt) => void, chunkByt
     throw err;
   }
   let idx: LedgerColumnIndex | null = null;
-  const line = (text: string): void => {
+  const line = (raw: string): void => {
+    let text = raw;
     if (idx === null) {
+      text = withoutBom(text);
       const c = ledgerColumns(text);
       idx = c.idx;
       if (c.header) return;

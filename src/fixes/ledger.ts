@@ -97,6 +97,15 @@ export function formatAttempt(a: Attempt): string {
 export type LedgerColumnIndex = Record<(typeof LEDGER_COLUMNS)[number], number>;
 
 /**
+ * The text without a leading UTF-8 byte order mark: a ledger saved by a spreadsheet or an editor
+ * may start with one, and the header's first column then read as `\uFEFFtimestamp`, which lost
+ * the timestamp column and skipped every row silently.
+ */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
  * The column positions a file's first line gives: a header row names them (`header: true`, the
  * line is not a row); a file without one uses the standard order and its first line is a row.
  */
@@ -144,7 +153,7 @@ export function parseLedgerLine(raw: string, idx: LedgerColumnIndex): Attempt | 
 
 /** Parse ledger text. The header names the columns (a file without one uses the standard order); short rows are padded. */
 export function parseLedger(text: string): Attempt[] {
-  const lines = text.split("\n");
+  const lines = withoutBom(text).split("\n");
   const { header, idx } = ledgerColumns(lines[0]!);
   const rows: Attempt[] = [];
   for (let i = header ? 1 : 0; i < lines.length; i++) {
