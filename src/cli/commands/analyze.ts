@@ -1,5 +1,6 @@
-import { filterWindow, parseSince, renderSummary, summarize } from "../../fixes/analyze.ts";
-import { ledgerPath, readLedger } from "../../fixes/ledger.ts";
+import { parseIsoUtc, parseSince, renderSummary, SummaryBuilder } from "../../fixes/analyze.ts";
+import { ledgerPath } from "../../fixes/ledger.ts";
+import { scanLedger } from "../../fixes/ledger-scan.ts";
 import { loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
 import type { ConfigFlag } from "../tree/config-flag.ts";
@@ -19,12 +20,27 @@ function sinceWindow(since: string | undefined): number | null {
   }
 }
 
-/** The command's output for the ledger at `file`. Throws CliExit(2) for a bad `since`. */
+/**
+ * The command's output for the ledger at `file`. Throws CliExit(2) for a bad `since`. The ledger is
+ * summarised as it is read (src/fixes/ledger-scan.ts, the same rows and the same window rule as
+ * readLedger + filterWindow): a 100,000-row ledger is never held as objects.
+ */
 export function renderAnalyze(file: string, opts: AnalyzeOptions): string {
   const windowMs = sinceWindow(opts.since);
-  const rows = readLedger(file);
-  if (rows.length === 0 && !opts.json) return `no attempts yet (${file})\n`;
-  const summary = summarize(filterWindow(rows, windowMs, opts.now));
+  const cutoff = windowMs === null ? null : (opts.now ?? Date.now()) - windowMs;
+  const builder = new SummaryBuilder();
+  let rows = 0;
+  scanLedger(file, (r) => {
+    rows++;
+    if (cutoff !== null) {
+      // Rows whose time cannot be parsed are kept (filterWindow's rule: never silently dropped).
+      const t = parseIsoUtc(r.timestamp);
+      if (!Number.isNaN(t) && t < cutoff) return;
+    }
+    builder.add(r);
+  });
+  if (rows === 0 && !opts.json) return `no attempts yet (${file})\n`;
+  const summary = builder.result();
   if (opts.json) return `${JSON.stringify(summary, null, 2)}\n`;
   return renderSummary(summary, windowMs === null ? null : (opts.since ?? null));
 }
