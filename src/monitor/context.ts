@@ -201,6 +201,8 @@ export class MonitorContext {
    * recovers: settling that exit uses it instead of writing the same failure twice (issue 16).
    */
   recorded: { generation: number; incident: IncidentRef } | null = null;
+  /** The generation whose exit this monitor recovers at start (a killed predecessor's child), or null. */
+  recovering: number | null = null;
   /** Generations whose exit is recorded but whose exit file the backend still keeps (see exitRecorded). */
   private readonly unacked = new Set<number>();
   /** The scheduled launch (backoff), if any. */

@@ -104,11 +104,19 @@ export class Episodes {
     if (prior) m.recorded = null;
     if (ep.incident === null && prior) ep.incident = prior;
 
-    // The identical-failure guard counts every failure, including ones no rule knows.
+    // The identical-failure guard counts every failure, including ones no rule knows, once: an
+    // episode that continues an unresolved incident was counted with it. A recovered exit was
+    // counted by the killed predecessor only if state.json got that far (the count is in memory
+    // from before its incident is written until the next coalesced write), which the streak's
+    // generation says; whether the predecessor wrote the incident does not.
     const sig = m.red(failureSignature(primary));
-    if (ep.incident === null) {
+    const recovered = m.recovering === ep.generation;
+    if (recovered) m.recovering = null;
+    const counted = recovered ? s.identical.generation === ep.generation : ep.incident !== null;
+    if (!counted) {
       if (s.identical.signature === sig) s.identical.count++;
       else s.identical = { signature: sig, count: 1 };
+      s.identical.generation = ep.generation;
     }
     const cap = m.policy.max_identical_failures;
     const identicalTripped = cap > 0 && s.identical.count > cap;
