@@ -62,6 +62,8 @@ export interface DetectorFanout {
   observeTick(now: number, childAlive: boolean, generation: number): Detection[];
   flush(at: number, generation: number): Detection[];
   onChildStart(generation: number, at: number): void;
+  /** Lines of the current child observed so far (a detection's `meta.line_no` counts in it). */
+  linesSeen?(): number;
 }
 
 /** Everything the monitor needs, built by src/monitor/build.ts (or by tests). */

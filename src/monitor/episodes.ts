@@ -10,6 +10,7 @@ import type { Detection } from "../core/types.ts";
 import type { IncidentRef } from "../incidents/types.ts";
 import { errMsg, type MonitorContext } from "./context.ts";
 import { type Episode, primaryDetection } from "./episode.ts";
+import { cutAtFailure, type FailureCut, linesAfterFailure } from "./excerpt.ts";
 import { failureSignature } from "./policy.ts";
 import { pushCapped } from "./state.ts";
 import { testHold } from "./test-hold.ts";
@@ -18,6 +19,9 @@ import { testHold } from "./test-hold.ts";
 const AFTER_LINES_MAX_WAIT_MS = 10_000;
 
 export class Episodes {
+  /** The excerpt cut at each detection's failure line, taken when it was detected. */
+  private readonly cuts = new WeakMap<Detection, FailureCut>();
+
   constructor(private readonly m: MonitorContext) {}
 
   /** A detection: open an episode or join the open one of the same child. */
@@ -25,6 +29,8 @@ export class Episodes {
     const m = this.m;
     if (m.finishing) return;
     if (m.parts.signals.onDetection(d)) return;
+    const seen = d.generation === m.gen ? (m.deps.detectors.linesSeen?.() ?? 0) : 0;
+    this.cuts.set(d, cutAtFailure(m.excerpt, linesAfterFailure(d.meta, seen), d.context));
     const level = d.kind === "anomaly" ? "ANOMALY" : "ERROR";
     m.log.log(level, `[${d.detector}] ${d.message}`);
     m.deps.journal.write("detection", {
@@ -218,10 +224,14 @@ export class Episodes {
     const m = this.m;
     const s = m.s;
     const resume = await m.parts.signals.resumePoint();
+    // primaryDetection may return a copy (a borrowed trace) that shares the original's meta
+    const from = related.find((d) => d === primary || d.meta === primary.meta);
+    const cut = from ? this.cuts.get(from) : undefined;
     return m.deps.store.create({
       detection: primary,
       related,
-      logExcerpt: m.excerpt.toArray(),
+      logExcerpt: cut ? cut.before : m.excerpt.toArray(),
+      afterFailure: cut ? m.excerpt.since(cut.seq) : [],
       // copied by the store before it awaits anything (a copy here cost ~1 ms per incident)
       state: s,
       process: {
