@@ -141,8 +141,12 @@ export function readOutboxStream(file: string, seg: Segment, from: number, maxBy
   for (let hop = 0; hop < 64; hop++) {
     const ino = fileIdentity(file);
     if (s.file === null) {
-      if (ino === null) break;
-      enter({ base: s.base, file: ino });
+      // Never seen (a new ledger, or one written before outboxes rotated): the oldest file still
+      // there is where its positions began (it is the outbox itself until the first rotation).
+      const first = fileIdentity(rotatedOutboxes(file).at(-1) ?? file);
+      if (first === null) break;
+      enter({ base: s.base, file: first });
+      continue;
     }
     if (ino === s.file) {
       const r = readOutbox(file, pos - s.base, maxBytes);
@@ -188,8 +192,10 @@ export function readOutboxStream(file: string, seg: Segment, from: number, maxBy
 export function lineAt(file: string, segs: Segment[], off: number): OutboxLine | null {
   let seg: Segment | null = null;
   for (const sg of segs) if (sg.base <= off && (seg === null || sg.base >= seg.base)) seg = sg;
-  if (seg === null || seg.file === null) return null;
-  const f = [file, ...rotatedOutboxes(file)].find((x) => fileIdentity(x) === seg.file);
+  if (seg === null) return null;
+  const all = [file, ...rotatedOutboxes(file)];
+  // a segment never identified is the oldest file (see readOutboxStream)
+  const f = seg.file === null ? all.at(-1) : all.find((x) => fileIdentity(x) === seg.file);
   if (f === undefined) return null;
   const r = readOutbox(f, off - seg.base, 1024 * 1024);
   const e = r.entries[0];
