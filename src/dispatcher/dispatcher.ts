@@ -18,7 +18,14 @@ import { type RenderedMessage, renderMessage } from "../notify/message.ts";
 import type { OutboxLine } from "../notify/outbox.ts";
 import { type ChatCommand, COMMAND_HELP, parseCommand } from "./commands.ts";
 import { type ControlSink, writeChatControl } from "./control-sink.ts";
-import { type AckMessage, compareIds, type Ledger, offsetOfKey } from "./ledger.ts";
+import {
+  type AckMessage,
+  compareIds,
+  type Ledger,
+  type OutboxSegment,
+  offsetOfKey,
+  segmentAt,
+} from "./ledger.ts";
 import { lineAt, readOutboxStream } from "./outbox-reader.ts";
 import { takeRetryRequests } from "./retry-requests.ts";
 import {
@@ -94,6 +101,8 @@ export function messageOfLine(line: OutboxLine, publicUrl?: string): RenderedMes
 export class Dispatcher {
   private readonly queue: Item[] = [];
   private readPos: number;
+  /** The outbox file `readPos` is in (see outbox-reader.ts readOutboxStream). */
+  private readSeg: OutboxSegment;
   private readonly now: () => number;
   private readonly platform: string;
 
@@ -102,6 +111,7 @@ export class Dispatcher {
     this.platform = o.backend.platform ?? "chat";
     const s = o.ledger.state;
     this.readPos = s.cursor;
+    this.readSeg = segmentAt(s, s.cursor);
     // Acks made before a restart and not yet delivered go first: they answer older replies.
     for (const a of s.acks.values()) this.queue.push(this.ackItem(a));
     // A restart retries at once: whatever made the last attempt fail may have been fixed.
@@ -139,8 +149,9 @@ export class Dispatcher {
     const ledger = this.o.ledger;
     for (;;) {
       // Follows the outbox across its rotations (outbox-reader.ts): positions never repeat.
-      const res = readOutboxStream(this.o.outboxPath, ledger.state.seg, this.readPos);
+      const res = readOutboxStream(this.o.outboxPath, this.readSeg, this.readPos);
       for (const seg of res.entered) ledger.segment(seg);
+      this.readSeg = res.seg;
       // Never re-send what was delivered: a shrunk file goes on from where it now ends.
       if (res.lost !== null) this.o.log("ERROR", `outbox ${res.lost}`);
       for (const off of res.bad)

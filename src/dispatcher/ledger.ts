@@ -85,8 +85,19 @@ export interface OutboxSegment {
 
 /** Given-up messages remembered for `dispatcher retry`. */
 export const MAX_DEAD = 1000;
-/** Earlier segments remembered (rotated files beyond this many are gone anyway). */
-const MAX_SEGS = 32;
+/** Earlier segments remembered (a few bytes each; rotated files beyond this many are gone anyway). */
+const MAX_SEGS = 1000;
+
+/**
+ * The segment holding position `pos` (the cursor, where a restarted dispatcher reads again): the
+ * known one with the greatest base at or before it.
+ */
+export function segmentAt(s: LedgerState, pos: number): OutboxSegment {
+  let best: OutboxSegment | null = null;
+  for (const sg of [...s.segs, s.seg])
+    if (sg.base <= pos && (best === null || sg.base >= best.base)) best = sg;
+  return best ?? s.seg;
+}
 
 export function emptyLedgerState(): LedgerState {
   return {
@@ -285,10 +296,13 @@ export class Ledger {
     if (off > this.state.cursor) this.add({ t: "cursor", off });
   }
 
-  /** The outbox file being read changed (rotated, replaced, or first seen). */
+  /**
+   * The reader moved to another outbox file (rotated, replaced, or first seen). Only a file past
+   * the newest one known is recorded (a restarted dispatcher reads known ones again from its cursor).
+   */
   segment(seg: OutboxSegment): void {
     const cur = this.state.seg;
-    if (cur.base !== seg.base || cur.file !== seg.file)
+    if (seg.base > cur.base || (seg.base === cur.base && seg.file !== cur.file))
       this.add({ t: "segment", base: seg.base, file: seg.file });
   }
 

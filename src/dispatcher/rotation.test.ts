@@ -57,7 +57,7 @@ function outbox(maxBytes: number, backups: number, platform: "slack" | "discord"
   return { file, add };
 }
 
-function dispatcher(backend: Backend, file: string, clock = { t: Date.now() }) {
+function dispatcher(backend: Backend, file: string, clock = { t: Date.now() }, batch?: number) {
   const logs: string[] = [];
   const d = new Dispatcher({
     backend,
@@ -70,6 +70,7 @@ function dispatcher(backend: Backend, file: string, clock = { t: Date.now() }) {
     now: () => clock.t,
     backoffBaseMs: 1000,
     retryRequests: path.join(tmp, "retry.jsonl"),
+    ...(batch !== undefined ? { batch } : {}),
   });
   return { d, logs };
 }
@@ -114,6 +115,17 @@ describe("a rotated outbox", () => {
     await d.tick();
     expect(texts(slack)).toEqual(want);
     expect(rotatedOutboxes(file).length).toBeGreaterThan(1);
+  });
+
+  test("a dispatcher restarted with its cursor in an older file reads on from there, not from the newest file", async () => {
+    slack = startFakeSlack();
+    const backend = () => new SlackApiBackend({ token: "xoxb-test-token", baseUrl: slack!.api });
+    const { file, add } = outbox(1000, 20);
+    const want = Array.from({ length: 30 }, (_, i) => `m${i}`);
+    for (const t of want) add(t);
+    // five messages per pass: the reader is files ahead of the cursor when it stops
+    for (let pass = 0; pass < 12; pass++) await dispatcher(backend(), file, undefined, 5).d.tick();
+    expect(texts(slack)).toEqual(want);
   });
 
   test("a file rotated away before it was read is said; later lines go out, nothing twice", async () => {

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { compileRegex } from "../../config/regex.ts";
 import { messageOfLine } from "../../dispatcher/dispatcher.ts";
-import { Ledger, type LedgerState, offsetOfKey } from "../../dispatcher/ledger.ts";
+import { Ledger, type LedgerState, offsetOfKey, segmentAt } from "../../dispatcher/ledger.ts";
 import { lineAt, readOutboxStream } from "../../dispatcher/outbox-reader.ts";
 import { requestRetries, retryRequestsPath } from "../../dispatcher/retry-requests.ts";
 import {
@@ -156,7 +156,7 @@ function pendingRows(outboxPath: string, st: LedgerState): PendingRow[] {
     const off = offsetOfKey(key);
     if (!Number.isNaN(off)) row(key, off, lineAt(outboxPath, [...st.segs, st.seg], off));
   }
-  let seg = st.seg;
+  let seg = segmentAt(st, st.cursor);
   let from = st.cursor;
   for (;;) {
     const r = readOutboxStream(outboxPath, seg, from);
