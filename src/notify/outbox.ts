@@ -13,7 +13,9 @@
  * that takes the file past the size, this writer renames it to `<outbox>.1` (shifting older ones
  * up to `.N`), and the next append starts a new file. The writer rotates, not the dispatcher:
  * after the rename nothing writes the old file again, so the dispatcher, which follows the file
- * by inode, can read the rotated one to its end and go on with the next (outbox-reader.ts).
+ * by inode, can read the rotated one to its end and go on with the next (outbox-reader.ts). This
+ * needs one writer per outbox, which the monitor's lock gives (two projects configured with the
+ * same `outbox_path` could lose a line appended to a file the other one had just rotated).
  */
 import * as fs from "node:fs";
 import type { Notification, NotificationDetail } from "../core/types.ts";
