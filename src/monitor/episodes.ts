@@ -6,7 +6,9 @@
  * part for an outcome and hands it to the actions part (or, with none, leaves the incident open
  * while the child lives, or lets the restart policy decide).
  */
-import type { Detection } from "../core/types.ts";
+import * as path from "node:path";
+import type { Detection, DetectionKind } from "../core/types.ts";
+import { readIncident } from "../incidents/read.ts";
 import type { IncidentRef } from "../incidents/types.ts";
 import { errMsg, type MonitorContext } from "./context.ts";
 import { type Episode, primaryDetection } from "./episode.ts";
@@ -17,6 +19,20 @@ import { testHold } from "./test-hold.ts";
 
 /** How long lines after a failure are gathered for its log excerpt at most. */
 const AFTER_LINES_MAX_WAIT_MS = 10_000;
+
+/** The failure incident `ref` recorded (for its signature), else `fallback`. */
+function recordedFailure(ref: IncidentRef, fallback: Detection): Detection {
+  const got = readIncident(path.dirname(ref.dir), ref.id);
+  const r = got.ok ? got.incident.record : null;
+  if (!r) return fallback;
+  return {
+    ...fallback,
+    detector: r.detector,
+    kind: r.kind as DetectionKind,
+    message: r.message,
+    exceptionType: r.exception_type ?? undefined,
+  };
+}
 
 export class Episodes {
   /** The excerpt cut at each detection's failure line, taken when it was detected. */
@@ -115,7 +131,9 @@ export class Episodes {
     // counted by the killed predecessor only if state.json got that far (the count is in memory
     // from before its incident is written until the next coalesced write), which the streak's
     // generation says; whether the predecessor wrote the incident does not.
-    const sig = m.red(failureSignature(primary));
+    // A reused incident is the failure the predecessor saw (its traceback): this monitor may have
+    // read only what came after it (the exit), which is no signature of the failure.
+    const sig = m.red(failureSignature(prior ? recordedFailure(prior, primary) : primary));
     const recovered = m.recovering === ep.generation;
     if (recovered) m.recovering = null;
     const counted = recovered ? s.identical.generation === ep.generation : ep.incident !== null;

@@ -98,9 +98,10 @@ const CAPPED = `process:\n  command: [sh, job.sh]\n  restart_policy: { cooldown_
 
 /**
  * The first monitor is held at `point` and SIGKILLed once state.json holds its identical-failure
- * count; with `landed: false` state.json is then put back to what it said before the count, as when
- * the kill beats the monitor's coalesced state write (50 ms). Either way the second monitor counts
- * the recovered failure exactly once.
+ * count. After the incident, state.json's read position is then set past the traceback, as the
+ * killed monitor may have recorded it. With `landed: false` state.json is also put back to what it
+ * said before the count, as when the kill beats the monitor's coalesced state write (50 ms).
+ * Either way the second monitor counts the recovered failure exactly once.
  */
 async function recoveredCountsOnce(
   point: "before-incident" | "after-incident",
@@ -113,12 +114,18 @@ async function recoveredCountsOnce(
   await waitFor("state.json holds the counted failure", () => readState(dir)?.identical?.count === 1, 60_000);
   first.proc.kill("SIGKILL");
   await first.proc.exited;
-  if (!landed) {
-    const file = path.join(dir, ".autosentry", "state.json");
-    const st = JSON.parse(fs.readFileSync(file, "utf8"));
-    st.identical = { signature: null, count: 0 };
-    fs.writeFileSync(file, JSON.stringify(st, null, 2));
+  const file = path.join(dir, ".autosentry", "state.json");
+  const st = JSON.parse(fs.readFileSync(file, "utf8"));
+  if (!landed) st.identical = { signature: null, count: 0 };
+  if (point === "after-incident") {
+    // As when the killed monitor's read position had reached past the traceback (it is written
+    // with the state, so sometimes it has): the next one reads only the exit after it, while the
+    // failure it counts is the traceback of the incident it reuses.
+    const text = fs.readFileSync(path.join(dir, ".autosentry", "logs", "process.log"), "utf8");
+    const end = text.indexOf("every time\n") + "every time\n".length;
+    st.child.logOffset = Buffer.byteLength(text.slice(0, end));
   }
+  fs.writeFileSync(file, JSON.stringify(st, null, 2));
   const second = start(["run"], { cwd: dir });
   try {
     const r = await second.wait();
