@@ -1092,6 +1092,18 @@ export const NotifierSpec = z
       .describe("Outbox file (default .autosentry/slack_outbox.jsonl or .autosentry/discord_outbox.jsonl)."),
     channel: z.string().optional().describe("slack_outbox, discord_outbox: channel id."),
     thread_key: z.string().optional().describe("slack_outbox, discord_outbox: logical thread label."),
+    // outbox rotation (like autosentry.log: 10 MB × 3); the dispatcher follows rotated files by inode
+    outbox_max_bytes: byteSize
+      .optional()
+      .describe(
+        "slack_outbox, discord_outbox: rotate the outbox at this size (default 10MB); the dispatcher reads rotated files to their end first.",
+      ),
+    outbox_backups: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("slack_outbox, discord_outbox: rotated outbox files kept (<outbox>.1 … .N; default 3)."),
     url: z.string().optional().describe("webhook: URL to POST to."),
     headers: z.record(z.string(), z.string()).default({}).describe("webhook: extra request headers."),
     timeout_seconds: z

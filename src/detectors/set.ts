@@ -193,6 +193,11 @@ export class DetectorSet {
     return out ?? EMPTY;
   }
 
+  /** Lines of the current child observed so far: the numbering of a detection's `meta.line_no`. */
+  linesSeen(): number {
+    return this.recent.count;
+  }
+
   /** A new child was started. Cooldowns carry over (they are about the failure, not the child). */
   onChildStart(generation: number, at: number): void {
     this.recent.clear();

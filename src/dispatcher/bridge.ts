@@ -17,6 +17,7 @@ import type { Logger } from "../util/logger.ts";
 import { FileControlSink } from "./control-sink.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { Ledger } from "./ledger.ts";
+import { retryRequestsPath } from "./retry-requests.ts";
 import { DispatchSetupError, setupDispatch } from "./select.ts";
 
 export class BridgeNotifier implements Notifier {
@@ -58,6 +59,7 @@ export class BridgeNotifier implements Notifier {
         publicUrl: cfg.data.web.public_url,
         log: (level, m) => logger.log(level === "INFO" ? "SLACK" : level, `dispatch: ${m}`),
         redact,
+        retryRequests: retryRequestsPath(setup.lockPath),
       });
       logger.info(
         `dispatch bridge: ${setup.backend.name} delivers ${setup.outboxPath}${setup.backend.inbound ? "; replies in its threads are commands" : ""}`,

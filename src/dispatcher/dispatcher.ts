@@ -18,8 +18,16 @@ import { type RenderedMessage, renderMessage } from "../notify/message.ts";
 import type { OutboxLine } from "../notify/outbox.ts";
 import { type ChatCommand, COMMAND_HELP, parseCommand } from "./commands.ts";
 import { type ControlSink, writeChatControl } from "./control-sink.ts";
-import { type AckMessage, compareIds, type Ledger } from "./ledger.ts";
-import { readOutbox } from "./outbox-reader.ts";
+import {
+  type AckMessage,
+  compareIds,
+  type Ledger,
+  type OutboxSegment,
+  offsetOfKey,
+  segmentAt,
+} from "./ledger.ts";
+import { lineAt, readOutboxStream } from "./outbox-reader.ts";
+import { takeRetryRequests } from "./retry-requests.ts";
 import {
   type Backend,
   DeliveryError,
@@ -53,6 +61,8 @@ export interface DispatcherOptions {
   maxPermanentFailures?: number;
   /** Messages posted at most per tick (default 500), so replies are read between bursts. */
   batch?: number;
+  /** The request file of `dispatcher retry` (retry-requests.ts), read every tick. */
+  retryRequests?: string;
 }
 
 interface Item {
@@ -91,6 +101,8 @@ export function messageOfLine(line: OutboxLine, publicUrl?: string): RenderedMes
 export class Dispatcher {
   private readonly queue: Item[] = [];
   private readPos: number;
+  /** The outbox file `readPos` is in (see outbox-reader.ts readOutboxStream). */
+  private readSeg: OutboxSegment;
   private readonly now: () => number;
   private readonly platform: string;
 
@@ -99,6 +111,7 @@ export class Dispatcher {
     this.platform = o.backend.platform ?? "chat";
     const s = o.ledger.state;
     this.readPos = s.cursor;
+    this.readSeg = segmentAt(s, s.cursor);
     // Acks made before a restart and not yet delivered go first: they answer older replies.
     for (const a of s.acks.values()) this.queue.push(this.ackItem(a));
     // A restart retries at once: whatever made the last attempt fail may have been fixed.
@@ -123,6 +136,7 @@ export class Dispatcher {
   /** One pass: read new outbox lines, deliver what is due, read replies. */
   async tick(opts: { inbound?: boolean } = {}): Promise<TickResult> {
     this.readNew();
+    this.takeRetries();
     const r = await this.deliverDue();
     let commands = 0;
     if (opts.inbound !== false && this.o.backend.inbound) commands = await this.readReplies();
@@ -134,32 +148,64 @@ export class Dispatcher {
   private readNew(): void {
     const ledger = this.o.ledger;
     for (;;) {
-      const res = readOutbox(this.o.outboxPath, this.readPos);
-      if (res.shrank) {
-        this.o.log(
-          "ERROR",
-          `outbox ${this.o.outboxPath} is shorter than what was already delivered (truncated or replaced?): new lines are read from where it now ends`,
-        );
-        // Never re-send what was delivered: go on from where the file ends now.
-        this.readPos = res.size;
-        return;
-      }
+      // Follows the outbox across its rotations (outbox-reader.ts): positions never repeat.
+      const res = readOutboxStream(this.o.outboxPath, this.readSeg, this.readPos);
+      for (const seg of res.entered) ledger.segment(seg);
+      this.readSeg = res.seg;
+      // Never re-send what was delivered: a shrunk file goes on from where it now ends.
+      if (res.lost !== null) this.o.log("ERROR", `outbox ${res.lost}`);
       for (const off of res.bad)
-        this.o.log("WARN", `outbox ${this.o.outboxPath}: line at byte ${off} is not JSON; skipped`);
+        this.o.log("WARN", `outbox ${this.o.outboxPath}: line at position ${off} is not JSON; skipped`);
       for (const e of res.entries) {
         const key = `o${e.off}`;
         if (ledger.state.done.has(key)) continue;
-        this.queue.push({
-          key,
-          off: e.off,
-          threadKey: typeof e.line.thread_key === "string" && e.line.thread_key ? e.line.thread_key : null,
-          channel: e.line.channel ?? this.o.defaultChannel,
-          message: messageOfLine(e.line, this.o.publicUrl),
-        });
+        this.queue.push(this.outboxItem(key, e.off, e.line));
       }
       const more = res.next > this.readPos && res.entries.length + res.bad.length > 0;
       this.readPos = res.next;
       if (!more || this.queue.length > 50_000) return;
+    }
+  }
+
+  private outboxItem(key: string, off: number, line: OutboxLine): Item {
+    return {
+      key,
+      off,
+      threadKey: typeof line.thread_key === "string" && line.thread_key ? line.thread_key : null,
+      channel: line.channel ?? this.o.defaultChannel,
+      message: messageOfLine(line, this.o.publicUrl),
+    };
+  }
+
+  /**
+   * Given-up messages asked for again (`dispatcher retry` writes the request file; the ledger's
+   * `retry` records survive a restart): their lines are read again and queued. They go after
+   * what is queued for their thread (a re-send, not a reordering of the thread).
+   */
+  private takeRetries(): void {
+    const ledger = this.o.ledger;
+    if (this.o.retryRequests) {
+      for (const k of takeRetryRequests(this.o.retryRequests)) {
+        if (ledger.retry(k))
+          this.o.log("INFO", `${k}: given up before; delivering it again (dispatcher retry)`);
+      }
+    }
+    const st = ledger.state;
+    if (st.retry.size === 0) return;
+    const queued = new Set(this.queue.map((i) => i.key));
+    for (const k of [...st.retry]) {
+      if (queued.has(k)) continue;
+      const off = offsetOfKey(k);
+      const line = Number.isNaN(off) ? null : lineAt(this.o.outboxPath, [...st.segs, st.seg], off);
+      if (line === null) {
+        this.o.log(
+          "ERROR",
+          `${k}: cannot deliver it again: its line is no longer in the outbox (rotated away)`,
+        );
+        ledger.fail(k, 0, "no longer in the outbox (rotated away)", false, 0, true);
+        continue;
+      }
+      this.queue.push(this.outboxItem(k, off, line));
     }
   }
 

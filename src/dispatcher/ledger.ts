@@ -14,10 +14,14 @@
  * - `{t:"seen", tk, last}`: replies in the thread of `tk` up to `last` were handled.
  * - `{t:"ack", k, tk, ch, text, reply}`: a dispatcher-made message (a command's answer) to deliver.
  * - `{t:"cursor", off}`: every outbox line before byte `off` is sent or dead.
+ * - `{t:"segment", base, file}`: the outbox file `file` (`<inode>:<birth time>`) is read from here on, its byte 0
+ *   being position `base` (the outbox is rotated by its writer: positions go on across files).
+ * - `{t:"retry", k}`: given-up message `k` is to be delivered again (`dispatcher retry`).
  * - `{t:"snapshot", …}`: the first line of a compacted ledger (the whole state, see {@link LedgerState}).
  *
- * Message keys: `o<byte offset of the line in the outbox>` (stable: the outbox is append-only) and
- * `ack:<reply id>`. A torn last line (a crash mid-write) is skipped on replay, which is safe: each
+ * Message keys: `o<position of the line in the outbox>` (stable: the outbox is append-only; the
+ * position is the byte offset in its file plus that file's segment base, so it never repeats
+ * across rotations) and `ack:<reply id>`. A torn last line (a crash mid-write) is skipped on replay, which is safe: each
  * record is written before what depends on it (see docs/dispatcher.md, "exactly once").
  */
 import { writeFileAtomicSync } from "../util/atomic-write.ts";
@@ -60,8 +64,39 @@ export interface LedgerState {
   seen: Map<string, string>;
   /** Ack messages not yet done, in the order they were made. */
   acks: Map<string, AckMessage>;
-  /** Dead keys and their error, for `dispatcher pending`. */
+  /**
+   * Dead keys and their error, for `dispatcher pending` and `dispatcher retry`: kept after the
+   * cursor passes them (the newest {@link MAX_DEAD}), so a given-up message can be sent again.
+   */
   dead: Map<string, string>;
+  /** The outbox file being read and its base (see {@link OutboxSegment}). */
+  seg: OutboxSegment;
+  /** Earlier segments still possibly on disk (rotated files), oldest first: where a key's line is. */
+  segs: OutboxSegment[];
+  /** Given-up keys to deliver again (`retry` records), until sent or given up again. */
+  retry: Set<string>;
+}
+
+/** One outbox file: its identity (`<inode>:<birth time>`, null until first seen) and the position of its byte 0. */
+export interface OutboxSegment {
+  base: number;
+  file: string | null;
+}
+
+/** Given-up messages remembered for `dispatcher retry`. */
+export const MAX_DEAD = 1000;
+/** Earlier segments remembered (a few bytes each; rotated files beyond this many are gone anyway). */
+const MAX_SEGS = 1000;
+
+/**
+ * The segment holding position `pos` (the cursor, where a restarted dispatcher reads again): the
+ * known one with the greatest base at or before it.
+ */
+export function segmentAt(s: LedgerState, pos: number): OutboxSegment {
+  let best: OutboxSegment | null = null;
+  for (const sg of [...s.segs, s.seg])
+    if (sg.base <= pos && (best === null || sg.base >= best.base)) best = sg;
+  return best ?? s.seg;
 }
 
 export function emptyLedgerState(): LedgerState {
@@ -73,6 +108,9 @@ export function emptyLedgerState(): LedgerState {
     seen: new Map(),
     acks: new Map(),
     dead: new Map(),
+    seg: { base: 0, file: null },
+    segs: [],
+    retry: new Set(),
   };
 }
 
@@ -107,6 +145,9 @@ function apply(s: LedgerState, r: Rec): void {
         seen: [string, string][];
         acks: AckMessage[];
         dead: [string, string][];
+        seg?: OutboxSegment;
+        segs?: OutboxSegment[];
+        retry?: string[];
       };
       s.cursor = snap.cursor;
       s.done = new Map(snap.done);
@@ -115,8 +156,27 @@ function apply(s: LedgerState, r: Rec): void {
       s.seen = new Map(snap.seen);
       s.acks = new Map(snap.acks.map((a) => [a.k, a]));
       s.dead = new Map(snap.dead);
+      s.seg = snap.seg ?? { base: 0, file: null };
+      s.segs = snap.segs ?? [];
+      s.retry = new Set(snap.retry ?? []);
       return;
     }
+    case "segment": {
+      const seg = { base: Number(r.base) || 0, file: typeof r.file === "string" ? r.file : null };
+      if (s.seg.file !== null && s.seg.file !== seg.file) {
+        s.segs.push(s.seg);
+        if (s.segs.length > MAX_SEGS) s.segs.shift();
+      }
+      s.seg = seg;
+      return;
+    }
+    case "retry":
+      if (!s.dead.has(k)) return;
+      s.dead.delete(k);
+      s.done.delete(k);
+      s.attempts.delete(k);
+      s.retry.add(k);
+      return;
     case "intent": {
       const a = s.attempts.get(k);
       const at = typeof r.at === "number" ? r.at : 0;
@@ -130,6 +190,7 @@ function apply(s: LedgerState, r: Rec): void {
       s.done.set(k, typeof r.id === "string" ? r.id : "-");
       s.attempts.delete(k);
       s.acks.delete(k);
+      s.retry.delete(k);
       if (typeof r.tk === "string" && typeof r.th === "string")
         s.threads.set(r.tk, { ref: r.th, channel: (r.ch as string | null) ?? null, ready: r.ready === true });
       return;
@@ -145,9 +206,12 @@ function apply(s: LedgerState, r: Rec): void {
       };
       if (r.dead === true) {
         s.done.set(k, null);
+        s.dead.delete(k); // re-inserted last: the newest are kept
         s.dead.set(k, next.err ?? "failed");
+        if (s.dead.size > MAX_DEAD) s.dead.delete(s.dead.keys().next().value as string);
         s.attempts.delete(k);
         s.acks.delete(k);
+        s.retry.delete(k);
       } else s.attempts.set(k, next);
       return;
     }
@@ -171,15 +235,14 @@ function apply(s: LedgerState, r: Rec): void {
   }
 }
 
-/** Forget outbox keys before the cursor (they can never come back) and answered acks. */
+/**
+ * Forget outbox keys before the cursor (they are not read again). Given-up ones stay in `dead`
+ * (bounded), so `dispatcher retry` can send them again.
+ */
 function prune(s: LedgerState): void {
   for (const k of [...s.done.keys()]) {
     const off = offsetOfKey(k);
     if (!Number.isNaN(off) && off < s.cursor) s.done.delete(k);
-  }
-  for (const k of [...s.dead.keys()]) {
-    const off = offsetOfKey(k);
-    if (!Number.isNaN(off) && off < s.cursor) s.dead.delete(k);
   }
 }
 
@@ -234,6 +297,23 @@ export class Ledger {
   }
 
   /**
+   * The reader moved to another outbox file (rotated, replaced, or first seen). Only a file past
+   * the newest one known is recorded (a restarted dispatcher reads known ones again from its cursor).
+   */
+  segment(seg: OutboxSegment): void {
+    const cur = this.state.seg;
+    if (seg.base > cur.base || (seg.base === cur.base && seg.file !== cur.file))
+      this.add({ t: "segment", base: seg.base, file: seg.file });
+  }
+
+  /** Deliver given-up message `k` again; false when `k` is not given up. */
+  retry(k: string): boolean {
+    if (!this.state.dead.has(k)) return false;
+    this.add({ t: "retry", k });
+    return true;
+  }
+
+  /**
    * Rewrite the ledger as one snapshot line (atomically: temp file, fsync, rename), when it has
    * grown past `maxLines`. Safe because only the dispatcher holding the lock writes the ledger.
    */
@@ -258,6 +338,9 @@ export class Ledger {
       seen: [...s.seen],
       acks: [...s.acks.values()],
       dead: [...s.dead],
+      seg: s.seg,
+      segs: s.segs,
+      retry: [...s.retry],
     };
     writeFileAtomicSync(this.file, `${JSON.stringify(snap)}\n`);
     this.lines = 1;

@@ -12,6 +12,7 @@ import { monitorPaths } from "../monitor/paths.ts";
 import { FileControlSink } from "./control-sink.ts";
 import { Dispatcher, type DispatchLogLevel, type TickResult } from "./dispatcher.ts";
 import { Ledger } from "./ledger.ts";
+import { retryRequestsPath } from "./retry-requests.ts";
 import type { DispatchSetup } from "./select.ts";
 
 export class DispatcherBusyError extends Error {}
@@ -72,6 +73,7 @@ export async function runDispatcher(o: RunDispatcherOptions): Promise<TickResult
       publicUrl: cfg.data.web.public_url,
       log: o.log,
       redact: o.redact,
+      retryRequests: retryRequestsPath(setup.lockPath),
     });
     const pollMs = o.pollMs ?? cfg.data.dispatch.poll_seconds * 1000;
     let last: TickResult = { delivered: 0, failed: 0, pending: 0, commands: 0 };

@@ -204,6 +204,8 @@ export class FsIncidentStore implements IncidentStore {
     const seen = this.seenBefore(fp);
     const { id, dir } = await this.claimFolder(baseIncidentId(at, det.kind, det.detector));
     this.creating.add(dir);
+    const after = input.afterFailure?.length ? [AFTER_FAILURE_MARKER, ...input.afterFailure] : [];
+    if (after.length > 0) this.afterMarked.add(id);
 
     // The files are independent: written side by side, their fsyncs overlap (a restart waits for
     // this folder, so its latency is the slowest write rather than the sum of them).
@@ -212,7 +214,7 @@ export class FsIncidentStore implements IncidentStore {
       this.writeText(
         dir,
         "log_excerpt.txt",
-        redactHeadlessPem(lines([...input.logExcerpt, DETECTOR_CONTEXT_MARKER, ...det.context])),
+        redactHeadlessPem(lines([...input.logExcerpt, DETECTOR_CONTEXT_MARKER, ...det.context, ...after])),
       ),
       this.writeFrames(dir, det.trace, input.process.cwd),
       this.copyConfigs(dir, input.configSnapshots),

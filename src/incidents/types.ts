@@ -11,8 +11,14 @@ export interface NewIncident {
   detection: Detection;
   /** All detections gathered for it, in arrival order (includes `detection`). */
   related: Detection[];
-  /** The rolling buffer of log lines before (and during) the failure, oldest first. */
+  /** The rolling buffer of log lines up to the failure line, oldest first. */
   logExcerpt: string[];
+  /**
+   * Lines of the child that arrived after the failure line and before the incident was written (a
+   * detection made on a later line or tick, the settle window): log_excerpt.txt keeps them after
+   * its "after the failure" marker, never among the lines before the failure.
+   */
+  afterFailure?: string[];
   /** The monitor's state at detection time (written as state.json in the folder; copied when create() is called). */
   state: unknown;
   process: { kind: ProcessKind; argv: string[]; cwd: string; pid: number | null };

@@ -62,6 +62,8 @@ export interface DetectorFanout {
   observeTick(now: number, childAlive: boolean, generation: number): Detection[];
   flush(at: number, generation: number): Detection[];
   onChildStart(generation: number, at: number): void;
+  /** Lines of the current child observed so far (a detection's `meta.line_no` counts in it). */
+  linesSeen?(): number;
 }
 
 /** Everything the monitor needs, built by src/monitor/build.ts (or by tests). */
@@ -201,6 +203,8 @@ export class MonitorContext {
    * recovers: settling that exit uses it instead of writing the same failure twice (issue 16).
    */
   recorded: { generation: number; incident: IncidentRef } | null = null;
+  /** The generation whose exit this monitor recovers at start (a killed predecessor's child), or null. */
+  recovering: number | null = null;
   /** Generations whose exit is recorded but whose exit file the backend still keeps (see exitRecorded). */
   private readonly unacked = new Set<number>();
   /** The scheduled launch (backoff), if any. */

@@ -6,10 +6,13 @@
  * part for an outcome and hands it to the actions part (or, with none, leaves the incident open
  * while the child lives, or lets the restart policy decide).
  */
-import type { Detection } from "../core/types.ts";
+import * as path from "node:path";
+import type { Detection, DetectionKind } from "../core/types.ts";
+import { readIncident } from "../incidents/read.ts";
 import type { IncidentRef } from "../incidents/types.ts";
 import { errMsg, type MonitorContext } from "./context.ts";
 import { type Episode, primaryDetection } from "./episode.ts";
+import { cutAtFailure, type FailureCut, linesAfterFailure } from "./excerpt.ts";
 import { failureSignature } from "./policy.ts";
 import { pushCapped } from "./state.ts";
 import { testHold } from "./test-hold.ts";
@@ -17,7 +20,24 @@ import { testHold } from "./test-hold.ts";
 /** How long lines after a failure are gathered for its log excerpt at most. */
 const AFTER_LINES_MAX_WAIT_MS = 10_000;
 
+/** The failure incident `ref` recorded (for its signature), else `fallback`. */
+function recordedFailure(ref: IncidentRef, fallback: Detection): Detection {
+  const got = readIncident(path.dirname(ref.dir), ref.id);
+  const r = got.ok ? got.incident.record : null;
+  if (!r) return fallback;
+  return {
+    ...fallback,
+    detector: r.detector,
+    kind: r.kind as DetectionKind,
+    message: r.message,
+    exceptionType: r.exception_type ?? undefined,
+  };
+}
+
 export class Episodes {
+  /** The excerpt cut at each detection's failure line, taken when it was detected. */
+  private readonly cuts = new WeakMap<Detection, FailureCut>();
+
   constructor(private readonly m: MonitorContext) {}
 
   /** A detection: open an episode or join the open one of the same child. */
@@ -25,6 +45,8 @@ export class Episodes {
     const m = this.m;
     if (m.finishing) return;
     if (m.parts.signals.onDetection(d)) return;
+    const seen = d.generation === m.gen ? (m.deps.detectors.linesSeen?.() ?? 0) : 0;
+    this.cuts.set(d, cutAtFailure(m.excerpt, linesAfterFailure(d.meta, seen), d.context));
     const level = d.kind === "anomaly" ? "ANOMALY" : "ERROR";
     m.log.log(level, `[${d.detector}] ${d.message}`);
     m.deps.journal.write("detection", {
@@ -104,11 +126,21 @@ export class Episodes {
     if (prior) m.recorded = null;
     if (ep.incident === null && prior) ep.incident = prior;
 
-    // The identical-failure guard counts every failure, including ones no rule knows.
-    const sig = m.red(failureSignature(primary));
-    if (ep.incident === null) {
+    // The identical-failure guard counts every failure, including ones no rule knows, once: an
+    // episode that continues an unresolved incident was counted with it. A recovered exit was
+    // counted by the killed predecessor only if state.json got that far (the count is in memory
+    // from before its incident is written until the next coalesced write), which the streak's
+    // generation says; whether the predecessor wrote the incident does not.
+    // A reused incident is the failure the predecessor saw (its traceback): this monitor may have
+    // read only what came after it (the exit), which is no signature of the failure.
+    const sig = m.red(failureSignature(prior ? recordedFailure(prior, primary) : primary));
+    const recovered = m.recovering === ep.generation;
+    if (recovered) m.recovering = null;
+    const counted = recovered ? s.identical.generation === ep.generation : ep.incident !== null;
+    if (!counted) {
       if (s.identical.signature === sig) s.identical.count++;
       else s.identical = { signature: sig, count: 1 };
+      s.identical.generation = ep.generation;
     }
     const cap = m.policy.max_identical_failures;
     const identicalTripped = cap > 0 && s.identical.count > cap;
@@ -210,10 +242,14 @@ export class Episodes {
     const m = this.m;
     const s = m.s;
     const resume = await m.parts.signals.resumePoint();
+    // primaryDetection may return a copy (a borrowed trace) that shares the original's meta
+    const from = related.find((d) => d === primary || d.meta === primary.meta);
+    const cut = from ? this.cuts.get(from) : undefined;
     return m.deps.store.create({
       detection: primary,
       related,
-      logExcerpt: m.excerpt.toArray(),
+      logExcerpt: cut ? cut.before : m.excerpt.toArray(),
+      afterFailure: cut ? m.excerpt.since(cut.seq) : [],
       // copied by the store before it awaits anything (a copy here cost ~1 ms per incident)
       state: s,
       process: {

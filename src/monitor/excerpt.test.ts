@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { AfterLines, RingBuffer } from "./excerpt.ts";
+import { AfterLines, cutAtFailure, linesAfterFailure, RingBuffer } from "./excerpt.ts";
 
 describe("RingBuffer", () => {
   test("keeps the most recent lines, oldest first", () => {
@@ -71,5 +71,48 @@ describe("AfterLines", () => {
     after.flush(true);
     await Bun.sleep(0);
     expect(errors.map((e) => (e as Error).message)).toEqual(["disk full"]);
+  });
+});
+
+describe("the excerpt cut at the failure line", () => {
+  const ring = (n: number, cap: number) => {
+    const r = new RingBuffer(cap);
+    for (let i = 1; i <= n; i++) r.push(`line ${i}`);
+    return r;
+  };
+
+  test("a detection made lines after its failure line: before ends at it, the rest come after", () => {
+    const r = ring(10, 5);
+    // the failure was line 8 of the child; 10 lines were observed when it was detected
+    const cut = cutAtFailure(r, linesAfterFailure({ line_no: 8 }, 10), ["ctx"]);
+    expect(cut.before).toEqual(["line 6", "line 7", "line 8"]);
+    expect(r.since(cut.seq)).toEqual(["line 9", "line 10"]);
+    // lines that arrive before the incident is written are after the failure too
+    r.push("line 11");
+    expect(r.since(cut.seq)).toEqual(["line 9", "line 10", "line 11"]);
+    expect(cut.before).toEqual(["line 6", "line 7", "line 8"]);
+  });
+
+  test("a trace cuts at its last line (end_line_no), not its first", () => {
+    expect(linesAfterFailure({ line_no: 3, end_line_no: 7 }, 9)).toBe(2);
+  });
+
+  test("a detection on the failure line itself, or naming no line, cuts at the newest line", () => {
+    expect(linesAfterFailure({ line_no: 10 }, 10)).toBe(0);
+    expect(linesAfterFailure({ code: 1 }, 10)).toBe(0);
+    // a number from another count (a line of an earlier child) is not trusted
+    expect(linesAfterFailure({ line_no: 12 }, 10)).toBe(0);
+    const r = ring(4, 10);
+    const cut = cutAtFailure(r, 0, []);
+    expect(cut.before).toEqual(["line 1", "line 2", "line 3", "line 4"]);
+    expect(r.since(cut.seq)).toEqual([]);
+  });
+
+  test("a failure line pushed out of the ring by a burst: the detector's context stands in", () => {
+    const r = ring(5000, 200);
+    const cut = cutAtFailure(r, linesAfterFailure({ line_no: 300 }, 5000), ["line 299", "line 300"]);
+    expect(cut.before).toEqual(["line 299", "line 300"]);
+    expect(r.since(cut.seq)).toHaveLength(200);
+    expect(r.since(cut.seq).at(-1)).toBe("line 5000");
   });
 });

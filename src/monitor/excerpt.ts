@@ -9,12 +9,15 @@ export class RingBuffer {
   private readonly buf: string[];
   private next = 0;
   private count = 0;
+  /** Lines pushed ever: the sequence number of the newest line (the first line is 1). */
+  total = 0;
 
   constructor(readonly capacity: number) {
     this.buf = new Array<string>(Math.max(0, capacity));
   }
 
   push(line: string): void {
+    this.total++;
     if (this.capacity === 0) return;
     this.buf[this.next] = line;
     this.next = (this.next + 1) % this.capacity;
@@ -28,6 +31,45 @@ export class RingBuffer {
     for (let i = 0; i < this.count; i++) out.push(this.buf[(start + i) % this.capacity]!);
     return out;
   }
+
+  /** The lines after sequence number `seq` that are still held, oldest first. */
+  since(seq: number): string[] {
+    const n = Math.max(0, Math.min(this.count, this.total - seq));
+    return n === 0 ? [] : this.toArray().slice(this.count - n);
+  }
+}
+
+/**
+ * The rolling excerpt cut at a failure line: `before` ends with it (a copy taken when the failure
+ * was detected: the lines that follow can push it out of the ring before the incident is written),
+ * `seq` is its sequence number in the ring (the lines after it are {@link RingBuffer.since}).
+ */
+export interface FailureCut {
+  before: string[];
+  seq: number;
+}
+
+/**
+ * Cut the excerpt at the failure line, `behind` lines before the newest one: a detection made
+ * after more lines arrived (a trace closed by the next line, a crash line found on a tick inside a
+ * burst) must not show those lines as "before the failure". When they pushed the failure line out
+ * of the ring, `context` (the detector's lines up to it) stands in for the excerpt.
+ */
+export function cutAtFailure(ring: RingBuffer, behind: number, context: string[]): FailureCut {
+  const all = ring.toArray();
+  const keep = all.length - behind;
+  return { before: keep > 0 ? all.slice(0, keep) : behind > 0 ? [...context] : [], seq: ring.total - behind };
+}
+
+/**
+ * How many lines of its child arrived after the detection's failure line: `linesSeen` is the
+ * detector set's count for the current child, `meta.end_line_no` (a trace's last line) or
+ * `meta.line_no` the failure line's number in that count. 0 when the detection names no line (it
+ * was made on the failure line itself, or is about the exit, a stall, a sample).
+ */
+export function linesAfterFailure(meta: Record<string, unknown>, linesSeen: number): number {
+  const no = typeof meta.end_line_no === "number" ? meta.end_line_no : meta.line_no;
+  return typeof no === "number" && no > 0 && no <= linesSeen ? linesSeen - no : 0;
 }
 
 /** Lines of one child generation gathered after an incident was written. */

@@ -216,6 +216,7 @@ export class Monitor {
       m.recorded = null;
       return false;
     }
+    m.recovering = record.generation;
     m.deps.journal.write("child_exit_recovered", { pid: record.pid, generation: record.generation });
     m.log.info(
       `the previous monitor's child (generation ${record.generation}) ended while no monitor was running; handling its exit now`,

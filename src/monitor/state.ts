@@ -118,7 +118,12 @@ export interface MonitorState {
   /** Launches in a row whose child died within seconds (it cannot start); see startup-failures.ts. */
   startup_failures: StartupFailures;
   next_restart_at: string | null;
-  identical: { signature: string | null; count: number };
+  /**
+   * The identical-failure streak; `generation` is the child generation whose failure was counted
+   * last, so a monitor recovering that generation's exit (issue 16) knows whether its killed
+   * predecessor's count reached state.json (absent in older files: not counted).
+   */
+  identical: { signature: string | null; count: number; generation?: number | null };
   pending_verifications: PendingVerification[];
   /** The agent goes before rules (unverified restarts reached `escalate_to_claude_after`). */
   escalated: boolean;

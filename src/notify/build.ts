@@ -60,6 +60,8 @@ function buildOne(spec: NotifierSpec, opts: BuildNotifiersOptions): Notifier {
         threadKey: spec.thread_key ?? opts.project,
         logger: opts.logger,
         publicUrl: opts.publicUrl,
+        maxBytes: spec.outbox_max_bytes,
+        backups: spec.outbox_backups,
       });
     case "webhook":
       if (!spec.url) throw new Error("Cannot build webhook notifier: no url");

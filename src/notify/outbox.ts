@@ -8,7 +8,16 @@
  * incident's web viewer page). The line is appended in one write, so a concurrent reader never
  * sees half of it, and the file is never rewritten: delivery state lives in the dispatcher's own
  * ledger (src/dispatcher/ledger.ts), so `sent` stays `false` here for good (inventory §6 item 33).
+ *
+ * Rotation (`outbox_max_bytes`, `outbox_backups`; 10 MB × 3 like autosentry.log): after an append
+ * that takes the file past the size, this writer renames it to `<outbox>.1` (shifting older ones
+ * up to `.N`), and the next append starts a new file. The writer rotates, not the dispatcher:
+ * after the rename nothing writes the old file again, so the dispatcher, which follows the file
+ * by inode, can read the rotated one to its end and go on with the next (outbox-reader.ts). This
+ * needs one writer per outbox, which the monitor's lock gives (two projects configured with the
+ * same `outbox_path` could lose a line appended to a file the other one had just rotated).
  */
+import * as fs from "node:fs";
 import type { Notification, NotificationDetail } from "../core/types.ts";
 import { appendJsonl } from "../util/jsonl.ts";
 import type { Logger } from "../util/logger.ts";
@@ -41,7 +50,26 @@ export interface OutboxNotifierOptions {
   now?: () => number;
   /** `web.public_url`, for the incident link. */
   publicUrl?: string | undefined;
+  /** Rotate past this size (default 10 MB). */
+  maxBytes?: number | undefined;
+  /** Rotated files kept, at least 1 (default 3). */
+  backups?: number | undefined;
 }
+
+/** Rename `file` to `file.1`, shifting `file.1` … to `.2` …, dropping what would pass `.backups`. */
+export function rotateOutbox(file: string, backups: number): void {
+  const n = Math.max(1, backups);
+  fs.rmSync(`${file}.${n}`, { force: true });
+  for (let i = n - 1; i >= 1; i--) {
+    try {
+      fs.renameSync(`${file}.${i}`, `${file}.${i + 1}`);
+    } catch {}
+  }
+  fs.renameSync(file, `${file}.1`);
+}
+
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+const DEFAULT_BACKUPS = 3;
 
 /** Last id (µs) written per outbox file by this process. */
 const lastIds = new Map<string, number>();
@@ -85,6 +113,15 @@ export class OutboxNotifier implements Notifier {
     } catch (err) {
       try {
         this.opts.logger.error(`${this.name}: cannot append to ${this.opts.path}: ${(err as Error).message}`);
+      } catch {}
+      return;
+    }
+    try {
+      if (fs.statSync(this.opts.path).size > (this.opts.maxBytes ?? DEFAULT_MAX_BYTES))
+        rotateOutbox(this.opts.path, this.opts.backups ?? DEFAULT_BACKUPS);
+    } catch (err) {
+      try {
+        this.opts.logger.error(`${this.name}: cannot rotate ${this.opts.path}: ${(err as Error).message}`);
       } catch {}
     }
   }

@@ -21,8 +21,29 @@ const COUNT = 10_000;
 const THREADS = 4;
 const KILLS = 5;
 
+/** The outbox's files, oldest first: rotated ones (highest number first), then the outbox. */
+function outboxFiles(outbox: string): string[] {
+  const base = path.basename(outbox);
+  const nums = fs
+    .readdirSync(path.dirname(outbox))
+    .map((n) => (n.startsWith(`${base}.`) ? Number(n.slice(base.length + 1)) : Number.NaN))
+    .filter((n) => Number.isInteger(n) && n > 0)
+    .sort((a, b) => b - a);
+  return [...nums.map((n) => `${outbox}.${n}`), ...(fs.existsSync(outbox) ? [outbox] : [])];
+}
+
 describe("dispatcher: exactly once", () => {
   test("10,000 messages, five SIGKILLs, 500s after commit and 429s: each delivered once, in order per thread", async () => {
+    await stress(null);
+  }, 600_000);
+
+  test("the same while the outbox is rotated every 64 KB: each delivered once, in order per thread", async () => {
+    await stress(64 * 1024);
+  }, 600_000);
+});
+
+async function stress(rotateBytes: number | null): Promise<void> {
+  {
     slack = startFakeSlack({
       fault: (method, n): SlackFault | null => {
         if (method !== "chat.postMessage") return null;
@@ -52,6 +73,7 @@ dispatch:
         String(THREADS),
         "100",
         "40",
+        ...(rotateBytes === null ? [] : [String(rotateBytes)]),
       ],
       { cwd: dir, stdout: "pipe", stderr: "pipe" },
     );
@@ -84,8 +106,12 @@ dispatch:
     last.proc.kill("SIGTERM");
     expect((await last.wait()).code).toBe(0);
 
-    // Exactly once: one Slack message per outbox line, keyed by the line's byte offset.
-    const lines = fs.readFileSync(outbox, "utf8").split("\n").filter(Boolean);
+    // Exactly once: one Slack message per outbox line, keyed by the line's position (its byte
+    // offset, going on across rotated files, oldest first).
+    const files = outboxFiles(outbox);
+    if (rotateBytes !== null) expect(files.length).toBeGreaterThan(10);
+    else expect(files).toEqual([outbox]);
+    const lines = files.flatMap((f) => fs.readFileSync(f, "utf8").split("\n").filter(Boolean));
     expect(lines).toHaveLength(COUNT);
     const offsets: number[] = [];
     let off = 0;
@@ -112,5 +138,5 @@ dispatch:
     }
     // The faults really happened.
     expect(slack.requests.filter((r) => r.method === "chat.postMessage").length).toBeGreaterThan(COUNT);
-  }, 600_000);
-});
+  }
+}

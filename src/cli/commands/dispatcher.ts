@@ -2,7 +2,8 @@
  * @module
  * `autosentry dispatcher run [--once]`: deliver the chat outbox and take commands from its
  * threads (src/dispatcher); `autosentry dispatcher pending [--json]`: what is not delivered yet,
- * with the last error, and what was given up. The backend comes from `--backend` or the
+ * with the last error, and what was given up; `autosentry dispatcher retry [ids...]`: deliver
+ * given-up messages again. The backend comes from `--backend` or the
  * environment (SLACK_BOT_TOKEN, DISCORD_BOT_TOKEN, SLACK_WEBHOOK_URL, DISCORD_WEBHOOK_URL), as in
  * the Python tool. Logs go to stderr; the stdout backend prints the messages on stdout.
  */
@@ -10,10 +11,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { compileRegex } from "../../config/regex.ts";
 import { messageOfLine } from "../../dispatcher/dispatcher.ts";
-import { Ledger } from "../../dispatcher/ledger.ts";
-import { readOutbox } from "../../dispatcher/outbox-reader.ts";
-import { type BackendFlags, DispatchSetupError, setupDispatch } from "../../dispatcher/select.ts";
+import { Ledger, type LedgerState, offsetOfKey, segmentAt } from "../../dispatcher/ledger.ts";
+import { lineAt, readOutboxStream } from "../../dispatcher/outbox-reader.ts";
+import { requestRetries, retryRequestsPath } from "../../dispatcher/retry-requests.ts";
+import {
+  type BackendFlags,
+  type DispatchSetup,
+  DispatchSetupError,
+  setupDispatch,
+} from "../../dispatcher/select.ts";
 import { DispatcherBusyError, runDispatcher } from "../../dispatcher/service.ts";
+import { ownerAlive, readLock } from "../../monitor/lock.ts";
+import type { OutboxLine } from "../../notify/outbox.ts";
 import { createRedactor } from "../../redact/redactor.ts";
 import { loadConfigForCli } from "../config-option.ts";
 import { CliExit, EXIT } from "../exit.ts";
@@ -113,44 +122,68 @@ export async function dispatcherRunCommand(opts: DispatcherRunOptions): Promise<
   }
 }
 
+interface PendingRow {
+  key: string;
+  id: string;
+  kind: string;
+  summary: string;
+  attempts: number;
+  error: string | null;
+  dead: boolean;
+}
+
+/**
+ * Messages not delivered: the given-up ones the ledger remembers (also before its cursor, so they
+ * can be retried), then every line from the cursor on that is not done, across rotated files.
+ */
+function pendingRows(outboxPath: string, st: LedgerState): PendingRow[] {
+  const rows = new Map<string, PendingRow & { off: number }>();
+  const row = (key: string, off: number, line: OutboxLine | null) => {
+    const dead = st.dead.get(key);
+    const a = st.attempts.get(key);
+    rows.set(key, {
+      key,
+      off,
+      id: String(line?.id ?? ""),
+      kind: String(line?.kind ?? ""),
+      summary: line ? messageOfLine(line).summary : "(no longer in the outbox: rotated away)",
+      attempts: a?.n ?? 0,
+      error: dead ?? a?.err ?? null,
+      dead: dead !== undefined,
+    });
+  };
+  for (const key of st.dead.keys()) {
+    const off = offsetOfKey(key);
+    if (!Number.isNaN(off)) row(key, off, lineAt(outboxPath, [...st.segs, st.seg], off));
+  }
+  let seg = segmentAt(st, st.cursor);
+  let from = st.cursor;
+  for (;;) {
+    const r = readOutboxStream(outboxPath, seg, from);
+    for (const e of r.entries) {
+      const key = `o${e.off}`;
+      if (st.done.has(key) && !st.dead.has(key)) continue;
+      if (!rows.has(key)) row(key, e.off, e.line);
+    }
+    if (r.next === from || r.entries.length + r.bad.length === 0) break;
+    from = r.next;
+    seg = r.seg;
+  }
+  return [...rows.values()].sort((a, b) => a.off - b.off).map(({ off: _off, ...rest }) => rest);
+}
+
+/** The ledger `dispatcher pending` and `retry` read: of the chosen backend, else the newest one. */
+function chosenLedger(opts: BackendFlags, setup: DispatchSetup): string {
+  // Without --backend or credentials here, read the ledger of whichever backend delivered last.
+  return opts.backend ? setup.ledgerPath : newestLedger(setup.ledgerPath);
+}
+
 /** What `autosentry dispatcher pending` does (its options are declared in src/cli/tree/dispatcher.ts). */
 export function dispatcherPendingCommand(opts: DispatcherPendingOptions): void {
   const cfg = loadConfigForCli(opts);
   const setup = setupOrExit(cfg, opts);
-  // Without --backend or credentials here, read the ledger of whichever backend delivered last.
-  const chosen = opts.backend ? setup.ledgerPath : newestLedger(setup.ledgerPath);
-  const ledger = new Ledger(chosen);
-  const st = ledger.state;
-  const rows: Array<{
-    key: string;
-    id: string;
-    kind: string;
-    summary: string;
-    attempts: number;
-    error: string | null;
-    dead: boolean;
-  }> = [];
-  let from = st.cursor;
-  for (;;) {
-    const r = readOutbox(setup.outboxPath, from);
-    for (const e of r.entries) {
-      const key = `o${e.off}`;
-      const dead = st.dead.get(key);
-      if (st.done.has(key) && dead === undefined) continue;
-      const a = st.attempts.get(key);
-      rows.push({
-        key,
-        id: String(e.line.id ?? ""),
-        kind: String(e.line.kind ?? ""),
-        summary: messageOfLine(e.line).summary,
-        attempts: a?.n ?? 0,
-        error: dead ?? a?.err ?? null,
-        dead: dead !== undefined,
-      });
-    }
-    if (r.next === from || r.shrank) break;
-    from = r.next;
-  }
+  const chosen = chosenLedger(opts, setup);
+  const rows = pendingRows(setup.outboxPath, new Ledger(chosen).state);
   if (opts.json) {
     process.stdout.write(
       `${JSON.stringify({ outbox: setup.outboxPath, ledger: chosen, pending: rows }, null, 2)}\n`,
@@ -165,5 +198,61 @@ export function dispatcherPendingCommand(opts: DispatcherPendingOptions): void {
     const state = r.dead ? "GAVE UP" : r.attempts > 0 ? `${r.attempts} failed attempt(s)` : "waiting";
     process.stdout.write(`${r.id}  [${r.kind}] ${r.summary}  — ${state}${r.error ? `: ${r.error}` : ""}\n`);
   }
-  process.stdout.write(`${rows.length} pending in ${setup.outboxPath} (ledger ${path.basename(chosen)})\n`);
+  const dead = rows.filter((r) => r.dead).length;
+  process.stdout.write(
+    `${rows.length} pending in ${setup.outboxPath} (ledger ${path.basename(chosen)})${dead > 0 ? `; \`autosentry dispatcher retry\` sends the ${dead} given up again` : ""}\n`,
+  );
+}
+
+/** `dispatcher retry`'s options. */
+interface DispatcherRetryOptions extends BackendFlags, ConfigFlag {
+  json?: boolean | undefined;
+}
+
+/**
+ * What `autosentry dispatcher retry [ids...]` does: ask the dispatcher to deliver given-up
+ * messages again (all of them, or those named by their outbox id as `pending` shows it, or their
+ * ledger key `o<n>`). It writes a request the lock holder takes on its next pass
+ * (src/dispatcher/retry-requests.ts); it never writes the ledger itself.
+ */
+export function dispatcherRetryCommand(ids: string[], opts: DispatcherRetryOptions): void {
+  const cfg = loadConfigForCli(opts);
+  const setup = setupOrExit(cfg, opts);
+  const chosen = chosenLedger(opts, setup);
+  const dead = pendingRows(setup.outboxPath, new Ledger(chosen).state).filter((r) => r.dead);
+  let picked = dead;
+  if (ids.length > 0) {
+    const unknown = ids.filter((id) => !dead.some((r) => r.id === id || r.key === id));
+    if (unknown.length > 0)
+      throw new CliExit(
+        EXIT.usage,
+        `autosentry dispatcher retry: not given up in ${setup.outboxPath} (ledger ${path.basename(chosen)}): ${unknown.join(", ")} — \`autosentry dispatcher pending\` lists what is`,
+      );
+    picked = dead.filter((r) => ids.includes(r.id) || ids.includes(r.key));
+  }
+  const lock = readLock(setup.lockPath);
+  const running = lock !== null && ownerAlive(lock);
+  if (picked.length > 0)
+    requestRetries(
+      retryRequestsPath(setup.lockPath),
+      picked.map((r) => r.key),
+    );
+  if (opts.json) {
+    process.stdout.write(
+      `${JSON.stringify({ outbox: setup.outboxPath, ledger: chosen, queued: picked, dispatcher_running: running }, null, 2)}\n`,
+    );
+    return;
+  }
+  if (picked.length === 0) {
+    process.stdout.write(`nothing given up in ${setup.outboxPath} (ledger ${path.basename(chosen)})\n`);
+    return;
+  }
+  for (const r of picked) process.stdout.write(`${r.id}  [${r.kind}] ${r.summary}  — queued again\n`);
+  process.stdout.write(
+    `${picked.length} given-up message(s) queued again; ${
+      running
+        ? "the running dispatcher sends them on its next pass"
+        : "`autosentry dispatcher run` (or the monitor with dispatch.bridge) sends them when it next runs"
+    }\n`,
+  );
 }

@@ -1,6 +1,6 @@
 /**
  * @module
- * `autosentry dispatcher run|pending` in the command tree: names, arguments, options and
+ * `autosentry dispatcher run|pending|retry` in the command tree: names, arguments, options and
  * descriptions, loaded at every start (the whole tree is built for help, completion and
  * suggestions; only this part to run one of its commands). Each action imports
  * ../commands/dispatcher.ts, the implementation, only when the command runs (issue 13;
@@ -9,7 +9,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { addConfigOption } from "./config-flag.ts";
 
-/** The options that choose and configure the delivery backend (`dispatcher run` and `pending`). */
+/** The options that choose and configure the delivery backend (`dispatcher run`, `pending`, `retry`). */
 function backendOptions<C extends Command<[], Record<string, unknown>, Record<string, unknown>>>(cmd: C) {
   return cmd
     .option(
@@ -63,5 +63,15 @@ export function register(program: Command): void {
   );
   addConfigOption(pending).action(async (opts) =>
     (await import("../commands/dispatcher.ts")).dispatcherPendingCommand(opts),
+  );
+
+  const retry = backendOptions(
+    dispatcher
+      .command("retry")
+      .description("deliver given-up notifications again (all, or those named by the id `pending` shows)")
+      .option("--json", "JSON output"),
+  ).argument("[ids...]", "outbox ids (or ledger keys o<n>) of given-up messages (default: all)");
+  addConfigOption(retry).action(async (ids, opts) =>
+    (await import("../commands/dispatcher.ts")).dispatcherRetryCommand(ids, opts),
   );
 }

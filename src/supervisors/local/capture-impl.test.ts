@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { buildNative, hostTarget, NATIVE_OUT } from "../../../scripts/build-native.ts";
 import { MemoryLogger } from "../../util/logger.ts";
-import { describeCapture, resolveCapture } from "./capture-impl.ts";
+import { describeCapture, PRUNE_GRACE_MS, resolveCapture } from "./capture-impl.ts";
 import { LocalSupervisor } from "./local.ts";
 import { nativeHelper } from "./test-capture-impls.ts";
 
@@ -123,6 +123,106 @@ test("a supervisor whose helper cannot be executed runs its child through the Bu
     expect(fs.readFileSync(`/proc/${rec.details["shimPid"]}/cmdline`, "utf8").split("\0")).toContain(
       "__shim",
     );
+  } finally {
+    await sup.close();
+    if (prev === undefined) delete process.env["XDG_CACHE_HOME"];
+    else process.env["XDG_CACHE_HOME"] = prev;
+  }
+});
+
+test("writing a new copy prunes other builds' copies, except one a process runs, one just written or chosen, and the current one", async () => {
+  const cache = path.join(dir, "cache");
+  fs.mkdirSync(cache);
+  const old = new Date(Date.now() - 2 * PRUNE_GRACE_MS);
+  const put = (name: string, from = nativeHelper(), mtime: Date | null = old) => {
+    const file = path.join(cache, name);
+    fs.copyFileSync(from, file);
+    fs.chmodSync(file, 0o755);
+    if (mtime) fs.utimesSync(file, mtime, mtime);
+    return file;
+  };
+  put("capture-0.1.0-0123456789abcdef"); // an older build's copy: removed
+  put("capture-0.1.0-fedcba9876543210"); // another hash: removed
+  const fresh = put("capture-0.2.0-00000000aaaaaaaa", nativeHelper(), null); // another build just chose it
+  // another build's copy that a running process executes (a capture process of a live monitor)
+  const inUse = put("capture-0.1.5-1111111111111111", "/bin/sleep");
+  const runner = Bun.spawn([inUse, "60"]);
+  const deadTmp = path.join(cache, ".capture-0.1.0-0123456789abcdef.tmp-999999999-abc123");
+  fs.writeFileSync(deadTmp, "half a copy");
+  const liveTmp = path.join(cache, `.capture-0.1.0-0123456789abcdef.tmp-${process.pid}-abc123`);
+  fs.writeFileSync(liveTmp, "being written");
+  fs.writeFileSync(path.join(cache, "notes.txt"), "not ours to remove");
+  try {
+    const a = await resolveCapture({ runDir: dir, source: nativeHelper(), dirs: [cache] });
+    expect(a.kind).toBe("native");
+    if (a.kind !== "native") return;
+    expect(fs.readdirSync(cache).sort()).toEqual(
+      [
+        path.basename(a.path),
+        path.basename(fresh),
+        path.basename(inUse),
+        path.basename(liveTmp),
+        "notes.txt",
+      ].sort(),
+    );
+    // Only a new copy prunes: with ours already there, an older copy written since stays.
+    put("capture-0.0.9-2222222222222222");
+    expect(await resolveCapture({ runDir: dir, source: nativeHelper(), dirs: [cache] })).toEqual(a);
+    expect(fs.existsSync(path.join(cache, "capture-0.0.9-2222222222222222"))).toBe(true);
+  } finally {
+    runner.kill();
+    await runner.exited;
+  }
+});
+
+test("a helper copy removed between choosing and starting it (another build pruned it) is written out again and the child runs", async () => {
+  if (!fs.existsSync(NATIVE_OUT)) expect(buildNative(hostTarget())).toBeNull();
+  const prev = process.env["XDG_CACHE_HOME"];
+  process.env["XDG_CACHE_HOME"] = path.join(dir, "cache");
+  const logger = new MemoryLogger();
+  const lines: string[] = [];
+  let exited = false;
+  const sup = new LocalSupervisor({
+    sink: {
+      line: (t) => lines.push(t),
+      exit: () => {
+        exited = true;
+      },
+    },
+    logDir: path.join(dir, "logs"),
+    runDir: path.join(dir, "run"),
+    maxLineLength: 1000,
+    processLogMaxBytes: 1e6,
+    processLogBackups: 1,
+    logger,
+  });
+  // The copy is removed right after the supervisor chose it, as a concurrent prune would.
+  const s = sup as unknown as { chooseCapture(): Promise<void> };
+  const choose = s.chooseCapture.bind(sup);
+  let removed = "";
+  s.chooseCapture = async () => {
+    await choose();
+    if (removed === "" && sup.capture?.kind === "native") {
+      removed = sup.capture.path;
+      fs.rmSync(removed);
+    }
+  };
+  try {
+    const rec = await sup.start({
+      generation: 1,
+      argv: ["sh", "-c", "echo hi"],
+      cwd: dir,
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" },
+      envOverrides: {},
+    });
+    expect(removed).not.toBe("");
+    const end = Date.now() + 20_000;
+    while (!exited && Date.now() < end) await Bun.sleep(20);
+    expect(exited).toBe(true);
+    expect(lines).toEqual(["hi"]);
+    expect(sup.capture).toMatchObject({ kind: "native", path: removed });
+    expect(fs.existsSync(removed)).toBe(true);
+    expect(fs.readlinkSync(`/proc/${rec.details["shimPid"]}/exe`)).toBe(removed);
   } finally {
     await sup.close();
     if (prev === undefined) delete process.env["XDG_CACHE_HOME"];

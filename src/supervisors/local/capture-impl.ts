@@ -13,7 +13,9 @@
  * then the project's run directory. The file is written atomically with mode 0755, and a copy that
  * is already there is trusted only when it is ours, writable by nobody else, and its content hashes
  * to the embedded helper's hash. Before it is used it must answer `__probe` (a noexec mount, a wrong
- * CPU or a seccomp policy fail there), once per monitor process.
+ * CPU or a seccomp policy fail there), once per monitor process. Writing a new copy prunes the
+ * other builds' copies in that directory ({@link pruneCopies}), so updates do not pile up ~0.85 MB
+ * files in the cache.
  *
  * The Bun shim is used, and why is said once in the monitor's log and in `doctor`, when: the
  * platform is not Linux (no helper is built for darwin), the build machine had no C compiler for the
@@ -74,6 +76,84 @@ function probe(file: string): string | null {
   }
 }
 
+/** A copy of some build's helper: `capture-<version>-<sha256 prefix>`. */
+const COPY_NAME = /^capture-.+-[0-9a-f]{16}$/;
+/** A copy being written (see {@link installIn}): `.<name>.tmp-<pid>-<random>`. */
+const TMP_NAME = /^\.capture-.+-[0-9a-f]{16}\.tmp-(\d+)-[0-9a-z]*$/;
+/**
+ * A copy written or chosen this recently is left alone: another build's monitor may be about to
+ * start it (captureFor touches the copy each time it hands it out).
+ */
+export const PRUNE_GRACE_MS = 10 * 60_000;
+
+/** The files running processes execute (their /proc/<pid>/exe), as far as we may read them. */
+function executedFiles(): Set<string> {
+  const out = new Set<string>();
+  let pids: string[] = [];
+  try {
+    pids = fs.readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    if (pid.charCodeAt(0) < 48 || pid.charCodeAt(0) > 57) continue;
+    try {
+      out.add(fs.readlinkSync(`/proc/${pid}/exe`));
+    } catch {}
+  }
+  return out;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Remove the other builds' copies of the helper from `dir` (all but `keep`), and temp files of
+ * writers that died. Left alone: a copy a running process executes (unlinking would not harm it on
+ * Linux, it keeps its inode, but its monitor is alive and likely to start it again), and one
+ * changed within {@link PRUNE_GRACE_MS} (another version's monitor may be about to start it). A copy
+ * removed anyway between another monitor choosing it and starting it costs that monitor a fresh
+ * extraction: captureFor writes a vanished copy out again, and the local supervisor retries a start
+ * that failed because its copy was gone. Never throws; returns the names removed.
+ */
+export function pruneCopies(dir: string, keep: string, now = Date.now()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  let running: Set<string> | null = null;
+  const uid = process.getuid?.();
+  for (const name of names) {
+    if (name === keep) continue;
+    const tmp = TMP_NAME.exec(name);
+    if (tmp === null && !COPY_NAME.test(name)) continue;
+    const file = path.join(dir, name);
+    try {
+      const st = fs.lstatSync(file);
+      if (!st.isFile() || st.uid !== uid) continue;
+      if (tmp !== null) {
+        if (pidAlive(Number(tmp[1]))) continue;
+      } else {
+        if (now - st.mtimeMs < PRUNE_GRACE_MS) continue;
+        running ??= executedFiles();
+        if (running.has(file)) continue;
+      }
+      fs.unlinkSync(file);
+      removed.push(name);
+    } catch {}
+  }
+  return removed;
+}
+
 /** An executable copy of `bytes` (hash `hash`) in `dir`, or why there is none. */
 function installIn(
   dir: string,
@@ -82,6 +162,7 @@ function installIn(
   hash: string,
 ): { path: string } | { reason: string } {
   const target = path.join(dir, name);
+  let written = false;
   try {
     let trusted = false;
     try {
@@ -96,7 +177,13 @@ function installIn(
         (st.mode & 0o111) !== 0 &&
         sha256(fs.readFileSync(target)) === hash;
     } catch {}
-    if (!trusted) {
+    if (trusted) {
+      // in use: a pruning monitor of another build leaves it alone (PRUNE_GRACE_MS)
+      try {
+        const t = new Date();
+        fs.utimesSync(target, t, t);
+      } catch {}
+    } else {
       fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
       const tmp = path.join(dir, `.${name}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
       const c = fs.constants;
@@ -109,6 +196,7 @@ function installIn(
           fs.closeSync(fd);
         }
         fs.renameSync(tmp, target);
+        written = true;
       } catch (err) {
         fs.rmSync(tmp, { force: true });
         throw err;
@@ -118,7 +206,9 @@ function installIn(
     return { reason: `cannot write ${target}: ${message(err)}` };
   }
   const why = probe(target);
-  return why === null ? { path: target } : { reason: why };
+  if (why !== null) return { reason: why };
+  if (written) pruneCopies(dir, name);
+  return { path: target };
 }
 
 export interface ResolveOptions {
@@ -163,14 +253,23 @@ const resolved = new Map<string, Promise<CaptureImpl>>();
 
 /**
  * {@link resolveCapture}, once per run directory per process (the probe runs once). A native copy
- * that vanished since (someone cleared ~/.cache) is written out and probed again.
+ * that vanished since (someone cleared ~/.cache, or another build's monitor pruned it) is written
+ * out and probed again; one still there is touched, so that pruning leaves it alone while it is
+ * about to be started.
  */
 export async function captureFor(runDir: string): Promise<CaptureImpl> {
   const key = path.resolve(runDir);
   let p = resolved.get(key);
   if (p !== undefined) {
     const c = await p;
-    if (c.kind === "native" && !fs.existsSync(c.path)) p = undefined;
+    if (c.kind === "native") {
+      try {
+        const t = new Date();
+        fs.utimesSync(c.path, t, t);
+      } catch {
+        if (!fs.existsSync(c.path)) p = undefined;
+      }
+    }
   }
   if (p === undefined) {
     p = resolveCapture({ runDir });

@@ -286,7 +286,18 @@ export class LocalSupervisor implements Supervisor {
     const exitFile = path.join(runDir, `exit-${spec.generation}.json`);
     fs.rmSync(exitFile, { force: true });
     await this.chooseCapture();
-    const shim = this.liveShim() ?? this.spawnShim(spec);
+    let shim: Shim;
+    try {
+      shim = this.liveShim() ?? this.spawnShim(spec);
+    } catch (err) {
+      // The native helper's copy vanished between choosing and starting it (another build's
+      // monitor pruned it, capture-impl.ts pruneCopies): choose again (it is written out anew, or
+      // the Bun shim is used) and start once more.
+      if (this.capture?.kind !== "native" || fs.existsSync(this.capture.path)) throw err;
+      this.captureChosen = false;
+      await this.chooseCapture();
+      shim = this.spawnShim(spec);
+    }
 
     const g = newGeneration({
       generation: spec.generation,
