@@ -657,16 +657,19 @@ describe("FsIncidentStore with deferred durability (issue 13)", () => {
 });
 
 describe("the next incident's folder, prepared ahead (issue 13: restart latency)", () => {
+  const runDir = () => path.join(tmp, ".autosentry", "run");
+  const spares = () =>
+    (fs.existsSync(runDir()) ? fs.readdirSync(runDir()) : []).filter((n) => n.startsWith("+staging-"));
   const entries = () => fs.readdirSync(incidentsDir).sort();
-  const staging = () => entries().filter((n) => n.startsWith("+staging-"));
 
-  test("after an incident the next folder is prepared; the next incident takes it, complete; close() removes the spare", async () => {
-    const s = store({ durability: { add: () => {} } });
+  test("after an incident the next folder is prepared in the staging directory; the next incident takes it, complete; close() removes the spare", async () => {
+    const s = store({ durability: { add: () => {} }, stagingDir: runDir() });
     const first = await s.create(newIncident());
-    // Prepared in the background: a folder that is not an incident (no id has a `+`).
+    // Prepared in the background, outside the incidents directory.
     await Bun.sleep(50);
-    expect(staging()).toHaveLength(1);
-    const spare = path.join(incidentsDir, staging()[0]!);
+    expect(spares()).toHaveLength(1);
+    expect(entries()).toEqual([first.id, "index.jsonl"]);
+    const spare = path.join(runDir(), spares()[0]!);
     expect(fs.readdirSync(spare).sort()).toEqual([
       "detections.json",
       "fix",
@@ -677,32 +680,40 @@ describe("the next incident's folder, prepared ahead (issue 13: restart latency)
       "state.json",
     ]);
     const second = await s.create(newIncident());
-    // The spare became the second incident (renamed whole), with the same layout as the first.
+    // The spare became the second incident (moved whole), with the same layout as the first.
     expect(fs.existsSync(spare)).toBe(false);
     expect(allFiles(second.dir).sort()).toEqual(allFiles(first.dir).sort());
     expect(readIncident(incidentsDir, second.id)).toMatchObject({ ok: true });
     expect(JSON.parse(read(second.dir, "incident.json")).id).toBe(second.id);
     expect((await s.list()).map((e) => e.id)).toEqual([first.id, second.id]);
     await s.close();
-    expect(staging()).toEqual([]);
+    expect(spares()).toEqual([]);
     expect(entries()).toEqual([first.id, second.id, "index.jsonl"].sort());
   });
 
-  test("a staging folder a killed monitor left is removed when the next one starts, never taken for an incident", async () => {
-    await store().create(newIncident());
-    const left = path.join(incidentsDir, "+staging-999999-7");
-    fs.mkdirSync(path.join(left, "fix"), { recursive: true });
-    fs.writeFileSync(path.join(left, "log_excerpt.txt"), "half written\n");
+  test("without a staging directory nothing is prepared and nothing but incidents stays in the incidents directory", async () => {
     const s = store();
+    const first = await s.create(newIncident());
+    await Bun.sleep(50);
+    expect(entries()).toEqual([first.id, "index.jsonl"]);
+  });
+
+  test("staging folders a killed monitor left are removed when the next one starts, never taken for an incident", async () => {
+    await store().create(newIncident());
+    const left = [path.join(incidentsDir, "+staging-999999-7"), path.join(runDir(), "+staging-999999-8")];
+    for (const d of left) {
+      fs.mkdirSync(path.join(d, "fix"), { recursive: true });
+      fs.writeFileSync(path.join(d, "log_excerpt.txt"), "half written\n");
+    }
+    const s = store({ stagingDir: runDir() });
     expect(await s.completeInterrupted()).toEqual([]);
-    expect(fs.existsSync(left)).toBe(false);
+    for (const d of left) expect(fs.existsSync(d)).toBe(false);
     expect(await s.list()).toHaveLength(1);
   });
 
   test("a folder name taken by something else is skipped, not replaced", async () => {
     const s = store();
     const first = await s.create(newIncident());
-    await s.close();
     // The next same-second name exists already (made by hand, empty): rename would replace it.
     const taken = path.join(incidentsDir, `${first.id}-0001`);
     fs.mkdirSync(taken);

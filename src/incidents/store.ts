@@ -87,6 +87,13 @@ export interface FsIncidentStoreOptions {
    * every file and directory is fsynced before create() returns.
    */
   durability?: { add(file: string): void };
+  /**
+   * Where the next incident's folder is prepared ahead (the monitor's run directory), so that a
+   * spare folder never shows among the incidents. Used only on the file system of the incidents
+   * directory (a folder is moved into place by rename); otherwise, and when not given, a folder is
+   * staged in the incidents directory only while it is written (see `create`).
+   */
+  stagingDir?: string;
 }
 
 /** Pretty JSON with a trailing newline. */
@@ -198,6 +205,9 @@ export class FsIncidentStore implements IncidentStore {
   /** The next incident's folder, being prepared or ready (null: none; `create` then makes one). */
   private stage: Promise<string | null> | null = null;
   private stageSeq = 0;
+  /** `opts.stagingDir` when a folder can be renamed from it into `dir` (checked at the first use). */
+  private spareDir: string | null | undefined;
+  private readonly stagingDir: string | undefined;
   private closed = false;
   /** Files written into a folder being created, relative to it (handed to `durability` after the rename). */
   private readonly written = new Map<string, string[]>();
@@ -221,6 +231,7 @@ export class FsIncidentStore implements IncidentStore {
     this.now = opts.now ?? Date.now;
     this.index = opts.index ?? new IndexCache(indexPath(this.dir));
     this.durability = opts.durability;
+    this.stagingDir = opts.stagingDir;
   }
 
   /**
@@ -230,7 +241,9 @@ export class FsIncidentStore implements IncidentStore {
    * eight), with plain writes, then renamed to its id in one step. The folder is therefore complete
    * the moment it appears, and a monitor killed while writing leaves only a staging folder, which
    * the next monitor removes (the failure is then recorded again from the capture process's exit
-   * file; exactly once, as the index has no line for it).
+   * file; exactly once, as the index has no line for it). The spare folder waits in `stagingDir`
+   * (the monitor's run directory), never among the incidents; without one on the same file system
+   * an incident is staged in the incidents directory while it is written, and nothing is prepared.
    */
   async create(input: NewIncident): Promise<IncidentRef> {
     // The state as it is now, before the first await (the caller need not copy it).
@@ -364,8 +377,8 @@ export class FsIncidentStore implements IncidentStore {
     const ready = this.stage;
     this.stage = null;
     const got = ready ? await ready : null;
-    if (got !== null && fs.existsSync(got)) return got;
     mkdirNoFollow(this.dir); // a symlinked incidents/ would put every folder outside the project
+    if (got !== null && fs.existsSync(got)) return got;
     const dir = path.join(this.dir, `${STAGE_PREFIX}${process.pid}-${++this.stageSeq}`);
     fs.mkdirSync(dir);
     for (const d of STAGED_DIRS) fs.mkdirSync(path.join(dir, d));
@@ -378,7 +391,9 @@ export class FsIncidentStore implements IncidentStore {
    */
   private prepareStage(): void {
     if (this.stage !== null || this.closed) return;
-    const dir = path.join(this.dir, `${STAGE_PREFIX}${process.pid}-${++this.stageSeq}`);
+    const spare = this.spareFolder();
+    if (spare === null) return;
+    const dir = path.join(spare, `${STAGE_PREFIX}${process.pid}-${++this.stageSeq}`);
     const fsp = fs.promises;
     this.stage = (async () => {
       try {
@@ -404,13 +419,27 @@ export class FsIncidentStore implements IncidentStore {
     if (dir !== null) fs.rmSync(dir, { recursive: true, force: true });
   }
 
+  /** Where spare folders go: `stagingDir` if a folder can be renamed from it into `dir`, else null. */
+  private spareFolder(): string | null {
+    if (this.spareDir !== undefined) return this.spareDir;
+    this.spareDir = null;
+    if (this.stagingDir === undefined) return null;
+    try {
+      mkdirNoFollow(this.stagingDir);
+      if (fs.statSync(this.stagingDir).dev === fs.statSync(this.dir).dev) this.spareDir = this.stagingDir;
+    } catch {
+      // no spare folders: each incident is staged while it is written
+    }
+    return this.spareDir;
+  }
+
   /** Staging folders a killed monitor left (never an incident: see `create`), removed. */
-  private removeStaleStages(names: string[]): void {
+  private removeStaleStages(dir: string, names: string[]): void {
     const own = `${STAGE_PREFIX}${process.pid}-`;
     for (const n of names) {
       if (!n.startsWith(STAGE_PREFIX) || n.startsWith(own)) continue;
       try {
-        fs.rmSync(path.join(this.dir, n), { recursive: true, force: true });
+        fs.rmSync(path.join(dir, n), { recursive: true, force: true });
       } catch {
         // left for the next start
       }
@@ -445,8 +474,18 @@ export class FsIncidentStore implements IncidentStore {
   private async completeInterruptedNow(): Promise<string[]> {
     let names: string[];
     try {
+      if (this.stagingDir !== undefined) {
+        try {
+          this.removeStaleStages(this.stagingDir, fs.readdirSync(this.stagingDir));
+        } catch {
+          // no staging directory yet
+        }
+      }
       const entries = await fs.promises.readdir(this.dir, { withFileTypes: true });
-      this.removeStaleStages(entries.filter((e) => e.isDirectory()).map((e) => e.name));
+      this.removeStaleStages(
+        this.dir,
+        entries.filter((e) => e.isDirectory()).map((e) => e.name),
+      );
       names = entries
         .filter((e) => e.isDirectory() && isValidIncidentId(e.name))
         .map((e) => e.name)
