@@ -316,7 +316,9 @@ export class MonitorContext {
     // runs within this decision, has sent its request before the note is written (the rewrite of
     // incident.json and report.md cost 0.7-2 ms in front of the restart). Later records of the
     // same incident wait for this one (`notes`), so they stay in order.
-    const p = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.recordNow(incident, applied));
+    const p = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      this.writeOutcome(incident, applied),
+    );
     this.notes.set(incident.id, p);
     this.background.add(p);
     void p.finally(() => {
@@ -329,10 +331,10 @@ export class MonitorContext {
     if (!incident) return;
     const earlier = this.notes.get(incident.id);
     if (earlier) await earlier;
-    await this.recordNow(incident, applied);
+    await this.writeOutcome(incident, applied);
   }
 
-  private async recordNow(incident: IncidentRef, applied: AppliedOutcome): Promise<void> {
+  private async writeOutcome(incident: IncidentRef, applied: AppliedOutcome): Promise<void> {
     try {
       await this.deps.store.recordOutcome(incident.id, applied);
       this.deps.writeGate?.ok("an incident folder");
