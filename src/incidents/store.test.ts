@@ -691,6 +691,21 @@ describe("the next incident's folder, prepared ahead (issue 13: restart latency)
     expect(entries()).toEqual([first.id, second.id, "index.jsonl"].sort());
   });
 
+  test("while a folder is written (the first, with nothing prepared) it is staged in the staging directory, not among the incidents", async () => {
+    let during: string[] = [];
+    const s = store({
+      stagingDir: runDir(),
+      renderFrames: async () => {
+        during = entries();
+        return { files: [], section: "" };
+      },
+    });
+    const first = await s.create(newIncident());
+    expect(during.filter((n) => n.startsWith("+staging-"))).toEqual([]);
+    expect(entries()).toEqual([first.id, "index.jsonl"]);
+    await s.close();
+  });
+
   test("without a staging directory nothing is prepared and nothing but incidents stays in the incidents directory", async () => {
     const s = store();
     const first = await s.create(newIncident());

@@ -379,7 +379,10 @@ export class FsIncidentStore implements IncidentStore {
     const got = ready ? await ready : null;
     mkdirNoFollow(this.dir); // a symlinked incidents/ would put every folder outside the project
     if (got !== null && fs.existsSync(got)) return got;
-    const dir = path.join(this.dir, `${STAGE_PREFIX}${process.pid}-${++this.stageSeq}`);
+    // In the staging directory when it can be used, so that nothing but incidents is ever listed
+    // in the incidents directory, not even for the moment a folder is written.
+    const parent = this.spareFolder() ?? this.dir;
+    const dir = path.join(parent, `${STAGE_PREFIX}${process.pid}-${++this.stageSeq}`);
     fs.mkdirSync(dir);
     for (const d of STAGED_DIRS) fs.mkdirSync(path.join(dir, d));
     return dir;
