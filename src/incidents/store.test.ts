@@ -715,7 +715,11 @@ describe("the next incident's folder, prepared ahead (issue 13: restart latency)
 
   test("staging folders a killed monitor left are removed when the next one starts, never taken for an incident", async () => {
     await store().create(newIncident());
-    const left = [path.join(incidentsDir, "+staging-999999-7"), path.join(runDir(), "+staging-999999-8")];
+    // One of them with this process's pid: a monitor in a container has the same pid every time.
+    const left = [
+      path.join(incidentsDir, "+staging-999999-ab12cd-7"),
+      path.join(runDir(), `+staging-${process.pid}-ab12cd-8`),
+    ];
     for (const d of left) {
       fs.mkdirSync(path.join(d, "fix"), { recursive: true });
       fs.writeFileSync(path.join(d, "log_excerpt.txt"), "half written\n");

@@ -205,6 +205,7 @@ export class FsIncidentStore implements IncidentStore {
   /** The next incident's folder, being prepared or ready (null: none; `create` then makes one). */
   private stage: Promise<string | null> | null = null;
   private stageSeq = 0;
+  private stageToken: string | undefined;
   /** `opts.stagingDir` when a folder can be renamed from it into `dir` (checked at the first use). */
   private spareDir: string | null | undefined;
   private readonly stagingDir: string | undefined;
@@ -382,7 +383,7 @@ export class FsIncidentStore implements IncidentStore {
     // In the staging directory when it can be used, so that nothing but incidents is ever listed
     // in the incidents directory, not even for the moment a folder is written.
     const parent = this.spareFolder() ?? this.dir;
-    const dir = path.join(parent, `${STAGE_PREFIX}${process.pid}-${++this.stageSeq}`);
+    const dir = path.join(parent, this.stageName());
     fs.mkdirSync(dir);
     for (const d of STAGED_DIRS) fs.mkdirSync(path.join(dir, d));
     return dir;
@@ -396,7 +397,7 @@ export class FsIncidentStore implements IncidentStore {
     if (this.stage !== null || this.closed) return;
     const spare = this.spareFolder();
     if (spare === null) return;
-    const dir = path.join(spare, `${STAGE_PREFIX}${process.pid}-${++this.stageSeq}`);
+    const dir = path.join(spare, this.stageName());
     const fsp = fs.promises;
     this.stage = (async () => {
       try {
@@ -422,6 +423,19 @@ export class FsIncidentStore implements IncidentStore {
     if (dir !== null) fs.rmSync(dir, { recursive: true, force: true });
   }
 
+  /**
+   * This store's staging folder names: the pid and a random token (a monitor in a container gets
+   * the same pid every time, and a killed one's folder must not be taken for this one's).
+   */
+  private stagePrefix(): string {
+    this.stageToken ??= Math.random().toString(36).slice(2, 10);
+    return `${STAGE_PREFIX}${process.pid}-${this.stageToken}-`;
+  }
+
+  private stageName(): string {
+    return `${this.stagePrefix()}${++this.stageSeq}`;
+  }
+
   /** Where spare folders go: `stagingDir` if a folder can be renamed from it into `dir`, else null. */
   private spareFolder(): string | null {
     if (this.spareDir !== undefined) return this.spareDir;
@@ -438,7 +452,7 @@ export class FsIncidentStore implements IncidentStore {
 
   /** Staging folders a killed monitor left (never an incident: see `create`), removed. */
   private removeStaleStages(dir: string, names: string[]): void {
-    const own = `${STAGE_PREFIX}${process.pid}-`;
+    const own = this.stagePrefix();
     for (const n of names) {
       if (!n.startsWith(STAGE_PREFIX) || n.startsWith(own)) continue;
       try {
