@@ -655,3 +655,89 @@ describe("FsIncidentStore with deferred durability (issue 13)", () => {
     expect(await s.findByGeneration(gen, T0 + 60_000)).toBeNull();
   });
 });
+
+describe("the next incident's folder, prepared ahead (issue 13: restart latency)", () => {
+  const runDir = () => path.join(tmp, ".autosentry", "run");
+  const spares = () =>
+    (fs.existsSync(runDir()) ? fs.readdirSync(runDir()) : []).filter((n) => n.startsWith("+staging-"));
+  const entries = () => fs.readdirSync(incidentsDir).sort();
+
+  test("after an incident the next folder is prepared in the staging directory; the next incident takes it, complete; close() removes the spare", async () => {
+    const s = store({ durability: { add: () => {} }, stagingDir: runDir() });
+    const first = await s.create(newIncident());
+    // Prepared in the background, outside the incidents directory.
+    await Bun.sleep(50);
+    expect(spares()).toHaveLength(1);
+    expect(entries()).toEqual([first.id, "index.jsonl"]);
+    const spare = path.join(runDir(), spares()[0]!);
+    expect(fs.readdirSync(spare).sort()).toEqual([
+      "detections.json",
+      "fix",
+      "frames",
+      "incident.json",
+      "log_excerpt.txt",
+      "report.md",
+      "state.json",
+    ]);
+    const second = await s.create(newIncident());
+    // The spare became the second incident (moved whole), with the same layout as the first.
+    expect(fs.existsSync(spare)).toBe(false);
+    expect(allFiles(second.dir).sort()).toEqual(allFiles(first.dir).sort());
+    expect(readIncident(incidentsDir, second.id)).toMatchObject({ ok: true });
+    expect(JSON.parse(read(second.dir, "incident.json")).id).toBe(second.id);
+    expect((await s.list()).map((e) => e.id)).toEqual([first.id, second.id]);
+    await s.close();
+    expect(spares()).toEqual([]);
+    expect(entries()).toEqual([first.id, second.id, "index.jsonl"].sort());
+  });
+
+  test("while a folder is written (the first, with nothing prepared) it is staged in the staging directory, not among the incidents", async () => {
+    let during: string[] = [];
+    const s = store({
+      stagingDir: runDir(),
+      renderFrames: async () => {
+        during = entries();
+        return { files: [], section: "" };
+      },
+    });
+    const first = await s.create(newIncident());
+    expect(during.filter((n) => n.startsWith("+staging-"))).toEqual([]);
+    expect(entries()).toEqual([first.id, "index.jsonl"]);
+    await s.close();
+  });
+
+  test("without a staging directory nothing is prepared and nothing but incidents stays in the incidents directory", async () => {
+    const s = store();
+    const first = await s.create(newIncident());
+    await Bun.sleep(50);
+    expect(entries()).toEqual([first.id, "index.jsonl"]);
+  });
+
+  test("staging folders a killed monitor left are removed when the next one starts, never taken for an incident", async () => {
+    await store().create(newIncident());
+    // One of them with this process's pid: a monitor in a container has the same pid every time.
+    const left = [
+      path.join(incidentsDir, "+staging-999999-ab12cd-7"),
+      path.join(runDir(), `+staging-${process.pid}-ab12cd-8`),
+    ];
+    for (const d of left) {
+      fs.mkdirSync(path.join(d, "fix"), { recursive: true });
+      fs.writeFileSync(path.join(d, "log_excerpt.txt"), "half written\n");
+    }
+    const s = store({ stagingDir: runDir() });
+    expect(await s.completeInterrupted()).toEqual([]);
+    for (const d of left) expect(fs.existsSync(d)).toBe(false);
+    expect(await s.list()).toHaveLength(1);
+  });
+
+  test("a folder name taken by something else is skipped, not replaced", async () => {
+    const s = store();
+    const first = await s.create(newIncident());
+    // The next same-second name exists already (made by hand, empty): rename would replace it.
+    const taken = path.join(incidentsDir, `${first.id}-0001`);
+    fs.mkdirSync(taken);
+    const next = await store().create(newIncident());
+    expect(next.id).toBe(`${first.id}-0002`);
+    expect(fs.readdirSync(taken)).toEqual([]);
+  });
+});

@@ -43,6 +43,14 @@ export const AFTER_FAILURE_MARKER = "--- after the failure ---";
 export const MAX_CONFIG_SNAPSHOT_BYTES = 1024 * 1024;
 /** Same-second folders get `-0001` … up to this suffix. */
 const MAX_COLLISIONS = 9999;
+/**
+ * The next incident's folder is prepared ahead under this prefix (not an incident id: `+` is not in
+ * one, so `incidents list`, completeInterrupted and the CLI never take it for an incident).
+ */
+const STAGE_PREFIX = "+staging-";
+/** What every incident folder holds, created ahead in the prepared folder (see `create`). */
+const STAGED_FILES = ["log_excerpt.txt", "state.json", "detections.json", "incident.json", "report.md"];
+const STAGED_DIRS = ["fix", "frames"];
 /** report.md links the first earlier incident of the same failure and this many of the newest. */
 export const EARLIER_LINKS = 10;
 
@@ -79,6 +87,13 @@ export interface FsIncidentStoreOptions {
    * every file and directory is fsynced before create() returns.
    */
   durability?: { add(file: string): void };
+  /**
+   * Where the next incident's folder is prepared ahead (the monitor's run directory), so that a
+   * spare folder never shows among the incidents. Used only on the file system of the incidents
+   * directory (a folder is moved into place by rename); otherwise, and when not given, a folder is
+   * staged in the incidents directory only while it is written (see `create`).
+   */
+  stagingDir?: string;
 }
 
 /** Pretty JSON with a trailing newline. */
@@ -154,6 +169,21 @@ function envOverlayOf(state: unknown): Record<string, string> {
   return out;
 }
 
+/**
+ * Write `data` to a new file of a folder being created (not yet visible under its name): open,
+ * write, close; fsynced first when `sync`. The file may exist empty (created ahead).
+ */
+function writeStagedSync(file: string, data: string, sync: boolean): void {
+  const c = fs.constants;
+  const fd = fs.openSync(file, c.O_WRONLY | c.O_CREAT | c.O_TRUNC | c.O_NOFOLLOW, 0o644);
+  try {
+    fs.writeFileSync(fd, data);
+    if (sync) fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** {@link IncidentStore} on the local file system. */
 export class FsIncidentStore implements IncidentStore {
   readonly dir: string;
@@ -170,8 +200,18 @@ export class FsIncidentStore implements IncidentStore {
   private readonly afterMarked = new Set<string>();
   /** Per-incident queue: outcome and after-lines writes of one incident never interleave. */
   private readonly queues = new Map<string, Promise<unknown>>();
-  /** Folders being created: their directory entries are fsynced once at the end of create(). */
-  private readonly creating = new Set<string>();
+  /** The last folder name this store claimed (`freeId` starts after it within a second). */
+  private lastClaim = { base: "", n: -1 };
+  /** The next incident's folder, being prepared or ready (null: none; `create` then makes one). */
+  private stage: Promise<string | null> | null = null;
+  private stageSeq = 0;
+  private stageToken: string | undefined;
+  /** `opts.stagingDir` when a folder can be renamed from it into `dir` (checked at the first use). */
+  private spareDir: string | null | undefined;
+  private readonly stagingDir: string | undefined;
+  private closed = false;
+  /** Files written into a folder being created, relative to it (handed to `durability` after the rename). */
+  private readonly written = new Map<string, string[]>();
   /** index.jsonl as far as seenBefore needs it, read incrementally. */
   private readonly index: IndexCache;
   private readonly durability: { add(file: string): void } | undefined;
@@ -192,8 +232,20 @@ export class FsIncidentStore implements IncidentStore {
     this.now = opts.now ?? Date.now;
     this.index = opts.index ?? new IndexCache(indexPath(this.dir));
     this.durability = opts.durability;
+    this.stagingDir = opts.stagingDir;
   }
 
+  /**
+   * Write an incident folder. Issue 13 (restart latency): the folder is written into a staging
+   * folder prepared ahead (its directories and empty files already created, off the way from a
+   * failure to its restart: creating an inode costs 0.05-0.3 ms on a busy ext4, a folder needs
+   * eight), with plain writes, then renamed to its id in one step. The folder is therefore complete
+   * the moment it appears, and a monitor killed while writing leaves only a staging folder, which
+   * the next monitor removes (the failure is then recorded again from the capture process's exit
+   * file; exactly once, as the index has no line for it). The spare folder waits in `stagingDir`
+   * (the monitor's run directory), never among the incidents; without one on the same file system
+   * an incident is staged in the incidents directory while it is written, and nothing is prepared.
+   */
   async create(input: NewIncident): Promise<IncidentRef> {
     // The state as it is now, before the first await (the caller need not copy it).
     const state = plain(input.state);
@@ -202,73 +254,216 @@ export class FsIncidentStore implements IncidentStore {
     const fp = fingerprint(det);
     // Read before this incident's own index line exists.
     const seen = this.seenBefore(fp);
-    const { id, dir } = await this.claimFolder(baseIncidentId(at, det.kind, det.detector));
-    this.creating.add(dir);
+    const stage = await this.takeStage();
+    this.written.set(stage, []);
+    // Lines the detector saw after the failure line (report.md's excerpt ends at the failure).
     const after = input.afterFailure?.length ? [AFTER_FAILURE_MARKER, ...input.afterFailure] : [];
-    if (after.length > 0) this.afterMarked.add(id);
+    try {
+      // The files are independent: written side by side (without durability their fsyncs overlap).
+      const [, , frames, configs] = await Promise.all([
+        det.trace ? this.writeText(stage, "trace.txt", lines([det.trace.text])) : undefined,
+        this.writeText(
+          stage,
+          "log_excerpt.txt",
+          redactHeadlessPem(lines([...input.logExcerpt, DETECTOR_CONTEXT_MARKER, ...det.context, ...after])),
+        ),
+        this.writeFrames(stage, det.trace, input.process.cwd),
+        this.copyConfigs(stage, input.configSnapshots),
+        this.writeFile(stage, "state.json", pretty(this.redactPlain(state))),
+      ]);
+      const related = input.related.includes(det) ? input.related : [det, ...input.related];
+      await this.writeJson(stage, "detections.json", related.map(summarizeDetection));
 
-    // The files are independent: written side by side, their fsyncs overlap (a restart waits for
-    // this folder, so its latency is the slowest write rather than the sum of them).
-    const [, , frames, configs] = await Promise.all([
-      det.trace ? this.writeText(dir, "trace.txt", lines([det.trace.text])) : undefined,
-      this.writeText(
-        dir,
-        "log_excerpt.txt",
-        redactHeadlessPem(lines([...input.logExcerpt, DETECTOR_CONTEXT_MARKER, ...det.context, ...after])),
-      ),
-      this.writeFrames(dir, det.trace, input.process.cwd),
-      this.copyConfigs(dir, input.configSnapshots),
-      this.writeFile(dir, "state.json", pretty(this.redactPlain(state))),
-      fs.mkdirSync(path.join(dir, "fix")),
-    ]);
-    const related = input.related.includes(det) ? input.related : [det, ...input.related];
-    await this.writeJson(dir, "detections.json", related.map(summarizeDetection));
+      const record: IncidentRecord = this.redactValue({
+        schema_version: 1,
+        id: "",
+        time: new Date(at).toISOString(),
+        kind: det.kind,
+        detector: det.detector,
+        detector_kind: det.detectorKind,
+        message: det.message,
+        exception_type: det.exceptionType ?? null,
+        fingerprint: fp,
+        meta: { ...det.meta },
+        generation: det.generation,
+        process: {
+          kind: input.process.kind,
+          argv: [...input.process.argv],
+          cwd: input.process.cwd,
+          pid: input.process.pid,
+        },
+        restarts: input.restarts,
+        max_restarts: input.maxRestarts,
+        env: { configured: { ...this.processEnv }, overlay: envOverlayOf(state) },
+        seen_before: seen,
+        trace: det.trace ? (plain(det.trace) as IncidentRecord["trace"]) : null,
+        frames: [],
+        frames_section: "",
+        related: related.map(summarizeDetection),
+        configs,
+        log_excerpt: { lines: input.logExcerpt.length, tail: this.excerptTail(input.logExcerpt) },
+        outcome: null,
+        // issue 11: the series the detections carried, and where the next run resumes
+        ...(related.some((d) => d.series) ? { metrics: seriesOf(related) } : {}),
+        ...(input.resume ? { resume: { ...input.resume } } : {}),
+      } satisfies IncidentRecord);
+      // Already redacted as text, and must not be offered to the redactor again with keys.
+      record.frames = frames.files;
+      record.frames_section = frames.section;
+      const base = baseIncidentId(at, det.kind, det.detector);
+      // The id is the folder's name: chosen free, written into incident.json and report.md, then
+      // taken by the rename (a name taken in between, by hand, moves on to the next suffix).
+      for (let from = this.lastClaim.base === base ? this.lastClaim.n + 1 : 0; ; ) {
+        const n = this.freeSuffix(base, from);
+        record.id = withCollisionSuffix(base, n);
+        await this.writeRecord(stage, record);
+        const dir = path.join(this.dir, record.id);
+        if (this.claim(stage, dir)) {
+          this.lastClaim = { base, n };
+          if (after.length > 0) this.afterMarked.add(record.id);
+          this.settleFolder(stage, dir);
+          this.appendIndex(record);
+          this.prepareStage();
+          return { id: record.id, dir };
+        }
+        from = n + 1;
+      }
+    } catch (err) {
+      this.written.delete(stage);
+      fs.rmSync(stage, { recursive: true, force: true });
+      throw err;
+    }
+  }
 
-    const record: IncidentRecord = this.redactValue({
-      schema_version: 1,
-      id,
-      time: new Date(at).toISOString(),
-      kind: det.kind,
-      detector: det.detector,
-      detector_kind: det.detectorKind,
-      message: det.message,
-      exception_type: det.exceptionType ?? null,
-      fingerprint: fp,
-      meta: { ...det.meta },
-      generation: det.generation,
-      process: {
-        kind: input.process.kind,
-        argv: [...input.process.argv],
-        cwd: input.process.cwd,
-        pid: input.process.pid,
-      },
-      restarts: input.restarts,
-      max_restarts: input.maxRestarts,
-      env: { configured: { ...this.processEnv }, overlay: envOverlayOf(state) },
-      seen_before: seen,
-      trace: det.trace ? (plain(det.trace) as IncidentRecord["trace"]) : null,
-      frames: [],
-      frames_section: "",
-      related: related.map(summarizeDetection),
-      configs,
-      log_excerpt: { lines: input.logExcerpt.length, tail: this.excerptTail(input.logExcerpt) },
-      outcome: null,
-      // issue 11: the series the detections carried, and where the next run resumes
-      ...(related.some((d) => d.series) ? { metrics: seriesOf(related) } : {}),
-      ...(input.resume ? { resume: { ...input.resume } } : {}),
-    } satisfies IncidentRecord);
-    // Already redacted as text, and must not be offered to the redactor again with keys.
-    record.frames = frames.files;
-    record.frames_section = frames.section;
-    await this.writeRecord(dir, record);
-    // The files of a new folder are fsynced one by one; their directory entries once, here, before
-    // the index line makes the incident visible (one directory fsync per folder, not one per file).
-    for (const d of [dir, ...this.subdirs(dir)]) this.syncDir(d);
-    // The folder's own entry (claimFolder's mkdir) is in incidents/.
-    this.durability?.add(this.dir);
-    this.creating.delete(dir);
-    this.appendIndex(record);
-    return { id, dir };
+  /** The first suffix from `from` on whose folder does not exist. */
+  private freeSuffix(base: string, from: number): number {
+    for (let n = from; n <= MAX_COLLISIONS; n++) {
+      if (!fs.existsSync(path.join(this.dir, withCollisionSuffix(base, n)))) return n;
+    }
+    throw new Error(`Cannot create incident folder: ${base} and ${MAX_COLLISIONS} suffixes exist`);
+  }
+
+  /**
+   * Rename the staging folder to `dir`; false when that name was taken meanwhile (rename replaces
+   * an empty directory, so a name is checked free first; this store is the only writer here).
+   */
+  private claim(stage: string, dir: string): boolean {
+    if (fs.existsSync(dir)) return false;
+    try {
+      fs.renameSync(stage, dir);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EEXIST" || code === "ENOTEMPTY" || code === "ENOTDIR") return false;
+      throw err;
+    }
+  }
+
+  /** After the rename: the files, the folder, its subfolders and incidents/ made durable (now or soon). */
+  private settleFolder(stage: string, dir: string): void {
+    const rels = this.written.get(stage) ?? [];
+    this.written.delete(stage);
+    if (this.durability) {
+      for (const rel of rels) this.durability.add(path.join(dir, rel));
+      for (const d of [dir, ...this.subdirs(dir)]) this.durability.add(d);
+      this.durability.add(this.dir);
+      return;
+    }
+    // Without durability every file was fsynced as written; now the directory entries.
+    for (const d of [...this.subdirs(dir), dir, this.dir]) fsyncDirectory(d);
+  }
+
+  /**
+   * The prepared staging folder, or (none ready, or its preparation failed) one made now. Either
+   * way it holds fix/ and frames/ and nothing else of an incident yet.
+   */
+  private async takeStage(): Promise<string> {
+    const ready = this.stage;
+    this.stage = null;
+    const got = ready ? await ready : null;
+    mkdirNoFollow(this.dir); // a symlinked incidents/ would put every folder outside the project
+    if (got !== null && fs.existsSync(got)) return got;
+    // In the staging directory when it can be used, so that nothing but incidents is ever listed
+    // in the incidents directory, not even for the moment a folder is written.
+    const parent = this.spareFolder() ?? this.dir;
+    const dir = path.join(parent, this.stageName());
+    fs.mkdirSync(dir);
+    for (const d of STAGED_DIRS) fs.mkdirSync(path.join(dir, d));
+    return dir;
+  }
+
+  /**
+   * Prepare the next incident's folder in the background (the thread pool creates it while the
+   * monitor restarts the child): fix/, frames/ and the files every incident has, empty.
+   */
+  private prepareStage(): void {
+    if (this.stage !== null || this.closed) return;
+    const spare = this.spareFolder();
+    if (spare === null) return;
+    const dir = path.join(spare, this.stageName());
+    const fsp = fs.promises;
+    this.stage = (async () => {
+      try {
+        await fsp.mkdir(dir);
+        await Promise.all([
+          ...STAGED_DIRS.map((d) => fsp.mkdir(path.join(dir, d))),
+          ...STAGED_FILES.map((f) => fsp.writeFile(path.join(dir, f), "", { flag: "wx", mode: 0o644 })),
+        ]);
+        return dir;
+      } catch {
+        await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
+        return null;
+      }
+    })();
+  }
+
+  /** Remove the prepared staging folder (the monitor is stopping); no new one is prepared. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const ready = this.stage;
+    this.stage = null;
+    const dir = ready ? await ready : null;
+    if (dir !== null) fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  /**
+   * This store's staging folder names: the pid and a random token (a monitor in a container gets
+   * the same pid every time, and a killed one's folder must not be taken for this one's).
+   */
+  private stagePrefix(): string {
+    this.stageToken ??= Math.random().toString(36).slice(2, 10);
+    return `${STAGE_PREFIX}${process.pid}-${this.stageToken}-`;
+  }
+
+  private stageName(): string {
+    return `${this.stagePrefix()}${++this.stageSeq}`;
+  }
+
+  /** Where spare folders go: `stagingDir` if a folder can be renamed from it into `dir`, else null. */
+  private spareFolder(): string | null {
+    if (this.spareDir !== undefined) return this.spareDir;
+    this.spareDir = null;
+    if (this.stagingDir === undefined) return null;
+    try {
+      mkdirNoFollow(this.stagingDir);
+      if (fs.statSync(this.stagingDir).dev === fs.statSync(this.dir).dev) this.spareDir = this.stagingDir;
+    } catch {
+      // no spare folders: each incident is staged while it is written
+    }
+    return this.spareDir;
+  }
+
+  /** Staging folders a killed monitor left (never an incident: see `create`), removed. */
+  private removeStaleStages(dir: string, names: string[]): void {
+    const own = this.stagePrefix();
+    for (const n of names) {
+      if (!n.startsWith(STAGE_PREFIX) || n.startsWith(own)) continue;
+      try {
+        fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+      } catch {
+        // left for the next start
+      }
+    }
   }
 
   /**
@@ -299,7 +494,19 @@ export class FsIncidentStore implements IncidentStore {
   private async completeInterruptedNow(): Promise<string[]> {
     let names: string[];
     try {
-      names = (await fs.promises.readdir(this.dir, { withFileTypes: true }))
+      if (this.stagingDir !== undefined) {
+        try {
+          this.removeStaleStages(this.stagingDir, fs.readdirSync(this.stagingDir));
+        } catch {
+          // no staging directory yet
+        }
+      }
+      const entries = await fs.promises.readdir(this.dir, { withFileTypes: true });
+      this.removeStaleStages(
+        this.dir,
+        entries.filter((e) => e.isDirectory()).map((e) => e.name),
+      );
+      names = entries
         .filter((e) => e.isDirectory() && isValidIncidentId(e.name))
         .map((e) => e.name)
         .sort();
@@ -467,7 +674,7 @@ export class FsIncidentStore implements IncidentStore {
       this.logger.warn(`Cannot render the source frames: ${(err as Error).message}; listing them instead`);
       rendered = await listFrames(input);
     }
-    fs.mkdirSync(path.join(dir, "frames"));
+    fs.mkdirSync(path.join(dir, "frames"), { recursive: true });
     const files: string[] = [];
     const taken = new Set<string>();
     for (const f of rendered.files) {
@@ -534,24 +741,6 @@ export class FsIncidentStore implements IncidentStore {
     }
   }
 
-  /** Create the folder with a non-recursive mkdir: whoever creates it owns the name. */
-  private async claimFolder(base: string): Promise<IncidentRef> {
-    mkdirNoFollow(this.dir); // a symlinked incidents/ would put every folder outside the project
-    for (let n = 0; n <= MAX_COLLISIONS; n++) {
-      const id = withCollisionSuffix(base, n);
-      const dir = path.join(this.dir, id);
-      try {
-        // Synchronous: a mkdir takes microseconds, a hand-off to a worker thread can take
-        // milliseconds on a loaded machine (and this is on the way from a failure to its restart).
-        fs.mkdirSync(dir);
-        return { id, dir };
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      }
-    }
-    throw new Error(`Cannot create incident folder: ${base} and ${MAX_COLLISIONS} suffixes exist`);
-  }
-
   private folder(id: string, what: string): string {
     const dir = resolveIncidentDir(this.dir, id);
     if (dir === null) throw new Error(`Cannot ${what}: no incident ${JSON.stringify(id)} in ${this.dir}`);
@@ -573,6 +762,13 @@ export class FsIncidentStore implements IncidentStore {
    */
   private async writeFile(dir: string, rel: string, data: string): Promise<void> {
     const file = path.join(dir, rel);
+    const staged = this.written.get(dir);
+    if (staged !== undefined) {
+      // A folder nobody sees yet: a plain write (the rename publishes it whole).
+      writeStagedSync(file, data, this.durability === undefined);
+      staged.push(rel);
+      return;
+    }
     if (this.durability) {
       // Without an fsync a small file is written in microseconds: synchronously, rather than
       // through the worker threads of the async API (several hand-offs per file, each a wait for
@@ -582,19 +778,13 @@ export class FsIncidentStore implements IncidentStore {
       this.durability.add(path.dirname(file));
       return;
     }
-    await writeFileAtomic(file, data, 0o644, !this.creating.has(dir));
-  }
-
-  /** Make a directory's entries durable: now, or through `durability`. */
-  private syncDir(dir: string): void {
-    if (this.durability) this.durability.add(dir);
-    else fsyncDirectory(dir);
+    await writeFileAtomic(file, data);
   }
 
   private async copyConfigs(dir: string, sources: string[]): Promise<ConfigSnapshotNote[]> {
     const notes: ConfigSnapshotNote[] = [];
     const taken = new Set<string>();
-    if (sources.length > 0) fs.mkdirSync(path.join(dir, "configs"));
+    if (sources.length > 0) fs.mkdirSync(path.join(dir, "configs"), { recursive: true });
     for (const source of sources) {
       const got = readSnapshot(source, MAX_CONFIG_SNAPSHOT_BYTES);
       if ("error" in got) {

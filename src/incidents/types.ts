@@ -91,4 +91,6 @@ export interface IncidentStore {
    * a monitor recovering an exit its killed predecessor may have recorded must not write it twice.
    */
   findByGeneration?(generation: number, sinceMs: number): Promise<IncidentRef | null>;
+  /** The monitor is stopping: remove what was prepared ahead for the next incident. */
+  close?(): Promise<void>;
 }

@@ -317,6 +317,8 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     renderFrames: c.source_explode.enabled ? sourceFrameRenderer(c.source_explode) : undefined,
     processEnv: c.process.env,
     durability,
+    // the next incident's folder is prepared here (issue 13; FsIncidentStore.create)
+    stagingDir: paths.runDir,
   });
   // Folders a killed monitor left half-written are completed before this one writes any (the
   // first new incident needs a child to start and fail first; this takes milliseconds).

@@ -299,6 +299,7 @@ export class Monitor {
     // The local backend's capture process stays across restarts; a stopping monitor lets it go.
     if (phase !== "detached") await m.sup.close?.();
     await Promise.all(m.background);
+    await m.deps.store.close?.();
     m.after.flush(true);
     m.parts.signals.flushSeries();
     if (phase === "aborted") m.parts.verification.discardAll(reason);

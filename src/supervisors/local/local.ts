@@ -365,7 +365,8 @@ export class LocalSupervisor implements Supervisor {
       const rec = this.recordOf(g);
       // A child that exited at once: its exit reaches the sink after the caller has the start.
       const early = g.earlyExit;
-      if (early !== undefined) setTimeout(() => this.deliver(g, early.exit), 0);
+      // setImmediate, not setTimeout(0): a timer waits at least 1 ms (issue 13, restart latency).
+      if (early !== undefined) setImmediate(() => this.deliver(g, early.exit));
       return rec;
     }
     this.cur = null;
