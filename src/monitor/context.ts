@@ -116,6 +116,8 @@ export interface MonitorDeps {
    * as they write.
    */
   durability?: { now(): void; flush(): Promise<void> };
+  /** When to collect garbage (garbage.ts); absent: the collector's own policy only. */
+  garbage?: { cycleEnded(now: number): void; tick(now: number): void };
   state: StateStore;
   controlFile: string;
   fingerprint(d: Detection): string;
@@ -277,6 +279,7 @@ export class MonitorContext {
    */
   exitRecorded(generation: number): void {
     if (this.s.child?.generation === generation) this.s.child = null;
+    this.deps.garbage?.cycleEnded(Date.now());
     // After finish() (a decision that ended the run): its final state.json names no child.
     if (this.finished) {
       this.sup.exitRecorded?.(generation);
