@@ -186,7 +186,10 @@ export class MonitorContext {
   deadSinceMs: number | null = null;
   /** A launch succeeded in this monitor (the first failed launch gives up; later ones fall back). */
   launchedThisRun = false;
-  /** Generations already decided (stopped on purpose, or being replaced): their exit and late detections are not handled again. */
+  /**
+   * Generations already decided (stopped on purpose, or being replaced): their exit and late
+   * detections are not handled again. Pruned at each launch ({@link forgetOldGenerations}).
+   */
   readonly condemned = new Set<number>();
   /** Generations whose exit arrived and waits in the decision queue. */
   readonly exitPending = new Set<number>();
@@ -291,6 +294,17 @@ export class MonitorContext {
     void this.deps.state.whenWritten().then(() => {
       if (this.unacked.delete(generation)) this.sup.exitRecorded?.(generation);
     });
+  }
+
+  /**
+   * Generation `current` is being launched: forget what is kept about generations before its
+   * predecessor. Nothing asks about them any more: lines and exits of a generation other than the
+   * current one are not handled, and an episode of one settles, in the decision queue, before the
+   * launch after next (the launch of `current` is itself a decision). Without this the set grew
+   * by one generation per restart (issue 16, crash cycles).
+   */
+  forgetOldGenerations(current: number): void {
+    for (const g of this.condemned) if (g < current - 1) this.condemned.delete(g);
   }
 
   /** Drop every recorded exit's copy now (the monitor's final state.json was written). */
