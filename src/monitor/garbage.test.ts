@@ -64,18 +64,21 @@ test("no full collection while the heap stays below the growth mark", () => {
 
 test("once cycles stop, one full collection on the tick; none while nothing happens", () => {
   const h = fakeHeap(1000);
-  let now = 0;
-  const p = new GarbagePolicy(h.gc, now);
-  p.tick((now += 5000));
+  const p = new GarbagePolicy(h.gc, 0);
+  p.tick(5000);
   expect(p.counts.full).toBe(0); // no cycle yet: a healthy monitor pays nothing
-  p.cycleEnded((now += 10));
-  p.tick(now + QUIET_MS - 1);
+  p.cycleEnded(5010);
+  p.tick(5010 + QUIET_MS - 1);
   expect(p.counts.full).toBe(0); // still within the quiet time
-  p.tick((now += QUIET_MS));
+  p.tick(5010 + QUIET_MS);
   expect(p.counts.full).toBe(1);
-  p.tick((now += 10 * QUIET_MS));
-  p.tick((now += 10 * QUIET_MS));
+  p.tick(5010 + 10 * QUIET_MS);
+  p.tick(5010 + 20 * QUIET_MS);
   expect(p.counts.full).toBe(1); // once per quiet spell
+  // The next cycle starts a new spell.
+  p.cycleEnded(5010 + 21 * QUIET_MS);
+  p.tick(5010 + 22 * QUIET_MS);
+  expect(p.counts.full).toBe(2);
   expect(FULL_MIN_INTERVAL_MS).toBeGreaterThan(0);
 });
 

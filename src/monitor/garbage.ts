@@ -19,9 +19,9 @@
  * The collections run after the cycle's restart was issued (when its exit is recorded), never
  * between a failure and its restart. A monitor without failures pays nothing here. Measured with
  * the crash-cycle scenario (docs/reliability.md, "Memory over crash cycles"): over 1,000 cycles
- * on a quiet machine the policy costs ~0.4 s of CPU (~3 % of the loop) and holds the resident size
- * ~9 MiB lower; growth 4.3–5.1 % instead of 13–14 % (every cycle: 4.7–4.9 % for ~1.4 s; a full
- * collection on growth alone: 6.1–6.5 % for ~0.1 s).
+ * (load average 2–4) the policy costs ~0.4 s of CPU (~3 % of the loop) and ends ~7 MiB lower
+ * (83 instead of 90 MiB); growth 4.3–5.1 % instead of 13–14 % (a young collection every cycle:
+ * 4.7–4.9 % for ~1.4 s of CPU; full collections on growth alone: 6.1–6.5 % for ~0.1 s).
  */
 import { edenGC, heapSize } from "bun:jsc";
 
