@@ -15,7 +15,7 @@ import type { Logger } from "../util/logger.ts";
 import { appendNoFollow, mkdirNoFollow } from "../util/safe-open.ts";
 import { fingerprint } from "./fingerprint.ts";
 import { type FrameRenderer, listFrames, NO_FRAMES, type RenderedFrames } from "./frames-section.ts";
-import { IndexCache } from "./index-cache.ts";
+import { IndexCache, type SameEntry } from "./index-cache.ts";
 import { shellJoin } from "./markdown.ts";
 import { isValidIncidentId, resolveIncidentDir } from "./paths.ts";
 import { redactHeadlessPem } from "./pem-guard.ts";
@@ -701,7 +701,7 @@ export class FsIncidentStore implements IncidentStore {
   /** Earlier incidents with fingerprint `fp` in index.jsonl: count, first/last time, links. */
   private seenBefore(fp: string): SeenBefore {
     let seenCount = 0;
-    let same: IndexEntry[] = [];
+    let same: SameEntry[] = [];
     try {
       // The first and the newest EARLIER_LINKS of them, from the in-memory view (O(1) per incident).
       const got = this.index.same(fp);
@@ -711,7 +711,7 @@ export class FsIncidentStore implements IncidentStore {
     } catch (err) {
       this.logger.warn(`Cannot read ${indexPath(this.dir)}: ${(err as Error).message}`);
     }
-    const toLink = (e: IndexEntry): EarlierIncident => ({
+    const toLink = (e: SameEntry): EarlierIncident => ({
       id: e.id,
       time: e.time,
       resolution: e.action

@@ -45,6 +45,7 @@ import { DiskFullGate, gatedLogger } from "../util/disk-full.ts";
 import { FileLogger, type Logger } from "../util/logger.ts";
 import { runCommand } from "../util/run-command.ts";
 import { VaultWriter } from "../vault/writer.ts";
+import { GarbagePolicy } from "./garbage.ts";
 import { Monitor } from "./monitor.ts";
 import { type MonitorPaths, monitorPaths } from "./paths.ts";
 import {
@@ -451,6 +452,8 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     notifier: fanout,
     journal,
     durability,
+    // Collections after incident cycles, so a crash loop's resident size stays flat (garbage.ts).
+    garbage: new GarbagePolicy(),
     state: store,
     controlFile: paths.control,
     fingerprint,

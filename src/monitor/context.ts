@@ -118,6 +118,8 @@ export interface MonitorDeps {
    * as they write.
    */
   durability?: { now(): void; flush(): Promise<void> };
+  /** When to collect garbage (garbage.ts); absent: the collector's own policy only. */
+  garbage?: { cycleEnded(now: number): void; tick(now: number): void };
   state: StateStore;
   controlFile: string;
   fingerprint(d: Detection): string;
@@ -186,7 +188,10 @@ export class MonitorContext {
   deadSinceMs: number | null = null;
   /** A launch succeeded in this monitor (the first failed launch gives up; later ones fall back). */
   launchedThisRun = false;
-  /** Generations already decided (stopped on purpose, or being replaced): their exit and late detections are not handled again. */
+  /**
+   * Generations already decided (stopped on purpose, or being replaced): their exit and late
+   * detections are not handled again. Pruned at each launch ({@link forgetOldGenerations}).
+   */
   readonly condemned = new Set<number>();
   /** Generations whose exit arrived and waits in the decision queue. */
   readonly exitPending = new Set<number>();
@@ -283,6 +288,7 @@ export class MonitorContext {
    */
   exitRecorded(generation: number): void {
     if (this.s.child?.generation === generation) this.s.child = null;
+    this.deps.garbage?.cycleEnded(Date.now());
     // After finish() (a decision that ended the run): its final state.json names no child.
     if (this.finished) {
       this.sup.exitRecorded?.(generation);
@@ -294,6 +300,17 @@ export class MonitorContext {
     void this.deps.state.whenWritten().then(() => {
       if (this.unacked.delete(generation)) this.sup.exitRecorded?.(generation);
     });
+  }
+
+  /**
+   * Generation `current` is being launched: forget what is kept about generations before its
+   * predecessor. Nothing asks about them any more: lines and exits of a generation other than the
+   * current one are not handled, and an episode of one settles, in the decision queue, before the
+   * launch after next (the launch of `current` is itself a decision). Without this the set grew
+   * by one generation per restart (issue 16, crash cycles).
+   */
+  forgetOldGenerations(current: number): void {
+    for (const g of this.condemned) if (g < current - 1) this.condemned.delete(g);
   }
 
   /** Drop every recorded exit's copy now (the monitor's final state.json was written). */

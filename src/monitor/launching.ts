@@ -152,6 +152,7 @@ export class Launching {
     const generation = s.generation + 1;
     s.generation = generation;
     m.gen = generation;
+    m.forgetOldGenerations(generation);
     m.setPhase("starting");
     m.deps.journal.write("child_start_requested", { generation, why });
     m.deps.detectors.onChildStart(generation, now);

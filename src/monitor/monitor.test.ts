@@ -80,6 +80,10 @@ class ScriptedSupervisor implements Supervisor {
   say(text: string): void {
     this.sink.line(text, "stderr", this.child!.generation);
   }
+  /** A line from generation `generation` (a late one from an earlier child). */
+  sayAs(generation: number, text: string): void {
+    this.sink.line(text, "stderr", generation);
+  }
   /** The current child ends. */
   end(code: number | null, exitClass: ExitClass, signal: string | null = null): void {
     const c = this.child!;
@@ -248,6 +252,43 @@ describe("Monitor (scripted backend)", () => {
       "monitor_stopped",
     ]);
   });
+
+  test("a crash loop: what the monitor keeps per generation and per launch stays bounded (issue 16)", async () => {
+    const h = harness(
+      CONFIG.replace(
+        "restart_policy: { cooldown_seconds: 0 }",
+        "restart_policy: { cooldown_seconds: 0, max_restarts: 1000, max_identical_failures: 1000 }",
+      ),
+    );
+    const done = h.monitor.run();
+    await until("the first launch", () => h.sup()?.launches.length === 1);
+    const sup = h.sup();
+    const cycles = 105;
+    // Every other child is stopped on purpose (a rule restarts it), every other one crashes.
+    for (let i = 1; i <= cycles; i++) {
+      if (i % 2 === 0) sup.say("RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB");
+      else sup.end(1, "failure");
+      await until(`relaunch ${i}`, () => sup.launches.length === i + 1);
+    }
+    const m = (h.monitor as unknown as { m: { condemned: Set<number>; gen: number } }).m;
+    expect(m.gen).toBe(cycles + 1);
+    // The generations decided (stopped or replaced): only the last one is still remembered.
+    expect([...m.condemned]).toEqual([cycles]);
+    // A late line of a long-gone generation is still not handled.
+    sup.sayAs(1, "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB");
+    sup.sayAs(cycles, "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB");
+    await Bun.sleep(200);
+    expect(sup.launches).toHaveLength(cycles + 1);
+    sup.end(0, "success");
+    expect(await done).toBe(0);
+    h.logger.close();
+    const st = readState(h.paths.state)!;
+    expect(st.restarts_total).toBe(cycles);
+    expect(h.events().filter((e) => e === "incident")).toHaveLength(cycles);
+    // 106 launches within the hour: the newest 100 are kept at a launch (policy.ts WINDOW_KEPT),
+    // plus the launch itself.
+    expect(st.restart_window).toHaveLength(101);
+  }, 60_000);
 
   test("a failure no rule knows, with the child dead, goes to the restart policy; one_shot stops", async () => {
     const h = harness(`process:

@@ -397,6 +397,7 @@ export class Monitor {
     const rec = m.sup.record();
     if (rec) m.s.child = rec;
     m.deps.state.tick(now);
+    m.deps.garbage?.tick(now);
   }
 
   /** A child that ran `backoff_reset_seconds` without failing ends the failure sequence. */

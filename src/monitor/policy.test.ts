@@ -9,6 +9,7 @@ import {
   restartDelaySeconds,
   restartsExhausted,
   restartsLabel,
+  WINDOW_KEPT,
 } from "./policy.ts";
 
 const policy = (over: Partial<RestartPolicy> = {}) => RestartPolicy.parse({ cooldown_seconds: 10, ...over });
@@ -44,6 +45,20 @@ describe("give-up rules", () => {
     expect(kept).toEqual(["2026-01-01T00:09:30Z", "2026-01-01T00:09:50Z"]);
     expect(rateLimited(p, kept)).toBe(true);
     expect(rateLimited(policy({ max_restarts_in_window: 0 }), kept)).toBe(false);
+  });
+  test("the launch-rate window keeps only the newest launches the limit needs", () => {
+    const now = Date.parse("2026-01-01T01:00:00Z");
+    // 5,000 launches in the last 50 s: all inside the one-hour window.
+    const window = Array.from({ length: 5000 }, (_, i) => new Date(now - 50_000 + i * 10).toISOString());
+    const off = pruneWindow(window, policy({ max_restarts_in_window: 0, restart_window_seconds: 3600 }), now);
+    expect(off).toEqual(window.slice(-WINDOW_KEPT));
+    expect(pruneWindow(window, policy({ max_restarts_in_window: 3000 }), now)).toEqual(window.slice(-3000));
+    // The limit decides as it would with every launch of the window kept.
+    for (const n of [1, 100, 4999, 5000, 5001, 9000]) {
+      const p = policy({ max_restarts_in_window: n, restart_window_seconds: 3600 });
+      expect(rateLimited(p, pruneWindow(window, p, now))).toBe(rateLimited(p, window));
+      expect(rateLimited(p, pruneWindow(window.slice(0, n - 1), p, now))).toBe(false);
+    }
   });
   test("a child that ran backoff_reset_seconds is stable", () => {
     const p = policy({ backoff_reset_seconds: 600 });

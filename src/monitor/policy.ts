@@ -67,10 +67,28 @@ export function failureSignature(d: Detection): string {
   return `${d.detector}:${d.kind}:${d.exceptionType ?? ""}:${msg}`;
 }
 
-/** Drop launch timestamps older than the window; returns the kept ones (ISO strings). */
+/**
+ * How many launch timestamps `restart_window` keeps at least (the newest), when the rate limit
+ * needs fewer or is off: enough to read the recent launch rate in state.json.
+ */
+export const WINDOW_KEPT = 100;
+
+/**
+ * Drop launch timestamps older than the window, and all but the newest `max_restarts_in_window`
+ * (at least {@link WINDOW_KEPT}); returns the kept ones (ISO strings), oldest first.
+ *
+ * The limit only asks whether `max_restarts_in_window` launches fall in the window, which the newest
+ * that many answer exactly. Keeping every launch of the window (one hour by default) made a crash
+ * loop's state.json grow by a timestamp per restart, and with it every state.json write and the
+ * monitor's memory: 3,000 entries (90 KB) after 3,000 quick crashes (issue 16, crash cycles).
+ */
 export function pruneWindow(window: string[], policy: RestartPolicy, nowMs: number): string[] {
   const horizon = nowMs - policy.restart_window_seconds * 1000;
-  return window.filter((t) => Date.parse(t) > horizon);
+  const keep = Math.max(policy.max_restarts_in_window, WINDOW_KEPT);
+  const from = Math.max(0, window.length - keep);
+  const out: string[] = [];
+  for (let i = from; i < window.length; i++) if (Date.parse(window[i]!) > horizon) out.push(window[i]!);
+  return out;
 }
 
 /** True when one more launch would exceed `max_restarts_in_window` (0 = off). */

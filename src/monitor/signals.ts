@@ -207,6 +207,8 @@ export class Signals {
   /** A child was launched. */
   childStarted(record: ChildRecord): void {
     this.stoppingForDeadline = false;
+    // Only the current generation is ever looked up: a crash loop added one per restart (issue 16).
+    for (const g of this.noCheckpoint) if (g < record.generation) this.noCheckpoint.delete(g);
     if (this.completion && this.completion.generation !== record.generation) this.completion = null;
     this.rt?.setChild({ generation: record.generation, pid: record.pid, startedAt: record.startedAt });
   }

@@ -408,3 +408,15 @@ test("learn(): a text redacted (and remembered) before is redacted afresh afterw
   expect(r.redact(text)).toBe("restart policy after exit 1: [REDACTED]");
   expect(r.redactJson({ reason: text })).toEqual({ reason: "restart policy after exit 1: [REDACTED]" });
 });
+
+test("learn(): a text remembered in the memo's older generation is redacted afresh too", () => {
+  const r = createRedactor({ ownEnv: false });
+  const text = "restart policy after exit 1: runtimeSecret-789";
+  expect(r.redact(text)).toBe(text);
+  // 5,000 other texts seen once: the memo moves on by a generation or two.
+  for (let i = 0; i < 5000; i++) r.redact(`line ${i}`);
+  expect(r.redact(text)).toBe(text);
+  for (let i = 0; i < 3000; i++) r.redact(`other ${i}`);
+  r.learn({ NEW_API_TOKEN: "runtimeSecret-789" });
+  expect(r.redact(text)).toBe("restart policy after exit 1: [REDACTED]");
+});

@@ -58,8 +58,11 @@ const AUTH_SCHEME = /^([A-Za-z][A-Za-z0-9-]*[ \t]+)\S/;
 /** Build a redactor; `opts` usually comes from the `redaction` section of the config. */
 /** Texts up to this length have their redaction remembered (see `memo` in createRedactor). */
 const MEMO_MAX_TEXT = 512;
-/** At most this many remembered redactions (then the memory starts afresh). */
-const MEMO_MAX_ENTRIES = 8192;
+/**
+ * Remembered redactions per generation of the memo (two generations: at most twice this many).
+ * Enough for the texts every incident repeats (a restart history of 200 records, ~1,200 strings).
+ */
+const MEMO_GENERATION = 2048;
 
 export function createRedactor(opts: RedactorOptions = {}): Redactor {
   const allow = new Set(opts.allow ?? []);
@@ -99,16 +102,26 @@ export function createRedactor(opts: RedactorOptions = {}): Redactor {
    * Results of {@link redact} for short texts, which repeat: every incident's state.json holds the
    * same restart history again, and redacting it afresh cost ~2 ms of each restart (issue 13). A
    * pure function of the text while the known secrets stay the same; `learn` clears it.
+   *
+   * Two generations: texts go into `memo`; when it is full it becomes `older` and a new one starts;
+   * a text found in `older` moves back. Texts that repeat stay; the ones seen once (ids, times,
+   * generation numbers: a few per incident) go after two generations. With one map cleared when
+   * full, those filled it up to 8,192 entries (~2 MB) before it started afresh: in the crash-cycle
+   * chaos scenario, growth of the monitor's memory over the first thousands of cycles (issue 16).
    */
   let memo = new Map<string, string>();
+  let older = new Map<string, string>();
 
   function redact(text: string): string {
     if (text.length === 0) return text;
     if (text.length > MEMO_MAX_TEXT) return redactNow(text);
     const hit = memo.get(text);
     if (hit !== undefined) return hit;
-    const out = redactNow(text);
-    if (memo.size >= MEMO_MAX_ENTRIES) memo = new Map();
+    const out = older.get(text) ?? redactNow(text);
+    if (memo.size >= MEMO_GENERATION) {
+      older = memo;
+      memo = new Map();
+    }
     memo.set(text, out);
     return out;
   }
@@ -192,6 +205,7 @@ export function createRedactor(opts: RedactorOptions = {}): Redactor {
     if (more.length > 0) {
       known = [...known, ...more].sort((a, b) => b.length - a.length);
       memo = new Map();
+      older = new Map();
     }
   }
 

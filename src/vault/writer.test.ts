@@ -239,6 +239,26 @@ describe("VaultWriter", () => {
     expect(brokenLinks()).toEqual([]);
   });
 
+  test("a pattern note made after a long history lists the newest 50 and counts the rest", async () => {
+    const { store, journal, tick, incident } = setup(2);
+    for (let i = 0; i < 60; i++) {
+      tick();
+      await store.create(newIncident()); // before the vault: no notes for these
+    }
+    journal.write("monitor_started", { continuing: false, command: ["x"] });
+    tick();
+    const last = await incident(tracebackDetection());
+    const pattern = notes().find((n) => n.startsWith("patterns/"))!;
+    const pat = read(`${pattern}.md`);
+    expect(parseFront(pat).incident_count).toBe(61);
+    expect(sectionLines(pat, "Linked incidents")).toEqual([
+      "- 11 earlier incident(s) not listed here (the journal and incidents/index.jsonl keep every one)",
+      "- 49 earlier incident(s) recorded before the vault had notes for them",
+      expect.stringContaining(`[[incidents/${last.id}|`),
+    ]);
+    expect(brokenLinks()).toEqual([]);
+  });
+
   test("failures are logged and counted, never thrown; the journal keeps going", async () => {
     const { journal, writer, logger } = setup();
     fs.mkdirSync(path.dirname(vault), { recursive: true });

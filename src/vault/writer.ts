@@ -22,9 +22,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { IndexCache } from "../incidents/index-cache.ts";
+import { IndexCache, type SameEntry } from "../incidents/index-cache.ts";
 import type { IncidentRecord } from "../incidents/record.ts";
-import type { IndexEntry } from "../incidents/types.ts";
 import type { JournalRecord } from "../journal/journal.ts";
 import type { Logger } from "../util/logger.ts";
 import {
@@ -73,7 +72,7 @@ function keywords(text: string): string[] {
 }
 
 /** The pattern note's path (without `.md`) for a group of incidents, named after its first one. */
-export function patternTarget(first: IndexEntry, fingerprint: string): string {
+export function patternTarget(first: SameEntry, fingerprint: string): string {
   const words = keywords(first.exception_type ?? first.message);
   return `patterns/pattern-${noteSlug([first.detector, ...words].join("-"), 60)}-${fingerprint.slice(0, 6)}`;
 }
@@ -467,10 +466,13 @@ export class VaultWriter {
     const first = group.first;
     if (first === null || group.count < Math.max(1, this.opts.patternThreshold)) return;
     const target = patternTarget(first, fp);
-    const line = (e: IndexEntry) => `- ${wikilink(this.incidentTarget(e.id), e.id)} — ${e.time}`;
+    const line = (e: SameEntry) => `- ${wikilink(this.incidentTarget(e.id), e.id)} — ${e.time}`;
     if (!this.exists(target)) {
-      const linked = group.newest(group.count).filter((e) => this.exists(this.incidentTarget(e.id)));
-      const older = group.count - linked.length;
+      // The newest LIST_CAP (the list keeps no more later on either); older ones are counted.
+      const kept = group.newest(LIST_CAP);
+      const linked = kept.filter((e) => this.exists(this.incidentTarget(e.id)));
+      const older = kept.length - linked.length;
+      const unlisted = group.count - kept.length;
       this.writeNote(
         target,
         renderNote({
@@ -496,6 +498,11 @@ export class VaultWriter {
             {
               heading: "Linked incidents",
               lines: [
+                ...(unlisted > 0
+                  ? [
+                      `- ${unlisted} earlier incident(s) not listed here (the journal and incidents/index.jsonl keep every one)`,
+                    ]
+                  : []),
                 ...(older > 0
                   ? [`- ${older} earlier incident(s) recorded before the vault had notes for them`]
                   : []),
