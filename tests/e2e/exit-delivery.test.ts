@@ -14,6 +14,7 @@ import {
   makeProject,
   readFile,
   readState,
+  reapProject,
   run,
   start,
   testEnv,
@@ -74,6 +75,7 @@ async function recoversOnce(dir: string): Promise<void> {
     await second.wait();
   } finally {
     second.proc.kill("SIGKILL");
+    reapProject(dir);
   }
   // Exactly one incident, also after the run ended.
   expect(incidentIds(dir)).toHaveLength(1);
@@ -140,6 +142,7 @@ async function recoveredCountsOnce(
     expect(incidentIds(dir)).toHaveLength(2);
   } finally {
     second.proc.kill("SIGKILL");
+    reapProject(dir);
   }
 }
 

@@ -188,3 +188,25 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * SIGKILL every process whose working directory is `dir` or inside it (the capture process and the
+ * job of a test that ended early: a failed assertion before `abort` left them running after the
+ * project was removed). For `finally` blocks of tests that kill monitors.
+ */
+export function reapProject(dir: string): void {
+  const root = fs.realpathSync(dir);
+  for (const pid of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    let cwd: string;
+    try {
+      cwd = fs.readlinkSync(`/proc/${pid}/cwd`).replace(/ \(deleted\)$/, "");
+    } catch {
+      continue;
+    }
+    if (cwd !== root && !cwd.startsWith(`${root}/`)) continue;
+    try {
+      process.kill(Number(pid), "SIGKILL");
+    } catch {}
+  }
+}

@@ -14,6 +14,7 @@ import {
   makeProject,
   readFile,
   readState,
+  reapProject,
   run,
   start,
   testEnv,
@@ -38,48 +39,52 @@ test("a failure while the monitor is down: the next run scans the unread log, fi
     { "job.sh": JOB },
     "process:\n  command: [sh, job.sh]\n  restart_policy: { cooldown_seconds: 0 }\ndetectors:\n  - kind: traceback\n",
   );
-  const first = start(["run"], { cwd: dir });
-  const childPid = await waitFor("the child to start", () => {
-    const p = fs.existsSync(path.join(dir, "child.pid")) && Number(readFile(dir, "child.pid"));
-    return p && readState(dir)?.child?.pid === p ? p : 0;
-  });
-  first.proc.kill("SIGKILL");
-  await first.proc.exited;
+  try {
+    const first = start(["run"], { cwd: dir });
+    const childPid = await waitFor("the child to start", () => {
+      const p = fs.existsSync(path.join(dir, "child.pid")) && Number(readFile(dir, "child.pid"));
+      return p && readState(dir)?.child?.pid === p ? p : 0;
+    });
+    first.proc.kill("SIGKILL");
+    await first.proc.exited;
 
-  // The child fails with nobody watching; the capture process records its exit.
-  fs.writeFileSync(path.join(dir, "go"), "");
-  await waitFor("the child to end", () => !alive(childPid));
-  const exitFile = readState(dir)!.child.details.exitFile as string;
-  await waitFor("the exit file", () => fs.existsSync(exitFile));
-  expect(JSON.parse(fs.readFileSync(exitFile, "utf8"))).toMatchObject({ code: 1 });
-  expect(incidentIds(dir)).toEqual([]);
+    // The child fails with nobody watching; the capture process records its exit.
+    fs.writeFileSync(path.join(dir, "go"), "");
+    await waitFor("the child to end", () => !alive(childPid));
+    const exitFile = readState(dir)!.child.details.exitFile as string;
+    await waitFor("the exit file", () => fs.existsSync(exitFile));
+    expect(JSON.parse(fs.readFileSync(exitFile, "utf8"))).toMatchObject({ code: 1 });
+    expect(incidentIds(dir)).toEqual([]);
 
-  const second = start(["run"], { cwd: dir });
-  await waitFor("the recovered exit", () => journal(dir).some((e) => e.event === "child_exit_recovered"));
-  await waitFor("the incident and the restart", () =>
-    journal(dir).some((e) => e.event === "child_started" && e.generation === 2),
-  );
-  const ids = incidentIds(dir);
-  expect(ids).toHaveLength(1);
-  const incident = JSON.parse(readFile(dir, `.autosentry/incidents/${ids[0]}/incident.json`));
-  expect(incident.generation).toBe(1);
-  expect(incident.message).toContain("lost while nobody watched");
-  expect(readFile(dir, `.autosentry/incidents/${ids[0]}/log_excerpt.txt`)).toContain("Traceback");
-  // state.json is written a moment later than the journal.
-  const st = await waitFor("the restart counted in state.json", () => {
-    const s = readState(dir);
-    return s?.restarts_total === 1 ? s : null;
-  });
-  expect(st.last_exit_code).toBe(1);
-  // No initial start of a fresh run: the restart is the policy's answer to the failure.
-  expect(
-    journal(dir)
-      .filter((e) => e.event === "child_start_requested")
-      .map((e) => e.why),
-  ).toEqual(["initial start", expect.stringMatching(/^restart/)]);
+    const second = start(["run"], { cwd: dir });
+    await waitFor("the recovered exit", () => journal(dir).some((e) => e.event === "child_exit_recovered"));
+    await waitFor("the incident and the restart", () =>
+      journal(dir).some((e) => e.event === "child_started" && e.generation === 2),
+    );
+    const ids = incidentIds(dir);
+    expect(ids).toHaveLength(1);
+    const incident = JSON.parse(readFile(dir, `.autosentry/incidents/${ids[0]}/incident.json`));
+    expect(incident.generation).toBe(1);
+    expect(incident.message).toContain("lost while nobody watched");
+    expect(readFile(dir, `.autosentry/incidents/${ids[0]}/log_excerpt.txt`)).toContain("Traceback");
+    // state.json is written a moment later than the journal.
+    const st = await waitFor("the restart counted in state.json", () => {
+      const s = readState(dir);
+      return s?.restarts_total === 1 ? s : null;
+    });
+    expect(st.last_exit_code).toBe(1);
+    // No initial start of a fresh run: the restart is the policy's answer to the failure.
+    expect(
+      journal(dir)
+        .filter((e) => e.event === "child_start_requested")
+        .map((e) => e.why),
+    ).toEqual(["initial start", expect.stringMatching(/^restart/)]);
 
-  expect((await run(["abort"], { cwd: dir })).code).toBe(0);
-  await second.wait();
+    expect((await run(["abort"], { cwd: dir })).code).toBe(0);
+    await second.wait();
+  } finally {
+    reapProject(dir);
+  }
 }, 120_000);
 
 test("a monitor whose executable was replaced on disk keeps starting its capture process (/proc/self/exe)", async () => {
@@ -108,5 +113,6 @@ test("a monitor whose executable was replaced on disk keeps starting its capture
     await monitor.exited;
   } finally {
     monitor.kill("SIGKILL");
+    reapProject(dir);
   }
 }, 120_000);
