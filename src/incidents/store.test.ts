@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { HealerOutcome } from "../core/types.ts";
+import { createRedactor } from "../redact/redactor.ts";
 import { MemoryLogger } from "../util/logger.ts";
 import { fingerprint } from "./fingerprint.ts";
 import type { FrameRenderInput } from "./frames-section.ts";
@@ -642,6 +643,52 @@ describe("FsIncidentStore with deferred durability (issue 13)", () => {
     state.restarts = 99;
     const { dir } = await p;
     expect(JSON.parse(read(dir, "state.json"))).toMatchObject({ restarts: 1 });
+  });
+
+  test("state.json with a restart history is the state redacted and printed whole, byte for byte, incident after incident", async () => {
+    const redactor = createRedactor({ secretEnvs: [{ API_TOKEN: "tok-1234567890abcdef" }] });
+    const s = store({
+      redact: (t) => redactor.redact(t),
+      redactJson: (v) => redactor.redactJson(v),
+      redactVersion: () => redactor.learned(),
+    });
+    const entry = (i: number, reason: string) => ({
+      time: `2026-01-01T00:00:0${i}.000Z`,
+      reason,
+      rule: null,
+      new_pid: null as number | null,
+      incident_id: `inc-${i}`,
+      delay_seconds: 0,
+    });
+    const state = {
+      phase: "running",
+      restart_history: [entry(1, "exit 1 password=hunter2"), entry(2, "tok-1234567890abcdef leaked")],
+      env_overlay: { A: "1" },
+      token: "abc",
+    };
+    const whole = () =>
+      `${JSON.stringify(redactor.redactJson(JSON.parse(JSON.stringify(state))), null, 2)}\n`;
+    const first = await s.create({ ...newIncident(), state });
+    expect(read(first.dir, "state.json")).toBe(whole());
+    expect(read(first.dir, "state.json")).not.toContain("hunter2");
+    // A record changes once more (its restart's pid), then more are added.
+    state.restart_history[1]!.new_pid = 77;
+    state.restart_history.push(entry(3, "restart policy after exit 1"));
+    const second = await s.create({ ...newIncident(), state });
+    expect(read(second.dir, "state.json")).toBe(whole());
+    expect(JSON.parse(read(second.dir, "state.json")).restart_history[1].new_pid).toBe(77);
+    // A secret learned later is hidden in records printed before.
+    redactor.learn({ MY_SECRET: "restart policy after exit 1" });
+    const third = await s.create({ ...newIncident(), state });
+    expect(read(third.dir, "state.json")).toBe(whole());
+    expect(read(third.dir, "state.json")).not.toContain("restart policy after exit 1");
+    // An empty history and no history at all print as before.
+    for (const other of [{ ...state, restart_history: [] }, { phase: "x" }]) {
+      const inc = await s.create({ ...newIncident(), state: other });
+      expect(read(inc.dir, "state.json")).toBe(
+        `${JSON.stringify(redactor.redactJson(JSON.parse(JSON.stringify(other))), null, 2)}\n`,
+      );
+    }
   });
 
   test("findByGeneration finds the incident of a child generation written since a time, or null", async () => {

@@ -65,6 +65,11 @@ export interface FsIncidentStoreOptions {
    * argv flags). Default: `redact` on each string and key, see redact-value.ts.
    */
   redactJson?: (value: unknown) => unknown;
+  /**
+   * Changes when the redaction of a text may change (the redactor learned secrets): the
+   * remembered redaction of restart-history records is dropped then. Absent: it never changes.
+   */
+  redactVersion?: () => number;
   /** Frames rendered per incident, innermost first (`source_explode.max_frames`, default 20). */
   maxFrames?: number;
   /**
@@ -192,6 +197,9 @@ export class FsIncidentStore implements IncidentStore {
   private readonly redactValue: <T>(value: T) => T;
   /** {@link redactValue} for a value that is JSON-safe already (a {@link plain} copy). */
   private readonly redactPlain: (value: unknown) => unknown;
+  private readonly redactVersion: () => number;
+  /** state.json's restart-history records, redacted and printed: see {@link stateText}. */
+  private historyText = { version: 0, texts: new Map<string, string>() };
   private readonly maxFrames: number;
   private readonly render: FrameRenderer;
   private readonly processEnv: Record<string, string>;
@@ -226,6 +234,8 @@ export class FsIncidentStore implements IncidentStore {
     const custom = opts.redactJson;
     this.redactPlain = custom ? (v) => custom(v) : (v) => redactJson(v, redact);
     this.redactValue = <T>(v: T) => this.redactPlain(plain(v)) as T;
+    this.redactVersion = opts.redactVersion ?? (() => 0);
+    this.historyText.version = this.redactVersion();
     this.maxFrames = opts.maxFrames ?? 20;
     this.render = opts.renderFrames ?? listFrames;
     this.processEnv = { ...(opts.processEnv ?? {}) };
@@ -248,7 +258,8 @@ export class FsIncidentStore implements IncidentStore {
    */
   async create(input: NewIncident): Promise<IncidentRef> {
     // The state as it is now, before the first await (the caller need not copy it).
-    const state = plain(input.state);
+    const stateText = this.stateText(input.state);
+    const overlay = envOverlayOf(input.state);
     const det = input.detection;
     const at = this.now();
     const fp = fingerprint(det);
@@ -269,7 +280,7 @@ export class FsIncidentStore implements IncidentStore {
         ),
         this.writeFrames(stage, det.trace, input.process.cwd),
         this.copyConfigs(stage, input.configSnapshots),
-        this.writeFile(stage, "state.json", pretty(this.redactPlain(state))),
+        this.writeFile(stage, "state.json", stateText),
       ]);
       const related = input.related.includes(det) ? input.related : [det, ...input.related];
       await this.writeJson(stage, "detections.json", related.map(summarizeDetection));
@@ -294,7 +305,7 @@ export class FsIncidentStore implements IncidentStore {
         },
         restarts: input.restarts,
         max_restarts: input.maxRestarts,
-        env: { configured: { ...this.processEnv }, overlay: envOverlayOf(state) },
+        env: { configured: { ...this.processEnv }, overlay },
         seen_before: seen,
         trace: det.trace ? (plain(det.trace) as IncidentRecord["trace"]) : null,
         frames: [],
@@ -815,6 +826,53 @@ export class FsIncidentStore implements IncidentStore {
     } catch (err) {
       throw new Error(`Cannot read incident ${id}: incident.json: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * state.json's text: `pretty(redact(plain(state)))`, with the records of a top-level
+   * `restart_history` list redacted and printed once and remembered (issue 13, restart latency: in
+   * a crash loop that list is 200 records, ~38 kB of the ~52 kB, and a record does not change once
+   * its restart was launched, yet every incident redacted and printed it all again). A record is
+   * remembered by its own compact JSON (a changed record is a new text), for as long as it stays in
+   * the list, and redacted alone inside `{restart_history: [record]}`, which is the same walk as in
+   * the whole state (same depth, same key; the argv rule concerns strings next to strings). The
+   * memory is dropped when the redactor learns secrets (`redactVersion`).
+   */
+  private stateText(state: unknown): string {
+    try {
+      return this.stateTextRemembered(state) ?? pretty(this.redactPlain(plain(state)));
+    } catch {
+      return pretty(this.redactPlain(plain(state)));
+    }
+  }
+
+  /** {@link stateText} with remembered records; null when the state has no list to remember. */
+  private stateTextRemembered(state: unknown): string | null {
+    const history = (state as { restart_history?: unknown } | null)?.restart_history;
+    if (!Array.isArray(history) || history.length === 0) return null;
+    const rest = pretty(this.redactPlain(plain({ ...(state as object), restart_history: [] })));
+    const slot = '\n  "restart_history": []';
+    const at = rest.indexOf(slot);
+    if (at === -1) return null;
+    const version = this.redactVersion();
+    const before = version === this.historyText.version ? this.historyText.texts : new Map<string, string>();
+    const texts = new Map<string, string>();
+    const records: string[] = [];
+    for (const record of history) {
+      const key = JSON.stringify(record) ?? "null";
+      let text = before.get(key) ?? texts.get(key);
+      if (text === undefined) {
+        const wrapped = this.redactPlain({ restart_history: [JSON.parse(key)] }) as Record<string, unknown[]>;
+        const redacted = Object.values(wrapped)[0]?.[0] ?? null;
+        text = JSON.stringify(redacted, null, 2).replace(/\n/g, "\n    ");
+      }
+      texts.set(key, text);
+      records.push(text);
+    }
+    // Only the records still in the list are kept: the memory stays the list's size.
+    this.historyText = { version, texts };
+    const list = `\n  "restart_history": [\n    ${records.join(",\n    ")}\n  ]`;
+    return rest.slice(0, at) + list + rest.slice(at + slot.length);
   }
 
   /** incident.json, then report.md rendered from it. */

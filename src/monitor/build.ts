@@ -314,6 +314,7 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     logger: gatedLogger(logger, writeGate, "an incident folder"),
     redact: (t) => redactor.redact(t),
     redactJson: (v) => redactor.redactJson(v),
+    redactVersion: () => redactor.learned(),
     maxFrames: c.source_explode.max_frames,
     renderFrames: c.source_explode.enabled ? sourceFrameRenderer(c.source_explode) : undefined,
     processEnv: c.process.env,

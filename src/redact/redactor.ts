@@ -49,6 +49,8 @@ export interface Redactor {
   redactJson(value: unknown): unknown;
   /** Add the secret-named values of `env` (set at run time) to the known values. */
   learn(env: Record<string, string | undefined>): void;
+  /** How many times {@link learn} added values: a redaction remembered under another count may be stale. */
+  learned(): number;
 }
 
 const MAX_DEPTH = 64;
@@ -200,14 +202,16 @@ export function createRedactor(opts: RedactorOptions = {}): Redactor {
     return out;
   }
 
+  let learnedCount = 0;
   function learn(env: Record<string, string | undefined>): void {
     const more = knownSecretValues(env).filter((v) => !keep(v) && !known.includes(v));
     if (more.length > 0) {
+      learnedCount++;
       known = [...known, ...more].sort((a, b) => b.length - a.length);
       memo = new Map();
       older = new Map();
     }
   }
 
-  return { redact, redactEnv, redactJson: (value) => walk(value, 0), learn };
+  return { redact, redactEnv, redactJson: (value) => walk(value, 0), learn, learned: () => learnedCount };
 }
