@@ -12,7 +12,7 @@
  */
 import * as fs from "node:fs";
 import type { ChildRecord } from "../supervisors/types.ts";
-import { replaceFileSync, writeFileAtomic } from "../util/atomic-write.ts";
+import { createSpare, removeStaleTemps, replaceFileSync, writeFileAtomic } from "../util/atomic-write.ts";
 import type { WriteGate } from "../util/disk-full.ts";
 import type { Logger } from "../util/logger.ts";
 import { noStartupFailures, type StartupFailures } from "./startup-failures.ts";
@@ -393,6 +393,11 @@ export class StateStore {
   private suppressed = 0;
   private lastGated = false;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** An empty temporary file for the next {@link recordNow} (see {@link prepareSpare}). */
+  private spare: string | null = null;
+  private preparingSpare = false;
+  private staleRemoved = false;
+  private disposed = false;
   /** Callers of {@link whenWritten} waiting for the next successful write. */
   private waiters: Array<() => void> = [];
 
@@ -440,13 +445,36 @@ export class StateStore {
     // started after this call hold the change already.
     const inFlight = this.writing;
     if (inFlight) await inFlight;
+    const spare = this.spare ?? undefined;
+    this.spare = null;
     try {
       this.state.last_heartbeat = new Date().toISOString();
-      replaceFileSync(this.file, `${JSON.stringify(this.state, null, 2)}\n`);
+      replaceFileSync(this.file, `${JSON.stringify(this.state, null, 2)}\n`, 0o644, spare);
     } catch {
       // the coalesced write below retries, and reports what fails
     }
     this.changed();
+    this.prepareSpare();
+  }
+
+  /**
+   * The temporary file of the next {@link recordNow}, created off the event loop (issue 13: a
+   * launch then writes state.json without creating an inode on the way to the child's start).
+   * A monitor killed leaves it empty; the next one removes it ({@link removeStaleTemps}).
+   */
+  private prepareSpare(): void {
+    if (this.spare !== null || this.preparingSpare || this.disposed) return;
+    this.preparingSpare = true;
+    if (!this.staleRemoved) {
+      this.staleRemoved = true;
+      removeStaleTemps(this.file);
+    }
+    void createSpare(this.file).then((spare) => {
+      this.preparingSpare = false;
+      if (spare === null) return;
+      if (this.disposed) fs.rmSync(spare, { force: true });
+      else this.spare = spare;
+    });
   }
 
   /** Called every tick: writes the heartbeat when it is due, or pending changes. */
@@ -507,9 +535,12 @@ export class StateStore {
     if (this.writing === w) this.writing = null;
   }
 
-  /** Stop the coalescing timer (the caller flushes before exit). */
+  /** Stop the coalescing timer (the caller flushes before exit); remove the spare file. */
   dispose(): void {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.flushTimer = null;
+    this.disposed = true;
+    if (this.spare !== null) fs.rmSync(this.spare, { force: true });
+    this.spare = null;
   }
 }

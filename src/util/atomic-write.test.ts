@@ -2,7 +2,13 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { replaceFileSync, writeFileAtomic, writeFileAtomicSync } from "./atomic-write.ts";
+import {
+  createSpare,
+  removeStaleTemps,
+  replaceFileSync,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from "./atomic-write.ts";
 
 // A real full disk: a 256 KiB tmpfs (the test suite runs as root, as `npm test` needs anyway).
 let mnt = "";
@@ -54,4 +60,55 @@ test("replaceFileSync replaces a file through a rename, creates its directory an
   expect(() => replaceFileSync(path.join(mnt, "exit-2.json"), big)).toThrow();
   expect(fs.readdirSync(mnt).filter((n) => n.includes("exit-2"))).toEqual([]);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("replaceFileSync with a spare writes through that file (no new one) and leaves none behind", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "as-spare-"));
+  try {
+    const target = path.join(dir, "state.json");
+    fs.writeFileSync(target, "old\n");
+    const spare = await createSpare(target);
+    expect(spare).not.toBeNull();
+    const ino = fs.statSync(spare!).ino;
+    replaceFileSync(target, "new\n", 0o644, spare!);
+    expect(fs.readFileSync(target, "utf8")).toBe("new\n");
+    expect(fs.statSync(target).ino).toBe(ino);
+    expect(fs.readdirSync(dir)).toEqual(["state.json"]);
+    // A spare removed meanwhile: a fresh temporary file as before.
+    replaceFileSync(target, "newer\n", 0o644, path.join(dir, ".state.json.tmp-gone"));
+    expect(fs.readFileSync(target, "utf8")).toBe("newer\n");
+    expect(fs.readdirSync(dir)).toEqual(["state.json"]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("removeStaleTemps removes temporary files of dead processes only", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "as-stale-"));
+  try {
+    const target = path.join(dir, "state.json");
+    const dead = Bun.spawnSync(["true"]).pid;
+    const live = Bun.spawn(["sleep", "30"]);
+    try {
+      for (const name of [
+        `.state.json.tmp-${dead}-abc`,
+        `.state.json.tmp-${live.pid}-abc`,
+        `.state.json.tmp-${process.pid}-abc`,
+        `.other.json.tmp-${dead}-abc`,
+      ])
+        fs.writeFileSync(path.join(dir, name), "");
+      removeStaleTemps(target);
+      expect(fs.readdirSync(dir).sort()).toEqual(
+        [
+          `.other.json.tmp-${dead}-abc`,
+          `.state.json.tmp-${live.pid}-abc`,
+          `.state.json.tmp-${process.pid}-abc`,
+        ].sort(),
+      );
+    } finally {
+      live.kill();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
