@@ -112,3 +112,20 @@ test("removeStaleTemps removes temporary files of dead processes only", async ()
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("replaceFileSync lets go of the replaced file afterwards: no descriptor is left open", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "as-hold-"));
+  try {
+    const target = path.join(dir, "state.json");
+    fs.writeFileSync(target, "0\n");
+    const fds = () => fs.readdirSync("/proc/self/fd").length;
+    const before = fds();
+    for (let i = 1; i <= 20; i++) replaceFileSync(target, `${i}\n`);
+    for (let i = 0; i < 100 && fds() > before; i++) await Bun.sleep(5);
+    expect(fds()).toBe(before);
+    expect(fs.readFileSync(target, "utf8")).toBe("20\n");
+    expect(fs.readdirSync(dir)).toEqual(["state.json"]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
