@@ -236,6 +236,19 @@ describe("redact: properties", () => {
     expect(r.redact(text)).toBe(`db:\n  password: |\n    ${R}\n  host: localhost\n`);
   });
 
+  test("long texts redacted again (their lines remembered) come out the same, blocks and secrets included (issue 13)", () => {
+    const filler = Array.from({ length: 40 }, (_, i) => `step ${i} loss 0.${i}`).join("\n");
+    const text = `${filler}\ndb:\n  password: |\n    s3cret\n  host: localhost\ncurl -H "Authorization: Bearer abcdefgh.ijkl" https://u:pw9@x.org\n--token tok123 ${filler}\n`;
+    expect(text.length).toBeGreaterThan(512);
+    const fresh = createRedactor({ ownEnv: false }).redact(text);
+    const again = createRedactor({ ownEnv: false });
+    for (let i = 0; i < 3; i++) expect(again.redact(text)).toBe(fresh);
+    expect(fresh).toContain(`    ${R}\n  host: localhost`);
+    for (const secret of ["s3cret", "pw9", "tok123", "abcdefgh.ijkl"]) expect(fresh).not.toContain(secret);
+    // The same block line outside a block is not hidden: a remembered line carries its block state.
+    expect(again.redact(`${filler}\n    s3cret\n${filler}`)).toContain("s3cret");
+  });
+
   test("megabyte inputs shaped to provoke backtracking come back intact", () => {
     const big = 1 << 20;
     const inputs = [

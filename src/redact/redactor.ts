@@ -65,6 +65,14 @@ const MEMO_MAX_TEXT = 512;
  * Enough for the texts every incident repeats (a restart history of 200 records, ~1,200 strings).
  */
 const MEMO_GENERATION = 2048;
+/** Remembered line redactions per generation (see `lineMemo` in createRedactor). */
+const LINE_MEMO_GENERATION = 512;
+
+/** One line redacted, and the indent of the secret block it opens (null: none). */
+interface LineRedaction {
+  line: string;
+  blockIndent: number | null;
+}
 
 export function createRedactor(opts: RedactorOptions = {}): Redactor {
   const allow = new Set(opts.allow ?? []);
@@ -132,7 +140,7 @@ export function createRedactor(opts: RedactorOptions = {}): Redactor {
     const lines = redactKnownValues(redactPem(text), known, REDACTED).split("\n");
     let blockIndent: number | null = null;
     for (let i = 0; i < lines.length; i++) {
-      let line = lines[i]!;
+      const line = lines[i]!;
       if (blockIndent !== null) {
         const indent = /^\s*/.exec(line)![0].length;
         if (line.trim().length === 0) continue;
@@ -142,17 +150,44 @@ export function createRedactor(opts: RedactorOptions = {}): Redactor {
         }
         blockIndent = null;
       }
-      line = redactUrlCredentials(line, keep);
-      const kv = redactKeyValues(line, keep);
-      line = kv.line;
-      blockIndent = kv.blockIndent;
-      line = redactFlags(line, keep);
-      line = redactUserFlag(line, keep);
-      lines[i] = redactKnownShapes(line, keep);
+      const done = redactLine(line);
+      lines[i] = done.line;
+      blockIndent = done.blockIndent;
     }
     let out = lines.join("\n");
     for (const re of extra) out = applyExtra(out, re);
     return out;
+  }
+
+  /**
+   * Results of {@link redactLineNow} for lines (outside a secret block) of long texts, which
+   * repeat: an incident's log excerpt is mostly the lines the previous incident's excerpt held
+   * (issue 13: redacting them afresh cost ~0.5 ms of each crash cycle). A pure function of the line
+   * (the known values and PEM blocks are hidden in the whole text before, the extra patterns after).
+   * Two generations as {@link memo}, smaller: at most 2 × {@link LINE_MEMO_GENERATION} lines.
+   */
+  let lineMemo = new Map<string, LineRedaction>();
+  let lineOlder = new Map<string, LineRedaction>();
+
+  function redactLine(line: string): LineRedaction {
+    if (line.length > MEMO_MAX_TEXT) return redactLineNow(line);
+    const hit = lineMemo.get(line);
+    if (hit !== undefined) return hit;
+    const out = lineOlder.get(line) ?? redactLineNow(line);
+    if (lineMemo.size >= LINE_MEMO_GENERATION) {
+      lineOlder = lineMemo;
+      lineMemo = new Map();
+    }
+    lineMemo.set(line, out);
+    return out;
+  }
+
+  function redactLineNow(text: string): LineRedaction {
+    let line = redactUrlCredentials(text, keep);
+    const kv = redactKeyValues(line, keep);
+    line = redactFlags(kv.line, keep);
+    line = redactUserFlag(line, keep);
+    return { line: redactKnownShapes(line, keep), blockIndent: kv.blockIndent };
   }
 
   /** The whole value of a secret key: keep an auth scheme (`Bearer `), hide the rest. */
