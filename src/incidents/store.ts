@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fsyncDirectory, replaceFileSync, writeFileAtomic } from "../util/atomic-write.ts";
-import { appendJsonl } from "../util/jsonl.ts";
+import { JsonlAppender } from "../util/jsonl-appender.ts";
 import type { Logger } from "../util/logger.ts";
 import { appendNoFollow, mkdirNoFollow } from "../util/safe-open.ts";
 import { fingerprint } from "./fingerprint.ts";
@@ -222,6 +222,8 @@ export class FsIncidentStore implements IncidentStore {
   private readonly written = new Map<string, string[]>();
   /** index.jsonl as far as seenBefore needs it, read incrementally. */
   private readonly index: IndexCache;
+  /** index.jsonl, kept open between lines (issue 13: see src/util/jsonl-appender.ts). */
+  private readonly indexOut: JsonlAppender;
   private readonly durability: { add(file: string): void } | undefined;
   /** The running {@link completeInterrupted} (lookups wait for it: it adds index lines). */
   private completing: Promise<unknown> = Promise.resolve();
@@ -241,6 +243,7 @@ export class FsIncidentStore implements IncidentStore {
     this.processEnv = { ...(opts.processEnv ?? {}) };
     this.now = opts.now ?? Date.now;
     this.index = opts.index ?? new IndexCache(indexPath(this.dir));
+    this.indexOut = new JsonlAppender(indexPath(this.dir));
     this.durability = opts.durability;
     this.stagingDir = opts.stagingDir;
   }
@@ -435,6 +438,7 @@ export class FsIncidentStore implements IncidentStore {
     this.stage = null;
     const dir = ready ? await ready : null;
     if (dir !== null) fs.rmSync(dir, { recursive: true, force: true });
+    this.indexOut.close();
   }
 
   /**
@@ -899,7 +903,7 @@ export class FsIncidentStore implements IncidentStore {
       generation: record.generation,
     };
     try {
-      appendJsonl(indexPath(this.dir), entry, this.durability === undefined);
+      this.indexOut.append(entry, this.durability === undefined);
       this.durability?.add(indexPath(this.dir));
     } catch (err) {
       // The folder is complete; only `incidents list` misses it.
