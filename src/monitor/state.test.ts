@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { MemoryLogger } from "../util/logger.ts";
-import { emptyState, readState, StateStore } from "./state.ts";
+import { emptyState, type PrintedRecord, readState, StateStore, stateText } from "./state.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "as-state-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -45,4 +45,33 @@ test("recordNow writes state.json at once through a temporary file created ahead
   store.dispose();
   await store.flush(true);
   expect(temps()).toEqual([]);
+});
+
+test("stateText prints the state as JSON.stringify does, byte for byte, while records change (issue 13)", () => {
+  const printed = new WeakMap<object, PrintedRecord>();
+  const s = emptyState();
+  const whole = () => `${JSON.stringify(s, null, 2)}\n`;
+  expect(stateText(s, printed)).toBe(whole());
+  const record = (i: number) => ({
+    time: `2026-01-01T00:00:0${i}.000Z`,
+    reason: `exit ${i} "quoted"\nnext line`,
+    rule: null,
+    new_pid: null as number | null,
+    incident_id: `inc-${i}`,
+    delay_seconds: i === 2 ? undefined : 0,
+  });
+  s.restart_history.push(record(1), record(2));
+  expect(stateText(s, printed)).toBe(whole());
+  s.restart_history[1]!.new_pid = 4242;
+  s.restart_history.push(record(3));
+  expect(stateText(s, printed)).toBe(whole());
+  expect(JSON.parse(stateText(s, printed)).restart_history[1].new_pid).toBe(4242);
+  // A record holding an object is printed afresh each time (a change inside it is not seen by identity).
+  const nested = { ...record(4), extra: { n: 1 } } as (typeof s.restart_history)[number];
+  s.restart_history.push(nested);
+  expect(stateText(s, printed)).toBe(whole());
+  (nested as unknown as { extra: { n: number } }).extra.n = 2;
+  expect(stateText(s, printed)).toBe(whole());
+  s.restart_history.splice(0, 2);
+  expect(stateText(s, printed)).toBe(whole());
 });

@@ -378,6 +378,46 @@ export function pushCapped<T>(list: T[], item: T, cap = HISTORY_CAP): void {
   if (list.length > cap) list.splice(0, list.length - cap);
 }
 
+/** A restart-history record printed for state.json, and what it held then (see {@link stateText}). */
+export interface PrintedRecord {
+  keys: string[];
+  values: unknown[];
+  text: string;
+}
+
+/**
+ * The text of state.json: `JSON.stringify(state, null, 2)` and a newline, with the records of
+ * `restart_history` printed once and remembered (issue 13: in a crash loop the list is 200
+ * records, ~38 kB of ~52 kB, printed again at every launch). A record is remembered by identity and
+ * checked against the keys and values it had (a record is changed once, when its restart's pid is
+ * known); one holding anything but plain values is printed each time.
+ */
+export function stateText(state: MonitorState, printed: WeakMap<object, PrintedRecord>): string {
+  const history = state.restart_history;
+  if (!Array.isArray(history) || history.length === 0) return `${JSON.stringify(state, null, 2)}\n`;
+  const rest = JSON.stringify({ ...state, restart_history: [] }, null, 2);
+  const slot = '\n  "restart_history": []';
+  const at = rest.indexOf(slot);
+  if (at === -1) return `${JSON.stringify(state, null, 2)}\n`;
+  const records = history.map((record) => {
+    if (record === null || typeof record !== "object") return JSON.stringify(record, null, 2) ?? "null";
+    const keys = Object.keys(record);
+    const values = Object.values(record);
+    const seen = printed.get(record);
+    if (seen && sameList(seen.keys, keys) && sameList(seen.values, values)) return seen.text;
+    const text = (JSON.stringify(record, null, 2) ?? "null").replace(/\n/g, "\n    ");
+    if (values.every((v) => v === null || typeof v !== "object")) printed.set(record, { keys, values, text });
+    return text;
+  });
+  return `${rest.slice(0, at)}\n  "restart_history": [\n    ${records.join(",\n    ")}\n  ]${rest.slice(at + slot.length)}\n`;
+}
+
+function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
 /** How the write gate names state.json. */
 const STATE_WHAT = "state.json";
 
@@ -393,6 +433,8 @@ export class StateStore {
   private suppressed = 0;
   private lastGated = false;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Restart-history records as last printed (see {@link stateText}). */
+  private readonly printed = new WeakMap<object, PrintedRecord>();
   /** An empty temporary file for the next {@link recordNow} (see {@link prepareSpare}). */
   private spare: string | null = null;
   private preparingSpare = false;
@@ -449,7 +491,7 @@ export class StateStore {
     this.spare = null;
     try {
       this.state.last_heartbeat = new Date().toISOString();
-      replaceFileSync(this.file, `${JSON.stringify(this.state, null, 2)}\n`, 0o644, spare);
+      replaceFileSync(this.file, stateText(this.state, this.printed), 0o644, spare);
     } catch {
       // the coalesced write below retries, and reports what fails
     }
@@ -498,7 +540,7 @@ export class StateStore {
     }
     this.dirty = false;
     this.state.last_heartbeat = new Date(now).toISOString();
-    const text = `${JSON.stringify(this.state, null, 2)}\n`;
+    const text = stateText(this.state, this.printed);
     const waiting = this.waiters;
     this.waiters = [];
     this.writing = writeFileAtomic(this.file, text).then(
