@@ -74,6 +74,11 @@ test("replaceFileSync with a spare writes through that file (no new one) and lea
     expect(fs.readFileSync(target, "utf8")).toBe("new\n");
     expect(fs.statSync(target).ino).toBe(ino);
     expect(fs.readdirSync(dir)).toEqual(["state.json"]);
+    // A spare that is not empty (written by someone) is emptied first: nothing of it is left.
+    const used = await createSpare(target);
+    fs.writeFileSync(used!, "left over, longer than the new content\n");
+    replaceFileSync(target, "short\n", 0o644, used!);
+    expect(fs.readFileSync(target, "utf8")).toBe("short\n");
     // A spare removed meanwhile: a fresh temporary file as before.
     replaceFileSync(target, "newer\n", 0o644, path.join(dir, ".state.json.tmp-gone"));
     expect(fs.readFileSync(target, "utf8")).toBe("newer\n");

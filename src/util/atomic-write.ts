@@ -22,7 +22,7 @@ const TMP_FLAGS =
 /** Holding the file being replaced: never through a symlink, never waiting on a FIFO. */
 const HOLD_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
 /** Opening a {@link createSpare} file: it exists, empty, and is no symlink. */
-const SPARE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW;
+const SPARE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW;
 
 function fsyncDir(dir: string): void {
   let fd: number | undefined;
@@ -72,11 +72,16 @@ export function replaceFileSync(
   let fd: number | undefined;
   if (spare !== undefined) {
     // Created ahead by {@link createSpare}: opening an existing file skips the inode creation.
+    let opened: number | undefined;
     try {
-      fd = fs.openSync(spare, SPARE_FLAGS);
+      opened = fs.openSync(spare, SPARE_FLAGS);
+      // Created empty; O_TRUNC would update its times even so (a journal handle on ext4).
+      if (fs.fstatSync(opened).size > 0) fs.ftruncateSync(opened, 0);
+      fd = opened;
       tmp = spare;
     } catch {
       // gone (removed by hand): a new temporary file as usual
+      if (opened !== undefined) fs.closeSync(opened);
     }
   }
   if (fd === undefined) {
@@ -199,7 +204,24 @@ export async function writeFileAtomic(
     await fsp.rm(tmp, { force: true });
     throw err;
   }
-  if (syncDir) fsyncDir(path.dirname(target));
+  if (syncDir) await fsyncDirAsync(path.dirname(target));
+}
+
+/**
+ * {@link fsyncDir} off the event loop. Issue 13: state.json's coalesced write (every 50 ms in a
+ * crash loop) synced its directory synchronously, a wait for ext4's journal commit (0.3-25 ms on a
+ * busy disk) on the monitor's one thread.
+ */
+async function fsyncDirAsync(dir: string): Promise<void> {
+  let fh: fs.promises.FileHandle | undefined;
+  try {
+    fh = await fs.promises.open(dir, "r");
+    await fh.sync();
+  } catch {
+    // Some filesystems refuse to fsync a directory; the rename is still atomic there.
+  } finally {
+    await fh?.close().catch(() => {});
+  }
 }
 
 /** Make the renames done in `dir` durable (after writes with `syncDir` false). */
