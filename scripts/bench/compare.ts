@@ -171,6 +171,11 @@ async function restartRun(make: Make, crash: string): Promise<RestartRun> {
     .map((l) => Number(l) / 1e6);
   const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
   fs.rmSync(dir, { recursive: true, force: true });
+  // The next contender starts on a settled disk: autosentry writes an incident folder per crash
+  // (~500 folders in a run), and their write-back and removal landed on whoever ran next (the
+  // contender after an autosentry run measured ~1.5x slower in every round). Same pause for all.
+  sh(["sync"]);
+  await Bun.sleep(1000);
   return { p50: quantile(gaps, 0.5), p99: quantile(gaps, 0.99), restarts: gaps.length };
 }
 
@@ -528,7 +533,8 @@ function render(r: Results): string {
     `Versions: autosentry ${r.versions.autosentry}, PM2 ${r.versions.pm2} (npm), supervisord ${r.versions.supervisord} (Debian).`,
     `Load average (1 min) ${r.load.start.toFixed(1)} at the start, ${r.load.end.toFixed(1)} at the end, on ${os.cpus().length} cores: absolute times are inflated by other work; the ratios, measured side by side, are the figures to read.`,
     `Every figure is the median over ${r.settings.runs} runs with the range (min–max) of the runs in brackets; the contenders run`,
-    "interleaved in each round (the order rotates), so load on the machine falls on all of them alike.",
+    "interleaved in each round (the order rotates), so load on the machine falls on all of them alike; after each restart run",
+    "its files are removed and written back (`sync`, then 1 s) before the next contender starts.",
     "",
     "| figure | autosentry | PM2 | supervisord | autosentry / PM2 | autosentry / supervisord |",
     "|---|---|---|---|---|---|",
