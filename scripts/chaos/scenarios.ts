@@ -263,6 +263,27 @@ export async function crashCycles(cycles: number): Promise<ChaosResult> {
     const z0 = zombieChildren(m.proc.pid);
     await Bun.sleep(1000);
     const zombies = zombieChildren(m.proc.pid).filter((p) => z0.includes(p));
+    // Descriptors once the loop is still: the job stops crashing (the next generation runs
+    // quietly under the same monitor), and the deferred fsync batch (src/util/deferred-sync.ts) and
+    // the files closed in the background (src/util/atomic-write.ts) get up to 5 s to finish. What
+    // is still open then is kept by the monitor: a leak shows here whatever the loop's speed (at
+    // ~8 ms a cycle a batch is in flight at every sample, so the fewest open during the loop no
+    // longer falls back to the baseline). The quiet job must also be gone after the stop below.
+    fs.writeFileSync(job, "while :; do sleep 1; done\n", { mode: 0o755 });
+    // At rest: the same count for a whole second (or the fewest seen in 5 s).
+    let fdRest: number | null = null;
+    let last: number | null = null;
+    let since = Date.now();
+    const restDeadline = Date.now() + 5_000;
+    while (Date.now() < restDeadline) {
+      const n = fdCount(m.proc.pid);
+      if (n !== null) fdRest = fdRest === null ? n : Math.min(fdRest, n);
+      if (n !== last) {
+        last = n;
+        since = Date.now();
+      } else if (n !== null && Date.now() - since >= 1_000) break;
+      await Bun.sleep(50);
+    }
     r.trials = restarts();
     m.proc.kill("SIGTERM");
     await m.proc.exited;
@@ -272,15 +293,16 @@ export async function crashCycles(cycles: number): Promise<ChaosResult> {
     if (leftover.length) r.lost.push(`${leftover.length} job process(es) left after stop`);
     if (zombies.length) r.lost.push(`${zombies.length} zombie child(ren) of the monitor`);
     const end = Math.max(warm + window, cycles - window);
-    // Descriptors: the fewest open in each window. A leaked one stays open; the monitor's deferred
-    // fsync batch (src/util/deferred-sync.ts) holds up to ~100 for a moment after each restart, so
-    // one reading at each end found 14 → 50 on a monitor that leaks nothing. A window without
-    // samples (the CI size) falls back to that one reading.
+    // Descriptors: the fewest open in the warm-up window against those open at rest (above). A
+    // leaked one stays open; the monitor's deferred fsync batch holds up to ~100 for a moment after
+    // each restart, so one reading during the loop found 14 → 50 (and the fewest in the last
+    // window 16 → 105) on a monitor that leaks nothing. Without a reading at rest, the fewest in
+    // the last window, then the one reading at the end.
     const fdsIn = (from: number, to: number) =>
       samples.filter((x) => x.n >= from && x.n <= to && x.fds !== null).map((x) => x.fds!);
     const minOf = (xs: number[]) => (xs.length ? Math.min(...xs) : null);
     const fd0 = minOf(fdsIn(warm, warm + window)) ?? fdAtWarm;
-    const fd1 = minOf(fdsIn(end, Number.POSITIVE_INFINITY)) ?? fdAtEnd;
+    const fd1 = fdRest ?? minOf(fdsIn(end, Number.POSITIVE_INFINITY)) ?? fdAtEnd;
     const inFlight = fdsIn(warm, Number.POSITIVE_INFINITY);
     const fdPeak = inFlight.length ? Math.max(...inFlight) : null;
     if (fd0 !== null && fd1 !== null && fd1 > fd0 + 2) r.lost.push(`descriptors grew ${fd0} → ${fd1}`);
@@ -291,7 +313,7 @@ export async function crashCycles(cycles: number): Promise<ChaosResult> {
       const growth = (rss1 - rss0) / rss0;
       const all = samples.filter((x) => x.n >= warm).map((x) => x.rss);
       r.notes.push(
-        `monitor RSS (median of the samples in cycles ${warm}–${warm + window} → ${end}–${r.trials}) ${MiB(rss0)} → ${MiB(rss1)} (${(growth * 100).toFixed(1)} %), range after warm-up ${MiB(Math.min(...all))}–${MiB(Math.max(...all))}; fds ${fd0} → ${fd1} (fewest open in each window; up to ${fdPeak ?? "?"} while a deferred fsync batch ran)`,
+        `monitor RSS (median of the samples in cycles ${warm}–${warm + window} → ${end}–${r.trials}) ${MiB(rss0)} → ${MiB(rss1)} (${(growth * 100).toFixed(1)} %), range after warm-up ${MiB(Math.min(...all))}–${MiB(Math.max(...all))}; fds ${fd0} → ${fd1} (fewest open in the warm-up window → at rest, the job quiet; up to ${fdPeak ?? "?"} while a deferred fsync batch ran)`,
       );
       judged = growth;
     }

@@ -194,6 +194,13 @@ export class Launching {
             .join(" ")}`
         : "";
       m.log.info(`child started (pid ${record.pid ?? "?"}, generation ${generation}, ${why})${overlay}`);
+      // A pause applied while this child was being started found no child to stop (and its
+      // phase was overwritten above): stop this one now, so the pause holds and is confirmed.
+      // (m.s, not s: TypeScript narrowed s.desired at the top, before the awaits.)
+      if (m.s.desired === "paused") {
+        await this.stopChild("pause");
+        m.setPhase("paused");
+      }
     } catch (err) {
       const msg = errMsg(err);
       // Stopped mid-launch (SIGTERM while the capture process started): nothing to restart.

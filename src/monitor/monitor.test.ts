@@ -42,11 +42,14 @@ class ScriptedSupervisor implements Supervisor {
   readonly launches: LaunchSpec[] = [];
   readonly stops: StopReason[] = [];
   private child: { generation: number; alive: boolean } | null = null;
+  /** While set, a launch waits for it (a capture process slow to start the child). */
+  startGate: Promise<void> | null = null;
 
   constructor(private readonly sink: SupervisorSink) {}
 
   async start(spec: LaunchSpec): Promise<ChildRecord> {
     this.launches.push(spec);
+    if (this.startGate) await this.startGate;
     this.child = { generation: spec.generation, alive: true };
     return this.record()!;
   }
@@ -251,6 +254,36 @@ describe("Monitor (scripted backend)", () => {
       "operator_command",
       "monitor_stopped",
     ]);
+  });
+
+  test("a pause that arrives while a child is being started stops that child and is confirmed", async () => {
+    // Found in a crash loop: the pause found no child alive (the launch was in flight) and set
+    // the phase to paused, then the launch finished and set it back to running; the child's exit
+    // restarted nothing, but the phase never said paused and `autosentry pause` timed out.
+    const h = harness();
+    const done = h.monitor.run();
+    await until("the first launch", () => h.sup()?.launches.length === 1);
+    const sup = h.sup();
+    let release!: () => void;
+    sup.startGate = new Promise<void>((r) => {
+      release = r;
+    });
+    sup.end(1, "failure");
+    await until("the restart's launch", () => sup.launches.length === 2);
+    sendControl(h.paths.control, "pause", "maintenance");
+    await until("the pause applied", () => h.events().includes("paused"));
+    release();
+    sup.startGate = null;
+    // The launch goes on: its child is started, then stopped for the pause.
+    await until("the started child stopped", () => sup.stops.length > 0 && !sup.running());
+    expect(sup.stops).toEqual(["pause"]);
+    await until("the pause confirmed", () => h.phase() === "paused");
+    await Bun.sleep(200); // nothing relaunches it
+    expect(sup.launches).toHaveLength(2);
+    expect(h.phase()).toBe("paused");
+    sendControl(h.paths.control, "abort");
+    expect(await done).toBe(130);
+    h.logger.close();
   });
 
   test("a crash loop: what the monitor keeps per generation and per launch stays bounded (issue 16)", async () => {
