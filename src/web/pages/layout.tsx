@@ -33,16 +33,8 @@ export function when(iso: string | null | undefined): string {
   return Number.isNaN(t) ? iso : new Date(t).toISOString().slice(0, 19).replace("T", " ");
 }
 
-/** `3m 5s` style duration. */
-export function dur(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
+/** `3m 5s` style duration (the CLI's and the TUI's, src/util/durations.ts). */
+export { humanDuration as dur } from "../../util/durations.ts";
 
 export function Layout(props: {
   ctx: PageCtx;
