@@ -23,6 +23,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ledgerPath } from "../../src/fixes/ledger.ts";
 import { generateLedger } from "./gen-ledger.ts";
+import { median, printRunTable } from "./run-table.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number): number => {
@@ -36,12 +37,6 @@ const BIN = path.resolve(binAt >= 0 ? args[binAt + 1]! : path.join(import.meta.d
 const refAt = args.indexOf("--ref");
 const REF = refAt >= 0 ? path.resolve(args[refAt + 1]!) : null;
 const WINDOWS = ["60d", "30d", "14d", "7d", "3d", "2d", "24h", "12h", "6h", "1h"];
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 function procMb(pid: number, field: "VmRSS" | "VmHWM"): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -133,23 +128,12 @@ try {
     "server VmRSS 2 s after the requests (MB)": 100,
     "server VmRSS peak (VmHWM) (MB)": 100,
   };
-  const report = (title: string, per: Record<string, number[]>): boolean => {
-    let missed = false;
-    console.log(
-      `\n${title}: ${RUNS} runs; median (min–max over runs); load ${os.loadavg()[0]!.toFixed(2)}\n`,
+  const report = (title: string, per: Record<string, number[]>): boolean =>
+    printRunTable(
+      `${title}: ${RUNS} runs; median (min–max over runs); load ${os.loadavg()[0]!.toFixed(2)}`,
+      per,
+      targets,
     );
-    console.log("| measure | median | min–max | target |\n|---|---|---|---|");
-    for (const [k, xs] of Object.entries(per)) {
-      const t = targets[k];
-      const m = median(xs);
-      const ok = t === undefined ? "" : m < t ? `< ${t}: met` : `< ${t}: **missed**`;
-      if (t !== undefined && !(m < t)) missed = true;
-      console.log(
-        `| ${k} | ${m.toFixed(1)} | ${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} | ${ok} |`,
-      );
-    }
-    return missed;
-  };
   const missed = report(BIN, main.per);
   if (REF && ref) report(`${REF} (reference, interleaved)`, ref.per);
   process.exitCode = missed ? 1 : 0;

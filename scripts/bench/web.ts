@@ -24,6 +24,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { median, printRunTable } from "./run-table.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number): number => {
@@ -118,12 +119,6 @@ function generate(root: string): void {
     }),
   );
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function timed(url: string): Promise<number> {
   const t = performance.now();
@@ -263,23 +258,12 @@ try {
     "server VmRSS 2 s after the requests (MB)": 100,
     "server VmRSS peak (VmHWM) (MB)": 100,
   };
-  const report = (title: string, per: Record<string, number[]>): boolean => {
-    let missed = false;
-    console.log(
-      `\n${title}: ${RUNS} runs, ${REQUESTS} requests per page measure per run; median (min–max over runs)\n`,
+  const report = (title: string, per: Record<string, number[]>): boolean =>
+    printRunTable(
+      `${title}: ${RUNS} runs, ${REQUESTS} requests per page measure per run; median (min–max over runs)`,
+      per,
+      targets,
     );
-    console.log("| measure | median | min–max | target |\n|---|---|---|---|");
-    for (const [k, xs] of Object.entries(per)) {
-      const t = targets[k];
-      const m = median(xs);
-      const ok = t === undefined ? "" : m < t ? `< ${t}: met` : `< ${t}: **missed**`;
-      if (t !== undefined && !(m < t)) missed = true;
-      console.log(
-        `| ${k} | ${m.toFixed(1)} | ${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} | ${ok} |`,
-      );
-    }
-    return missed;
-  };
   const missed = report(BIN, main.per);
   if (REF && ref) report(`${REF} (reference, interleaved)`, ref.per);
   process.exitCode = missed ? 1 : 0;
