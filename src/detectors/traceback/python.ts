@@ -55,8 +55,41 @@ const CHAIN = 5;
 /** faulthandler's dump: thread headers and `File "…", line N in f` lines. */
 const FATAL = 6;
 
-/** How many lines of a multi-line exception message are kept. */
+/**
+ * Where an exception's message ends. Python prints the message last, and its continuation lines
+ * have no shape of their own: a `str()` with newlines, `add_note()` notes, torchrun's summary
+ * block, NCCL's `Last error:` lines, pydantic's field list are all plain lines at column 0. A
+ * program that catches the exception, prints it (`traceback.print_exc()`) and keeps going prints
+ * its own lines right after, also plain. The rule: the message takes the lines after the exception
+ * line until the first of
+ * - a blank line (Python never ends a message with one; a chain marker may still follow it),
+ * - a new log record (a line with a timestamp or level the trace's lines do not carry) or a line
+ *   that starts a trace of any language,
+ * - a line shaped like the ordinary output of a training job ({@link isOrdinaryOutput}): a metrics
+ *   line (`step 101 loss 2.31`, `Epoch 3/10`, `iter 200: loss …`, `train_loss: 2.31`), a metrics
+ *   dict as the Hugging Face Trainer prints it (`{'loss': 0.69, …}`) or a JSON log record
+ *   (`{"level": "info", …}`),
+ * - {@link MAX_MESSAGE_LINES} lines.
+ * Other plain output printed right after a caught traceback (`saving checkpoint`) is still taken
+ * (up to the cap): nothing tells it from a message line. A real message line shaped like a metrics
+ * line at column 0 ends the message early; the trace itself and its headline are unaffected.
+ */
 const MAX_MESSAGE_LINES = 50;
+/** A metrics line: `step 101 loss 2.31`, `Epoch 3/10`, `[step 101] loss=nan`, `iter 200: loss …`. */
+const METRIC_LEAD = /^\[?(?:epoch|step|iter(?:ation)?|batch|global[ _]step|update)\b[\s:=#]*\d/i;
+/** A named metric with its value anywhere in the line: `loss 2.31`, `train_loss: 2.31`, `lr=3e-4`. */
+const METRIC_VALUE =
+  /(?:^|[^A-Za-z0-9])(?:[A-Za-z]+_)?(?:loss|lr|learning_rate|grad_norm|acc|accuracy|ppl|perplexity)['"]?\s*[:=]?\s*[-+]?(?:\d|nan\b|inf\b)/i;
+/** A dict / JSON object on one line with a log or metrics key (`'loss':`, `"level":`, `"event":`). */
+const RECORD_KEY =
+  /["'](?:ts|time|timestamp|@timestamp|asctime|level|levelname|severity|msg|message|event|loss|epoch|step|global_step|learning_rate|(?:eval|train|test|val)_\w+)["']\s*:/;
+
+/** True when a line after the exception line is the program's ordinary output (see above). */
+function isOrdinaryOutput(t: string): boolean {
+  if (isIndented(t)) return false; // message details (pydantic's, yaml's) are indented
+  if (t.startsWith("{")) return t.trimEnd().endsWith("}") && RECORD_KEY.test(t);
+  return METRIC_LEAD.test(t) || METRIC_VALUE.test(t);
+}
 
 export class PythonTrace implements TraceParser {
   readonly lang = "python" as const;
@@ -180,7 +213,7 @@ export class PythonTrace implements TraceParser {
           this.count = 0;
         } else if (isPythonChainMarker(t)) {
           this.state = CHAIN;
-        } else if (isTraceStart(t) || ++this.count > MAX_MESSAGE_LINES) {
+        } else if (isTraceStart(t) || isOrdinaryOutput(t) || ++this.count > MAX_MESSAGE_LINES) {
           return REJECT;
         }
         break;
