@@ -116,8 +116,8 @@ describe("the result line right after the panic (parallel tests)", () => {
     // rejects_zero_size's `ok` comes while its trace is open: not reported. indexes_past_the_end's
     // trace is ended by a blank line and the next panic before its `ok`: reported (docs/detection.md)
     expect(panics(fixture("rust/cargo-test-parallel.txt"))).toEqual([
-      FAILING[1],
-      FAILING[0],
+      FAILING[1]!,
+      FAILING[0]!,
       "tests::indexes_past_the_end: index out of bounds: the len is 0 but the index is 3",
     ]);
     const rounds = detectAll(fixture("rust/cargo-test-parallel.txt"))[1]!;
