@@ -117,6 +117,35 @@ describe("multi-line messages stay whole", () => {
     expect(finalMessage(d)).toContain("traceback : Signal 9 (SIGKILL) received by PID 14750");
   });
 
+  test("an exception group's members: Python 3.11 prints a message's later lines without the `|` margin", () => {
+    const d = only(fixture("python/group_notes.txt"));
+    expect(d.message).toBe("ExceptionGroup: 2 workers failed (2 sub-exceptions)");
+    expect(d.trace!.exceptions.map((e) => [e.type, e.message])).toEqual([
+      ["ValueError", "worker 0 failed\nrank 0 saw NaN in layer 3\nretry with --rank 0 --debug"],
+      ["ValueError", "worker 1 failed\nrank 1 saw NaN in layer 3\nretry with --rank 1 --debug"],
+      ["ExceptionGroup", "2 workers failed (2 sub-exceptions)"],
+    ]);
+    expect([d.meta["line_no"], d.meta["end_line_no"]]).toEqual([1, 13]);
+  });
+
+  test("an exception group's trace still ends at a line without the margin that is not a message's", () => {
+    const text = [
+      "  + Exception Group Traceback (most recent call last):",
+      '  |   File "/w/run.py", line 9, in <module>',
+      '  |     raise ExceptionGroup("2 failed", errs)',
+      "  | ExceptionGroup: 2 failed (1 sub-exception)",
+      "  +-+---------------- 1 ----------------",
+      "    | Traceback (most recent call last):",
+      '    |   File "/w/run.py", line 3, in work',
+      "    |     raise ValueError(1)",
+      "    | ValueError: 1",
+      "step 7 loss 0.31",
+      "step 8 loss 0.30",
+    ].join("\n");
+    const d = only(text);
+    expect(d.meta["end_line_no"]).toBe(9);
+  });
+
   test("JAX's note after a dashed rule", () => {
     const d = only(fixture("../../corpus/python/jax-oom-21.txt"));
     expect(finalMessage(d)).toContain("For simplicity, JAX has removed its internal frames");

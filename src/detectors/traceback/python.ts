@@ -73,6 +73,8 @@ const FATAL = 6;
  * Other plain output printed right after a caught traceback (`saving checkpoint`) is still taken
  * (up to the cap): nothing tells it from a message line. A real message line shaped like a metrics
  * line at column 0 ends the message early; the trace itself and its headline are unaffected.
+ * Inside an exception group Python 3.11 prints a message's later lines without the `|` margin:
+ * there the same rule decides whether such a line is the message's or the group's trace ended.
  */
 const MAX_MESSAGE_LINES = 50;
 /** A metrics line: `step 101 loss 2.31`, `Epoch 3/10`, `[step 101] loss=nan`, `iter 200: loss …`. */
@@ -106,6 +108,11 @@ export class PythonTrace implements TraceParser {
   private headerless = false;
   /** The previous line was a frame line (the next non-indented line may be its dedented source). */
   private afterFrame = false;
+  /**
+   * In a group, the previous line was an exception line, a note or their continuation: Python
+   * 3.11 prints the later lines of a multi-line message there without the `|` margin.
+   */
+  private groupMessage = false;
 
   /** `first` is the header (or first) line; `state` says what it was. */
   private constructor(first: string, state: number, groupCol = -1) {
@@ -203,7 +210,16 @@ export class PythonTrace implements TraceParser {
         let i = 0;
         while (i < t.length && t.charCodeAt(i) === 32) i++;
         const ch = t[i];
-        if (i < c || (ch !== "|" && ch !== "+")) return REJECT;
+        if (i < c || (ch !== "|" && ch !== "+")) {
+          // a message's later line printed without the margin, ended like any message's
+          if (!this.groupMessage || isBlank(t) || isTraceStart(t) || isOrdinaryOutput(t)) return REJECT;
+          if (++this.count > MAX_MESSAGE_LINES) return REJECT;
+          break;
+        }
+        this.count = 0;
+        // `| ValueError: x`, `| a note`: text right after the margin (a frame or source line is indented)
+        this.groupMessage =
+          ch === "|" && /^\| ?[^\s|+]/.test(t.slice(i)) && !HEADER_LINE.test(t.slice(i + 2));
         if (i === c + 2 && GROUP_CLOSE.test(t.slice(i))) this.state = AFTER;
         break;
       }
@@ -339,7 +355,7 @@ export function parsePythonLines(lines: string[]): TraceException[] {
     if (i < seg.length) {
       const rest = i === 0 ? seg : seg.slice(i);
       const g = GROUP_HEADER.exec(rest[0]!);
-      if (g) out.push(...parseGroup(rest, g[1]!.length));
+      if (g) out.push(...parseGroup(withGroupMargins(rest), g[1]!.length));
       else {
         const e = parsePlain(rest);
         if (e) out.push(e);
@@ -397,6 +413,23 @@ function parsePlain(lines: string[]): TraceException | null {
   }
   if (msg === null) return frames.length > 0 ? { type: null, message: "", frames: frames.reverse() } : null;
   return { type, message: trimTrailingBlank(msg).join("\n"), frames: frames.reverse() };
+}
+
+/**
+ * A group's lines with the margin put back in front of the message lines Python 3.11 printed
+ * without it (the previous line's `   | `), so the group's structure reads as if it were there.
+ */
+function withGroupMargins(lines: string[]): string[] {
+  let margin = "";
+  return lines.map((line) => {
+    const m = /^ *\| /.exec(line);
+    if (m) {
+      margin = m[0];
+      return line;
+    }
+    if (/^ *[|+]/.test(line) || margin === "") return line;
+    return margin + line;
+  });
 }
 
 /**
