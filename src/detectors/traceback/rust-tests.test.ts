@@ -37,6 +37,21 @@ describe("cargo test -- --nocapture, one test at a time (the result follows the 
   });
 });
 
+test("a failing test's later panic (no note line) ends at its FAILED, not at the next blank line", () => {
+  const text = [
+    "test failing::a ... ",
+    "thread 'failing::a' (8910) panicked at lib.rs:46:9:",
+    "boom",
+    "FAILED",
+    "test tests::b ... ok",
+    "test tests::c ... ok",
+  ].join("\n");
+  const found = detectAll(text);
+  expect(found.map((d) => d.trace!.text)).toEqual([
+    "thread 'failing::a' (8910) panicked at lib.rs:46:9:\nboom",
+  ]);
+});
+
 describe("cargo test -- --show-output (passing tests' output under `successes:`)", () => {
   const text = [
     "running 3 tests",

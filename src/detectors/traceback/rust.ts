@@ -21,6 +21,9 @@
  * With tests running in parallel the result line usually comes after the trace has closed (a
  * `note:` line or another test's panic ends it first): that panic is still reported, since waiting
  * for a result line would delay every real panic. docs/detection.md ("Limits") says so.
+ * A result line of the panicking test that is not `ok` (`FAILED`, also a bare one after an
+ * announced `test x ... `) ends the trace before it; other tests' result lines interleaved with a
+ * panic are not part of its message.
  */
 import type { Frame } from "../../core/types.ts";
 import { isTraceStart, RUST_HEADER } from "./markers.ts";
@@ -50,8 +53,8 @@ const RESULT = 4;
 
 const MAX_MESSAGE_LINES = 50;
 
-/** libtest's announcement of a should-panic test run one at a time: `test x - should panic ... `. */
-const SHOULD_PANIC_ANNOUNCED = /^test (\S+) - should panic \.\.\. ?$/;
+/** libtest's announcement of a test run one at a time: `test x ... `, `test x - should panic ... `. */
+const ANNOUNCEMENT = /^test (\S+) (- should panic )?\.\.\. ?$/;
 /** libtest's result line: `test x ... ok`, `test x - should panic ... FAILED`. */
 const TEST_RESULT = /^test (\S+) (?:- should panic )?\.\.\. (ok|FAILED|ignored)\b/;
 /** `---- x stdout ----`: a test's captured output (`--show-output`, or a failure's). */
@@ -63,6 +66,8 @@ const NO_TEST = 0;
 const ANNOUNCED = 1;
 /** A passing test's panic (the result said `ok`, or it is in the `successes:` section). */
 const PASSED = 2;
+/** Announced as an ordinary test just before: its result line ends the trace, nothing waits for it. */
+const ANNOUNCED_PLAIN = 3;
 
 export class RustTrace implements TraceParser {
   readonly lang = "rust" as const;
@@ -106,7 +111,7 @@ export class RustTrace implements TraceParser {
       this.lines.push(t);
       return DONE;
     }
-    if (this.test === ANNOUNCED && (t === "ok" || t === "FAILED")) {
+    if ((this.test === ANNOUNCED || this.test === ANNOUNCED_PLAIN) && (t === "ok" || t === "FAILED")) {
       // `--test-threads=1`: the result ends the line the announcement began
       if (t === "FAILED") return REJECT;
       this.test = PASSED;
@@ -152,12 +157,13 @@ export class RustTrace implements TraceParser {
 
 /**
  * What the test harness's lines before a panic of thread `thread` say: announced as a
- * should-panic test (the line just before), a passing test's output (`---- thread stdout ----` in
+ * (should-panic) test (the line just before), a passing test's output (`---- thread stdout ----` in
  * the `successes:` section of `--show-output`), or nothing known.
  */
 function harnessContext(thread: string, before: readonly string[]): number {
   let i = before.length - 1;
-  if (SHOULD_PANIC_ANNOUNCED.exec(before[i] ?? "")?.[1] === thread) return ANNOUNCED;
+  const a = ANNOUNCEMENT.exec(before[i] ?? "");
+  if (a !== null && a[1] === thread) return a[2] !== undefined ? ANNOUNCED : ANNOUNCED_PLAIN;
   while (i >= 0 && isBlank(before[i]!)) i--;
   if (CAPTURED_OUTPUT.exec(before[i] ?? "")?.[1] !== thread) return NO_TEST;
   for (i--; i >= 0; i--) {
