@@ -74,6 +74,28 @@ describe("a caught traceback followed by the program's own output", () => {
   }
 });
 
+test("a job's own lines that arrive inside the trace (stdout read before the rest of stderr) are left out", () => {
+  // as process.log had it: the capture reads stdout and stderr from two pipes, and the step lines
+  // printed after traceback.print_exc() returned came in before the rest of the trace
+  const text = [
+    "step 100 loss 1.5000",
+    "Traceback (most recent call last):",
+    "step 102 loss 1.4800",
+    "step 103 loss 1.4700",
+    '  File "/w/train.py", line 19, in <module>',
+    "    loss = step(i)",
+    "RuntimeError: CUDA error: device-side assert triggered",
+    "For debugging consider passing CUDA_LAUNCH_BLOCKING=1.",
+  ].join("\n");
+  const d = only(text);
+  expect(d.message).toBe("RuntimeError: CUDA error: device-side assert triggered");
+  expect(finalMessage(d)).toBe(
+    "CUDA error: device-side assert triggered\nFor debugging consider passing CUDA_LAUNCH_BLOCKING=1.",
+  );
+  expect(d.trace!.exceptions[0]!.frames.map((f) => f.line)).toEqual([19]);
+  expect(d.trace!.text).not.toContain("step 10");
+});
+
 describe("multi-line messages stay whole", () => {
   test("a message with newlines, then a blank line and program output", () => {
     const d = only(

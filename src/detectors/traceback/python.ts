@@ -191,6 +191,12 @@ export class PythonTrace implements TraceParser {
           this.locationOnly = false;
           this.lines.length = 0; // not a trace after all
           return REJECT;
+        } else if (!this.headerless && isOrdinaryOutput(t) && !/^[A-Za-z_][\w.]*:/.test(t)) {
+          // the job's own output read in between: the local capture reads stdout and stderr from
+          // two pipes, so lines printed after `traceback.print_exc()` returned can come in before
+          // the rest of the trace. Not the trace's (not taken into its text), and not its end.
+          this.afterFrame = wasAfterFrame;
+          return TAKE;
         } else if (wasAfterFrame && !this.locationOnly && !EXCEPTION_SHAPE.test(t)) {
           // the source line of a frame, dedented to column 0
         } else if (this.headerless && !EXCEPTION_SHAPE.test(t)) {
