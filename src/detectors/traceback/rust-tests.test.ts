@@ -52,6 +52,36 @@ test("a failing test's later panic (no note line) ends at its FAILED, not at the
   ]);
 });
 
+test("another test's result line printed inside a backtrace does not cut it (parallel, RUST_BACKTRACE=1)", () => {
+  // as cargo test -- --nocapture printed it (rustc 1.95): the harness's line came in mid-backtrace
+  const text = [
+    "running 3 tests",
+    "",
+    "thread 'tests::divides_by_zero' (6887) panicked at src/lib.rs:3:9:",
+    "division by zero",
+    "stack backtrace:",
+    "test tests::divides ... ok",
+    "   0: __rustc::rust_begin_unwind",
+    "             at /rustc/59807616e1fa2540724bfbac14d7976d7e4a3860/library/std/src/panicking.rs:689:5",
+    "   1: core::panicking::panic_fmt",
+    "             at /rustc/59807616e1fa2540724bfbac14d7976d7e4a3860/library/core/src/panicking.rs:80:14",
+    "   2: sp::div",
+    "             at ./src/lib.rs:3:9",
+    "   3: sp::tests::divides_by_zero",
+    "             at ./src/lib.rs:15:9",
+    "note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.",
+  ].join("\n");
+  const found = detectAll(text);
+  expect(found).toHaveLength(1);
+  expect(found[0]!.trace!.exceptions[0]!.frames.map((f) => f.function)).toEqual([
+    "__rustc::rust_begin_unwind",
+    "core::panicking::panic_fmt",
+    "sp::div",
+    "sp::tests::divides_by_zero",
+  ]);
+  expect(found[0]!.meta["project_frame"]).toBe("./src/lib.rs:3 in sp::div");
+});
+
 describe("cargo test -- --show-output (passing tests' output under `successes:`)", () => {
   const text = [
     "running 3 tests",

@@ -23,7 +23,7 @@
  * for a result line would delay every real panic. docs/detection.md ("Limits") says so.
  * A result line of the panicking test that is not `ok` (`FAILED`, also a bare one after an
  * announced `test x ... `) ends the trace before it; other tests' result lines interleaved with a
- * panic are not part of its message.
+ * panic (also in the middle of its backtrace) neither end it nor are part of its message.
  */
 import type { Frame } from "../../core/types.ts";
 import { isTraceStart, RUST_HEADER } from "./markers.ts";
@@ -77,6 +77,8 @@ export class RustTrace implements TraceParser {
   /** The panicking thread's name (`tests::x` under the test harness). */
   private readonly thread: string;
   private test = NO_TEST;
+  /** Other tests' result lines taken so far (bounded like a message). */
+  private harnessLines = 0;
 
   private constructor(first: string, state: number, thread: string) {
     this.lines.push(first);
@@ -110,6 +112,12 @@ export class RustTrace implements TraceParser {
       this.test = PASSED;
       this.lines.push(t);
       return DONE;
+    }
+    if (r !== null && this.state !== RESULT) {
+      // another test's result, printed by the harness in the middle of this panic's lines
+      if (++this.harnessLines > MAX_MESSAGE_LINES) return REJECT;
+      this.lines.push(t);
+      return TAKE;
     }
     if ((this.test === ANNOUNCED || this.test === ANNOUNCED_PLAIN) && (t === "ok" || t === "FAILED")) {
       // `--test-threads=1`: the result ends the line the announcement began
