@@ -10,7 +10,7 @@
  * characters) and, for a secret key, the value forwards, then resumes after the value. No regex
  * with nested quantifiers runs over the line.
  */
-import { isSecretKey } from "./secret-key.ts";
+import { isSecretKey, isSignatureKey } from "./secret-key.ts";
 import { isHarmless, type KeepFn, looksLikeCode, looksLikeSecret, REDACTED } from "./values.ts";
 
 const MAX_KEY = 128;
@@ -185,7 +185,8 @@ export function redactKeyValues(line: string, keep: KeepFn): KeyValueResult {
       isHarmless(value) ||
       keep(value) ||
       (!quoted && looksLikeCode(value, key.name)) ||
-      (line[sep] === ":" && !structured && !isAuth && !looksLikeSecret(value));
+      (line[sep] === ":" && !structured && !isAuth && !looksLikeSecret(value)) ||
+      (isSignatureKey(key.name) && !looksLikeSecret(value));
     if (kept) {
       if (restOfLine) i = vs;
       continue;

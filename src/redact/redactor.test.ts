@@ -433,3 +433,51 @@ test("learn(): a text remembered in the memo's older generation is redacted afre
   r.learn({ NEW_API_TOKEN: "runtimeSecret-789" });
   expect(r.redact(text)).toBe("restart policy after exit 1: [REDACTED]");
 });
+
+describe("keys named signature: autosentry's own fields stay, real signatures are hidden", () => {
+  const r = createRedactor({ ownEnv: false });
+  // words: the built-in signature names (rules' `match.signature`, scan --json) and the
+  // identical-failure guard's signature (state.json `identical.signature`, the journal's
+  // repeat_failure_limit); digits are `#` there, so neither looks like a random value
+  test.each([
+    "rules:\n  - name: oom\n    match:\n      signature: cuda_oom\n    action: halve_batch",
+    '{"signature": "nccl_watchdog_timeout", "count": 2}',
+    '{"event":"repeat_failure_limit","count":4,"cap":3,"signature":"traceback:error:ValueError:bad value at step #"}',
+    "signature: oom_killer",
+  ])("kept: %p", (text) => {
+    expect(r.redact(text)).toBe(text);
+  });
+
+  test("kept in JSON values (an explain bundle's state.json, the journal's details)", () => {
+    const state = {
+      identical: { signature: "traceback:error:KeyError:KeyError: 'batch_size'", count: 2 },
+      signature: "cuda_oom",
+    };
+    expect(r.redactJson(state)).toEqual(state);
+  });
+
+  const HEX = "a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+  test.each([
+    [`X-Hub-Signature-256: sha256=${HEX}`, `X-Hub-Signature-256: ${R}`],
+    [`X-Slack-Signature: v0=${HEX}`, `X-Slack-Signature: ${R}`],
+    [
+      `https://b.s3.amazonaws.com/k?X-Amz-Signature=${HEX}&X-Amz-Expires=3600`,
+      `https://b.s3.amazonaws.com/k?X-Amz-Signature=${R}&X-Amz-Expires=3600`,
+    ],
+    [`Stripe-Signature: t=1492774577,v1=${HEX}`, `Stripe-Signature: ${R}`],
+    [`{"signature": "MEUCIQDx3zYQk1T0p2Ww9vNn8o5cQm+4Yt7aZbG6eR1sKpLhIgIgV2"}`, `{"signature": "${R}"}`],
+    ["webhook_signature: whsec_5WbX5kEWLlfzsGNjH64I8lOOqUB6e8FH", `webhook_signature: ${R}`],
+    [`sig=${HEX}`, `sig=${R}`],
+  ])("hidden: %p", (text, expected) => {
+    expect(r.redact(text)).toBe(expected);
+  });
+
+  test("hidden in JSON values", () => {
+    expect(
+      r.redactJson({ headers: { "X-Signature": `sha256=${HEX}` }, signature: "MEUCIQDx3zYQk1T0p2Ww9vN" }),
+    ).toEqual({
+      headers: { "X-Signature": R },
+      signature: R,
+    });
+  });
+});

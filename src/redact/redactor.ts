@@ -20,8 +20,8 @@ import {
 } from "./free-text.ts";
 import { redactBlockLine, redactKeyValues } from "./key-value.ts";
 import { knownSecretValues, redactKnownValues } from "./known-values.ts";
-import { isSecretKey } from "./secret-key.ts";
-import { isHarmless, type KeepFn, REDACTED } from "./values.ts";
+import { isSecretKey, isSignatureKey } from "./secret-key.ts";
+import { isHarmless, type KeepFn, looksLikeSecret, REDACTED } from "./values.ts";
 
 export { isSecretKey } from "./secret-key.ts";
 export { REDACTED } from "./values.ts";
@@ -209,6 +209,7 @@ export function createRedactor(opts: RedactorOptions = {}): Redactor {
   /** The whole value of a secret key: keep an auth scheme (`Bearer `), hide the rest. */
   function redactSecretString(key: string, value: string): string {
     if (isHarmless(value) || keep(value)) return value;
+    if (isSignatureKey(key) && !looksLikeSecret(value)) return redact(value); // words, not a signature
     if (/authorization$/i.test(key)) {
       const scheme = AUTH_SCHEME.exec(value);
       if (scheme) return isHarmless(value.slice(scheme[1]!.length)) ? value : scheme[1] + REDACTED;

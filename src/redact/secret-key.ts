@@ -15,7 +15,14 @@
  *   `primary_key`, `sort_key`, `public_key` and a lone `key` no);
  * - `token` preceded by a tokenizer word (`eos_token`, `pad_token`, `max_new_token`,
  *   `next_token` for pagination) is a vocabulary item, not a credential;
- * - `pwd` needs a qualifier, so the shell's `PWD` stays readable.
+ * - `pwd` needs a qualifier, so the shell's `PWD` stays readable;
+ * - `signature` / `sig` make a key secret *if its value looks random* ({@link isSignatureKey}):
+ *   a webhook's `X-Hub-Signature-256: sha256=…`, S3's `X-Amz-Signature=…`, a base64 signature are
+ *   hidden, while autosentry's own `signature` fields, whose values are words (a built-in
+ *   signature name in a rule's `match.signature: cuda_oom`, the identical-failure guard's
+ *   `traceback:error:KeyError:…` with digits as `#` in state.json and the journal), stay readable.
+ *   A signature is a MAC or a public-key signature over a message: it is a secret only in that
+ *   it may be replayed, and it is never a word.
  */
 
 const STRONG = new Set([
@@ -212,13 +219,20 @@ function isWeak(word: string): boolean {
   return WEAK.has(word) || (word.length > 5 && word.endsWith("token"));
 }
 
+/** Weak nouns whose values are hidden only when they look random (see the module comment). */
+const SIGNATURE_NOUNS = new Set(["signature", "sig"]);
+
+const NOT = 0;
+const SECRET = 1;
+/** Secret only by a {@link SIGNATURE_NOUNS} word: hide values that look random. */
+const SIGNATURE = 2;
+
 /** Logs repeat the same few keys on every line; remember the answers (bounded). */
-const cache = new Map<string, boolean>();
+const cache = new Map<string, number>();
 const CACHE_MAX = 4096;
 
-/** True when a key of this name holds a secret (see the module comment for where the line is drawn). */
-export function isSecretKey(name: string): boolean {
-  if (name.length === 0 || name.length > 128) return false;
+function verdict(name: string): number {
+  if (name.length === 0 || name.length > 128) return NOT;
   const known = cache.get(name);
   if (known !== undefined) return known;
   const answer = judge(name);
@@ -227,7 +241,20 @@ export function isSecretKey(name: string): boolean {
   return answer;
 }
 
-function judge(name: string): boolean {
+/** True when a key of this name holds a secret (see the module comment for where the line is drawn). */
+export function isSecretKey(name: string): boolean {
+  return verdict(name) !== NOT;
+}
+
+/**
+ * True when the key is secret only as a signature (`X-Hub-Signature-256`, `signature`, `sig`): its
+ * value is hidden when it looks random (`looksLikeSecret`), and kept when it is words.
+ */
+export function isSignatureKey(name: string): boolean {
+  return verdict(name) === SIGNATURE;
+}
+
+function judge(name: string): number {
   // `HF_TOKEN2`, `password_2`: a trailing number does not change what the word is.
   const words = keyWords(name)
     .filter((w) => !/^\d+$/.test(w))
@@ -239,7 +266,7 @@ function judge(name: string): boolean {
     const w = words[i]!;
     const next = words[i + 1];
     if (isStrong(w)) {
-      if (next === undefined || !META.has(next)) return true;
+      if (next === undefined || !META.has(next)) return SECRET;
       continue;
     }
     if (!isWeak(w)) continue;
@@ -248,7 +275,7 @@ function judge(name: string): boolean {
     if (w === "key" && (prev === undefined || KEY_EXEMPT.has(prev))) continue;
     if (w === "pwd" && prev === undefined) continue;
     if (w === "token" && prev !== undefined && TOKEN_EXEMPT.has(prev)) continue;
-    return true;
+    return SIGNATURE_NOUNS.has(w) ? SIGNATURE : SECRET;
   }
-  return false;
+  return NOT;
 }

@@ -243,7 +243,8 @@ export class TracebackDetector implements Detector {
       const i = t.search(GO_MIDLINE);
       parser = GoTrace.start(t.slice(i));
     } else if (t.indexOf("panicked at") !== -1) {
-      const s = RustTrace.start(t);
+      // the lines before say whether it is a passing should-panic test's (cargo test's harness)
+      const s = RustTrace.start(t, this.earlier(key, stream, LOOKBACK));
       if (s) {
         parser = s.parser;
         residual = s.residual;

@@ -55,8 +55,43 @@ const CHAIN = 5;
 /** faulthandler's dump: thread headers and `File "…", line N in f` lines. */
 const FATAL = 6;
 
-/** How many lines of a multi-line exception message are kept. */
+/**
+ * Where an exception's message ends. Python prints the message last, and its continuation lines
+ * have no shape of their own: a `str()` with newlines, `add_note()` notes, torchrun's summary
+ * block, NCCL's `Last error:` lines, pydantic's field list are all plain lines at column 0. A
+ * program that catches the exception, prints it (`traceback.print_exc()`) and keeps going prints
+ * its own lines right after, also plain. The rule: the message takes the lines after the exception
+ * line until the first of
+ * - a blank line (Python never ends a message with one; a chain marker may still follow it),
+ * - a new log record (a line with a timestamp or level the trace's lines do not carry) or a line
+ *   that starts a trace of any language,
+ * - a line shaped like the ordinary output of a training job ({@link isOrdinaryOutput}): a metrics
+ *   line (`step 101 loss 2.31`, `Epoch 3/10`, `iter 200: loss …`, `train_loss: 2.31`), a metrics
+ *   dict as the Hugging Face Trainer prints it (`{'loss': 0.69, …}`) or a JSON log record
+ *   (`{"level": "info", …}`),
+ * - {@link MAX_MESSAGE_LINES} lines.
+ * Other plain output printed right after a caught traceback (`saving checkpoint`) is still taken
+ * (up to the cap): nothing tells it from a message line. A real message line shaped like a metrics
+ * line at column 0 ends the message early; the trace itself and its headline are unaffected.
+ * Inside an exception group Python 3.11 prints a message's later lines without the `|` margin:
+ * there the same rule decides whether such a line is the message's or the group's trace ended.
+ */
 const MAX_MESSAGE_LINES = 50;
+/** A metrics line: `step 101 loss 2.31`, `Epoch 3/10`, `[step 101] loss=nan`, `iter 200: loss …`. */
+const METRIC_LEAD = /^\[?(?:epoch|step|iter(?:ation)?|batch|global[ _]step|update)\b[\s:=#]*\d/i;
+/** A named metric with its value anywhere in the line: `loss 2.31`, `train_loss: 2.31`, `lr=3e-4`. */
+const METRIC_VALUE =
+  /(?:^|[^A-Za-z0-9])(?:[A-Za-z]+_)?(?:loss|lr|learning_rate|grad_norm|acc|accuracy|ppl|perplexity)['"]?\s*[:=]?\s*[-+]?(?:\d|nan\b|inf\b)/i;
+/** A dict / JSON object on one line with a log or metrics key (`'loss':`, `"level":`, `"event":`). */
+const RECORD_KEY =
+  /["'](?:ts|time|timestamp|@timestamp|asctime|level|levelname|severity|msg|message|event|loss|epoch|step|global_step|learning_rate|(?:eval|train|test|val)_\w+)["']\s*:/;
+
+/** True when a line after the exception line is the program's ordinary output (see above). */
+function isOrdinaryOutput(t: string): boolean {
+  if (isIndented(t)) return false; // message details (pydantic's, yaml's) are indented
+  if (t.startsWith("{")) return t.trimEnd().endsWith("}") && RECORD_KEY.test(t);
+  return METRIC_LEAD.test(t) || METRIC_VALUE.test(t);
+}
 
 export class PythonTrace implements TraceParser {
   readonly lang = "python" as const;
@@ -73,6 +108,11 @@ export class PythonTrace implements TraceParser {
   private headerless = false;
   /** The previous line was a frame line (the next non-indented line may be its dedented source). */
   private afterFrame = false;
+  /**
+   * In a group, the previous line was an exception line, a note or their continuation: Python
+   * 3.11 prints the later lines of a multi-line message there without the `|` margin.
+   */
+  private groupMessage = false;
 
   /** `first` is the header (or first) line; `state` says what it was. */
   private constructor(first: string, state: number, groupCol = -1) {
@@ -151,6 +191,12 @@ export class PythonTrace implements TraceParser {
           this.locationOnly = false;
           this.lines.length = 0; // not a trace after all
           return REJECT;
+        } else if (!this.headerless && isOrdinaryOutput(t) && !/^[A-Za-z_][\w.]*:/.test(t)) {
+          // the job's own output read in between: the local capture reads stdout and stderr from
+          // two pipes, so lines printed after `traceback.print_exc()` returned can come in before
+          // the rest of the trace. Not the trace's (not taken into its text), and not its end.
+          this.afterFrame = wasAfterFrame;
+          return TAKE;
         } else if (wasAfterFrame && !this.locationOnly && !EXCEPTION_SHAPE.test(t)) {
           // the source line of a frame, dedented to column 0
         } else if (this.headerless && !EXCEPTION_SHAPE.test(t)) {
@@ -170,7 +216,16 @@ export class PythonTrace implements TraceParser {
         let i = 0;
         while (i < t.length && t.charCodeAt(i) === 32) i++;
         const ch = t[i];
-        if (i < c || (ch !== "|" && ch !== "+")) return REJECT;
+        if (i < c || (ch !== "|" && ch !== "+")) {
+          // a message's later line printed without the margin, ended like any message's
+          if (!this.groupMessage || isBlank(t) || isTraceStart(t) || isOrdinaryOutput(t)) return REJECT;
+          if (++this.count > MAX_MESSAGE_LINES) return REJECT;
+          break;
+        }
+        this.count = 0;
+        // `| ValueError: x`, `| a note`: text right after the margin (a frame or source line is indented)
+        this.groupMessage =
+          ch === "|" && /^\| ?[^\s|+]/.test(t.slice(i)) && !HEADER_LINE.test(t.slice(i + 2));
         if (i === c + 2 && GROUP_CLOSE.test(t.slice(i))) this.state = AFTER;
         break;
       }
@@ -180,7 +235,7 @@ export class PythonTrace implements TraceParser {
           this.count = 0;
         } else if (isPythonChainMarker(t)) {
           this.state = CHAIN;
-        } else if (isTraceStart(t) || ++this.count > MAX_MESSAGE_LINES) {
+        } else if (isTraceStart(t) || isOrdinaryOutput(t) || ++this.count > MAX_MESSAGE_LINES) {
           return REJECT;
         }
         break;
@@ -306,7 +361,7 @@ export function parsePythonLines(lines: string[]): TraceException[] {
     if (i < seg.length) {
       const rest = i === 0 ? seg : seg.slice(i);
       const g = GROUP_HEADER.exec(rest[0]!);
-      if (g) out.push(...parseGroup(rest, g[1]!.length));
+      if (g) out.push(...parseGroup(withGroupMargins(rest), g[1]!.length));
       else {
         const e = parsePlain(rest);
         if (e) out.push(e);
@@ -364,6 +419,23 @@ function parsePlain(lines: string[]): TraceException | null {
   }
   if (msg === null) return frames.length > 0 ? { type: null, message: "", frames: frames.reverse() } : null;
   return { type, message: trimTrailingBlank(msg).join("\n"), frames: frames.reverse() };
+}
+
+/**
+ * A group's lines with the margin put back in front of the message lines Python 3.11 printed
+ * without it (the previous line's `   | `), so the group's structure reads as if it were there.
+ */
+function withGroupMargins(lines: string[]): string[] {
+  let margin = "";
+  return lines.map((line) => {
+    const m = /^ *\| /.exec(line);
+    if (m) {
+      margin = m[0];
+      return line;
+    }
+    if (/^ *[|+]/.test(line) || margin === "") return line;
+    return margin + line;
+  });
 }
 
 /**
