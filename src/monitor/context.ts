@@ -44,6 +44,7 @@ import type { Actions } from "./actions.ts";
 import { DecisionQueue } from "./decision-queue.ts";
 import type { Episode } from "./episode.ts";
 import type { Episodes } from "./episodes.ts";
+import type { LineBatch } from "../util/byte-lines.ts";
 import { AfterLines, RingBuffer } from "./excerpt.ts";
 import type { Exits } from "./exits.ts";
 import type { Healing } from "./healing.ts";
@@ -64,6 +65,20 @@ export interface DetectorFanout {
   onChildStart(generation: number, at: number): void;
   /** Lines of the current child observed so far (a detection's `meta.line_no` counts in it). */
   linesSeen?(): number;
+  /** The bytes ingest path (src/detectors/set.ts `observeBytes`), when this fanout has one. */
+  readonly canObserveBytes?: boolean;
+  observeBytes?(
+    bytes: Uint8Array,
+    from: number,
+    to: number,
+    tags: Int8Array,
+    maxLine: number,
+    at: number,
+    generation: number,
+    batch: LineBatch,
+  ): number;
+  /** The detections of the line {@link observeBytes} stopped after. */
+  takeFound?(): Detection[];
 }
 
 /** Everything the monitor needs, built by src/monitor/build.ts (or by tests). */
