@@ -24,8 +24,6 @@ import { exactLiteral, requiredLiteral, topLevelAlternatives } from "./required-
 export interface ByteScanHost {
   /** True while every line must take the string path (a traceback detector has a trace open). */
   readonly stringOnly: boolean;
-  /** Line `i` of `batch` contains a literal of the pre-test: does it pass the real one? */
-  passes(batch: LineBatch, i: number): boolean;
   /** Line `i` of `batch` needs the string path; true to stop after it (it made detections). */
   slowLine(batch: LineBatch, i: number): boolean;
   /** The line's first metric match, read from the bytes (the step number and its digits). */
@@ -72,23 +70,43 @@ export function alternativeLiteral(alt: string): string | null {
 
 export class ByteScanner {
   private readonly lits: Uint8Array[];
-  /** Per literal: true for a stall metric word (else a pre-test literal). */
-  private readonly isWord: boolean[];
-  private readonly bigram = new Uint8Array(65536);
-  private readonly byBigram: number[][];
-  private readonly trigram = new Uint8Array(1 << 20);
+  /** Per literal: -1 for a stall metric word, else its alternative's index in the pre-test. */
+  private readonly alt: Int32Array;
+  /**
+   * The bytes are looked at two at a time (positions start, start+2, …): a literal of 3 bytes or
+   * more that starts at p has its first two bytes at an even offset, or its second and third.
+   * Bit 1: some literal starts with this pair; bit 2: some literal has it at its second byte.
+   */
+  private readonly pair = new Uint8Array(65536);
+  private readonly startsWith: number[][];
+  private readonly secondIs: number[][];
   private readonly hasWords: boolean;
+  /** Each pre-test alternative alone (a line with its literal is checked against these). */
+  private readonly alternatives: RegExp[];
+  /** The chunk and position of its first `\r` at or after {@link crFrom} (-1: none) last looked up. */
+  private crBytes: Uint8Array | null = null;
+  private crFrom = 0;
+  private crAt = -1;
 
-  private constructor(literals: string[], words: string[]) {
+  private constructor(
+    private readonly preTest: RegExp | null,
+    literals: string[],
+    alternatives: string[],
+    words: string[],
+  ) {
     this.lits = [...literals, ...words].map((l) => enc.encode(l));
-    this.isWord = [...literals.map(() => false), ...words.map(() => true)];
+    this.alt = Int32Array.from([...literals.map((_, i) => i), ...words.map(() => -1)]);
+    this.alternatives = alternatives.map((a) => new RegExp(a));
     this.hasWords = words.length > 0;
-    this.byBigram = Array.from({ length: 65536 }, () => []);
+    this.startsWith = Array.from({ length: 65536 }, () => []);
+    this.secondIs = Array.from({ length: 65536 }, () => []);
     this.lits.forEach((l, k) => {
-      const h = (l[0]! << 8) | l[1]!;
-      this.bigram[h] = 1;
-      this.byBigram[h]!.push(k);
-      this.trigram[tri(h, l[2]!)] = 1;
+      const h0 = (l[0]! << 8) | l[1]!;
+      const h1 = (l[1]! << 8) | l[2]!;
+      this.pair[h0]! |= 1;
+      this.startsWith[h0]!.push(k);
+      this.pair[h1]! |= 2;
+      this.secondIs[h1]!.push(k);
     });
   }
 
@@ -98,6 +116,7 @@ export class ByteScanner {
    */
   static build(preTest: RegExp | null, words: readonly string[]): ByteScanner | null {
     const literals: string[] = [];
+    const alternatives: string[] = [];
     if (preTest !== null) {
       // flags would change what a literal means (`i`, `u`, `v`, `s`, `m` with anchors)
       if (preTest.flags.replace(/[gy]/g, "") !== "") return null;
@@ -105,18 +124,20 @@ export class ByteScanner {
         const lit = alternativeLiteral(alt);
         if (lit === null || !usable(lit)) return null;
         literals.push(lit);
+        alternatives.push(alt);
       }
     }
     if (!words.every(usable)) return null;
     if (literals.length === 0 && words.length === 0) return null;
-    return new ByteScanner(literals, [...words]);
+    return new ByteScanner(preTest, literals, alternatives, [...words]);
   }
 
   /**
    * Scan the lines of `b[from, to)`: each one a tag byte (`tags[tag]` its stream code, -1: not a
-   * line, stop there), its text, and a terminator. Stops before a line whose tag is not a line's,
-   * a line longer than `maxLine` bytes, or an unterminated rest; after a line `host.slowLine`
-   * asked to stop at. Returns where it stopped; `batch` holds the lines taken.
+   * line, stop there), its text, and a terminator (`\n`, `\r` or `\r\n`). Stops before a line
+   * whose tag is not a line's, a line longer than `maxLine` bytes, or an unterminated rest; after
+   * a line `host.slowLine` asked to stop at. Returns where it stopped; `batch` holds the lines
+   * taken.
    */
   scan(
     b: Uint8Array,
@@ -128,74 +149,115 @@ export class ByteScanner {
     host: ByteScanHost,
   ): number {
     batch.reset(b);
-    const bigram = this.bigram;
-    const trigram = this.trigram;
-    const byBigram = this.byBigram;
-    const lits = this.lits;
-    const isWord = this.isWord;
+    // without a `\r` in the chunk (the capture process never sends one) a line ends at the next `\n`
+    if (b !== this.crBytes || from < this.crFrom || (this.crAt !== -1 && this.crAt < from)) {
+      this.crBytes = b;
+      this.crFrom = from;
+      this.crAt = b.indexOf(13, from);
+    }
+    const cr = this.crAt === -1 || this.crAt >= to ? -1 : this.crAt;
+    const pair = this.pair;
+    const startsWith = this.startsWith;
+    const secondIs = this.secondIs;
     const hasWords = this.hasWords;
+    const found = this.found;
     let i = from;
     while (i < to) {
       const tag = tags[b[i]!]!;
       if (tag < 0) return i;
       const start = i + 1;
-      let hit = false;
-      let fallback = false;
-      let stalled = !hasWords;
-      let value = -1;
-      let digitsFrom = 0;
-      let digitsTo = 0;
-      let j = start;
-      for (; j < to; j++) {
-        const c = b[j]!;
-        if (c === 10 || c === 13) break;
-        if (j + 2 >= to) continue;
-        const h = (c << 8) | b[j + 1]!;
-        if (bigram[h] === 0 || trigram[tri(h, b[j + 2]!)] === 0) continue;
-        const ks = byBigram[h]!;
-        for (let q = 0; q < ks.length; q++) {
-          const k = ks[q]!;
-          const lb = lits[k]!;
-          if (j + lb.length > to) continue;
-          let x = 2;
-          while (x < lb.length && b[j + x] === lb[x]) x++;
-          if (x < lb.length) continue;
-          if (!isWord[k]) {
-            hit = true;
-            continue;
-          }
-          if (stalled) continue;
-          // `\s+(\d+)` after the word
-          let p = j + lb.length;
-          while (p < to && (b[p] === 32 || b[p] === 9 || b[p] === 11 || b[p] === 12)) p++;
-          if (p < to && b[p]! >= 0x80) {
-            // a non-ASCII space may follow: the metric regex decides on the decoded line
-            stalled = true;
-            fallback = true;
-            continue;
-          }
-          if (p === j + lb.length) continue;
-          const d0 = p;
-          let v = 0;
-          while (p < to && b[p]! >= 48 && b[p]! <= 57) v = v * 10 + (b[p++]! - 48);
-          if (p === d0) continue;
-          if (p - d0 > 15) v = Number(decodeRange(b, d0, p));
-          stalled = true;
-          value = v;
-          digitsFrom = d0;
-          digitsTo = p;
-        }
+      let end: number;
+      if (cr === -1) {
+        end = b.indexOf(10, start);
+        if (end === -1 || end >= to) return i;
+      } else {
+        end = start;
+        while (end < to && b[end] !== 10 && b[end] !== 13) end++;
+        if (end >= to) return i;
       }
-      if (j >= to || j - start > maxLine) return i;
-      let next = j + 1;
-      if (b[j] === 13 && next < to && b[next] === 10) next++;
-      batch.add(start, j, tag);
-      if (fallback || host.stringOnly || (hit && host.passes(batch, batch.count - 1))) {
+      if (end - start > maxLine) return i;
+      this.nFound = 0;
+      this.stalled = !hasWords;
+      this.value = -1;
+      this.fallback = false;
+      for (let j = start; j + 1 < end; j += 2) {
+        const h = (b[j]! << 8) | b[j + 1]!;
+        const f = pair[h]!;
+        if (f === 0) continue;
+        if ((f & 2) !== 0 && j > start) this.tryAt(b, j - 1, end, secondIs[h]!);
+        if ((f & 1) !== 0) this.tryAt(b, j, end, startsWith[h]!);
+      }
+      let next = end + 1;
+      if (b[end] === 13 && next < to && b[next] === 10) next++;
+      batch.add(start, end, tag);
+      if (this.fallback || host.stringOnly || (this.nFound > 0 && this.passes(batch, batch.count - 1, found))) {
         if (host.slowLine(batch, batch.count - 1)) return next;
-      } else if (value >= 0) host.progress(value, b, digitsFrom, digitsTo);
+      } else if (this.value >= 0) host.progress(this.value, b, this.digitsFrom, this.digitsTo);
       i = next;
     }
     return i;
+  }
+
+  // the current line's findings (fields: a method that returns several values would allocate)
+  private nFound = 0;
+  private readonly found = new Int32Array(8);
+  private stalled = false;
+  private fallback = false;
+  private value = -1;
+  private digitsFrom = 0;
+  private digitsTo = 0;
+
+  /** Does one of the literals `ks` start at `p` (and end by `end`)? */
+  private tryAt(b: Uint8Array, p: number, end: number, ks: number[]): void {
+    for (let q = 0; q < ks.length; q++) {
+      const k = ks[q]!;
+      const lb = this.lits[k]!;
+      const n = lb.length;
+      if (p + n > end) continue;
+      let x = 0;
+      while (x < n && b[p + x] === lb[x]) x++;
+      if (x < n) continue;
+      const alt = this.alt[k]!;
+      if (alt >= 0) {
+        // a pre-test literal: remember its alternative (up to 8; more: the whole pre-test decides)
+        const nf = this.nFound;
+        if (nf < 8) this.found[nf] = alt;
+        this.nFound = nf + 1;
+        continue;
+      }
+      if (this.stalled) continue;
+      // a stall metric word: `\s+(\d+)` after it
+      let e = p + n;
+      while (e < end && (b[e] === 32 || b[e] === 9 || b[e] === 11 || b[e] === 12)) e++;
+      if (e < end && b[e]! >= 0x80) {
+        // a non-ASCII space may follow: the metric regex decides on the decoded line
+        this.stalled = true;
+        this.fallback = true;
+        continue;
+      }
+      if (e === p + n) continue;
+      const d0 = e;
+      let v = 0;
+      while (e < end && b[e]! >= 48 && b[e]! <= 57) v = v * 10 + (b[e++]! - 48);
+      if (e === d0) continue;
+      if (e - d0 > 15) v = Number(decodeRange(b, d0, e));
+      this.stalled = true;
+      this.value = v;
+      this.digitsFrom = d0;
+      this.digitsTo = e;
+    }
+  }
+
+  /** A line with literals of the pre-test: does one of their alternatives match the decoded line? */
+  private passes(batch: LineBatch, i: number, found: Int32Array): boolean {
+    const text = batch.text(i);
+    const n = this.nFound;
+    if (n > found.length) return this.preTest!.test(text);
+    for (let k = 0; k < n; k++) {
+      const re = this.alternatives[found[k]!]!;
+      if (re.test(text)) return true;
+    }
+    return false;
   }
 }
 

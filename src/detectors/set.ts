@@ -189,11 +189,6 @@ export class DetectorSet implements ByteScanHost {
     return f;
   }
 
-  /** {@link ByteScanHost}: the real pre-test on a line with one of its literals. */
-  passes(batch: LineBatch, i: number): boolean {
-    return this.combined === null || this.combined.test(batch.text(i));
-  }
-
   /** {@link ByteScanHost}: a line of {@link observeBytes} that takes the string path. */
   slowLine(batch: LineBatch, i: number): boolean {
     this.recent.pushBytes(batch, this.scanFrom, i);

@@ -78,9 +78,10 @@ export class FrameReader {
       }
       if (this.dropping) this.dropping = false;
       else {
-        const piece = concat(this.carry!, chunk.subarray(i, t));
+        // the frame that straddled the chunks, with its terminator (a line frame stays bytes)
+        const piece = concat(this.carry!, chunk.subarray(i, t + 1));
         this.carry = null;
-        this.emit(piece, 0, piece.length);
+        this.region(piece, 0, piece.length);
       }
       i = after;
     }
