@@ -17,7 +17,7 @@
  * Literals are found with a table of their first two bytes and a hash of their first three
  * (a miss costs two array reads per byte), then compared byte by byte.
  */
-import { type LineBatch, decodeRange } from "../util/byte-lines.ts";
+import { decodeRange, type LineBatch } from "../util/byte-lines.ts";
 import { exactLiteral, requiredLiteral, topLevelAlternatives } from "./required-literals.ts";
 
 /** What the scan asks of the detector set. */
@@ -32,7 +32,6 @@ export interface ByteScanHost {
 
 const MIN_BYTES = 3;
 const enc = new TextEncoder();
-const tri = (h2: number, c: number) => Math.imul((h2 << 8) | c, 0x9e3779b1) >>> 12;
 
 /**
  * The alternative as a literal candidate source: ` {n}` written as n spaces and `\t` as a tab (the
@@ -190,7 +189,11 @@ export class ByteScanner {
       let next = end + 1;
       if (b[end] === 13 && next < to && b[next] === 10) next++;
       batch.add(start, end, tag);
-      if (this.fallback || host.stringOnly || (this.nFound > 0 && this.passes(batch, batch.count - 1, found))) {
+      if (
+        this.fallback ||
+        host.stringOnly ||
+        (this.nFound > 0 && this.passes(batch, batch.count - 1, found))
+      ) {
         if (host.slowLine(batch, batch.count - 1)) return next;
       } else if (this.value >= 0) host.progress(this.value, b, this.digitsFrom, this.digitsTo);
       i = next;

@@ -193,7 +193,12 @@ export class DetectorSet implements ByteScanHost {
   slowLine(batch: LineBatch, i: number): boolean {
     this.recent.pushBytes(batch, this.scanFrom, i);
     this.scanFrom = i + 1;
-    const found = this.observeLine(batch.text(i), STREAM_NAME[batch.stream[i]!]!, this.scanAt, this.scanGeneration);
+    const found = this.observeLine(
+      batch.text(i),
+      STREAM_NAME[batch.stream[i]!]!,
+      this.scanAt,
+      this.scanGeneration,
+    );
     this.stringOnly = this.traceOpen();
     if (found.length === 0) return false;
     this.scanFound = found;

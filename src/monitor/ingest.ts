@@ -28,13 +28,19 @@ export interface IngestTargets {
   onDetection(d: Detection): void;
   /** A detection's handling failed (logged; the next lines are read all the same). */
   onError(err: unknown, generation: number): void;
+  /** The clock lines are stamped with (default `Date.now`; tests fix it). */
+  now?(): number;
 }
 
 export class LineIngest {
   /** The lines of one call of {@link lineBytes}. */
   private readonly batch = new LineBatch();
 
-  constructor(private readonly t: IngestTargets) {}
+  private readonly now: () => number;
+
+  constructor(private readonly t: IngestTargets) {
+    this.now = t.now ?? Date.now;
+  }
 
   /** One line; true when it made detections. */
   line(text: string, stream: Stream, generation: number): boolean {
@@ -44,7 +50,7 @@ export class LineIngest {
     if (t.after.active) t.after.collect(text, generation);
     if (!t.current(generation)) return false;
     t.signals.onLine(text);
-    const found = t.detectors.observeLine(text, stream, Date.now(), generation);
+    const found = t.detectors.observeLine(text, stream, this.now(), generation);
     for (let i = 0; i < found.length; i++) t.onDetection(found[i]!);
     return found.length > 0;
   }
@@ -58,7 +64,14 @@ export class LineIngest {
    * after a line that made detections, so that the supervisor checks its own state again (as it
    * does between lines). `bytes` must not change afterwards (the rings read it lazily).
    */
-  lineBytes(bytes: Uint8Array, from: number, to: number, tags: Int8Array, maxLine: number, generation: number): number {
+  lineBytes(
+    bytes: Uint8Array,
+    from: number,
+    to: number,
+    tags: Int8Array,
+    maxLine: number,
+    generation: number,
+  ): number {
     const t = this.t;
     const det = t.detectors;
     const batch = this.batch;
@@ -87,7 +100,7 @@ export class LineIngest {
       t.excerpt.pushBytes(batch, 0, batch.count);
       return stop;
     }
-    const stop = det.observeBytes!(bytes, from, to, tags, maxLine, Date.now(), generation, batch);
+    const stop = det.observeBytes!(bytes, from, to, tags, maxLine, this.now(), generation, batch);
     t.excerpt.pushBytes(batch, 0, batch.count);
     const found = det.takeFound?.() ?? [];
     try {

@@ -16,7 +16,7 @@
  */
 import * as os from "node:os";
 import { resolveDetectorName } from "../config/detector-names.ts";
-import type { ChildExit, Stream } from "../core/types.ts";
+import type { ChildExit } from "../core/types.ts";
 import type { ChildRecord, SupervisorSink } from "../supervisors/types.ts";
 import { procStartTime } from "../util/proc.ts";
 import { Actions } from "./actions.ts";

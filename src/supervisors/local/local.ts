@@ -34,12 +34,12 @@ import { FrameReader } from "./frame-reader.ts";
 import {
   type GenerationRequest,
   isBanner,
+  LINE_TAG_STREAMS,
   parseShimExit,
   SERVE_FLAG,
   type ShimExit,
   serveArgs,
   stopBanner,
-  LINE_TAG_STREAMS,
   TAG_DROPPED,
   TAG_EXIT,
   TAG_FAIL,
