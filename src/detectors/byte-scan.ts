@@ -32,6 +32,8 @@ export interface ByteScanHost {
 
 const MIN_BYTES = 3;
 const enc = new TextEncoder();
+/** A 16-bit hash of three bytes. */
+const hash3 = (a: number, b: number, c: number) => Math.imul((a << 16) | (b << 8) | c, 0x9e3779b1) >>> 16;
 
 /**
  * The alternative as a literal candidate source: ` {n}` written as n spaces and `\t` as a tab (the
@@ -77,6 +79,8 @@ export class ByteScanner {
    * Bit 1: some literal starts with this pair; bit 2: some literal has it at its second byte.
    */
   private readonly pair = new Uint8Array(65536);
+  /** A hash of the first three bytes of every literal (a pair hit is checked against it first). */
+  private readonly head = new Uint8Array(1 << 16);
   private readonly startsWith: number[][];
   private readonly secondIs: number[][];
   private readonly hasWords: boolean;
@@ -106,6 +110,7 @@ export class ByteScanner {
       this.startsWith[h0]!.push(k);
       this.pair[h1]! |= 2;
       this.secondIs[h1]!.push(k);
+      this.head[hash3(l[0]!, l[1]!, l[2]!)] = 1;
     });
   }
 
@@ -156,6 +161,7 @@ export class ByteScanner {
     }
     const cr = this.crAt === -1 || this.crAt >= to ? -1 : this.crAt;
     const pair = this.pair;
+    const head = this.head;
     const startsWith = this.startsWith;
     const secondIs = this.secondIs;
     const hasWords = this.hasWords;
@@ -183,8 +189,10 @@ export class ByteScanner {
         const h = (b[j]! << 8) | b[j + 1]!;
         const f = pair[h]!;
         if (f === 0) continue;
-        if ((f & 2) !== 0 && j > start) this.tryAt(b, j - 1, end, secondIs[h]!);
-        if ((f & 1) !== 0) this.tryAt(b, j, end, startsWith[h]!);
+        if ((f & 2) !== 0 && j > start && head[hash3(b[j - 1]!, b[j]!, b[j + 1]!)] === 1)
+          this.tryAt(b, j - 1, end, secondIs[h]!);
+        if ((f & 1) !== 0 && j + 2 < end && head[hash3(b[j]!, b[j + 1]!, b[j + 2]!)] === 1)
+          this.tryAt(b, j, end, startsWith[h]!);
       }
       let next = end + 1;
       if (b[end] === 13 && next < to && b[next] === 10) next++;
