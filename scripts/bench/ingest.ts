@@ -5,7 +5,8 @@
  * with a `Z` frame after each 64 KiB batch, protocol.ts) read in 64 KiB chunks (a pipe's buffer,
  * full while the monitor is behind) → `FrameReader` (src/supervisors/local/frame-reader.ts, as in
  * local.ts `pump`) → `LineIngest` (src/monitor/ingest.ts, the monitor's sink: excerpt, signals,
- * after-failure collection, `DetectorSet`; its bytes path, or its string path with `--strings`).
+ * after-failure collection, `DetectorSet`; its bytes path, or with `--strings` its string path, taken
+ * when something needs every line as a string: `--follow`, checkpoints, after-failure collection).
  * Next to it, `LC_ALL=C grep -cE` over the log itself with the same regexes: grep is given exactly
  * the alternation the set runs on every line (its combined pre-test: the pattern detectors'
  * regexes, the traceback trigger and the signature pack's required literals) plus the stall
@@ -50,7 +51,7 @@ const opt = (name: string, d: number) => {
 };
 const LINES = opt("--lines", 2_000_000);
 const RUNS = opt("--runs", 5);
-/** Measure the string path (every line decoded, as before the bytes path) instead. */
+/** Measure LineIngest's string path (every line decoded: `--follow`, checkpoints, …) instead. */
 const STRINGS = args.includes("--strings");
 const SEED = 42;
 /** Issue 13's goal. */
@@ -143,7 +144,9 @@ function ingestOnce(strings = STRINGS): Pass {
       async () => {},
       () => {},
     ),
-    signals: { onLine: () => {}, wantsLines: false },
+    // `strings`: a line consumer wants every line as a string (as with checkpoints configured, or
+    // `--follow`), so LineIngest takes its string path
+    signals: { onLine: () => {}, wantsLines: strings },
     detectors: set,
     current: (g) => g === 1,
     onDetection: (d) => {
@@ -164,9 +167,7 @@ function ingestOnce(strings = STRINGS): Pass {
         if (tag === TAG_STDOUT) ingest.line(f.slice(1), "stdout", gen);
         else if (tag === TAG_STDERR) ingest.line(f.slice(1), "stderr", gen);
       },
-      lines: strings
-        ? undefined
-        : (b, from, to, maxLine) => ingest.lineBytes(b, from, to, LINE_TAG_STREAMS, maxLine, gen),
+      lines: (b, from, to, maxLine) => ingest.lineBytes(b, from, to, LINE_TAG_STREAMS, maxLine, gen),
     },
     [TAG_STDOUT, TAG_STDERR],
   );

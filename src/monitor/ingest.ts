@@ -8,7 +8,7 @@
  * drives this class, so it measures the code the monitor runs.
  */
 import type { Detection, Stream } from "../core/types.ts";
-import { LineBatch, splitLines } from "../util/byte-lines.ts";
+import { decodeRange, LineBatch, splitLines } from "../util/byte-lines.ts";
 import type { DetectorFanout } from "./context.ts";
 import type { AfterLines, RingBuffer } from "./excerpt.ts";
 
@@ -83,14 +83,27 @@ export class LineIngest {
       (current && (det.canObserveBytes !== true || det.observeBytes === undefined))
     ) {
       const stop = splitLines(bytes, from, to, tags, maxLine, batch);
-      for (let i = 0; i < batch.count; i++) {
+      const n = batch.count;
+      if (n === 0) return stop;
+      // one decode for the run (the same text as line by line: UTF-8 resynchronises at the ASCII
+      // tags and terminators), each line sliced out of it; with a `\r` terminator, line by line
+      const run = decodeRange(bytes, from, stop);
+      const whole = run.indexOf("\r") === -1;
+      let p = 0;
+      for (let i = 0; i < n; i++) {
+        let text: string;
+        if (whole) {
+          const nl = run.indexOf("\n", p);
+          text = run.slice(p + 1, nl);
+          p = nl + 1;
+        } else text = batch.text(i);
         let hit = false;
         try {
-          hit = this.line(batch.text(i), STREAM_NAME[batch.stream[i]!]!, generation);
+          hit = this.line(text, STREAM_NAME[batch.stream[i]!]!, generation);
         } catch (err) {
           t.onError(err, generation);
         }
-        if (hit) return i + 1 < batch.count ? batch.start[i + 1]! - 1 : stop;
+        if (hit) return i + 1 < n ? batch.start[i + 1]! - 1 : stop;
       }
       return stop;
     }

@@ -154,12 +154,21 @@ export function splitLines(
   batch: LineBatch,
 ): number {
   batch.reset(b);
+  // without a `\r` (the capture process never sends one) a line ends at the next `\n`
+  const cr = b.indexOf(13, from);
+  const lfOnly = cr === -1 || cr >= to;
   let i = from;
   while (i < to) {
     const tag = tags[b[i]!]!;
     if (tag < 0) return i;
-    let j = i + 1;
-    while (j < to && b[j] !== 10 && b[j] !== 13) j++;
+    let j: number;
+    if (lfOnly) {
+      j = b.indexOf(10, i + 1);
+      if (j === -1) j = to;
+    } else {
+      j = i + 1;
+      while (j < to && b[j] !== 10 && b[j] !== 13) j++;
+    }
     if (j >= to || j - i - 1 > maxLine) return i;
     batch.add(i + 1, j, tag);
     i = j + 1;
