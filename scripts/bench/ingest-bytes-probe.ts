@@ -1,6 +1,7 @@
 /**
  * @module
- * A design probe for issue 13's ingest goal, NOT the product's ingest path: what the detector set's
+ * A design probe for issue 13's ingest goal, NOT the product's ingest path (the product's bytes path,
+ * built from it, is src/detectors/byte-scan.ts and src/monitor/ingest.ts, timed by ingest.ts): what the detector set's
  * per-line work costs when it is done on the raw bytes in JavaScript, before anything is decoded or
  * split into strings. One pass over each 4 MiB chunk finds the line ends, the candidates of the
  * combined pre-test (every alternative of `DetectorSet.preTest` as a literal: exact, or a required

@@ -13,16 +13,21 @@
  * once, in a ring of recent lines the detectors share for their context.
  */
 import type { ChildExit, Detection, Stream } from "../core/types.ts";
+import type { LineBatch } from "../util/byte-lines.ts";
+import { type ByteScanHost, ByteScanner } from "./byte-scan.ts";
 import { ExitCodeDetector } from "./exit-code.ts";
 import { PatternDetector } from "./pattern.ts";
 import { preTestSource } from "./required-literals.ts";
 import { RecentLines, STREAM_CODE } from "./ring.ts";
 import { SignatureDetector } from "./signatures/detector.ts";
+import { metricWords, StallDetector } from "./stall.ts";
 import { TracebackDetector } from "./traceback/detector.ts";
 import { TRACE_TRIGGER } from "./traceback/markers.ts";
 import type { Detector } from "./types.ts";
 
 const EMPTY: Detection[] = [];
+/** Stream names by {@link STREAM_CODE}. */
+const STREAM_NAME: Stream[] = ["stdout", "stderr", "log"];
 /** Recent lines kept for the detectors' context (the largest any of them uses). */
 const RECENT_LINES = 100;
 
@@ -31,7 +36,7 @@ export interface DetectorSetOptions {
   applyCooldown?: boolean;
 }
 
-export class DetectorSet {
+export class DetectorSet implements ByteScanHost {
   readonly detectors: readonly Detector[];
   private readonly last: Float64Array;
   private readonly applyCooldown: boolean;
@@ -52,6 +57,19 @@ export class DetectorSet {
     return this.combined;
   }
   private readonly recent = new RecentLines(RECENT_LINES);
+  /** The bytes path (null: every line takes the string path; see {@link canObserveBytes}). */
+  private readonly scanner: ByteScanner | null;
+  /** The stall detector whose metric the scanner reads (null: none). */
+  private readonly byteStall: StallDetector | null;
+  /** Stall detectors without a metric (any line is progress). */
+  private readonly anyLineStalls: StallDetector[];
+  /** During {@link observeBytes}: a trace is open, so every line takes the string path. */
+  stringOnly = false;
+  private scanAt = 0;
+  private scanGeneration = 0;
+  /** During {@link observeBytes}: the first line of the batch not yet in the ring. */
+  private scanFrom = 0;
+  private scanFound: Detection[] = EMPTY;
 
   constructor(detectors: Detector[], options: DetectorSetOptions = {}) {
     this.detectors = detectors;
@@ -104,6 +122,98 @@ export class DetectorSet {
     });
     this.rest = detectors.filter((_, i) => !inGroup.has(i));
     this.restIdx = detectors.map((_, i) => i).filter((i) => !inGroup.has(i));
+    // The bytes path covers what the string path runs on a line that fails the pre-test while no
+    // trace is open: the rest detectors must be stall detectors whose metric it reads (one at
+    // most) or that count any line. Anything else keeps the string path for every line.
+    let byteStall: StallDetector | null = null;
+    let words: string[] = [];
+    const anyLine: StallDetector[] = [];
+    let bytesOk = this.rest.every((d) => d instanceof StallDetector);
+    for (const d of this.rest as StallDetector[]) {
+      if (!bytesOk) break;
+      if (d.metric === null) anyLine.push(d);
+      else {
+        const w = metricWords(d.metric);
+        if (w === null || byteStall !== null) bytesOk = false;
+        else {
+          byteStall = d;
+          words = w;
+        }
+      }
+    }
+    this.scanner = bytesOk ? ByteScanner.build(this.combined, words) : null;
+    this.byteStall = byteStall;
+    this.anyLineStalls = anyLine;
+  }
+
+  /** True when {@link observeBytes} can be used (else feed every line to {@link observeLine}). */
+  get canObserveBytes(): boolean {
+    return this.scanner !== null;
+  }
+
+  /**
+   * The lines of `bytes[from, to)` (each a tag byte, its text and `\n`, `\r` or `\r\n`; `tags` maps a
+   * tag to its stream code, -1 for bytes that do not start a line), observed exactly as
+   * {@link observeLine} would observe each of them, all at `at`. Stops before a line that does
+   * not start with a line tag, is longer than `maxLine` bytes or is unterminated, and after the
+   * first line that made detections ({@link takeFound}). Returns where it stopped; `batch` holds
+   * the lines taken. Only when {@link canObserveBytes}.
+   */
+  observeBytes(
+    bytes: Uint8Array,
+    from: number,
+    to: number,
+    tags: Int8Array,
+    maxLine: number,
+    at: number,
+    generation: number,
+    batch: LineBatch,
+  ): number {
+    const scanner = this.scanner;
+    if (scanner === null) throw new Error("DetectorSet.observeBytes: this set has no bytes path");
+    this.scanAt = at;
+    this.scanGeneration = generation;
+    this.scanFrom = 0;
+    this.scanFound = EMPTY;
+    this.stringOnly = this.traceOpen();
+    const stop = scanner.scan(bytes, from, to, tags, maxLine, batch, this);
+    this.recent.pushBytes(batch, this.scanFrom, batch.count);
+    if (batch.count > 0) for (const d of this.anyLineStalls) d.anyLine(at);
+    return stop;
+  }
+
+  /** The detections of the line {@link observeBytes} stopped after (empty when none). */
+  takeFound(): Detection[] {
+    const f = this.scanFound;
+    this.scanFound = EMPTY;
+    return f;
+  }
+
+  /** {@link ByteScanHost}: a line of {@link observeBytes} that takes the string path. */
+  slowLine(batch: LineBatch, i: number): boolean {
+    this.recent.pushBytes(batch, this.scanFrom, i);
+    this.scanFrom = i + 1;
+    const found = this.observeLine(
+      batch.text(i),
+      STREAM_NAME[batch.stream[i]!]!,
+      this.scanAt,
+      this.scanGeneration,
+    );
+    this.stringOnly = this.traceOpen();
+    if (found.length === 0) return false;
+    this.scanFound = found;
+    return true;
+  }
+
+  /** {@link ByteScanHost}: the stall metric's match on a line that took the bytes path. */
+  progress(v: number, bytes: Uint8Array, from: number, to: number): void {
+    this.byteStall?.progressBytes(v, bytes, from, to, this.scanAt);
+  }
+
+  private traceOpen(): boolean {
+    const tbs = this.tracebacks;
+    for (let i = 0; i < tbs.length; i++) if (!tbs[i]!.idle) return true;
+    return false;
   }
 
   /** One line of output. */

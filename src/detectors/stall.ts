@@ -7,6 +7,7 @@
  * progress, and then only again after another full period; a new child starts everything over.
  */
 import type { Detection, Stream } from "../core/types.ts";
+import { decodeRange } from "../util/byte-lines.ts";
 import { RecentLines, STREAM_CODE } from "./ring.ts";
 import type { Detector } from "./types.ts";
 
@@ -26,6 +27,19 @@ function trailingDigitsRegex(re: RegExp): RegExp | null {
   const groups = (new RegExp(`${re.source}|`, re.flags).exec("")?.length ?? 1) - 1;
   if (groups !== 1) return null;
   return new RegExp(re.source, `${re.flags.replace(/[gy]/g, "")}g`);
+}
+
+/**
+ * The words of a metric regex the bytes path reads itself: `(?:w1|w2)\s+(\d+)` or `w\s+(\d+)`
+ * without flags, each word of at least 3 ASCII letters, digits or `_` (src/detectors/byte-scan.ts).
+ * Null for any other regex (the set then takes the string path).
+ */
+export function metricWords(re: RegExp): string[] | null {
+  if (re.flags.replace(/[gy]/g, "") !== "") return null;
+  const m = /^(?:\(\?:([A-Za-z0-9_|]+)\)|([A-Za-z0-9_]+))\\s\+\(\\d\+\)$/.exec(re.source);
+  if (m === null) return null;
+  const words = (m[1] ?? m[2]!).split("|");
+  return words.every((w) => w.length >= 3) ? words : null;
 }
 
 /** True when `src` has a `|` outside every group (and outside character classes). */
@@ -58,6 +72,8 @@ export class StallDetector implements Detector {
   private lastLine: string | null = null;
   private lastStart = 0;
   private lastEnd = 0;
+  /** Bytes path: the chunk holding the last progress value's digits (decoded only when needed). */
+  private lastBytes: Uint8Array | null = null;
   private readonly digits: RegExp | null;
 
   constructor(
@@ -98,6 +114,7 @@ export class StallDetector implements Detector {
       else for (let k = i; k < end; k++) v = v * 10 + (text.charCodeAt(k) - 48);
       if (v <= this.best) return null;
       this.best = v;
+      this.lastBytes = null;
       this.lastLine = text;
       this.lastStart = i;
       this.lastEnd = end;
@@ -116,12 +133,44 @@ export class StallDetector implements Detector {
       return null;
     }
     this.lastValue = raw;
+    this.lastBytes = null;
+    this.lastLine = null;
     this.progressAt = at;
     this.clockAt = at;
     return null;
   }
 
+  /**
+   * The bytes path read this line's first metric match itself ({@link metricWords}): the step
+   * number `v`, its digits at `bytes[from, to)`. Same effect as {@link observeLine} on that line.
+   */
+  progressBytes(v: number, bytes: Uint8Array, from: number, to: number, at: number): void {
+    if (v <= this.best) return;
+    this.best = v;
+    this.lastLine = null;
+    this.lastBytes = bytes;
+    this.lastStart = from;
+    this.lastEnd = to;
+    this.progressAt = at;
+    this.clockAt = at;
+  }
+
+  /** The bytes path saw lines while the metric is null (any line is progress). */
+  anyLine(at: number): void {
+    this.progressAt = at;
+    this.clockAt = at;
+  }
+
+  /** What the detector knows about progress (tests compare the string and bytes paths with it). */
+  progressState(): { best: number; value: string | null; progressAt: number | null; clockAt: number | null } {
+    return { best: this.best, value: this.value(), progressAt: this.progressAt, clockAt: this.clockAt };
+  }
+
   private value(): string | null {
+    if (this.lastBytes !== null) {
+      this.lastValue = decodeRange(this.lastBytes, this.lastStart, this.lastEnd);
+      this.lastBytes = null;
+    }
     if (this.lastLine !== null) {
       this.lastValue = this.lastLine.slice(this.lastStart, this.lastEnd);
       this.lastLine = null;
@@ -163,5 +212,6 @@ export class StallDetector implements Detector {
     this.best = Number.NEGATIVE_INFINITY;
     this.lastValue = null;
     this.lastLine = null;
+    this.lastBytes = null;
   }
 }

@@ -37,6 +37,7 @@ import type { Notifier } from "../notify/types.ts";
 import type { SessionBatch } from "../session/queue.ts";
 import type { SignalRuntime } from "../signals/runtime.ts";
 import type { Supervisor, SupervisorSink } from "../supervisors/types.ts";
+import type { LineBatch } from "../util/byte-lines.ts";
 import type { WriteGate } from "../util/disk-full.ts";
 import type { Logger } from "../util/logger.ts";
 import type { RunCommandResult } from "../util/run-command.ts";
@@ -64,6 +65,20 @@ export interface DetectorFanout {
   onChildStart(generation: number, at: number): void;
   /** Lines of the current child observed so far (a detection's `meta.line_no` counts in it). */
   linesSeen?(): number;
+  /** The bytes ingest path (src/detectors/set.ts `observeBytes`), when this fanout has one. */
+  readonly canObserveBytes?: boolean;
+  observeBytes?(
+    bytes: Uint8Array,
+    from: number,
+    to: number,
+    tags: Int8Array,
+    maxLine: number,
+    at: number,
+    generation: number,
+    batch: LineBatch,
+  ): number;
+  /** The detections of the line {@link observeBytes} stopped after. */
+  takeFound?(): Detection[];
 }
 
 /** Everything the monitor needs, built by src/monitor/build.ts (or by tests). */

@@ -3,21 +3,43 @@
  * The rolling log buffer copied into each incident (`monitor.log_excerpt_lines`), and the collectors
  * that append the lines arriving *after* a failure (`monitor.log_excerpt_after_lines`).
  */
+import { type LineBatch, PendingLines } from "../util/byte-lines.ts";
 
-/** A fixed-size ring of the most recent lines. */
+/**
+ * A fixed-size ring of the most recent lines. Lines of the bytes ingest path arrive as byte ranges
+ * ({@link pushBytes}) and are decoded only when the ring is read (at most `capacity` of them).
+ */
 export class RingBuffer {
   private readonly buf: string[];
   private next = 0;
   private count = 0;
   /** Lines pushed ever: the sequence number of the newest line (the first line is 1). */
   total = 0;
+  private readonly pending: PendingLines;
 
   constructor(readonly capacity: number) {
     this.buf = new Array<string>(Math.max(0, capacity));
+    this.pending = new PendingLines(Math.max(0, capacity));
   }
 
   push(line: string): void {
+    if (this.pending.any) this.decodePending();
     this.total++;
+    this.store(line);
+  }
+
+  /** Lines [from, to) of `batch` arrive (counted now, decoded when read). */
+  pushBytes(batch: LineBatch, from: number, to: number): void {
+    if (to <= from) return;
+    this.total += to - from;
+    this.pending.add(batch, from, to);
+  }
+
+  private decodePending(): void {
+    this.pending.drain((text) => this.store(text));
+  }
+
+  private store(line: string): void {
     if (this.capacity === 0) return;
     this.buf[this.next] = line;
     this.next = (this.next + 1) % this.capacity;
@@ -26,6 +48,7 @@ export class RingBuffer {
 
   /** Oldest first. */
   toArray(): string[] {
+    if (this.pending.any) this.decodePending();
     const out: string[] = [];
     const start = (this.next - this.count + this.capacity) % Math.max(1, this.capacity);
     for (let i = 0; i < this.count; i++) out.push(this.buf[(start + i) % this.capacity]!);
@@ -34,6 +57,7 @@ export class RingBuffer {
 
   /** The lines after sequence number `seq` that are still held, oldest first. */
   since(seq: number): string[] {
+    if (this.pending.any) this.decodePending();
     const n = Math.max(0, Math.min(this.count, this.total - seq));
     return n === 0 ? [] : this.toArray().slice(this.count - n);
   }

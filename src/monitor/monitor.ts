@@ -16,7 +16,7 @@
  */
 import * as os from "node:os";
 import { resolveDetectorName } from "../config/detector-names.ts";
-import type { ChildExit, Stream } from "../core/types.ts";
+import type { ChildExit } from "../core/types.ts";
 import type { ChildRecord, SupervisorSink } from "../supervisors/types.ts";
 import { procStartTime } from "../util/proc.ts";
 import { Actions } from "./actions.ts";
@@ -24,6 +24,7 @@ import { errMsg, MonitorContext, type MonitorDeps } from "./context.ts";
 import { Episodes } from "./episodes.ts";
 import { Exits } from "./exits.ts";
 import { Healing } from "./healing.ts";
+import { LineIngest } from "./ingest.ts";
 import { Launching } from "./launching.ts";
 import { OperatorInput } from "./operator.ts";
 import { isStable } from "./policy.ts";
@@ -49,8 +50,26 @@ export class Monitor {
     this.done = new Promise<number>((resolve) => {
       this.resolveDone = resolve;
     });
+    // lines in (src/monitor/ingest.ts): as strings from every supervisor, as bytes from the local one
+    const ingest = new LineIngest({
+      echo: deps.echo,
+      excerpt: m.excerpt,
+      after: m.after,
+      get signals() {
+        return m.parts.signals;
+      },
+      detectors: deps.detectors,
+      current: (generation) => generation === m.gen && !m.condemned.has(generation) && !m.finishing,
+      onDetection: (d) => m.parts.episodes.onDetection(d),
+      onError: (err, generation) =>
+        m.log.error(`Supervisor sink failed on a line of generation ${generation}: ${errMsg(err)}`),
+    });
     const sink: SupervisorSink = {
-      line: (text, stream, generation) => this.onLine(text, stream, generation),
+      line: (text, stream, generation) => {
+        ingest.line(text, stream, generation);
+      },
+      lineBytes: (bytes, from, to, tags, maxLine, generation) =>
+        ingest.lineBytes(bytes, from, to, tags, maxLine, generation),
       exit: (exit) => this.onExit(exit),
     };
     m.sup = deps.createSupervisor(sink);
@@ -326,17 +345,6 @@ export class Monitor {
 
   // ------------------------------------------------------------------------------------------
   // input: lines, exits, ticks
-
-  private onLine(text: string, stream: Stream, generation: number): void {
-    const m = this.m;
-    m.deps.echo?.(text, stream);
-    m.excerpt.push(text);
-    if (m.after.active) m.after.collect(text, generation);
-    if (generation !== m.gen || m.condemned.has(generation) || m.finishing) return;
-    m.parts.signals.onLine(text);
-    const found = m.deps.detectors.observeLine(text, stream, Date.now(), generation);
-    for (let i = 0; i < found.length; i++) m.parts.episodes.onDetection(found[i]!);
-  }
 
   private onExit(given: ChildExit): void {
     const m = this.m;

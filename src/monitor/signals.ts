@@ -70,6 +70,11 @@ export class Signals {
     this.rt?.observeLine(text);
   }
 
+  /** True when {@link onLine} needs every line as a string (the bytes ingest path is then off). */
+  get wantsLines(): boolean {
+    return this.rt?.wantsLines ?? false;
+  }
+
   /**
    * A detection: true when it is consumed here (a completion; anything from a generation whose
    * work is already done), false when the episodes part should handle it.

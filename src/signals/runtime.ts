@@ -376,6 +376,11 @@ export class SignalRuntime {
     if (child !== null) this.lastStep = null;
   }
 
+  /** True when {@link observeLine} reads lines (checkpoints are configured): the bytes ingest path is then off. */
+  get wantsLines(): boolean {
+    return this.resumeQuery !== null;
+  }
+
   /** One line of the current child (cheap: only read when checkpoints are configured). */
   observeLine(text: string): void {
     if (this.resumeQuery === null) return;

@@ -11,6 +11,22 @@ import type { Logger } from "../util/logger.ts";
 /** Where a supervisor delivers what it observes. Calls arrive in order for one generation. */
 export interface SupervisorSink {
   line(text: string, stream: Stream, generation: number): void;
+  /**
+   * The bytes path (issue 13), optional: complete lines at `bytes[from, to)`, each a tag byte
+   * (`tags[byte]` its stream code, 0 stdout and 1 stderr; -1: not a line, stop there), the line's
+   * UTF-8 text and `\n`, `\r` or `\r\n`. The sink takes as many as it wants, each exactly as
+   * {@link line} would take it decoded, none with more than `maxLine` bytes of text, and returns
+   * where it stopped (`from`: none; the supervisor then passes the next line to {@link line}).
+   * Only the local supervisor's capture frames use it.
+   */
+  lineBytes?(
+    bytes: Uint8Array,
+    from: number,
+    to: number,
+    tags: Int8Array,
+    maxLine: number,
+    generation: number,
+  ): number;
   /** The child of `exit.generation` is gone. Called once per generation, after its last line. */
   exit(exit: ChildExit): void;
 }

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ChildExit, Stream } from "../../core/types.ts";
+import { LineBatch, splitLines } from "../../util/byte-lines.ts";
 import { LINE_CUT_MARKER } from "../../util/lines.ts";
 import { MemoryLogger } from "../../util/logger.ts";
 import { groupMembers, pidAlive, procStartTime } from "../../util/proc.ts";
@@ -126,6 +127,35 @@ describe("output and exits", () => {
     expect(log).toContain("p2");
     expect(log.at(-2)).toMatch(/^===== autosentry: stop \S+Z exit=0 =====$/);
     expect(log.at(-1)).toBe("");
+  });
+
+  test("a sink that takes lines as bytes (lineBytes, a few per call) gets the same lines, in order, before the exit", async () => {
+    const { sup, sink } = make();
+    const batch = new LineBatch();
+    let calls = 0;
+    (sink as SupervisorSink).lineBytes = (bytes, from, to, tags, maxLine, generation) => {
+      calls++;
+      // take at most 3 lines: the rest must come again in the next call
+      const stop = splitLines(bytes, from, to, tags, maxLine, batch);
+      const n = Math.min(batch.count, 3);
+      for (let i = 0; i < n; i++) sink.line(batch.text(i), (["stdout", "stderr"] as const)[batch.stream[i]!]!, generation);
+      return n < batch.count ? batch.start[n]! - 1 : stop;
+    };
+    const long = "é".repeat(700); // 1,400 bytes: over maxLineLength (1000), cut by the capture process
+    await startTracked(
+      sup,
+      spec(
+        `for i in 1 2 3 4 5 6 7; do echo out$i; echo err$i >&2; done; printf 'p1\\rp2\\rp3\\ndone\\r\\n'; echo '${long}'; printf '\\357\\273\\277bom\\n\\342\\202\\n'`,
+      ),
+    );
+    await waitFor(() => sink.exits.length === 1);
+    expect(calls).toBeGreaterThan(0);
+    const out = sink.texts("stdout");
+    expect(out.slice(0, 11)).toEqual(["out1", "out2", "out3", "out4", "out5", "out6", "out7", "p1", "p2", "p3", "done"]);
+    expect(out[11]!.endsWith(LINE_CUT_MARKER)).toBe(true);
+    expect(out.slice(12)).toEqual(["\ufeffbom", "\ufffd"]);
+    expect(sink.texts("stderr")).toEqual(["err1", "err2", "err3", "err4", "err5", "err6", "err7"]);
+    expect(sink.linesAtExit).toEqual([sink.lines.length]);
   });
 
   test("a flood the monitor cannot keep up with loses no line: the dropped ones are read from process.log", async () => {

@@ -14,7 +14,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ChildExit, ExitClass } from "../../core/types.ts";
-import { LINE_CUT_MARKER, LineSplitter } from "../../util/lines.ts";
+import { LINE_CUT_MARKER } from "../../util/lines.ts";
 import type { Logger } from "../../util/logger.ts";
 import {
   groupMembers,
@@ -30,9 +30,11 @@ import { selfImageCommand } from "../../util/self-command.ts";
 import { type Follower, followFile } from "../../util/tail.ts";
 import type { ChildRecord, LaunchSpec, StopReason, Supervisor, SupervisorSink } from "../types.ts";
 import { type CaptureImpl, captureFor, describeCapture } from "./capture-impl.ts";
+import { FrameReader } from "./frame-reader.ts";
 import {
   type GenerationRequest,
   isBanner,
+  LINE_TAG_STREAMS,
   parseShimExit,
   SERVE_FLAG,
   type ShimExit,
@@ -456,9 +458,8 @@ export class LocalSupervisor implements Supervisor {
     const { sink, logger } = this.opts;
     const reader = stream.getReader();
     sh.reader = reader;
-    const decoder = new TextDecoder("utf-8");
     // Frames are bounded by the shim; the bound here only guards against a misbehaving shim.
-    const splitter = new LineSplitter(Math.max(this.opts.maxLineLength, 4096) + 1 + LINE_CUT_MARKER.length);
+    const maxFrame = Math.max(this.opts.maxLineLength, 4096) + 1 + LINE_CUT_MARKER.length;
     const onFrame = (f: string): void => {
       const g = sh.gen;
       const gen = g?.generation ?? 0;
@@ -521,18 +522,35 @@ export class LocalSupervisor implements Supervisor {
         logger.error(`Supervisor sink failed on a line of generation ${gen}: ${message(err)}`);
       }
     };
+    // The bytes path: runs of O/E frames go to the sink undecoded when it takes them (the monitor's
+    // detector set reads them as bytes; docs/architecture.md, "Ingest"), under the same conditions
+    // as a decoded line frame above.
+    const sinkLines = sink.lineBytes;
+    const onLines =
+      sinkLines === undefined
+        ? undefined
+        : (b: Uint8Array, from: number, to: number, maxLine: number): number => {
+            const g = sh.gen;
+            if (g === null || g.detached || g.catchUp !== undefined) return from;
+            try {
+              return sinkLines.call(sink, b, from, to, LINE_TAG_STREAMS, maxLine, g.generation);
+            } catch (err) {
+              logger.error(`Supervisor sink failed on lines of generation ${g.generation}: ${message(err)}`);
+              return to;
+            }
+          };
+    const frames = new FrameReader(maxFrame, { frame: onFrame, lines: onLines }, [TAG_STDOUT, TAG_STDERR]);
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        splitter.push(decoder.decode(value, { stream: true }), onFrame);
+        frames.push(value);
       }
     } catch {
       // Cancelled by detach() or close().
     }
     if (sh.detached) return;
-    splitter.push(decoder.decode(), onFrame);
-    splitter.end(onFrame);
+    frames.end();
     await sh.proc.exited;
     sh.alive = false;
     sh.onEnded?.();

@@ -29,6 +29,14 @@ export const TAG_WARN = 87; // W
 export const TAG_FAIL = 70; // F
 export const TAG_EXIT = 88; // X
 
+/** Stream codes of the line frames' tags (`O` 0 stdout, `E` 1 stderr), -1 for every other byte. */
+export const LINE_TAG_STREAMS: Int8Array = (() => {
+  const t = new Int8Array(256).fill(-1);
+  t[TAG_STDOUT] = 0;
+  t[TAG_STDERR] = 1;
+  return t;
+})();
+
 /** Written atomically by the shim when the child is gone; also the payload of the `X` frame. */
 export interface ShimExit {
   generation: number;
