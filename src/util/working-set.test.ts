@@ -56,3 +56,14 @@ test.if(process.platform === "linux")(
     expect(await trimExecutablePages()).not.toBeNull();
   },
 );
+
+test("AUTOSENTRY_TRIM=0 turns the trim off", async () => {
+  const before = process.env["AUTOSENTRY_TRIM"];
+  process.env["AUTOSENTRY_TRIM"] = "0";
+  try {
+    expect(await trimExecutablePages()).toBeNull();
+  } finally {
+    if (before === undefined) delete process.env["AUTOSENTRY_TRIM"];
+    else process.env["AUTOSENTRY_TRIM"] = before;
+  }
+});

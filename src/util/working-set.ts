@@ -17,7 +17,7 @@
  * maps it again with a minor fault (no disk read while the file is cached). Nothing the process
  * wrote can be lost, since only mappings it cannot write and never wrote are touched. The call goes
  * through `bun:ffi` (loaded on the first trim only); where libc cannot be opened (a musl system,
- * another OS) nothing is done.
+ * another OS) nothing is done. `AUTOSENTRY_TRIM=0` in the monitor's environment turns it off.
  */
 import * as fs from "node:fs";
 
@@ -100,6 +100,9 @@ async function openMadvise(): Promise<Madvise | null> {
  * released, or null where it cannot be done (not Linux, no /proc, no glibc). Never throws.
  */
 export async function trimExecutablePages(): Promise<TrimResult | null> {
+  // An off switch, for before/after measurements in one run (scripts/bench/compare.ts) and in case a
+  // system misbehaves with it.
+  if (process.env["AUTOSENTRY_TRIM"] === "0") return null;
   try {
     const fn = await openMadvise();
     if (fn === null) return null;
