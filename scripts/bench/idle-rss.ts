@@ -28,7 +28,10 @@ const SECONDS = opt("--seconds", 12);
 const MAPS = args.includes("--maps");
 /** `--default-config`: a config naming only the command (vault and agent at their defaults). */
 const DEFAULT_CONFIG = args.includes("--default-config");
-const builds = args.filter((a) => a.includes("=")).map((a) => a.split("=", 2) as [string, string]);
+const builds = args
+  .filter((a) => a.includes("="))
+  .map((a) => a.split("=", 2) as [string, string])
+  .map(([l, b]) => [l, path.resolve(b)] as [string, string]);
 if (builds.length === 0) {
   console.error("usage: bun scripts/bench/idle-rss.ts [--runs N] [--seconds S] [--maps] LABEL=BINARY …");
   process.exit(2);
