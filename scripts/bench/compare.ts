@@ -131,11 +131,19 @@ const BUN_SHIM = "autosentry, Bun shim";
 const BUN_SHIM_MAKE: Make = (d) => autosentry(d, "", { AUTOSENTRY_CAPTURE: "bun" }, bunShimBinary());
 
 /**
- * A copy of the binary for the Bun-shim contender: measured at the same time as the default one, it
+ * autosentry without the quiet-time trim of its executable's pages (`AUTOSENTRY_TRIM=0`; issue 13,
+ * src/util/working-set.ts): measured beside the others for the idle figure, as the "before" of it.
+ */
+const NO_TRIM = "autosentry, no trim";
+const NO_TRIM_MAKE: Make = (d) =>
+  autosentry(d, "", { AUTOSENTRY_TRIM: "0" }, bunShimBinary("autosentry-no-trim"));
+
+/**
+ * A copy of the binary for the Bun-shim (and no-trim) contender: measured at the same time as the default one, it
  * must not share the binary's page-cache pages with it (PSS would count them half for each).
  */
-function bunShimBinary(): string {
-  const copy = path.join(BENCH, "autosentry-bun-shim");
+function bunShimBinary(name = "autosentry-bun-shim"): string {
+  const copy = path.join(BENCH, name);
   if (!fs.existsSync(copy) || fs.statSync(copy).mtimeMs < fs.statSync(AUTOSENTRY).mtimeMs) {
     fs.mkdirSync(BENCH, { recursive: true });
     fs.copyFileSync(AUTOSENTRY, `${copy}.tmp`);
@@ -264,7 +272,8 @@ interface IdleRun {
 async function idleRun(): Promise<IdleRun> {
   const started: Array<[string, Contender, string]> = [];
   try {
-    for (const [name, make] of [...CONTENDERS, [BUN_SHIM, BUN_SHIM_MAKE] as [string, Make]]) {
+    const all: Array<[string, Make]> = [...CONTENDERS, [BUN_SHIM, BUN_SHIM_MAKE], [NO_TRIM, NO_TRIM_MAKE]];
+    for (const [name, make] of all) {
       const dir = scratch("idle");
       const c = make(dir);
       await c.start(["sleep", "100000"]);
@@ -564,6 +573,7 @@ function render(r: Results): string {
     `| \`incidents list\`, whole process | ${fmtMs(cliS("autosentry incidents list"))} |`,
     `| capture process: the native helper (default) vs the Bun shim (\`AUTOSENTRY_CAPTURE=bun\`), same run: idle RSS | ${fmtMb(rss("autosentry"))} vs ${fmtMb(rss(BUN_SHIM))} |`,
     `| … idle PSS | ${fmtMb(pss("autosentry"))} vs ${fmtMb(pss(BUN_SHIM))} |`,
+    `| idle RSS with the quiet-time trim of the executable's pages (default) vs without (\`AUTOSENTRY_TRIM=0\`), same run | ${fmtMb(rss("autosentry"))} vs ${fmtMb(rss(NO_TRIM))} |`,
     `| … restart latency p50 / p99 with the Bun shim | ${fmtMs(spread(r.restartBunShim.map((x) => x.p50)))} / ${fmtMs(spread(r.restartBunShim.map((x) => x.p99)))} |`,
     `| for reference: an empty program compiled with autosentry's build flags (the runtime's own start) | ${fmtMs(cliS("empty compiled program"))} |`,
     `| detection: failure line → incident folder complete, p50 | ${fmtMs(det("incidentP50"))} |`,

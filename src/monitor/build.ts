@@ -44,8 +44,9 @@ import { DeferredSync } from "../util/deferred-sync.ts";
 import { DiskFullGate, gatedLogger } from "../util/disk-full.ts";
 import { FileLogger, type Logger } from "../util/logger.ts";
 import { runCommand } from "../util/run-command.ts";
+import { trimExecutablePages } from "../util/working-set.ts";
 import { VaultWriter } from "../vault/writer.ts";
-import { GarbagePolicy } from "./garbage.ts";
+import { GarbagePolicy, jscCollector } from "./garbage.ts";
 import { Monitor } from "./monitor.ts";
 import { type MonitorPaths, monitorPaths } from "./paths.ts";
 import {
@@ -453,8 +454,9 @@ export function buildMonitor(cfg: LoadedConfig, version: string, opts: BuildOpti
     notifier: fanout,
     journal,
     durability,
-    // Collections after incident cycles, so a crash loop's resident size stays flat (garbage.ts).
-    garbage: new GarbagePolicy(),
+    // Collections after incident cycles, so a crash loop's resident size stays flat, and the
+    // executable's clean pages given back once quiet (garbage.ts).
+    garbage: new GarbagePolicy(jscCollector, Date.now(), () => void trimExecutablePages()),
     state: store,
     controlFile: paths.control,
     fingerprint,

@@ -7,6 +7,7 @@ import {
   GarbagePolicy,
   jscCollector,
   QUIET_MS,
+  TRIM_QUIET_MS,
 } from "./garbage.ts";
 
 /** A heap that grows by `perCycle` bytes of survivors per cycle; a full collection frees them. */
@@ -80,6 +81,37 @@ test("once cycles stop, one full collection on the tick; none while nothing happ
   p.tick(5010 + 22 * QUIET_MS);
   expect(p.counts.full).toBe(2);
   expect(FULL_MIN_INTERVAL_MS).toBeGreaterThan(0);
+});
+
+test("the executable's pages are given back once per quiet spell, since the start or the last cycle", () => {
+  const h = fakeHeap(1000);
+  let trims = 0;
+  const p = new GarbagePolicy(h.gc, 0, () => {
+    trims++;
+  });
+  p.tick(TRIM_QUIET_MS - 1);
+  expect(trims).toBe(0); // start-up is not over yet
+  p.tick(TRIM_QUIET_MS);
+  expect(trims).toBe(1); // a healthy job: once after start
+  p.tick(5 * TRIM_QUIET_MS);
+  expect(trims).toBe(1);
+  // A crash loop (a cycle every second) never trims; its end starts a new quiet spell.
+  let now = 5 * TRIM_QUIET_MS;
+  for (let i = 0; i < 30; i++) {
+    now += 1000;
+    p.cycleEnded(now);
+    p.tick(now);
+  }
+  expect(trims).toBe(1);
+  p.tick(now + TRIM_QUIET_MS - 1);
+  expect(trims).toBe(1);
+  p.tick(now + TRIM_QUIET_MS);
+  expect(trims).toBe(2);
+  expect(p.counts.trim).toBe(2);
+  // Without a trim function (tests, other callers) nothing is trimmed and nothing fails.
+  const q = new GarbagePolicy(h.gc, 0);
+  q.tick(2 * TRIM_QUIET_MS);
+  expect(q.counts.trim).toBe(0);
 });
 
 test("the JavaScriptCore collector reports heap sizes (after a collection)", () => {

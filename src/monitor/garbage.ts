@@ -16,6 +16,13 @@
  * - once cycles stop (none for {@link QUIET_MS}, checked on the monitor's one-second tick), one
  *   full collection, so a monitor that goes back to watching a healthy job holds what it needs.
  *
+ * - once the monitor has been quiet for {@link TRIM_QUIET_MS} (since it started, or since the last
+ *   cycle), the executable's clean code pages are given back once (src/util/working-set.ts): they
+ *   were ~20 MB of the idle monitor's resident size, touched by start-up and by the last failure's
+ *   incident and restart, not used while watching a healthy job. A crash loop (a cycle more often
+ *   than every {@link TRIM_QUIET_MS}) never trims; the first incident after a trim maps the pages it
+ *   needs again (minor faults while the binary is in the page cache).
+ *
  * The collections run after the cycle's restart was issued (when its exit is recorded), never
  * between a failure and its restart. A monitor without failures pays nothing here. Measured with
  * the crash-cycle scenario (docs/reliability.md, "Memory over crash cycles"): over 1,000 cycles
@@ -33,6 +40,14 @@ export const FULL_AFTER_GROWTH = 2 * 1024 * 1024;
 export const FULL_MIN_INTERVAL_MS = 1000;
 /** No incident cycle for this long after some: one full collection. */
 export const QUIET_MS = 1000;
+
+/**
+ * Quiet this long (no incident cycle since the start or since the last one): the executable's code
+ * pages are given back once. Long enough that start-up, a failure burst's restarts and their
+ * deferred writes are over; short enough that a monitor watching a healthy job holds only what it
+ * uses after its first seconds.
+ */
+export const TRIM_QUIET_MS = 10_000;
 
 /** The collector, as the policy uses it (tests pass a fake). */
 export interface Collector {
@@ -63,19 +78,27 @@ export class GarbagePolicy {
   /** When the last cycle ended, or null when a full collection came after it. */
   private lastCycleAt: number | null = null;
   /** How many collections of each kind it asked for. */
-  readonly counts = { eden: 0, full: 0 };
+  readonly counts = { eden: 0, full: 0, trim: 0 };
+  /** Since when nothing happened: the start, then the end of the last cycle. */
+  private quietSince: number;
+  private trimmed = false;
 
   constructor(
     private readonly gc: Collector = jscCollector,
     now = Date.now(),
+    /** Gives the executable's clean pages back (src/util/working-set.ts); none: no trims. */
+    private readonly trim: (() => void) | null = null,
   ) {
     this.afterFull = gc.size();
     this.lastFullAt = now;
+    this.quietSince = now;
   }
 
   /** An incident cycle ended (an exit was recorded; its restart, if any, was issued). */
   cycleEnded(now: number): void {
     this.lastCycleAt = now;
+    this.quietSince = now;
+    this.trimmed = false;
     if (++this.cycles % EDEN_EVERY !== 0) return;
     this.counts.eden++;
     this.gc.eden();
@@ -85,9 +108,17 @@ export class GarbagePolicy {
       this.full(now);
   }
 
-  /** The monitor's tick: one full collection once cycles have stopped for {@link QUIET_MS}. */
+  /**
+   * The monitor's tick: one full collection once cycles have stopped for {@link QUIET_MS}; one trim
+   * once nothing happened for {@link TRIM_QUIET_MS}.
+   */
   tick(now: number): void {
     if (this.lastCycleAt !== null && now - this.lastCycleAt >= QUIET_MS) this.full(now);
+    if (this.trim !== null && !this.trimmed && now - this.quietSince >= TRIM_QUIET_MS) {
+      this.trimmed = true;
+      this.counts.trim++;
+      this.trim();
+    }
   }
 
   private full(now: number): void {
