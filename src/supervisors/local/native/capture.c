@@ -1229,11 +1229,15 @@ static int run_generation(Request *r) {
   loop_for(DRAIN_MS, cond_drained, 0);
   int done = cond_drained();
   int leftovers = 0;
+  /* Whether anything of the child's survived it; none (the common case): nothing can be re-parented
+     to us later either (that needs a live descendant now), so the escapee scan is skipped. */
+  int any_descendant = 1;
   if (leads_group()) {
     Pids others = {0};
     if (subreaper) {
       Pids all = {0};
       descendants(&all);
+      any_descendant = all.n > 0;
       for (size_t i = 0; i < all.n; i++) {
         ProcStat ps;
         if (read_stat(all.v[i], &ps) == 0 && ps.pgrp == getpid()) pids_add(&others, all.v[i]);
@@ -1254,7 +1258,7 @@ static int run_generation(Request *r) {
     }
   }
   /* Descendants that left the group (double fork + setsid) were re-parented to us: end them too. */
-  if (subreaper && leads_group()) {
+  if (subreaper && any_descendant && leads_group()) {
     Buf report = {0};
     int n = 0;
     end_escaped(LEFTOVER_GRACE_MS, &report, &n);
