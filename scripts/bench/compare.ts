@@ -483,6 +483,7 @@ async function main(): Promise<void> {
     settings: { runs: RUNS, crash_seconds: CRASH_SECONDS, idle_seconds: IDLE_SECONDS, failures: FAILURES },
     restart: Object.fromEntries([...restart]),
     restartBunShim,
+    ...(ALSO !== null ? { restartAlso: { bin: ALSO, runs: restartAlso } } : {}),
     detection,
     idle,
     cli,
