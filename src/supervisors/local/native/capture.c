@@ -1072,7 +1072,7 @@ static int spawn_child_main(void *p) {
  * clone(CLONE_VM | CLONE_VFORK), not fork (issue 13): no page tables are copied and this process
  * sleeps only until the child's exec (or its _exit after a failed step), which is how glibc's
  * posix_spawn and Bun.spawn start a process. Measured on the 2-core machine: ~0.12 ms per start
- * with fork (p99 ~1 ms), ~0.05 ms this way (docs/architecture.md, "The native capture helper").
+ * with fork (p99 ~1 ms), ~0.05 ms this way (docs/architecture.md, "The restart path", fifth step).
  * A failed step is reported through the shared memory, so there is no error pipe to read either.
  * Not posix_spawn itself: glibc's sets its two internal signals (32 and 33, which its sigfillset
  * leaves out, so POSIX_SPAWN_SETSIGDEF cannot name them) to SIG_IGN in the child, and the program
