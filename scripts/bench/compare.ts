@@ -5,7 +5,7 @@
  * "Side by side" section of docs/benchmarks.md (between its markers) and writes the raw numbers to
  * .bench/compare.json.
  *
- *   bun scripts/bench/compare.ts [--quick] [--runs N] [--no-write]
+ *   bun scripts/bench/compare.ts [--quick] [--runs N] [--no-write] [--only figure,…] [--also BIN]
  *
  * Figures (each a median over the runs, with min–max):
  * - restart latency: start-to-start interval of a C program that exits 1 at once, zero delay
@@ -60,6 +60,14 @@ const ONLY = (() => {
   return i === -1 ? null : new Set((args[i + 1] ?? "").split(","));
 })();
 const want = (figure: string) => ONLY === null || ONLY.has(figure);
+/**
+ * `--also BIN`: another autosentry binary run in the restart rounds beside the others (a before/after
+ * comparison of a change, e.g. a build of main); its figures are logged, never written to the doc.
+ */
+const ALSO = (() => {
+  const i = args.indexOf("--also");
+  return i === -1 ? null : path.resolve(args[i + 1] ?? "");
+})();
 
 const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
 
@@ -128,6 +136,7 @@ const CONTENDERS: Array<[string, Make]> = [
  * measured beside the others for the idle and restart figures, as the "before" of that change.
  */
 const BUN_SHIM = "autosentry, Bun shim";
+const ALSO_NAME = `autosentry @ ${ALSO}`;
 const BUN_SHIM_MAKE: Make = (d) => autosentry(d, "", { AUTOSENTRY_CAPTURE: "bun" }, bunShimBinary());
 
 /**
@@ -408,6 +417,7 @@ async function main(): Promise<void> {
 
   const restart = new Map<string, RestartRun[]>(CONTENDERS.map(([n]) => [n, []]));
   const restartBunShim: RestartRun[] = [];
+  const restartAlso: RestartRun[] = [];
   const detection: DetectionRun[] = [];
   const idle: IdleRun[] = [];
   const cli: Array<Record<string, number>> = [];
@@ -416,10 +426,12 @@ async function main(): Promise<void> {
       log(`round ${r + 1}/${RUNS}: restart latency`);
       // Rotate the order each round, so no contender always goes first.
       const order: Array<[string, Make]> = [...CONTENDERS, [BUN_SHIM, BUN_SHIM_MAKE]];
+      if (ALSO !== null) order.push([ALSO_NAME, (d) => autosentry(d, "", {}, ALSO)]);
       for (let i = 0; i < order.length; i++) {
         const [name, make] = order[(i + r) % order.length]!;
         const got = await restartRun(make, crash);
         if (name === BUN_SHIM) restartBunShim.push(got);
+        else if (name === ALSO_NAME) restartAlso.push(got);
         else restart.get(name)!.push(got);
         log(`  ${name}: p50 ${f1(got.p50)} ms, p99 ${f1(got.p99)} ms, ${got.restarts} restarts`);
       }
@@ -444,6 +456,15 @@ async function main(): Promise<void> {
       cli.push(c);
       log(`  ${JSON.stringify(c)}`);
     }
+  }
+  if (want("restart")) {
+    const all: Array<[string, RestartRun[]]> = [...restart, [BUN_SHIM, restartBunShim]];
+    if (ALSO !== null) all.push([ALSO_NAME, restartAlso]);
+    log(`restart latency over ${RUNS} rounds, median (min–max):`);
+    for (const [name, runs] of all)
+      log(
+        `  ${name}: p50 ${fmtMs(spread(runs.map((x) => x.p50)))}, p99 ${fmtMs(spread(runs.map((x) => x.p99)))}`,
+      );
   }
   const ingest: Array<{ ratio: number; linesPerSecond: number }> = [];
   if (want("ingest")) {
@@ -471,6 +492,7 @@ async function main(): Promise<void> {
     settings: { runs: RUNS, crash_seconds: CRASH_SECONDS, idle_seconds: IDLE_SECONDS, failures: FAILURES },
     restart: Object.fromEntries([...restart]),
     restartBunShim,
+    ...(ALSO !== null ? { restartAlso: { bin: ALSO, runs: restartAlso } } : {}),
     detection,
     idle,
     cli,

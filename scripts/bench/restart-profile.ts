@@ -6,7 +6,9 @@
  * request → child started, started → exit received, exit → incident folder complete, incident →
  * restart issued, restart issued → next request. The start-to-start interval comes from the
  * program's own nanosecond clock, as in scripts/bench/compare.ts. Several binaries run one after
- * another, round by round (interleaved), for before/after comparisons on a noisy machine.
+ * another, round by round (interleaved, the order rotating, the disk settled between runs), for
+ * before/after comparisons on a noisy machine; the end prints each binary's median with min–max of
+ * the per-round p50 and p99.
  *
  *   bun scripts/bench/restart-profile.ts [--seconds N] [--rounds N] [BIN ...]   (default dist/autosentry)
  */
@@ -41,7 +43,13 @@ const q = (xs: number[], f: number): number => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(f * s.length) - 1))] ?? Number.NaN;
 };
 
-async function profile(bin: string, crash: string): Promise<string> {
+interface Profile {
+  line: string;
+  p50: number;
+  p99: number;
+}
+
+async function profile(bin: string, crash: string): Promise<Profile> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "as-restart-profile-"));
   fs.mkdirSync(path.join(dir, ".autosentry"));
   fs.writeFileSync(
@@ -97,11 +105,35 @@ healing: { claude: { enabled: false } }
     at[e.event] = t;
   }
   fs.rmSync(dir, { recursive: true, force: true });
+  // The next binary starts on a settled disk (an incident folder per crash; their write-back landed
+  // on whoever ran next), as in compare.ts.
+  sh(["sync"]);
+  await Bun.sleep(1000);
   const parts = Object.entries(seg).map(([k, v]) => `${k} ${q(v, 0.5)}`);
-  return `${path.basename(bin)}: ${gaps.length} restarts, start-to-start p50 ${q(gaps, 0.5).toFixed(1)} ms, p90 ${q(gaps, 0.9).toFixed(1)} ms; p50 ms: ${parts.join(", ")}`;
+  const [p50, p90, p99] = [q(gaps, 0.5), q(gaps, 0.9), q(gaps, 0.99)];
+  return {
+    line: `${path.basename(bin)}: ${gaps.length} restarts, start-to-start p50 ${p50.toFixed(1)} ms, p90 ${p90.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; p50 ms: ${parts.join(", ")}`,
+    p50,
+    p99,
+  };
 }
 
 const crash = crashProgram();
+const runs = new Map<string, Profile[]>(bins.map((b) => [b, []]));
 for (let r = 0; r < ROUNDS; r++) {
-  for (const bin of bins) console.log(`round ${r + 1}: ${await profile(bin, crash)}`);
+  // Rotate the order each round, so no binary always runs first (or after the same one).
+  for (let i = 0; i < bins.length; i++) {
+    const bin = bins[(i + r) % bins.length]!;
+    const got = await profile(bin, crash);
+    runs.get(bin)!.push(got);
+    console.log(`round ${r + 1}: ${got.line}`);
+  }
+}
+const spread = (xs: number[]) =>
+  `${q(xs, 0.5).toFixed(1)} ms (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
+console.log(`\nmedian (min–max) over ${ROUNDS} rounds, load average ${os.loadavg()[0]!.toFixed(2)}:`);
+for (const [bin, got] of runs) {
+  console.log(
+    `${path.basename(bin)}: start-to-start p50 ${spread(got.map((g) => g.p50))}, p99 ${spread(got.map((g) => g.p99))}`,
+  );
 }

@@ -26,9 +26,11 @@ for (const impl of capturesUnderTest())
 
     const logFile = () => path.join(dir, "logs", "process.log");
 
-    function serve(maxLine = 1000, logMaxBytes = 100_000_000, backups = 1) {
+    /** `prefix`: a command the capture process is started through (it execs the rest). */
+    function serve(maxLine = 1000, logMaxBytes = 100_000_000, backups = 1, prefix: string[] = []) {
       const p = Bun.spawn(
         [
+          ...prefix,
           ...impl.self(),
           "__shim",
           ...serveArgs({ logPath: logFile(), maxLineLength: maxLine, logMaxBytes, logBackups: backups }),
@@ -177,6 +179,40 @@ for (const impl of capturesUnderTest())
       // The newest lines are all there, in order, each whole.
       expect(nums.at(-1)).toBe(999);
       expect(nums).toEqual(Array.from({ length: nums.length }, (_, i) => 1000 - nums.length + i));
+    });
+
+    test("every generation's child gets default dispositions, nothing blocked and only 0/1/2, whatever the capture process inherited", async () => {
+      // The capture process starts with SIGQUIT, SIGALRM and SIGUSR1 ignored and a descriptor 3
+      // that is not close-on-exec; it catches and ignores signals of its own and blocks SIGCHLD
+      // (the native helper) outside its poll. None of it may reach the program (issue 13: the
+      // native helper starts children with clone(CLONE_VM|CLONE_VFORK), not fork).
+      const s = serve(1000, 100_000_000, 1, [
+        "sh",
+        "-c",
+        "trap '' QUIT ALRM USR1; exec 3</dev/null; exec \"$@\"",
+        "sh",
+      ]);
+      // grep reads its own status (a shell would be read while it blocks every signal around its
+      // fork of grep); the shell lists its own descriptors.
+      for (const generation of [1, 3]) {
+        s.ask({ generation, argv: ["grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"] });
+        const g = await s.next((f) => f.startsWith("X"));
+        expect(g.filter((f) => f[0] === "O").map((f) => f.slice(1))).toEqual([
+          "SigBlk:\t0000000000000000",
+          "SigIgn:\t0000000000000000",
+        ]);
+        s.ask({ generation: generation + 1, argv: ["sh", "-c", "ls /proc/$$/fd"] });
+        const h = await s.next((f) => f.startsWith("X"));
+        expect(h.filter((f) => f[0] === "O").map((f) => f.slice(1))).toEqual(["0", "1", "2"]);
+      }
+      // The premise holds: the capture process itself has SIGQUIT (3) and SIGALRM (14) ignored and
+      // descriptor 3 open.
+      const status = fs.readFileSync(`/proc/${s.p.pid}/status`, "utf8");
+      const ignored = BigInt(`0x${/^SigIgn:\s*([0-9a-f]+)$/m.exec(status)![1]}`);
+      expect(ignored & ((1n << 2n) | (1n << 13n))).toBe((1n << 2n) | (1n << 13n));
+      expect(fs.readlinkSync(`/proc/${s.p.pid}/fd/3`)).toBe("/dev/null");
+      s.p.stdin.end();
+      expect(await s.p.exited).toBe(0);
     });
 
     test("a child that survives its monitor: stdin closed mid-generation, the capture ends it normally", async () => {
