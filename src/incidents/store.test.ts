@@ -788,3 +788,73 @@ describe("the next incident's folder, prepared ahead (issue 13: restart latency)
     expect(fs.readdirSync(taken)).toEqual([]);
   });
 });
+
+describe("the outcome written with the folder (issue 13: one write of the folder per crash cycle)", () => {
+  /** Every entry under `dir` (files with their bytes, folders as such), sorted. */
+  function tree(dir: string): Array<[string, string]> {
+    return fs
+      .readdirSync(dir, { recursive: true, withFileTypes: true })
+      .map((e): [string, string] => {
+        const rel = path.relative(dir, path.join(e.parentPath, e.name));
+        return [rel, e.isDirectory() ? "<dir>" : fs.readFileSync(path.join(dir, rel), "utf8")];
+      })
+      .sort((a, b) => a[0].localeCompare(b[0]));
+  }
+
+  test("a folder written with its outcome note is byte for byte the folder written, then completed by recordOutcome", async () => {
+    const SECRET = "hunter2-s3cr3t";
+    const note = `No rule matched; the restart policy decides (${SECRET})`;
+    const cfg = path.join(tmp, "train.yaml");
+    fs.writeFileSync(cfg, "lr: 1\n");
+    const redact = (t: string) => t.replaceAll(SECRET, "[REDACTED]");
+    const input = () =>
+      newIncident({
+        configSnapshots: [cfg],
+        state: {
+          pid: 4242,
+          restart_history: [{ at: "2026-03-04T05:06:00.000Z", reason: `exit ${SECRET}`, generation: 1 }],
+        },
+        afterFailure: ["a line after"],
+      });
+    const make = (name: string) =>
+      new FsIncidentStore({
+        dir: path.join(tmp, name, "incidents"),
+        logger: new MemoryLogger(),
+        now: () => T0,
+        redact,
+        durability: { add: () => {} },
+        stagingDir: path.join(tmp, name, "run"),
+      });
+    const before = make("old");
+    const after = make("new");
+    // Two incidents of the same failure each: the second links the first (seen_before, from the index).
+    for (let i = 0; i < 2; i++) {
+      const a = await before.create(input());
+      await before.recordOutcome(a.id, { outcome: null, note });
+      const b = await after.create({ ...input(), outcomeNote: note });
+      expect(b.id).toBe(a.id);
+      expect(tree(b.dir)).toEqual(tree(a.dir));
+      const record = JSON.parse(read(b.dir, "incident.json")) as IncidentRecord;
+      expect(record.outcome).toMatchObject({
+        source: null,
+        action: null,
+        note: note.replace(SECRET, "[REDACTED]"),
+      });
+      expect(read(b.dir, "report.md")).toContain(
+        `*(no fix applied)*\n\n${note.replace(SECRET, "[REDACTED]")}`,
+      );
+    }
+    // The index: the old way a line at creation and an identical one with the outcome; now one.
+    const index = (name: string) =>
+      read(path.join(tmp, name, "incidents"), "index.jsonl")
+        .trim()
+        .split("\n");
+    const old = index("old");
+    expect(old).toHaveLength(4);
+    expect(old[1]).toBe(old[0]!);
+    expect(index("new")).toEqual([old[1]!, old[3]!]);
+    expect(await after.list()).toEqual(await before.list());
+    await before.close();
+    await after.close();
+  });
+});

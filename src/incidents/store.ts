@@ -324,6 +324,11 @@ export class FsIncidentStore implements IncidentStore {
       // Already redacted as text, and must not be offered to the redactor again with keys.
       record.frames = frames.files;
       record.frames_section = frames.section;
+      // What recordOutcome adds for an outcome without an action (no other file), redacted alike.
+      if (input.outcomeNote !== undefined)
+        record.outcome = this.redactValue(
+          summarizeOutcome({ outcome: null, note: input.outcomeNote }, this.now()),
+        );
       const base = baseIncidentId(at, det.kind, det.detector);
       // The id is the folder's name: chosen free, written into incident.json and report.md, then
       // taken by the rename (a name taken in between, by hand, moves on to the next suffix).
