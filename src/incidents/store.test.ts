@@ -671,12 +671,19 @@ describe("FsIncidentStore with deferred durability (issue 13)", () => {
     const first = await s.create({ ...newIncident(), state });
     expect(read(first.dir, "state.json")).toBe(whole());
     expect(read(first.dir, "state.json")).not.toContain("hunter2");
-    // A record changes once more (its restart's pid), then more are added.
+    // A record changes once more (its restart's pid) and is frozen (as launching.ts does), then
+    // more are added.
     state.restart_history[1]!.new_pid = 77;
+    Object.freeze(state.restart_history[1]);
     state.restart_history.push(entry(3, "restart policy after exit 1"));
     const second = await s.create({ ...newIncident(), state });
     expect(read(second.dir, "state.json")).toBe(whole());
     expect(JSON.parse(read(second.dir, "state.json")).restart_history[1].new_pid).toBe(77);
+    state.restart_history[2]!.new_pid = 78;
+    Object.freeze(state.restart_history[2]);
+    const again = await s.create({ ...newIncident(), state });
+    expect(read(again.dir, "state.json")).toBe(whole());
+    expect(JSON.parse(read(again.dir, "state.json")).restart_history[2].new_pid).toBe(78);
     // A secret learned later is hidden in records printed before.
     redactor.learn({ MY_SECRET: "restart policy after exit 1" });
     const third = await s.create({ ...newIncident(), state });

@@ -200,6 +200,8 @@ export class FsIncidentStore implements IncidentStore {
   private readonly redactVersion: () => number;
   /** state.json's restart-history records, redacted and printed: see {@link stateText}. */
   private historyText = { version: 0, texts: new Map<string, string>() };
+  /** The compact JSON of frozen restart-history records (see {@link recordKey}). */
+  private readonly frozenKeys = new WeakMap<object, string>();
   private readonly maxFrames: number;
   private readonly render: FrameRenderer;
   private readonly processEnv: Record<string, string>;
@@ -868,7 +870,7 @@ export class FsIncidentStore implements IncidentStore {
     const texts = new Map<string, string>();
     const records: string[] = [];
     for (const record of history) {
-      const key = JSON.stringify(record) ?? "null";
+      const key = this.recordKey(record);
       let text = before.get(key) ?? texts.get(key);
       if (text === undefined) {
         const wrapped = this.redactPlain({ restart_history: [JSON.parse(key)] }) as Record<string, unknown[]>;
@@ -882,6 +884,23 @@ export class FsIncidentStore implements IncidentStore {
     this.historyText = { version, texts };
     const list = `\n  "restart_history": [\n    ${records.join(",\n    ")}\n  ]`;
     return rest.slice(0, at) + list + rest.slice(at + slot.length);
+  }
+
+  /**
+   * A restart-history record's compact JSON (its key in {@link historyText}). A frozen record of
+   * plain values cannot change (launching.ts freezes a record once its pid is known): its JSON is
+   * kept with it instead of being printed again for every incident (200 records each).
+   */
+  private recordKey(record: unknown): string {
+    if (record === null || typeof record !== "object" || !Object.isFrozen(record))
+      return JSON.stringify(record) ?? "null";
+    let key = this.frozenKeys.get(record);
+    if (key === undefined) {
+      key = JSON.stringify(record) ?? "null";
+      if (Object.values(record).every((v) => v === null || typeof v !== "object"))
+        this.frozenKeys.set(record, key);
+    }
+    return key;
   }
 
   /** incident.json, then report.md rendered from it. */

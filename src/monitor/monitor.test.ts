@@ -402,6 +402,11 @@ healing:
     }
     // One write: the index line of the folder is its only one (the outcome was not recorded again).
     expect([...indexLines(h).values()]).toEqual([1, 1, 1, 1, 1]);
+    // Each restart's record is complete (its pid) and frozen, so it is printed once (state.ts).
+    const history = h.store.state.restart_history;
+    expect(history.map((r) => [r.new_pid !== null, Object.isFrozen(r)])).toEqual(
+      Array.from({ length: 5 }, () => [true, true]),
+    );
   });
 
   test("a rule that acts still takes the old path: the folder first, then the rule's outcome", async () => {
