@@ -128,4 +128,43 @@ describe("rule matching", () => {
       notify: true,
     });
   });
+
+  test("wouldAct tells, without healing, exactly whether heal answers (issue 13)", async () => {
+    const h = new RuleHealer(
+      rules(
+        { match: { detector: "oom", message_regex: "GiB" }, action: { kind: "restart" } },
+        { match: { exception_type: "KeyError" }, action: { kind: "abort" } },
+      ),
+    );
+    const cases: Detection[][] = [
+      [],
+      [det({ detector: "oom", message: "2 GiB" })],
+      [det({ detector: "oom", message: "2 MiB" })],
+      [det({ detector: "exit_code", detectorKind: "exit_code" })],
+      [
+        det({ exceptionType: "builtins.KeyError" }),
+        det({ detector: "exit_code", detectorKind: "exit_code" }),
+      ],
+      [det({ detector: "oom", message: "no" }), det({ detector: "oom", message: "then GiB" })],
+    ];
+    const got: Array<[boolean, boolean]> = [];
+    for (const related of cases) {
+      const out = await h.heal({
+        incidentId: "i",
+        incidentDir: "/x",
+        detection: related[0] ?? det({}),
+        related,
+        signal: new AbortController().signal,
+      });
+      got.push([h.wouldAct(related), out !== null]);
+    }
+    expect(got).toEqual([
+      [false, false],
+      [true, true],
+      [false, false],
+      [false, false],
+      [true, true],
+      [true, true],
+    ]);
+  });
 });

@@ -99,6 +99,11 @@ export class RuleHealer implements Healer {
   readonly name = "rules";
   constructor(private readonly rules: CompiledRule[]) {}
 
+  /** {@link heal} answers exactly when a rule matches (it reads nothing else). */
+  wouldAct(related: Detection[]): boolean {
+    return firstMatch(this.rules, related) !== null;
+  }
+
   async heal(ctx: HealContext): Promise<HealerOutcome | null> {
     const m = firstMatch(this.rules, ctx.related);
     if (!m) return null;

@@ -22,4 +22,12 @@ export interface HealContext {
 export interface Healer {
   readonly name: string;
   heal(ctx: HealContext): Promise<HealerOutcome | null>;
+  /**
+   * Whether {@link heal} would answer these detections with an outcome, told without running it
+   * and without side effects (issue 13: the monitor writes the outcome of a failure nobody acts on
+   * with its incident folder, instead of rewriting the folder after the restart). Only a healer
+   * whose answer depends on nothing but the detections has it (the rules); absent: it cannot be
+   * told without healing.
+   */
+  wouldAct?(related: Detection[]): boolean;
 }

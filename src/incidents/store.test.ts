@@ -9,7 +9,13 @@ import { fingerprint } from "./fingerprint.ts";
 import type { FrameRenderInput } from "./frames-section.ts";
 import { readIncident, readIndex } from "./read.ts";
 import type { IncidentRecord } from "./record.ts";
-import { AFTER_FAILURE_MARKER, DETECTOR_CONTEXT_MARKER, FsIncidentStore, snapshotName } from "./store.ts";
+import {
+  AFTER_FAILURE_MARKER,
+  DETECTOR_CONTEXT_MARKER,
+  FsIncidentStore,
+  snapshotName,
+  writeStagedSync,
+} from "./store.ts";
 import { exitDetection, newIncident, T0, tracebackDetection } from "./test-fixtures.ts";
 
 let tmp: string;
@@ -671,12 +677,19 @@ describe("FsIncidentStore with deferred durability (issue 13)", () => {
     const first = await s.create({ ...newIncident(), state });
     expect(read(first.dir, "state.json")).toBe(whole());
     expect(read(first.dir, "state.json")).not.toContain("hunter2");
-    // A record changes once more (its restart's pid), then more are added.
+    // A record changes once more (its restart's pid) and is frozen (as launching.ts does), then
+    // more are added.
     state.restart_history[1]!.new_pid = 77;
+    Object.freeze(state.restart_history[1]);
     state.restart_history.push(entry(3, "restart policy after exit 1"));
     const second = await s.create({ ...newIncident(), state });
     expect(read(second.dir, "state.json")).toBe(whole());
     expect(JSON.parse(read(second.dir, "state.json")).restart_history[1].new_pid).toBe(77);
+    state.restart_history[2]!.new_pid = 78;
+    Object.freeze(state.restart_history[2]);
+    const again = await s.create({ ...newIncident(), state });
+    expect(read(again.dir, "state.json")).toBe(whole());
+    expect(JSON.parse(read(again.dir, "state.json")).restart_history[2].new_pid).toBe(78);
     // A secret learned later is hidden in records printed before.
     redactor.learn({ MY_SECRET: "restart policy after exit 1" });
     const third = await s.create({ ...newIncident(), state });
@@ -786,5 +799,97 @@ describe("the next incident's folder, prepared ahead (issue 13: restart latency)
     const next = await store().create(newIncident());
     expect(next.id).toBe(`${first.id}-0002`);
     expect(fs.readdirSync(taken)).toEqual([]);
+  });
+});
+
+describe("the outcome written with the folder (issue 13: one write of the folder per crash cycle)", () => {
+  /** Every entry under `dir` (files with their bytes, folders as such), sorted. */
+  function tree(dir: string): Array<[string, string]> {
+    return fs
+      .readdirSync(dir, { recursive: true, withFileTypes: true })
+      .map((e): [string, string] => {
+        const rel = path.relative(dir, path.join(e.parentPath, e.name));
+        return [rel, e.isDirectory() ? "<dir>" : fs.readFileSync(path.join(dir, rel), "utf8")];
+      })
+      .sort((a, b) => a[0].localeCompare(b[0]));
+  }
+
+  test("a folder written with its outcome note is byte for byte the folder written, then completed by recordOutcome", async () => {
+    const SECRET = "hunter2-s3cr3t";
+    const note = `No rule matched; the restart policy decides (${SECRET})`;
+    const cfg = path.join(tmp, "train.yaml");
+    fs.writeFileSync(cfg, "lr: 1\n");
+    const redact = (t: string) => t.replaceAll(SECRET, "[REDACTED]");
+    const input = () =>
+      newIncident({
+        configSnapshots: [cfg],
+        state: {
+          pid: 4242,
+          restart_history: [{ at: "2026-03-04T05:06:00.000Z", reason: `exit ${SECRET}`, generation: 1 }],
+        },
+        afterFailure: ["a line after"],
+      });
+    const make = (name: string) =>
+      new FsIncidentStore({
+        dir: path.join(tmp, name, "incidents"),
+        logger: new MemoryLogger(),
+        now: () => T0,
+        redact,
+        durability: { add: () => {} },
+        stagingDir: path.join(tmp, name, "run"),
+      });
+    const before = make("old");
+    const after = make("new");
+    // Two incidents of the same failure each: the second links the first (seen_before, from the index).
+    for (let i = 0; i < 2; i++) {
+      const a = await before.create(input());
+      await before.recordOutcome(a.id, { outcome: null, note });
+      const b = await after.create({ ...input(), outcomeNote: note });
+      expect(b.id).toBe(a.id);
+      expect(tree(b.dir)).toEqual(tree(a.dir));
+      const record = JSON.parse(read(b.dir, "incident.json")) as IncidentRecord;
+      expect(record.outcome).toMatchObject({
+        source: null,
+        action: null,
+        note: note.replace(SECRET, "[REDACTED]"),
+      });
+      expect(read(b.dir, "report.md")).toContain(
+        `*(no fix applied)*\n\n${note.replace(SECRET, "[REDACTED]")}`,
+      );
+    }
+    // The index: the old way a line at creation and an identical one with the outcome; now one.
+    const index = (name: string) =>
+      read(path.join(tmp, name, "incidents"), "index.jsonl")
+        .trim()
+        .split("\n");
+    const old = index("old");
+    expect(old).toHaveLength(4);
+    expect(old[1]).toBe(old[0]!);
+    expect(index("new")).toEqual([old[1]!, old[3]!]);
+    expect(await after.list()).toEqual(await before.list());
+    await before.close();
+    await after.close();
+  });
+});
+
+describe("writeStagedSync (issue 13: no O_TRUNC)", () => {
+  test("writes a new file, an empty one created ahead, and cuts a longer earlier write to size", () => {
+    const f = path.join(tmp, "staged.json");
+    writeStagedSync(f, "first ✓\n", false);
+    expect(fs.readFileSync(f, "utf8")).toBe("first ✓\n");
+    writeStagedSync(f, "é", true);
+    expect(fs.readFileSync(f, "utf8")).toBe("é");
+    writeStagedSync(f, "a longer text than before\n", false);
+    expect(fs.readFileSync(f, "utf8")).toBe("a longer text than before\n");
+    const empty = path.join(tmp, "empty.md");
+    fs.writeFileSync(empty, "", { flag: "wx" });
+    writeStagedSync(empty, "# report\n", false);
+    expect(fs.readFileSync(empty, "utf8")).toBe("# report\n");
+    // A symlink is refused, its target left alone.
+    const target = path.join(tmp, "target");
+    fs.writeFileSync(target, "keep");
+    fs.symlinkSync(target, path.join(tmp, "link"));
+    expect(() => writeStagedSync(path.join(tmp, "link"), "x", false)).toThrow();
+    expect(fs.readFileSync(target, "utf8")).toBe("keep");
   });
 });

@@ -176,13 +176,20 @@ function envOverlayOf(state: unknown): Record<string, string> {
 
 /**
  * Write `data` to a new file of a folder being created (not yet visible under its name): open,
- * write, close; fsynced first when `sync`. The file may exist empty (created ahead).
+ * write, close; fsynced first when `sync`. The file may exist empty (created ahead), or hold an
+ * earlier write of this folder (incident.json under another free name), which is cut to size.
+ *
+ * Without O_TRUNC (issue 13): truncating a file, even an empty one, makes ext4 (`auto_da_alloc`)
+ * start its write-back when it is closed, on this thread: 10-20 µs per file on an idle disk,
+ * close() was 6 % of the monitor's time in a crash loop (the deferred fsync writes it anyway).
  */
-function writeStagedSync(file: string, data: string, sync: boolean): void {
+export function writeStagedSync(file: string, data: string, sync: boolean): void {
   const c = fs.constants;
-  const fd = fs.openSync(file, c.O_WRONLY | c.O_CREAT | c.O_TRUNC | c.O_NOFOLLOW, 0o644);
+  const fd = fs.openSync(file, c.O_WRONLY | c.O_CREAT | c.O_NOFOLLOW, 0o644);
   try {
-    fs.writeFileSync(fd, data);
+    const bytes = Buffer.from(data, "utf8");
+    fs.writeFileSync(fd, bytes);
+    if (fs.fstatSync(fd).size > bytes.length) fs.ftruncateSync(fd, bytes.length);
     if (sync) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
@@ -200,6 +207,8 @@ export class FsIncidentStore implements IncidentStore {
   private readonly redactVersion: () => number;
   /** state.json's restart-history records, redacted and printed: see {@link stateText}. */
   private historyText = { version: 0, texts: new Map<string, string>() };
+  /** The compact JSON of frozen restart-history records (see {@link recordKey}). */
+  private readonly frozenKeys = new WeakMap<object, string>();
   private readonly maxFrames: number;
   private readonly render: FrameRenderer;
   private readonly processEnv: Record<string, string>;
@@ -324,6 +333,11 @@ export class FsIncidentStore implements IncidentStore {
       // Already redacted as text, and must not be offered to the redactor again with keys.
       record.frames = frames.files;
       record.frames_section = frames.section;
+      // What recordOutcome adds for an outcome without an action (no other file), redacted alike.
+      if (input.outcomeNote !== undefined)
+        record.outcome = this.redactValue(
+          summarizeOutcome({ outcome: null, note: input.outcomeNote }, this.now()),
+        );
       const base = baseIncidentId(at, det.kind, det.detector);
       // The id is the folder's name: chosen free, written into incident.json and report.md, then
       // taken by the rename (a name taken in between, by hand, moves on to the next suffix).
@@ -863,7 +877,7 @@ export class FsIncidentStore implements IncidentStore {
     const texts = new Map<string, string>();
     const records: string[] = [];
     for (const record of history) {
-      const key = JSON.stringify(record) ?? "null";
+      const key = this.recordKey(record);
       let text = before.get(key) ?? texts.get(key);
       if (text === undefined) {
         const wrapped = this.redactPlain({ restart_history: [JSON.parse(key)] }) as Record<string, unknown[]>;
@@ -877,6 +891,23 @@ export class FsIncidentStore implements IncidentStore {
     this.historyText = { version, texts };
     const list = `\n  "restart_history": [\n    ${records.join(",\n    ")}\n  ]`;
     return rest.slice(0, at) + list + rest.slice(at + slot.length);
+  }
+
+  /**
+   * A restart-history record's compact JSON (its key in {@link historyText}). A frozen record of
+   * plain values cannot change (launching.ts freezes a record once its pid is known): its JSON is
+   * kept with it instead of being printed again for every incident (200 records each).
+   */
+  private recordKey(record: unknown): string {
+    if (record === null || typeof record !== "object" || !Object.isFrozen(record))
+      return JSON.stringify(record) ?? "null";
+    let key = this.frozenKeys.get(record);
+    if (key === undefined) {
+      key = JSON.stringify(record) ?? "null";
+      if (Object.values(record).every((v) => v === null || typeof v !== "object"))
+        this.frozenKeys.set(record, key);
+    }
+    return key;
   }
 
   /** incident.json, then report.md rendered from it. */

@@ -29,6 +29,13 @@ export interface NewIncident {
   configSnapshots: string[];
   /** The checkpoint the next run resumes from (process.resume), when one is configured. */
   resume?: ResumeInfo | null | undefined;
+  /**
+   * The outcome, when it is known before the folder is written: nothing applied, for this reason.
+   * The folder is then written with it, exactly as `recordOutcome(id, { outcome: null, note })`
+   * would complete it, and has one index line (issue 13: the restart path of a crash loop writes
+   * incident.json and report.md once).
+   */
+  outcomeNote?: string;
 }
 
 /** Where the next run resumes (issue 11). */

@@ -17,6 +17,9 @@ import { failureSignature } from "./policy.ts";
 import { pushCapped } from "./state.ts";
 import { testHold } from "./test-hold.ts";
 
+/** The outcome note of a failure nobody acted on, with its child dead: the restart policy decides. */
+const POLICY_NOTE = "No rule matched; the restart policy decides";
+
 /** How long lines after a failure are gathered for its log excerpt at most. */
 const AFTER_LINES_MAX_WAIT_MS = 10_000;
 
@@ -146,10 +149,17 @@ export class Episodes {
     const identicalTripped = cap > 0 && s.identical.count > cap;
 
     let incident = ep.incident;
+    /** The outcome note written with the folder (issue 13: known before it), or null. */
+    let written: string | null = null;
     if (!incident) {
+      // With the child dead and nobody to act on the failure, the outcome is written with the
+      // folder: one write of incident.json and report.md per crash cycle instead of two.
+      const foreseen = alive || identicalTripped ? null : m.parts.healing.foresee(primary, ep.detections);
+      const note = foreseen ? (foreseen.note ?? POLICY_NOTE) : null;
       await testHold("before-incident", ep.generation);
       try {
-        incident = await this.createIncident(primary, ep.detections);
+        incident = await this.createIncident(primary, ep.detections, note);
+        written = note;
         m.deps.writeGate?.ok("an incident folder");
       } catch (err) {
         m.writeFailed("an incident folder", err, `Cannot write the incident folder: ${errMsg(err)}`);
@@ -210,11 +220,10 @@ export class Episodes {
         m.notifyIncident(primary, null, incident, "(no action applied)");
         return;
       }
-      // The folder is complete; its outcome note is written while the restart proceeds.
-      m.recordInBackground(incident, {
-        outcome: null,
-        note: note ?? "No rule matched; the restart policy decides",
-      });
+      // The folder is complete; its outcome note is in it already when it was known before it
+      // was written (the common case), else it is written while the restart proceeds.
+      const n = note ?? POLICY_NOTE;
+      if (n !== written) m.recordInBackground(incident, { outcome: null, note: n });
       m.notifyIncident(primary, null, incident, "(no action applied; restart policy)");
       await m.parts.actions.fallback(incident);
       return;
@@ -237,8 +246,15 @@ export class Episodes {
     }
   }
 
-  /** Write the incident folder of a failure (throws when it cannot). */
-  private async createIncident(primary: Detection, related: Detection[]): Promise<IncidentRef> {
+  /**
+   * Write the incident folder of a failure (throws when it cannot); with `outcomeNote`, its outcome
+   * is known already: nothing applied, for that reason.
+   */
+  private async createIncident(
+    primary: Detection,
+    related: Detection[],
+    outcomeNote: string | null = null,
+  ): Promise<IncidentRef> {
     const m = this.m;
     const s = m.s;
     const resume = await m.parts.signals.resumePoint();
@@ -262,6 +278,7 @@ export class Episodes {
       maxRestarts: m.policy.max_restarts,
       configSnapshots: m.cfg.config_snapshots,
       resume,
+      ...(outcomeNote !== null ? { outcomeNote } : {}),
     });
   }
 }

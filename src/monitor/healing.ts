@@ -30,31 +30,78 @@ export class Healing {
     related: Detection[],
   ): Promise<HealingDecision> {
     const m = this.m;
-    const s = m.s;
-    // Healing budget per detector (a rolling hour).
-    const limit = m.cfg.healing.budget.max_attempts_per_detector_per_hour;
-    const now = Date.now();
-    const attempts = (s.attempts_by_detector[primary.detector] ?? []).filter(
-      (t) => now - Date.parse(t) < 3600_000,
-    );
-    s.attempts_by_detector[primary.detector] = attempts;
-    let outcome: HealerOutcome | null = null;
-    let note: string | undefined;
-    if (m.deps.healingMode === "session") {
-      note = "session mode: the incident is queued for the Claude Code session";
-      this.touchSessionMarker();
-    } else if (s.paused_detectors.includes(primary.detector)) {
-      note = `healing is paused for detector ${primary.detector} after a regression; \`autosentry approve\` resumes it`;
-      m.log.warn(note);
-    } else if (limit > 0 && attempts.length >= limit) {
-      note = `healing paused for detector ${primary.detector}: ${attempts.length} attempts in the last hour (budget ${limit}); \`autosentry approve\` resumes it`;
-      m.log.warn(note);
-    } else if (incident) {
-      const r = await this.heal(incident, primary, related);
-      outcome = r.outcome;
-      note = r.notes.length > 0 ? r.notes.join("; ") : undefined;
+    const attempts = this.recentAttempts(primary.detector, Date.now());
+    m.s.attempts_by_detector[primary.detector] = attempts;
+    const held = this.withheld(primary.detector, attempts.length);
+    if (held !== null) {
+      if (held.session) this.touchSessionMarker();
+      else m.log.warn(held.note);
+      return { outcome: null, note: held.note };
     }
-    return { outcome, note };
+    if (!incident) return { outcome: null, note: undefined };
+    const r = await this.heal(incident, primary, related);
+    return { outcome: r.outcome, note: r.notes.length > 0 ? r.notes.join("; ") : undefined };
+  }
+
+  /**
+   * What {@link decide} will answer for this failure when it is known before the incident folder
+   * is written: no outcome, and its note (undefined: none). Null when a healer may act, or when
+   * that cannot be told without running one. Issue 13: the outcome of a failure nobody acts on
+   * (a plain crash loop: the restart policy decides) is then written with the folder, before the
+   * restart is requested, instead of rewriting incident.json and report.md after it.
+   *
+   * No side effect: no healer runs, no attempt is counted or pruned, no marker is touched, nothing
+   * is logged. Told only where `decide`, later in the same decision, cannot answer otherwise:
+   * session mode (no healer is ever asked), or no usable agent and no rule matching any of the
+   * detections ({@link Healer.wouldAct}: the rules answer from the detections alone), where the
+   * answer is "no outcome" whether or not the detector's budget or pause holds it back. With an
+   * agent nothing is foretold: the agent reads the folder and answers as it likes. The note can
+   * still differ in one case, an attempt aging out of the hourly budget in between; episodes.ts
+   * compares it with what `decide` answered and records the outcome the old way when they differ.
+   */
+  foresee(primary: Detection, related: Detection[]): { note: string | undefined } | null {
+    const m = this.m;
+    const held = this.withheld(primary.detector, this.recentAttempts(primary.detector, Date.now()).length);
+    if (held?.session) return { note: held.note };
+    if (this.agentUsable()) return null;
+    const rules = m.deps.rules;
+    if (rules.wouldAct === undefined) return null;
+    try {
+      if (rules.wouldAct(related)) return null;
+    } catch {
+      return null;
+    }
+    return { note: held?.note };
+  }
+
+  /** The attempts of `detector` in the rolling hour before `now` (the healing budget's count). */
+  private recentAttempts(detector: string, now: number): string[] {
+    return (this.m.s.attempts_by_detector[detector] ?? []).filter((t) => now - Date.parse(t) < 3600_000);
+  }
+
+  /**
+   * Why no healer is asked at all, or null: session mode (the Claude Code session decides), a
+   * detector whose healing is paused after a regression, or one past its hourly budget.
+   */
+  private withheld(detector: string, attemptsInHour: number): { note: string; session: boolean } | null {
+    const m = this.m;
+    if (m.deps.healingMode === "session") {
+      return { note: "session mode: the incident is queued for the Claude Code session", session: true };
+    }
+    if (m.s.paused_detectors.includes(detector)) {
+      return {
+        note: `healing is paused for detector ${detector} after a regression; \`autosentry approve\` resumes it`,
+        session: false,
+      };
+    }
+    const limit = m.cfg.healing.budget.max_attempts_per_detector_per_hour;
+    if (limit > 0 && attemptsInHour >= limit) {
+      return {
+        note: `healing paused for detector ${detector}: ${attemptsInHour} attempts in the last hour (budget ${limit}); \`autosentry approve\` resumes it`,
+        session: false,
+      };
+    }
+    return null;
   }
 
   /**

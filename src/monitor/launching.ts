@@ -183,6 +183,9 @@ export class Launching {
       s.child_dead_since = null;
       const last = s.restart_history[s.restart_history.length - 1];
       if (why !== "initial start" && last && last.new_pid === null) last.new_pid = record.pid;
+      // Complete now, and never changed again: frozen, so that state.json and every incident's copy
+      // print it once instead of at each write (state.ts `stateText`, the store's `recordKey`).
+      if (last && last.new_pid !== null && !Object.isFrozen(last)) Object.freeze(last);
       m.setPhase("running");
       // In state.json before this child's exit can be handled: a monitor killed after the exit
       // reached it must leave the next monitor a record to recover that exit from (issue 16).

@@ -13,7 +13,9 @@ import type { ChildExit, ExitClass, Notification } from "../core/types.ts";
 import { buildDetectors } from "../detectors/build.ts";
 import { DetectorSet } from "../detectors/set.ts";
 import { compileRules, RuleHealer } from "../healers/rules.ts";
+import type { Healer } from "../healers/types.ts";
 import { fingerprint } from "../incidents/fingerprint.ts";
+import type { IncidentRecord } from "../incidents/record.ts";
 import { FsIncidentStore } from "../incidents/store.ts";
 import { Journal } from "../journal/journal.ts";
 import type {
@@ -25,6 +27,7 @@ import type {
 } from "../supervisors/types.ts";
 import { readJsonl } from "../util/jsonl.ts";
 import { FileLogger } from "../util/logger.ts";
+import type { MonitorDeps } from "./context.ts";
 import { sendControl } from "./control.ts";
 import { Monitor } from "./monitor.ts";
 import { monitorPaths } from "./paths.ts";
@@ -118,7 +121,7 @@ healing:
 `;
 
 /** A monitor built like build.ts builds one, with the scripted backend and recording fakes. */
-function harness(yaml = CONFIG) {
+function harness(yaml = CONFIG, over: Partial<MonitorDeps> = {}) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "as-monitor-"));
   roots.push(root);
   const c = parseConfigText(yaml, { file: "autosentry.yaml", root, env: {} }).data;
@@ -168,6 +171,7 @@ function harness(yaml = CONFIG) {
     parseActionBlock: () => null,
     env: { PATH: "/usr/bin:/bin" },
     continuing: false,
+    ...over,
   });
   const events = () => readJsonl<{ event: string }>(paths.journal).records.map((r) => r.event);
   const phase = () => readState(paths.state)?.phase ?? null;
@@ -341,5 +345,163 @@ healing:
     expect(st.stop_reason).toBe("Child exited with code 3 (one_shot)");
     expect(h.sup().launches).toHaveLength(1);
     expect(h.events()).toContain("incident");
+  });
+});
+
+describe("the outcome note written with the incident folder (issue 13)", () => {
+  const POLICY = "No rule matched; the restart policy decides";
+  const LOOP = `process:
+  command: [train]
+  env: { BATCH: "64" }
+  restart_policy: { cooldown_seconds: 0, max_restarts: 100, max_identical_failures: 100 }
+monitor: { settle_seconds: 0.05 }
+detectors:
+  - { name: oom, kind: pattern, regex: "CUDA out of memory", cooldown_seconds: 0 }
+rules:
+  - { name: halve_batch, match: { detector: oom }, action: { kind: restart_with_env, set: { BATCH: half } } }
+healing:
+  claude: { enabled: false }
+`;
+  type H = ReturnType<typeof harness>;
+  const record = (h: H, id: string) =>
+    JSON.parse(fs.readFileSync(path.join(h.paths.incidents, id, "incident.json"), "utf8")) as IncidentRecord;
+  const report = (h: H, id: string) => fs.readFileSync(path.join(h.paths.incidents, id, "report.md"), "utf8");
+  /** index.jsonl's lines per incident id, in order. */
+  const indexLines = (h: H) => {
+    const by = new Map<string, number>();
+    for (const r of readJsonl<{ id: string }>(path.join(h.paths.incidents, "index.jsonl")).records)
+      by.set(r.id, (by.get(r.id) ?? 0) + 1);
+    return by;
+  };
+  const ids = (h: H) => [...indexLines(h).keys()];
+  async function stop(h: H, done: Promise<number>): Promise<void> {
+    sendControl(h.paths.control, "abort");
+    expect(await done).toBe(130);
+    h.logger.close();
+  }
+
+  test("a plain crash loop: each folder is written once, with the restart policy's note, the same text as before", async () => {
+    const h = harness(LOOP);
+    const done = h.monitor.run();
+    await until("the first launch", () => h.sup()?.launches.length === 1);
+    const sup = h.sup();
+    for (let i = 1; i <= 5; i++) {
+      sup.end(1, "failure");
+      await until(`relaunch ${i}`, () => sup.launches.length === i + 1);
+    }
+    await stop(h, done);
+    expect(ids(h)).toHaveLength(5);
+    for (const id of ids(h)) {
+      const r = record(h, id);
+      expect(r.detector).toBe("exit_code");
+      expect(r.outcome).toMatchObject({ source: null, rule: null, action: null, note: POLICY });
+      expect(report(h, id)).toContain(`**Resolution:** *(none)*`);
+      expect(report(h, id)).toContain(`*(no fix applied)*\n\n${POLICY}`);
+      expect(fs.existsSync(path.join(h.paths.incidents, id, "rule_match.json"))).toBe(false);
+      expect(fs.readdirSync(path.join(h.paths.incidents, id, "fix"))).toEqual([]);
+    }
+    // One write: the index line of the folder is its only one (the outcome was not recorded again).
+    expect([...indexLines(h).values()]).toEqual([1, 1, 1, 1, 1]);
+    // Each restart's record is complete (its pid) and frozen, so it is printed once (state.ts).
+    const history = h.store.state.restart_history;
+    expect(history.map((r) => [r.new_pid !== null, Object.isFrozen(r)])).toEqual(
+      Array.from({ length: 5 }, () => [true, true]),
+    );
+  });
+
+  test("a rule that acts still takes the old path: the folder first, then the rule's outcome", async () => {
+    const h = harness(LOOP);
+    const done = h.monitor.run();
+    await until("the first launch", () => h.sup()?.launches.length === 1);
+    const sup = h.sup();
+    sup.say("RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB");
+    sup.end(1, "failure");
+    await until("the relaunch", () => sup.launches.length === 2);
+    await until("the outcome recorded", () => [...indexLines(h).values()][0] === 2);
+    await stop(h, done);
+    const [id] = ids(h);
+    expect(record(h, id!).outcome).toMatchObject({
+      source: "rule",
+      rule: "halve_batch",
+      action: { kind: "restart_with_env" },
+      resolved_env: { BATCH: "32" },
+      note: null,
+    });
+    expect(report(h, id!)).toContain("Rule `halve_batch` matched.");
+    expect(report(h, id!)).not.toContain(POLICY);
+    expect(sup.launches[1]!.env.BATCH).toBe("32");
+  });
+
+  test("with an agent nothing is foretold: it reads a folder without an outcome, and its note is the one recorded", async () => {
+    const seen: Array<IncidentRecord["outcome"]> = [];
+    const agent: Healer = {
+      name: "agent",
+      heal: async (ctx) => {
+        const r = JSON.parse(fs.readFileSync(path.join(ctx.incidentDir, "incident.json"), "utf8"));
+        seen.push((r as IncidentRecord).outcome);
+        ctx.notes?.push("the agent's reply has no valid ACTION block: the restart policy decides");
+        return null;
+      },
+    };
+    const h = harness(LOOP, { agent });
+    const done = h.monitor.run();
+    await until("the first launch", () => h.sup()?.launches.length === 1);
+    const sup = h.sup();
+    sup.end(1, "failure");
+    await until("the relaunch", () => sup.launches.length === 2);
+    await until("the outcome recorded", () => [...indexLines(h).values()][0] === 2);
+    await stop(h, done);
+    expect(seen).toEqual([null]);
+    const [id] = ids(h);
+    const note = "the agent's reply has no valid ACTION block: the restart policy decides";
+    expect(record(h, id!).outcome).toMatchObject({ source: null, action: null, note });
+    expect(report(h, id!)).toContain(`*(no fix applied)*\n\n${note}`);
+  });
+
+  test("a detector past its hourly budget, no rule matching: the budget's note, written with the folder; nothing counted", async () => {
+    const h = harness(
+      LOOP.replace(
+        "match: { detector: oom }",
+        'match: { detector: oom, message_regex: "2[.]00 GiB" }',
+      ).replace("healing:\n", "healing:\n  budget: { max_attempts_per_detector_per_hour: 1 }\n"),
+    );
+    const done = h.monitor.run();
+    await until("the first launch", () => h.sup()?.launches.length === 1);
+    const sup = h.sup();
+    // The rule acts once (an attempt of detector oom)...
+    sup.say("RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB");
+    await until("the rule's relaunch", () => sup.launches.length === 2);
+    await until("the rule's outcome recorded", () => [...indexLines(h).values()][0] === 2);
+    // ...then an oom no rule matches, past the budget: the policy restarts, with the budget's note.
+    sup.say("RuntimeError: CUDA out of memory. Tried to allocate 4.00 GiB");
+    sup.end(1, "failure");
+    await until("the policy's relaunch", () => sup.launches.length === 3);
+    await stop(h, done);
+    const [first, second] = ids(h);
+    expect(record(h, first!).outcome).toMatchObject({ source: "rule", rule: "halve_batch" });
+    const note =
+      "healing paused for detector oom: 1 attempts in the last hour (budget 1); `autosentry approve` resumes it";
+    expect(record(h, second!).detector).toBe("oom");
+    expect(record(h, second!).outcome).toMatchObject({ source: null, action: null, note });
+    expect(report(h, second!)).toContain(`*(no fix applied)*\n\n${note}`);
+    expect([...indexLines(h).values()]).toEqual([2, 1]);
+    expect(readState(h.paths.state)!.attempts_by_detector.oom).toHaveLength(1);
+  });
+
+  test("session mode: the session's note is written with the folder, and the session is woken after it", async () => {
+    const marker = path.join(os.tmpdir(), `as-session-marker-${process.pid}-${Date.now()}`);
+    roots.push(marker);
+    const h = harness(LOOP, { healingMode: "session", sessionMarker: marker });
+    const done = h.monitor.run();
+    await until("the first launch", () => h.sup()?.launches.length === 1);
+    const sup = h.sup();
+    sup.end(1, "failure");
+    await until("the relaunch", () => sup.launches.length === 2);
+    await stop(h, done);
+    const [id] = ids(h);
+    const note = "session mode: the incident is queued for the Claude Code session";
+    expect(record(h, id!).outcome).toMatchObject({ source: null, action: null, note });
+    expect([...indexLines(h).values()]).toEqual([1]);
+    expect(fs.existsSync(marker)).toBe(true);
   });
 });

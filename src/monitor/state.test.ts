@@ -75,3 +75,34 @@ test("stateText prints the state as JSON.stringify does, byte for byte, while re
   s.restart_history.splice(0, 2);
   expect(stateText(s, printed)).toBe(whole());
 });
+
+test("stateText: a record printed before it was completed and frozen is printed with its final values (issue 13)", () => {
+  const printed = new WeakMap<object, PrintedRecord>();
+  const s = emptyState();
+  const whole = () => `${JSON.stringify(s, null, 2)}\n`;
+  const record = (i: number) => ({
+    time: `2026-01-01T00:00:0${i}.000Z`,
+    reason: `restart policy after exit ${i}`,
+    rule: null,
+    new_pid: null as number | null,
+    incident_id: `inc-${i}`,
+    delay_seconds: 0,
+  });
+  // As launching.ts does: pushed at the restart (printed by a coalesced write), completed and
+  // frozen at the launch, printed again at every later write.
+  s.restart_history.push(record(1));
+  expect(stateText(s, printed)).toBe(whole());
+  s.restart_history[0]!.new_pid = 4242;
+  Object.freeze(s.restart_history[0]);
+  expect(stateText(s, printed)).toBe(whole());
+  expect(JSON.parse(stateText(s, printed)).restart_history[0].new_pid).toBe(4242);
+  // Frozen before it was first printed, and one still open beside it.
+  const done = Object.freeze({ ...record(2), new_pid: 7 });
+  s.restart_history.push(done, record(3));
+  for (let i = 0; i < 3; i++) expect(stateText(s, printed)).toBe(whole());
+  s.restart_history[2]!.new_pid = 8;
+  expect(stateText(s, printed)).toBe(whole());
+  expect(printed.get(s.restart_history[0]!)?.frozen).toBe(true);
+  expect(printed.get(done)?.frozen).toBe(true);
+  expect(printed.get(s.restart_history[2]!)?.frozen).toBe(false);
+});

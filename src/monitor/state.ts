@@ -383,6 +383,8 @@ export interface PrintedRecord {
   keys: string[];
   values: unknown[];
   text: string;
+  /** The record was frozen when printed: it cannot have changed since (no comparison needed). */
+  frozen: boolean;
 }
 
 /**
@@ -390,7 +392,9 @@ export interface PrintedRecord {
  * `restart_history` printed once and remembered (issue 13: in a crash loop the list is 200
  * records, ~38 kB of ~52 kB, printed again at every launch). A record is remembered by identity and
  * checked against the keys and values it had (a record is changed once, when its restart's pid is
- * known); one holding anything but plain values is printed each time.
+ * known); one holding anything but plain values is printed each time. A record that was frozen
+ * when printed (launching.ts freezes it once its pid is known) is not compared again: that
+ * comparison, 200 records at every launch, was the largest part of this function's time.
  */
 export function stateText(state: MonitorState, printed: WeakMap<object, PrintedRecord>): string {
   const history = state.restart_history;
@@ -401,12 +405,18 @@ export function stateText(state: MonitorState, printed: WeakMap<object, PrintedR
   if (at === -1) return `${JSON.stringify(state, null, 2)}\n`;
   const records = history.map((record) => {
     if (record === null || typeof record !== "object") return JSON.stringify(record, null, 2) ?? "null";
+    const seen = printed.get(record);
+    if (seen?.frozen) return seen.text;
     const keys = Object.keys(record);
     const values = Object.values(record);
-    const seen = printed.get(record);
-    if (seen && sameList(seen.keys, keys) && sameList(seen.values, values)) return seen.text;
+    const frozen = Object.isFrozen(record);
+    if (seen && sameList(seen.keys, keys) && sameList(seen.values, values)) {
+      if (frozen) seen.frozen = true;
+      return seen.text;
+    }
     const text = (JSON.stringify(record, null, 2) ?? "null").replace(/\n/g, "\n    ");
-    if (values.every((v) => v === null || typeof v !== "object")) printed.set(record, { keys, values, text });
+    if (values.every((v) => v === null || typeof v !== "object"))
+      printed.set(record, { keys, values, text, frozen });
     return text;
   });
   return `${rest.slice(0, at)}\n  "restart_history": [\n    ${records.join(",\n    ")}\n  ]${rest.slice(at + slot.length)}\n`;
