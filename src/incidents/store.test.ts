@@ -9,13 +9,7 @@ import { fingerprint } from "./fingerprint.ts";
 import type { FrameRenderInput } from "./frames-section.ts";
 import { readIncident, readIndex } from "./read.ts";
 import type { IncidentRecord } from "./record.ts";
-import {
-  AFTER_FAILURE_MARKER,
-  DETECTOR_CONTEXT_MARKER,
-  FsIncidentStore,
-  snapshotName,
-  writeStagedSync,
-} from "./store.ts";
+import { AFTER_FAILURE_MARKER, DETECTOR_CONTEXT_MARKER, FsIncidentStore, snapshotName } from "./store.ts";
 import { exitDetection, newIncident, T0, tracebackDetection } from "./test-fixtures.ts";
 
 let tmp: string;
@@ -869,27 +863,5 @@ describe("the outcome written with the folder (issue 13: one write of the folder
     expect(await after.list()).toEqual(await before.list());
     await before.close();
     await after.close();
-  });
-});
-
-describe("writeStagedSync (issue 13: no O_TRUNC)", () => {
-  test("writes a new file, an empty one created ahead, and cuts a longer earlier write to size", () => {
-    const f = path.join(tmp, "staged.json");
-    writeStagedSync(f, "first ✓\n", false);
-    expect(fs.readFileSync(f, "utf8")).toBe("first ✓\n");
-    writeStagedSync(f, "é", true);
-    expect(fs.readFileSync(f, "utf8")).toBe("é");
-    writeStagedSync(f, "a longer text than before\n", false);
-    expect(fs.readFileSync(f, "utf8")).toBe("a longer text than before\n");
-    const empty = path.join(tmp, "empty.md");
-    fs.writeFileSync(empty, "", { flag: "wx" });
-    writeStagedSync(empty, "# report\n", false);
-    expect(fs.readFileSync(empty, "utf8")).toBe("# report\n");
-    // A symlink is refused, its target left alone.
-    const target = path.join(tmp, "target");
-    fs.writeFileSync(target, "keep");
-    fs.symlinkSync(target, path.join(tmp, "link"));
-    expect(() => writeStagedSync(path.join(tmp, "link"), "x", false)).toThrow();
-    expect(fs.readFileSync(target, "utf8")).toBe("keep");
   });
 });

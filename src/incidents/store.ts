@@ -176,20 +176,13 @@ function envOverlayOf(state: unknown): Record<string, string> {
 
 /**
  * Write `data` to a new file of a folder being created (not yet visible under its name): open,
- * write, close; fsynced first when `sync`. The file may exist empty (created ahead), or hold an
- * earlier write of this folder (incident.json under another free name), which is cut to size.
- *
- * Without O_TRUNC (issue 13): truncating a file, even an empty one, makes ext4 (`auto_da_alloc`)
- * start its write-back when it is closed, on this thread: 10-20 µs per file on an idle disk,
- * close() was 6 % of the monitor's time in a crash loop (the deferred fsync writes it anyway).
+ * write, close; fsynced first when `sync`. The file may exist empty (created ahead).
  */
-export function writeStagedSync(file: string, data: string, sync: boolean): void {
+function writeStagedSync(file: string, data: string, sync: boolean): void {
   const c = fs.constants;
-  const fd = fs.openSync(file, c.O_WRONLY | c.O_CREAT | c.O_NOFOLLOW, 0o644);
+  const fd = fs.openSync(file, c.O_WRONLY | c.O_CREAT | c.O_TRUNC | c.O_NOFOLLOW, 0o644);
   try {
-    const bytes = Buffer.from(data, "utf8");
-    fs.writeFileSync(fd, bytes);
-    if (fs.fstatSync(fd).size > bytes.length) fs.ftruncateSync(fd, bytes.length);
+    fs.writeFileSync(fd, data);
     if (sync) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
