@@ -17,7 +17,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { serveArgs } from "../../src/supervisors/local/protocol.ts";
-import { BENCH, sh } from "./peers.ts";
+import { crashProgram, quantile } from "./crash-loop.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number): number => {
@@ -43,19 +43,7 @@ if (exes.length === 0) {
   process.exit(2);
 }
 
-function crashProgram(): string {
-  const out = path.join(BENCH, "crash");
-  const src = path.join(import.meta.dir, "programs", "crash.c");
-  fs.mkdirSync(BENCH, { recursive: true });
-  if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs)
-    sh(["cc", "-O2", "-o", out, src]);
-  return out;
-}
-
-const q = (xs: number[], f: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(f * s.length) - 1))] ?? Number.NaN;
-};
+const q = quantile;
 /** Wall-clock milliseconds with sub-millisecond resolution (the child's clock is CLOCK_REALTIME). */
 const wallMs = (): number => performance.timeOrigin + performance.now();
 

@@ -24,6 +24,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildFlags } from "../release/build.ts";
+import { crashLoopGaps, quantile } from "./crash-loop.ts";
 import {
   AUTOSENTRY,
   autosentry,
@@ -74,11 +75,6 @@ const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(
 // ------------------------------------------------------------------------------------------------
 // statistics
 
-function quantile(xs: number[], q: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
 const median = (xs: number[]) => quantile(xs, 0.5);
 
 /** Median with min–max of per-run values. */
@@ -173,26 +169,7 @@ interface RestartRun {
 
 async function restartRun(make: Make, crash: string): Promise<RestartRun> {
   const dir = scratch("restart");
-  const startLog = path.join(dir, "starts.log");
-  const c = make(dir);
-  try {
-    await c.start([crash], { START_LOG: startLog });
-    await Bun.sleep(CRASH_SECONDS * 1000);
-  } finally {
-    await c.stop();
-  }
-  const starts = fs
-    .readFileSync(startLog, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => Number(l) / 1e6);
-  const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
-  fs.rmSync(dir, { recursive: true, force: true });
-  // The next contender starts on a settled disk: autosentry writes an incident folder per crash
-  // (~500 folders in a run), and their write-back and removal landed on whoever ran next (the
-  // contender after an autosentry run measured ~1.5x slower in every round). Same pause for all.
-  sh(["sync"]);
-  await Bun.sleep(1000);
+  const gaps = await crashLoopGaps(make(dir), crash, CRASH_SECONDS, dir);
   return { p50: quantile(gaps, 0.5), p99: quantile(gaps, 0.99), restarts: gaps.length };
 }
 

@@ -20,7 +20,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { AUTOSENTRY, BENCH, ensurePeers, pm2, sh } from "./peers.ts";
+import { crashLoopGaps, crashProgram, quantile } from "./crash-loop.ts";
+import { AUTOSENTRY, ensurePeers, pm2, sh } from "./peers.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number): number => {
@@ -34,19 +35,7 @@ const SECONDS = opt("--seconds", 4);
 const ROUNDS = opt("--rounds", 3);
 const bins = args.length > 0 ? args.map((b) => (b === "pm2" ? b : path.resolve(b))) : [AUTOSENTRY];
 
-function crashProgram(): string {
-  const out = path.join(BENCH, "crash");
-  const src = path.join(import.meta.dir, "programs", "crash.c");
-  fs.mkdirSync(BENCH, { recursive: true });
-  if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs)
-    sh(["cc", "-O2", "-o", out, src]);
-  return out;
-}
-
-const q = (xs: number[], f: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(f * s.length) - 1))] ?? Number.NaN;
-};
+const q = quantile;
 
 interface Profile {
   line: string;
@@ -152,23 +141,7 @@ function lineCount(file: string): number {
 /** PM2's start-to-start interval over the same crash loop. */
 async function profilePm2(crash: string): Promise<Profile> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "as-restart-profile-pm2-"));
-  const startLog = path.join(dir, "starts.log");
-  const c = pm2(dir);
-  try {
-    await c.start([crash], { START_LOG: startLog });
-    await Bun.sleep(SECONDS * 1000);
-  } finally {
-    await c.stop();
-  }
-  const starts = fs
-    .readFileSync(startLog, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => Number(l) / 1e6);
-  const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
-  fs.rmSync(dir, { recursive: true, force: true });
-  sh(["sync"]);
-  await Bun.sleep(1000);
+  const gaps = await crashLoopGaps(pm2(dir), crash, SECONDS, dir);
   const [p50, p90, p99] = [q(gaps, 0.5), q(gaps, 0.9), q(gaps, 0.99)];
   return {
     line: `pm2: ${gaps.length} restarts, start-to-start p50 ${p50.toFixed(1)} ms, p90 ${p90.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`,
