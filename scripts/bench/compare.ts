@@ -384,11 +384,11 @@ async function main(): Promise<void> {
   const failLoop = compile("fail-loop");
   if (want("cli")) EMPTY_BUN = compileEmpty();
   // A first run with a new PM2_HOME prints PM2's banner before the version: keep the last line.
-  const pm2Version =
-    sh([PM2, "--version"], { env: { PM2_HOME: path.join(BENCH, "pm2-version-home") } })
-      .trim()
-      .split("\n")
-      .at(-1) ?? "?";
+  // `pm2 --version` starts PM2's daemon in that PM2_HOME when none runs there: stop it again, or it
+  // idles beside every later contender (and outlives the bench).
+  const versionHome = { PM2_HOME: path.join(BENCH, "pm2-version-home") };
+  const pm2Version = sh([PM2, "--version"], { env: versionHome }).trim().split("\n").at(-1) ?? "?";
+  sh([PM2, "kill"], { env: versionHome });
   const svVersion = sh(["supervisord", "--version"]).trim();
   const asVersion = sh([AUTOSENTRY, "--version"]).trim();
 
