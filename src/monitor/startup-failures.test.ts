@@ -142,3 +142,21 @@ test("a child that lives past the startup window ends the streak; one still insi
   expect(st.startup_failures.count).toBe(0);
   expect(noteRunning(st, 1_000_000 + STARTUP_SECONDS * 2000)).toBe(0);
 });
+
+test("lastLine: the last line that is the child's, from the end of the file only", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "autosentry-startup-"));
+  const file = path.join(dir, "process.log");
+  const at = (text: string, maxBytes?: number) => {
+    fs.writeFileSync(file, text);
+    return lastLine(file, maxBytes);
+  };
+  expect(at("")).toBeNull();
+  expect(at("===== autosentry: start x =====\n\n  \n===== autosentry: stop x =====\n")).toBeNull();
+  expect(at("no newline at the end")).toBe("no newline at the end");
+  expect(at("first\n  second  \n\n\n")).toBe("second");
+  expect(at("a\r\nb\r\n===== autosentry: stop x exit=1 =====\r\n")).toBe("b");
+  // Only the last maxBytes are read: an older line beyond them is not found.
+  expect(at(`old line\n${"\n".repeat(100)}`, 50)).toBeNull();
+  expect(at(`${"x".repeat(400)}\n`)).toBe(`${"x".repeat(299)}…`);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
