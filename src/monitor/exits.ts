@@ -10,10 +10,38 @@
 import * as path from "node:path";
 import type { ChildExit } from "../core/types.ts";
 import type { MonitorContext } from "./context.ts";
-import { describeStartupFailures, noStartupFailures, noteFailedExit } from "./startup-failures.ts";
+import {
+  noStartupFailures,
+  noteFailedExit,
+  noteRunning,
+  type StartupReport,
+  StartupReporter,
+} from "./startup-failures.ts";
 
 export class Exits {
+  /** When a streak of launches that cannot start is said (not at every launch; see its module). */
+  private readonly startup = new StartupReporter();
+
   constructor(private readonly m: MonitorContext) {}
+
+  /** Each tick, while a child is alive: one that outlived the startup window ends a streak. */
+  checkStarted(now: number): void {
+    this.startupEnded(noteRunning(this.m.s, now));
+  }
+
+  private startupEnded(count: number): void {
+    if (count === 0) return;
+    const line = this.startup.onEnded(count);
+    if (line === null) return;
+    this.m.log.info(line);
+    this.m.deps.journal.write("startup_failures", { count: 0, code: null, ended_after: count });
+  }
+
+  private sayStartup(r: StartupReport): void {
+    const f = this.m.s.startup_failures;
+    this.m.log.warn(r.message);
+    this.m.deps.journal.write("startup_failures", { count: f.count, code: f.last_code, said: r.said });
+  }
 
   /**
    * Exit of the current child (not one we stopped); runs in the decision queue. Once it is decided
@@ -37,7 +65,9 @@ export class Exits {
       return;
     }
     if (exit.exitClass === "success") {
+      const ended = s.startup_failures?.count ?? 0;
       s.startup_failures = noStartupFailures();
+      this.startupEnded(ended);
       s.identical = { signature: null, count: 0 };
       for (const pv of s.pending_verifications.filter((p) => p.generation < exit.generation)) {
         m.parts.verification.keep(pv, "the child completed successfully");
@@ -60,10 +90,13 @@ export class Exits {
     }
     // A child that dies within seconds of every launch cannot start: say so where the user looks.
     const processLog = path.join(m.cfg.monitor.log_dir, "process.log");
-    const streak = noteFailedExit(s, exit, processLog, (t) => m.red(t));
-    if (streak) {
-      m.log.warn(describeStartupFailures(streak));
-      m.deps.journal.write("startup_failures", { count: streak.count, code: streak.last_code });
+    // state.startup_failures is exact at every launch; the warning follows the reporter's schedule.
+    const before = s.startup_failures?.count ?? 0;
+    noteFailedExit(s, exit, processLog, (t) => m.red(t));
+    if (s.startup_failures.count === 0) this.startupEnded(before);
+    else {
+      const said = this.startup.onFailure(s.startup_failures);
+      if (said) this.sayStartup(said);
     }
     const ep = m.parts.episodes.take(exit.generation);
     if (ep) {

@@ -398,6 +398,7 @@ export class Monitor {
     m.parts.verification.checkDeadlines(now);
     m.parts.signals.tick(now);
     this.checkStable(now);
+    if (m.childAlive) m.parts.exits.checkStarted(now);
     m.parts.operator.poll();
     m.parts.session.poll();
     this.checkWatchdog(now);

@@ -160,6 +160,63 @@ healing:
     expect(journal(dir).some((e) => e.event === "startup_failures")).toBe(true);
   });
 
+  test("a crash loop of 200 launches is said 7 times (2, 5, 10, 20, 50, 100, 200), status keeps the exact count", async () => {
+    const dir = makeProject(
+      // The pid differs at every launch: numbers in the last line do not make it a new failure.
+      { "job.sh": 'echo "FileNotFoundError: data/train.csv (pid $$)"; exit 2\n' },
+      `process:
+  command: [sh, job.sh]
+  restart_policy: { cooldown_seconds: 0, max_restarts: 199, max_identical_failures: 0, backoff: fixed }
+healing:
+  claude: { enabled: false }
+`,
+    );
+    const r = await run(["run"], { cwd: dir });
+    expect(r.code).toBe(2);
+    const counts = (text: string) =>
+      [...text.matchAll(/failed within 10s of starting on each of the last (\d+) launches/g)].map((m) =>
+        Number(m[1]),
+      );
+    expect(counts(r.stdout)).toEqual([2, 5, 10, 20, 50, 100, 200]);
+    expect(r.stdout).toContain("still failing to start (200 times in a row): ");
+    expect(counts(readFile(dir, ".autosentry/logs/autosentry.log"))).toEqual([2, 5, 10, 20, 50, 100, 200]);
+    const said = journal(dir).filter((e) => e.event === "startup_failures");
+    expect(said.map((e) => e.count)).toEqual([2, 5, 10, 20, 50, 100, 200]);
+    // Every launch was counted, with the latest launch's figures.
+    const st = readState(dir)!;
+    expect(st.startup_failures.count).toBe(200);
+    expect(st.startup_failures.last_code).toBe(2);
+    expect(st.startup_failures.last_output).toMatch(/^FileNotFoundError: data\/train\.csv \(pid \d+\)$/);
+    const status = await run(["status"], { cwd: dir });
+    expect(status.stdout).toContain("each of the last 200 launches (exit 2)");
+    expect(status.stdout).toContain(`its last output: ${st.startup_failures.last_output}`);
+  });
+
+  test("a child that starts after failing to: one line says so, and status stops saying it cannot start", async () => {
+    const dir = makeProject(
+      {
+        "job.sh":
+          'n=$(cat .tries 2>/dev/null || echo 0); n=$((n+1)); echo $n > .tries\nif [ $n -le 3 ]; then echo "no GPU yet"; exit 2; fi\nsleep 12; echo done\n',
+      },
+      `process:
+  command: [sh, job.sh]
+  restart_policy: { cooldown_seconds: 0.1, max_restarts: 5, max_identical_failures: 0, backoff: fixed }
+healing:
+  claude: { enabled: false }
+`,
+    );
+    const r = await run(["run"], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("each of the last 2 launches (exit 2)");
+    expect(r.stdout).toContain("the child started: it ran past 10s after failing to start 3 times in a row");
+    expect(readState(dir)!.startup_failures.count).toBe(0);
+    const said = journal(dir).filter((e) => e.event === "startup_failures");
+    expect(said.map((e) => [e.count, e.said ?? null, e.ended_after ?? null])).toEqual([
+      [2, "began", null],
+      [0, null, 3],
+    ]);
+  });
+
   test("a child that runs for a while does not count", async () => {
     const dir = makeProject(
       { "job.sh": "sleep 11; exit 2\n" },
