@@ -57,8 +57,12 @@ const SYSLOG = /[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:]+: ?/y;
 const GLOG = /([IWEF])\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\s\]]+:\d+\] ?/y;
 const PYLOG = /(DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.<>-]*:/y;
 const NAME_LEVEL = /[\w.]+ - (DEBUG|INFO|WARNING|ERROR|CRITICAL) - /y;
+/**
+ * A level, then maybe a logger name (`ERROR train: `). loguru pads the level and names the place:
+ * `ERROR    | __main__:main:12 - ` (its default `{level: <8} | {name}:{function}:{line} - `).
+ */
 const LEVEL =
-  /\[?(DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL|TRACE|SEVERE|NOTICE)\]?(?: ?[:|-] ?| )(?:[a-z_][\w.]*(?::| -) )?/y;
+  /\[?(DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL|TRACE|SEVERE|NOTICE|SUCCESS)\]?(?: *[:|-] ?| )(?:[a-z_][\w.]*(?::| -) |[\w.]+:[\w.<>]+:\d+ - )?/y;
 /** A timestamp was removed. */
 export const RECORD_TIME = 1;
 /** A level or logger name was removed. */
