@@ -58,4 +58,8 @@ describe("detection corpus", () => {
       misses((r) => r.projectOk).join("\n"),
     ).toBeGreaterThanOrEqual(0.95);
   });
+
+  test("every message the manifest records ends where it says (no later log record taken in)", () => {
+    expect(misses((r) => r.messageOk)).toEqual([]);
+  });
 });

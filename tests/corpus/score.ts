@@ -10,7 +10,9 @@
  *   (the first traceback detection, else the first detection naming an exception type, else the
  *   first detection) must have `expect.exception_type` and, when given, the innermost frame
  *   `expect.frame` (`file:line`; null when no frame is expected), and every `expect.signature`
- *   must be among the log's detections;
+ *   must be among the log's detections, and, when given, its final exception's whole message
+ *   (every line) must be `expect.message` (where the message ends: a log record after it is not
+ *   part of it);
  * - a healthy log (`expect.detected: false`) must produce no detection at all.
  *
  *   bun tests/corpus/score.ts [--verbose]     prints the score (and each miss with --verbose)
@@ -35,6 +37,8 @@ export interface Expectation {
   project_frame?: string | null;
   /** Signature names that must be among the detections. */
   signature?: string | string[];
+  /** The primary hit's final exception's message, all its lines (`\n`-joined), exact. */
+  message?: string;
 }
 
 export interface Entry {
@@ -53,11 +57,13 @@ export interface LogResult {
   frameOk: boolean;
   signatureOk: boolean;
   projectOk: boolean;
+  messageOk: boolean;
   got: {
     exception_type: string | null;
     frame: string | null;
     signatures: string[];
     project_frame: string | null;
+    message: string | null;
   };
 }
 
@@ -130,6 +136,7 @@ export function scoreEntry(entry: Entry, dir = CORPUS_DIR): LogResult {
     frame: p ? where(innermostFrame(p.detection)) : null,
     signatures,
     project_frame: p ? where(projectFrame(p.detection)) : null,
+    message: p?.detection.trace?.exceptions.at(-1)?.message ?? null,
   };
   const x = entry.expect;
   const want = x.signature === undefined ? [] : Array.isArray(x.signature) ? x.signature : [x.signature];
@@ -141,6 +148,7 @@ export function scoreEntry(entry: Entry, dir = CORPUS_DIR): LogResult {
     frameOk: !x.detected || x.frame === undefined || x.frame === got.frame,
     signatureOk: want.every((s) => signatures.includes(s)),
     projectOk: x.project_frame === undefined || x.project_frame === got.project_frame,
+    messageOk: x.message === undefined || x.message === got.message,
     got,
   };
 }
@@ -187,7 +195,7 @@ if (import.meta.main) {
   const byCat = new Map<string, { n: number; ok: number }>();
   for (const r of s.results) {
     const ok = r.entry.expect.detected
-      ? r.detected && r.typeOk && r.frameOk && r.signatureOk && r.projectOk
+      ? r.detected && r.typeOk && r.frameOk && r.signatureOk && r.projectOk && r.messageOk
       : !r.detected;
     const c = byCat.get(r.entry.category) ?? { n: 0, ok: 0 };
     c.n++;

@@ -63,6 +63,12 @@ interface OpenTrace {
   generation: number;
   /** Record-prefix bits the trace's own lines carry; a line with more starts a new log record. */
   bodyRecord: number;
+  /**
+   * The level the trace's own lines carry (`""`: none). A line of another level is another record
+   * (a logger that prefixes every line gives all lines of one record the same level); passed to
+   * the parser, which decides what that ends (Python: the exception's message).
+   */
+  bodyLevel: string;
   fed: number;
 }
 
@@ -72,7 +78,7 @@ export class TracebackDetector implements Detector {
   private shared = false;
   private readonly open = new Map<string, OpenTrace>();
   private readonly pending: Detection[] = [];
-  private readonly scratch: PrefixResult = { key: "", text: "", record: 0, labelled: false };
+  private readonly scratch: PrefixResult = { key: "", text: "", record: 0, level: "", labelled: false };
   /** Line ranges (first, last; pairs) of the traces closed recently, for {@link covers}. */
   private readonly ranges: number[] = [];
 
@@ -176,6 +182,7 @@ export class TracebackDetector implements Detector {
     const source = p.key;
     let text = p.text;
     const record = p.record;
+    const level = p.level;
     let result: Detection | null = null;
     if (st !== undefined) {
       // progress bars interleaved with (or glued in front of) the trace's lines are skipped
@@ -186,8 +193,12 @@ export class TracebackDetector implements Detector {
       }
       let t = text;
       if (st.residual !== "" && t.startsWith(st.residual)) t = t.slice(st.residual.length);
-      if (st.fed++ === 0) st.bodyRecord &= record;
-      const r = st.parser.feed(t, (record & ~st.bodyRecord) !== 0);
+      if (st.fed++ === 0) {
+        st.bodyRecord &= record;
+        if (level === "") st.bodyLevel = ""; // only the first line had a level: the body has none
+      }
+      const otherLevel = level !== "" && st.bodyLevel !== "" && level !== st.bodyLevel;
+      const r = st.parser.feed(t, (record & ~st.bodyRecord) !== 0, otherLevel);
       if (r === TAKE || r === DONE) {
         st.lastAt = at;
         st.lastLineNo = no;
@@ -198,13 +209,15 @@ export class TracebackDetector implements Detector {
       this.open.delete(key);
       result = this.close(st);
     }
-    if (this.open.size < MAX_OPEN) this.tryStart(text, record, key, source, stream, at, generation, no);
+    if (this.open.size < MAX_OPEN)
+      this.tryStart(text, record, level, key, source, stream, at, generation, no);
     return result;
   }
 
   private tryStart(
     t: string,
     record: number,
+    level: string,
     key: string,
     source: string,
     stream: Stream,
@@ -283,6 +296,7 @@ export class TracebackDetector implements Detector {
       lastAt: at,
       generation,
       bodyRecord: record,
+      bodyLevel: level,
       fed: taken > 0 ? 1 : 0,
     });
   }
@@ -291,7 +305,7 @@ export class TracebackDetector implements Detector {
   private earlier(key: string, stream: Stream, max: number): string[] {
     const out: string[] = [];
     const code = STREAM_CODE[stream];
-    const r: PrefixResult = { key: "", text: "", record: 0, labelled: false };
+    const r: PrefixResult = { key: "", text: "", record: 0, level: "", labelled: false };
     const lines = this.lines;
     for (let back = 1; back < lines.length && out.length < max; back++) {
       if (lines.streamAt(back) !== code) continue;

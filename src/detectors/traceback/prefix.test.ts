@@ -14,6 +14,13 @@ describe("parsePrefix", () => {
     ["ERROR:root:Traceback (most recent call last):", "", "Traceback (most recent call last):", RECORD_LEVEL],
     ["ERROR __main__: something", "", "something", RECORD_LEVEL],
     ["[ERROR] TypeError: x", "", "TypeError: x", RECORD_LEVEL],
+    [
+      "2026-12-03 17:50:14.040 | ERROR    | __main__:<module>:15 - ValueError: x",
+      "",
+      "ValueError: x",
+      RECORD_TIME | RECORD_LEVEL,
+    ],
+    ["2026-12-03 17:50:14.040 | SUCCESS  | train:fit:88 - done", "", "done", RECORD_TIME | RECORD_LEVEL],
     ["03:04:05 step 5", "", "step 5", RECORD_TIME],
     ['[rank3]:   File "a.py", line 1, in f', "rank3", '  File "a.py", line 1, in f', 0],
     ["rank3: ValueError: bad", "rank3", "ValueError: bad", 0],
@@ -38,6 +45,28 @@ describe("parsePrefix", () => {
       expect(r.key).toBe(key);
       expect(r.text).toBe(text);
       expect(r.record).toBe(record);
+    });
+  }
+
+  // line, the level it names (the outermost one, normalised)
+  const levels: [string, string][] = [
+    ["2026-12-03 17:50:13,953 ERROR train: step failed", "ERROR"],
+    ["2026-12-03 17:50:14.040 | INFO     | __main__:<module>:16 - child exited", "INFO"],
+    ["2024-11-02 08:01:57,402 | ERROR | ft.main | ValueError: x", "ERROR"],
+    ["[rank0]:2026-12-03 17:50:13,953 WARNING train: batch 17 skipped", "WARNING"],
+    ["ERROR:root:Traceback (most recent call last):", "ERROR"],
+    ["2026-11-22 03:04:05,123 - train - CRITICAL - boom", "CRITICAL"],
+    ["[WARN] low disk", "WARNING"],
+    ["E1122 03:04:05.123456  4242 train.cc:12] panic: x", "ERROR"],
+    ["W1122 03:04:05.123456  4242 train.cc:12] slow", "WARNING"],
+    ["2026-12-03 17:50:13,953 INFO train: WARNING: not the record's level", "INFO"],
+    ["2026-11-22T03:04:05.123Z Traceback (x", ""],
+    ["[rank3]: ValueError: bad", ""],
+    ["ValueError: bad", ""],
+  ];
+  for (const [line, level] of levels) {
+    test(`level of ${JSON.stringify(line)}`, () => {
+      expect(parsePrefix(line).level).toBe(level);
     });
   }
 

@@ -21,6 +21,12 @@ export interface PrefixResult {
    * {@link RECORD_LEVEL} (a level or logger name). 0 when none: the line is plain program output.
    */
   record: number;
+  /**
+   * The level the line's first level prefix names (`ERROR`, `INFO`; `WARN` and glog's `W` read as
+   * `WARNING`, `E` as `ERROR`…), `""` when none. In a log whose logger prefixes every line of a
+   * record, a change of level is a new record (see detector.ts).
+   */
+  level: string;
   /** An srun-style numeric label (`3: `) was removed. */
   labelled: boolean;
 }
@@ -48,15 +54,28 @@ const ISO =
 const YMD_SHORT = /\d\d\/\d\d\/\d\d \d\d:\d\d:\d\d(?:[.,]\d+)? /y;
 const TIME = /\[?\d\d:\d\d:\d\d(?:[.,]\d+)?\]? /y;
 const SYSLOG = /[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:]+: ?/y;
-const GLOG = /[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\s\]]+:\d+\] ?/y;
-const PYLOG = /(?:DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.<>-]*:/y;
-const NAME_LEVEL = /[\w.]+ - (?:DEBUG|INFO|WARNING|ERROR|CRITICAL) - /y;
+const GLOG = /([IWEF])\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\s\]]+:\d+\] ?/y;
+const PYLOG = /(DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.<>-]*:/y;
+const NAME_LEVEL = /[\w.]+ - (DEBUG|INFO|WARNING|ERROR|CRITICAL) - /y;
+/**
+ * A level, then maybe a logger name (`ERROR train: `). loguru pads the level and names the place:
+ * `ERROR    | __main__:main:12 - ` (its default `{level: <8} | {name}:{function}:{line} - `).
+ */
 const LEVEL =
-  /\[?(?:DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL|TRACE|SEVERE|NOTICE)\]?(?: ?[:|-] ?| )(?:[a-z_][\w.]*(?::| -) )?/y;
+  /\[?(DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL|TRACE|SEVERE|NOTICE|SUCCESS)\]?(?: *[:|-] ?| )(?:[a-z_][\w.]*(?::| -) |[\w.]+:[\w.<>]+:\d+ - )?/y;
 /** A timestamp was removed. */
 export const RECORD_TIME = 1;
 /** A level or logger name was removed. */
 export const RECORD_LEVEL = 2;
+
+/** glog's severity letters, and the one spelling kept for `WARN`. */
+const LEVEL_NAME: Readonly<Record<string, string>> = {
+  I: "INFO",
+  W: "WARNING",
+  E: "ERROR",
+  F: "FATAL",
+  WARN: "WARNING",
+};
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 /** Source labels (the key of the line), tried in this order after the outermost ones. */
@@ -75,11 +94,12 @@ function at(re: RegExp, s: string, pos: number): RegExpExecArray | null {
  * backtrace, whose frame lines look exactly like srun labels, is open).
  */
 export function parsePrefix(line: string, allowLabel = true, out?: PrefixResult): PrefixResult {
-  const r: PrefixResult = out ?? { key: "", text: "", record: 0, labelled: false };
+  const r: PrefixResult = out ?? { key: "", text: "", record: 0, level: "", labelled: false };
   let s = line;
   if (s.indexOf("\x1b") !== -1) s = s.replace(ANSI, "");
   let key = "";
   let record = 0;
+  let level = "";
   let labelled = false;
   let pos = 0;
   for (let round = 0; round < 8; round++) {
@@ -138,9 +158,12 @@ export function parsePrefix(line: string, allowLabel = true, out?: PrefixResult)
     if (!matched) {
       for (let i = 0; i < STAMPS.length; i++) {
         const re = STAMPS[i]!;
-        if (at(re, s, pos)) {
+        const m = at(re, s, pos);
+        if (m) {
           pos = re.lastIndex;
           record |= STAMP_KIND[i]!;
+          // the outermost level is the record's; a later one is the message's or a relayed log's
+          if (level === "" && m[1] !== undefined) level = LEVEL_NAME[m[1]] ?? m[1];
           matched = true;
           break;
         }
@@ -151,6 +174,7 @@ export function parsePrefix(line: string, allowLabel = true, out?: PrefixResult)
   r.key = key;
   r.text = pos === 0 ? s : s.slice(pos);
   r.record = record;
+  r.level = level;
   r.labelled = labelled;
   return r;
 }

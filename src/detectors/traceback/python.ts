@@ -63,8 +63,9 @@ const FATAL = 6;
  * its own lines right after, also plain. The rule: the message takes the lines after the exception
  * line until the first of
  * - a blank line (Python never ends a message with one; a chain marker may still follow it),
- * - a new log record (a line with a timestamp or level the trace's lines do not carry) or a line
- *   that starts a trace of any language,
+ * - a new log record (a line with a timestamp or level the trace's lines do not carry, or, in a log
+ *   whose logger prefixes every line, a line whose level differs from the trace's: `| INFO |` after
+ *   the `| ERROR |` lines of the trace) or a line that starts a trace of any language,
  * - a line shaped like the ordinary output of a training job ({@link isOrdinaryOutput}): a metrics
  *   line (`step 101 loss 2.31`, `Epoch 3/10`, `iter 200: loss …`, `train_loss: 2.31`), a metrics
  *   dict as the Hugging Face Trainer prints it (`{'loss': 0.69, …}`) or a JSON log record
@@ -161,8 +162,18 @@ export class PythonTrace implements TraceParser {
     return p;
   }
 
-  feed(t: string, newRecord: boolean): Feed {
+  feed(t: string, newRecord: boolean, otherLevel = false): Feed {
     if (newRecord) return REJECT;
+    if (otherLevel) {
+      // Another level than the trace's lines carry is another log record: a logger (or a relay
+      // logging a child's lines) gives every line of one record the same level, and the lines of a
+      // multi-line message too. A new timestamp is not taken as the sign: a relay stamps each line
+      // it reads, so one trace's lines (and its message's) may carry several, and two records may
+      // carry the same one. Inside the frames, ordinary output of another level (stdout relayed at
+      // INFO while the trace on stderr is relayed at ERROR, read in between) is skipped, as below.
+      if (this.state === BODY && !this.headerless && isOrdinaryOutput(t)) return TAKE;
+      return REJECT;
+    }
     switch (this.state) {
       case FATAL:
         if (isBlank(t)) {

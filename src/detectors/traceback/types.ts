@@ -25,9 +25,11 @@ export interface TraceParser {
   /**
    * The next line of the same source. `newRecord` is true when the line carries a log-record
    * prefix (timestamp, level) that the trace's own lines do not: a new log record, so the trace
-   * cannot continue through it.
+   * cannot continue through it. `otherLevel` is true when the line's level prefix names another
+   * level than the trace's lines carry (`| INFO |` after `| ERROR |` lines): in a log whose logger
+   * prefixes every line, another record; a parser may still skip such a line (interleaved output).
    */
-  feed(text: string, newRecord: boolean): Feed;
+  feed(text: string, newRecord: boolean, otherLevel?: boolean): Feed;
   /** Read the collected lines; null when they turned out not to be a trace (e.g. `panic: false`). */
   finish(): ParsedTrace | null;
 }
