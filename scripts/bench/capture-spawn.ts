@@ -17,7 +17,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { serveArgs } from "../../src/supervisors/local/protocol.ts";
-import { crashProgram, quantile } from "./crash-loop.ts";
+import { crashProgram, quantile, readStarts } from "./crash-loop.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number): number => {
@@ -112,11 +112,7 @@ async function run(exe: string, crash: string): Promise<Run> {
     p.stdin.end();
     await p.exited;
   }
-  const starts = fs
-    .readFileSync(startLog, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => Number(l) / 1e6);
+  const starts = readStarts(startLog);
   fs.rmSync(dir, { recursive: true, force: true });
   return {
     toChild: starts.map((s, i) => s - sent[i]!),

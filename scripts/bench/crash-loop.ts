@@ -26,6 +26,15 @@ export function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 }
 
+/** The start times the crash program wrote to its $START_LOG, in ms of its own clock. */
+export function readStarts(startLog: string): number[] {
+  return fs
+    .readFileSync(startLog, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => Number(l) / 1e6);
+}
+
 /**
  * Supervise the crash program with `c` for `seconds` and return the intervals between its starts
  * (ms), from the program's own clock. `dir` (the contender's scratch folder, holding the start log)
@@ -47,11 +56,7 @@ export async function crashLoopGaps(
   } finally {
     await c.stop();
   }
-  const starts = fs
-    .readFileSync(startLog, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => Number(l) / 1e6);
+  const starts = readStarts(startLog);
   fs.rmSync(dir, { recursive: true, force: true });
   sh(["sync"]);
   await Bun.sleep(1000);

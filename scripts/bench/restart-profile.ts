@@ -20,7 +20,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { crashLoopGaps, crashProgram, quantile } from "./crash-loop.ts";
+import { crashLoopGaps, crashProgram, quantile, readStarts } from "./crash-loop.ts";
 import { AUTOSENTRY, ensurePeers, pm2, sh } from "./peers.ts";
 
 const args = process.argv.slice(2);
@@ -73,11 +73,7 @@ healing: { claude: { enabled: false } }
   await p.exited;
   const cycles = Math.max(1, n1 - n0);
   const perCycle = (k: "user" | "sys") => (((cpu1[k] - cpu0[k]) / CLK_TCK) * 1e6) / cycles;
-  const starts = fs
-    .readFileSync(startLog, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => Number(l) / 1e6);
+  const starts = readStarts(startLog);
   const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
   const events = fs
     .readFileSync(path.join(dir, ".autosentry", "logs", "events.jsonl"), "utf8")
